@@ -1,0 +1,70 @@
+import { decode as decodeUtf8Fallback, encode as encodeUtf8Fallback } from '@temporalio/common/lib/encoding';
+import { sealedError } from '../errors';
+
+/** Metadata keys this library writes. The Web UI never shows metadata. */
+export const META = {
+  encoding: 'encoding',
+  /** Registered class or schema name, to rebuild instances without a type hint. */
+  type: 'sealed-type',
+  /** Converter output the codec has not sealed yet: plaintext, must never reach the server. */
+  pending: 'sealed-pending',
+  /** The sealed envelope written by the codec. */
+  sealed: 'sealed-fields',
+  /** Codec output for the converter after opening: in memory only. */
+  opened: 'sealed-opened',
+} as const;
+
+export const JSON_ENCODING = 'json/plain';
+
+// Native TextEncoder where the runtime has one (Node, recent workflow sandboxes); the SDK's portable one otherwise.
+const nativeEncoder = typeof TextEncoder === 'function' ? new TextEncoder() : undefined;
+const nativeDecoder = typeof TextDecoder === 'function' ? new TextDecoder() : undefined;
+
+export function utf8(text: string): Uint8Array {
+  return nativeEncoder !== undefined ? nativeEncoder.encode(text) : encodeUtf8Fallback(text);
+}
+
+export function fromUtf8(bytes: Uint8Array): string {
+  return nativeDecoder !== undefined ? nativeDecoder.decode(bytes) : decodeUtf8Fallback(bytes);
+}
+
+/**
+ * The list of sensitive values exchanged between converter and codec, in one JSON document:
+ * `{"v":1,"f":[[path, purpose, secretFlag], ...],"x":[value, ...]}`.
+ */
+export interface FieldList {
+  paths: string[];
+  purposes: string[];
+  secrets: boolean[];
+  values: unknown[];
+}
+
+type FieldTuple = [string, string, 0 | 1];
+
+export function fieldListToJson(list: FieldList, stringify: (v: unknown) => string | undefined): string {
+  const tuples: FieldTuple[] = list.paths.map((p, i) => [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0]);
+  const values = stringify(list.values);
+  return `{"v":1,"f":${JSON.stringify(tuples)},"x":${values ?? '[]'}}`;
+}
+
+export function parseFieldList(bytes: Uint8Array): FieldList {
+  let doc: { v?: unknown; f?: unknown; x?: unknown };
+  try {
+    doc = JSON.parse(fromUtf8(bytes)) as typeof doc;
+  } catch {
+    throw sealedError('SEALED_MALFORMED', 'sealed field list is not valid JSON');
+  }
+  if (doc?.v !== 1 || !Array.isArray(doc.f) || !Array.isArray(doc.x) || doc.f.length !== doc.x.length) {
+    throw sealedError('SEALED_MALFORMED', 'sealed field list has an unknown shape');
+  }
+  const list: FieldList = { paths: [], purposes: [], secrets: [], values: doc.x };
+  for (const tuple of doc.f as unknown[]) {
+    if (!Array.isArray(tuple) || typeof tuple[0] !== 'string' || typeof tuple[1] !== 'string') {
+      throw sealedError('SEALED_MALFORMED', 'sealed field list has an unknown shape');
+    }
+    list.paths.push(tuple[0]);
+    list.purposes.push(tuple[1]);
+    list.secrets.push(tuple[2] === 1);
+  }
+  return list;
+}

@@ -1,0 +1,247 @@
+import {
+  BinaryPayloadConverter,
+  RawValue,
+  UndefinedPayloadConverter,
+  ValueError,
+  type ConverterHint,
+  type Payload,
+  type PayloadConverter,
+  type SerializationContext,
+  type TypeInfo,
+} from '@temporalio/common';
+import { sealedError, SealedError } from '../errors';
+import { checkPurpose } from '../model/purpose';
+import { registry, type AnyClass } from '../model/registry';
+import { Secret } from '../model/secret';
+import type { ZodLike } from '../model/zod';
+import { setAtPointer } from './json-pointer';
+import { fieldListToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, utf8, type FieldList } from './metadata';
+import { rehydrate } from './rehydrate';
+import { shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
+import { classShape, shapeOfInstance, zodShape, type Shape } from './shapes';
+
+/** Name of this converter in SDK 1.24 `ConverterHint`s. */
+export const SEALED_HINT = 'temporal-sealed-fields';
+
+/** A `ConverterHint` naming a registered class or schema. @experimental like SDK TypeInfo. */
+export interface SealedConverterHint extends ConverterHint {
+  converter: typeof SEALED_HINT;
+  type: string;
+}
+
+/** Options of {@link createSealedPayloadConverter}. */
+export interface SealedPayloadConverterOptions {
+  /** Classes decorated with `@SealedType`; listing them guarantees their module is loaded. */
+  types?: AnyClass[];
+  /** zod v4 object schemas by stable name, used with `sealedTypeInfo(name)` hints. */
+  schemas?: Record<string, ZodLike>;
+  /** Seal values under matching keys in untyped plain objects (a safety net, like SOPS's `encrypted_regex`). */
+  keyRules?: RegExp | Array<RegExp | { pattern: RegExp; purpose?: string }>;
+  /** Refuse instances of unregistered classes instead of sending them as plain JSON. Walks every value. */
+  strict?: boolean;
+  /** Deepest nesting walked or rebuilt; deeper values fail with `SEALED_TOO_DEEP`. Default 200. */
+  maxDepth?: number;
+  /** Validate zod-typed values with `safeParse` after decoding. Default false. */
+  validateOnDecode?: boolean;
+}
+
+const DEFAULT_MAX_DEPTH = 200;
+
+/**
+ * The sealed payload converter: writes `json/plain` payloads whose clear part is ordinary
+ * JSON, with a placeholder at each sensitive value and the values themselves handed to the
+ * codec in metadata. Workflow-safe: no Node built-ins, no crypto, no randomness.
+ */
+export class SealedPayloadConverter implements PayloadConverter {
+  private readonly undefinedConverter = new UndefinedPayloadConverter();
+  private readonly binaryConverter = new BinaryPayloadConverter();
+  private readonly schemas = new Map<string, ZodLike>();
+  private readonly keyRules: KeyRule[];
+  private readonly strict: boolean;
+  private readonly maxDepth: number;
+  private readonly validateOnDecode: boolean;
+
+  constructor(options: SealedPayloadConverterOptions = {}) {
+    for (const type of options.types ?? []) classShape(type); // fails early on an unregistered class
+    for (const [name, schema] of Object.entries(options.schemas ?? {})) this.schemas.set(name, schema);
+    this.keyRules = normalizeKeyRules(options.keyRules);
+    this.strict = options.strict === true;
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.validateOnDecode = options.validateOnDecode === true;
+  }
+
+  validateConverterHint(hint: ConverterHint): boolean {
+    return hint.converter === SEALED_HINT;
+  }
+
+  toPayload<T>(value: T, context?: SerializationContext, hint?: ConverterHint<T>): Payload {
+    if (value instanceof RawValue) return value.payload;
+    if (value === undefined) return this.undefinedConverter.toPayload(value) as Payload;
+    if (value instanceof Uint8Array) return this.binaryConverter.toPayload(value) as Payload;
+    void context;
+    return this.toJsonPayload(value, this.hintedType(hint));
+  }
+
+  fromPayload<T>(payload: Payload, context?: SerializationContext, hint?: ConverterHint<T>): T {
+    void context;
+    const encoding = payload.metadata?.[META.encoding];
+    if (encoding === undefined || encoding === null) throw new ValueError('Missing payload metadata');
+    const name = fromUtf8(encoding);
+    if (name === 'binary/null') return undefined as T;
+    if (name === 'binary/plain') return this.binaryConverter.fromPayload(payload);
+    if (name !== JSON_ENCODING) throw new ValueError(`Unknown encoding: ${name}`);
+    return this.fromJsonPayload(payload, hint) as T;
+  }
+
+  private toJsonPayload(value: unknown, hinted: { name: string; shape: Shape | undefined } | undefined): Payload {
+    const instanceShape = typeof value === 'object' && value !== null ? shapeOfInstance(value) : undefined;
+    const shape = instanceShape ?? hinted?.shape;
+    const typeName = instanceShape?.name ?? hinted?.name;
+    const { json, fields } = this.serialize(value, shape);
+    const metadata: Record<string, Uint8Array> = { [META.encoding]: utf8(JSON_ENCODING) };
+    if (typeName !== undefined) metadata[META.type] = utf8(typeName);
+    if (fields.length > 0) metadata[META.pending] = utf8(pendingJson(fields));
+    return { metadata, data: utf8(json) };
+  }
+
+  /** Fast path first: walk only what the shape describes and let JSON.stringify's toJSON hooks report misses. */
+  private serialize(value: unknown, shape: Shape | undefined): { json: string; fields: PendingField[] } {
+    const full = this.strict || this.keyRules.length > 0;
+    const walk = (fullWalk: boolean): WalkOptions => ({ full: fullWalk, strict: this.strict, keyRules: this.keyRules, maxDepth: this.maxDepth });
+    return guardJson(() => {
+      let result = shadowValue(value, shape, walk(full));
+      let out = stringifyWatched(result.shadow);
+      if (out.missed && !full) {
+        result = shadowValue(value, shape, walk(true));
+        out = stringifyWatched(result.shadow);
+      }
+      if (out.json === undefined) throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value cannot be serialized as JSON');
+      return { json: out.json, fields: result.fields };
+    });
+  }
+
+  private fromJsonPayload(payload: Payload, hint: ConverterHint | undefined): unknown {
+    const metadata = payload.metadata ?? {};
+    if (metadata[META.pending] !== undefined) {
+      throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but no SealingCodec sealed it');
+    }
+    if (metadata[META.sealed] !== undefined) {
+      throw sealedError('SEALED_NOT_OPENED', 'payload is sealed: register the SealingCodec to open it');
+    }
+    if (payload.data === undefined || payload.data === null) throw new ValueError('Got payload with no data');
+    let value = guardJson(() => JSON.parse(fromUtf8(payload.data as Uint8Array)) as unknown);
+    const opened = metadata[META.opened];
+    if (opened !== undefined) value = mergeOpened(value, parseFieldList(opened));
+    const typeName = (hint as SealedConverterHint | undefined)?.type ?? decodeOptional(metadata[META.type]);
+    return typeName === undefined ? value : this.rebuild(value, typeName);
+  }
+
+  private rebuild(value: unknown, typeName: string): unknown {
+    const schema = this.schemas.get(typeName);
+    if (schema !== undefined) return this.validated(rehydrateWith(value, zodShape(schema), this.maxDepth), schema, typeName);
+    const ctor = registry.byName.get(typeName);
+    if (ctor === undefined) {
+      if (this.strict) throw sealedError('SEALED_UNREGISTERED_TYPE', 'payload names a type this process has not registered', { type: typeName });
+      return value;
+    }
+    return rehydrateWith(value, classShape(ctor), this.maxDepth);
+  }
+
+  private validated(value: unknown, schema: ZodLike, typeName: string): unknown {
+    if (!this.validateOnDecode || typeof schema.safeParse !== 'function') return value;
+    // Validate a copy with Secrets revealed, so zod sees the declared primitive types.
+    const plain = JSON.parse(stringifyWatched(value, true).json ?? 'null') as unknown;
+    if (!schema.safeParse(plain).success) throw sealedError('SEALED_VALIDATION_FAILED', 'decoded value does not match its schema', { type: typeName });
+    return value;
+  }
+
+  private hintedType(hint: ConverterHint | undefined): { name: string; shape: Shape | undefined } | undefined {
+    const name = (hint as SealedConverterHint | undefined)?.type;
+    if (name === undefined) return undefined;
+    const schema = this.schemas.get(name);
+    if (schema !== undefined) return { name, shape: zodShape(schema) ?? undefined };
+    const ctor = registry.byName.get(name);
+    if (ctor !== undefined) return { name, shape: classShape(ctor) };
+    throw sealedError('SEALED_UNREGISTERED_TYPE', 'type hint names an unknown class or schema', { type: name });
+  }
+}
+
+function rehydrateWith(value: unknown, shape: Shape | null, maxDepth: number): unknown {
+  return shape === null ? value : rehydrate(value, shape, 0, maxDepth);
+}
+
+function pendingJson(fields: PendingField[]): string {
+  const list: FieldList = { paths: [], purposes: [], secrets: [], values: [] };
+  for (const f of fields) {
+    list.paths.push(f.path);
+    list.purposes.push(f.purpose);
+    list.secrets.push(f.secret);
+    list.values.push(f.value);
+  }
+  return fieldListToJson(list, (v) => guardJson(() => stringifyWatched(v, true).json));
+}
+
+function mergeOpened(value: unknown, opened: FieldList): unknown {
+  let root = value;
+  for (let i = 0; i < opened.paths.length; i++) {
+    const raw = opened.values[i];
+    const restored = opened.secrets[i] ? new Secret(raw, opened.purposes[i]) : raw;
+    root = setAtPointer(root, opened.paths[i] as string, restored);
+  }
+  return root;
+}
+
+function decodeOptional(bytes: Uint8Array | null | undefined): string | undefined {
+  return bytes === undefined || bytes === null ? undefined : fromUtf8(bytes);
+}
+
+/** Maps JSON's own exceptions (cycles, BigInt, stack overflow, bad text) to typed errors without echoing values. */
+function guardJson<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (SealedError.is(err)) throw err;
+    if (err instanceof RangeError) throw sealedError('SEALED_TOO_DEEP', 'value is nested too deeply for JSON');
+    if (err instanceof SyntaxError) throw sealedError('SEALED_MALFORMED', 'payload data is not valid JSON');
+    throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value cannot be serialized as JSON (cycle, BigInt or similar)');
+  }
+}
+
+function normalizeKeyRules(rules: SealedPayloadConverterOptions['keyRules']): KeyRule[] {
+  if (rules === undefined) return [];
+  const list = Array.isArray(rules) ? rules : [rules];
+  return list.map((rule) =>
+    rule instanceof RegExp ? { pattern: rule, purpose: checkPurpose(undefined) } : { pattern: rule.pattern, purpose: checkPurpose(rule.purpose) },
+  );
+}
+
+/**
+ * Creates the sealed payload converter. Export it as `payloadConverter` from the module
+ * given as `dataConverter.payloadConverterPath` to workers and clients.
+ *
+ * @example
+ * ```ts
+ * // payload-converter.ts
+ * import { createSealedPayloadConverter } from 'temporal-sealed-fields';
+ * import { PatientIntake } from './dto';
+ * export const payloadConverter = createSealedPayloadConverter({ types: [PatientIntake] });
+ * ```
+ */
+export function createSealedPayloadConverter(options: SealedPayloadConverterOptions = {}): SealedPayloadConverter {
+  return new SealedPayloadConverter(options);
+}
+
+/**
+ * SDK 1.24 `TypeInfo` naming a registered class or schema, for workflow, activity, signal,
+ * query and update definitions. @experimental like the SDK feature it uses.
+ *
+ * @example
+ * ```ts
+ * await client.workflow.start(intakeWorkflow, { args: [plainIntake], typeInfo: { inputTypes: [sealedTypeInfo('PatientIntake')] }, ... });
+ * ```
+ */
+export function sealedTypeInfo(type: string | AnyClass): TypeInfo {
+  const name = typeof type === 'string' ? type : classShape(type).name;
+  const hint: SealedConverterHint = { converter: SEALED_HINT, type: name };
+  return { payloadConverterHint: hint };
+}

@@ -1,0 +1,159 @@
+import { sealedError } from '../errors';
+import { registry } from '../model/registry';
+import { Secret } from '../model/secret';
+import { appendToken } from './json-pointer';
+import { pendingPlaceholder } from './placeholder';
+import { shapeOfInstance, type ClassShape, type FieldShape, type Shape } from './shapes';
+
+/** One value the converter hands to the codec for sealing. */
+export interface PendingField {
+  /** JSON pointer of the placeholder in the clear JSON. */
+  path: string;
+  purpose: string;
+  /** The value was a `Secret` and decodes back into one. */
+  secret: boolean;
+  value: unknown;
+}
+
+/** A key-name rule for untyped plain objects, like SOPS's `encrypted_regex`. */
+export interface KeyRule {
+  pattern: RegExp;
+  purpose: string;
+}
+
+export interface WalkOptions {
+  /** Walk every node (needed for key rules, strict mode, or values the fast path missed). */
+  full: boolean;
+  strict: boolean;
+  keyRules: readonly KeyRule[];
+  maxDepth: number;
+}
+
+/**
+ * Builds a copy of `value` in which every sensitive value is replaced by a placeholder,
+ * sharing every untouched subtree with the original. Returns the copy and the values taken out.
+ */
+export function shadowValue(value: unknown, shape: Shape | undefined, options: WalkOptions): { shadow: unknown; fields: PendingField[] } {
+  const walk = new SealWalk(options);
+  return { shadow: walk.visit(value, shape, '', 0), fields: walk.fields };
+}
+
+class SealWalk {
+  readonly fields: PendingField[] = [];
+  private readonly ancestors = new Set<object>();
+
+  constructor(private readonly options: WalkOptions) {}
+
+  visit(value: unknown, shape: Shape | undefined, path: string, depth: number): unknown {
+    if (depth > this.options.maxDepth) {
+      throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth: this.options.maxDepth });
+    }
+    if (Secret.isSecret(value)) return this.take(path, value.purpose, value);
+    if (shape?.kind === 'sensitive') return value === undefined ? undefined : this.take(path, shape.purpose, value);
+    if (typeof value !== 'object' || value === null) return this.primitive(value, path);
+    if (this.ancestors.has(value)) throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value contains a cycle', { path });
+    this.ancestors.add(value);
+    try {
+      return this.container(value, shape, path, depth);
+    } finally {
+      this.ancestors.delete(value);
+    }
+  }
+
+  private container(value: object, shape: Shape | undefined, path: string, depth: number): unknown {
+    const own = shapeOfInstance(value);
+    if (own !== undefined) return this.object(value, own.fields, path, depth);
+    if (Array.isArray(value)) return this.array(value, elementShape(shape), path, depth);
+    if (shape?.kind === 'class' || shape?.kind === 'object') return this.object(value, shape.fields, path, depth);
+    if (shape?.kind === 'classOrArray') return this.object(value, shape.cls.fields, path, depth);
+    if (shape?.kind === 'record') return this.record(value, shape.value, path, depth);
+    if (!this.options.full) return value;
+    return this.untyped(value, path, depth);
+  }
+
+  private take(path: string, purpose: string, value: unknown): string {
+    const secret = Secret.isSecret(value);
+    const inner = secret ? (value as Secret).reveal() : value;
+    if (typeof inner === 'function' || typeof inner === 'symbol' || typeof inner === 'bigint') {
+      throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sensitive value must be JSON (string, number, boolean, null, object, array)', { path });
+    }
+    this.fields.push({ path, purpose, secret, value: inner });
+    return pendingPlaceholder(purpose);
+  }
+
+  private primitive(value: unknown, path: string): unknown {
+    if (typeof value === 'bigint') throw sealedError('SEALED_UNSUPPORTED_VALUE', 'BigInt cannot be serialized as JSON', { path });
+    return value;
+  }
+
+  /** Own enumerable fields copied (spread defines, so an own `__proto__` key stays data), listed fields rewritten. */
+  private object(value: object, fields: readonly FieldShape[], path: string, depth: number): object {
+    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    const listed = new Set<string>();
+    for (const field of fields) {
+      listed.add(field.key);
+      const child = copy[field.key];
+      if (child !== undefined) copy[field.key] = this.visit(child, field.shape, appendToken(path, field.key), depth + 1);
+    }
+    if (!this.options.full) return copy;
+    for (const key of Object.keys(copy)) {
+      if (!listed.has(key)) copy[key] = this.visitKey(key, copy[key], path, depth);
+    }
+    return copy;
+  }
+
+  private array(value: readonly unknown[], element: Shape | undefined, path: string, depth: number): unknown[] {
+    if (element === undefined && !this.options.full) return value as unknown[];
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = this.visit(value[i], element, appendToken(path, i), depth + 1);
+    return out;
+  }
+
+  private record(value: object, valueShape: Shape, path: string, depth: number): object {
+    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const key of Object.keys(copy)) copy[key] = this.visit(copy[key], valueShape, appendToken(path, key), depth + 1);
+    return copy;
+  }
+
+  /** Full walk of an object nothing describes: JSON semantics, key rules, strict mode. */
+  private untyped(value: object, path: string, depth: number): unknown {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return this.visit(toJSON.call(value, ''), undefined, path, depth + 1);
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (this.options.strict && proto !== Object.prototype && proto !== null) {
+      const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+      throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', { type, path });
+    }
+    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const key of Object.keys(copy)) copy[key] = this.visitKey(key, copy[key], path, depth);
+    return copy;
+  }
+
+  private visitKey(key: string, child: unknown, path: string, depth: number): unknown {
+    const rule = this.options.keyRules.find((r) => r.pattern.test(key));
+    const childPath = appendToken(path, key);
+    if (rule !== undefined && child !== undefined && !Secret.isSecret(child)) return this.take(childPath, rule.purpose, child);
+    return this.visit(child, undefined, childPath, depth + 1);
+  }
+}
+
+function elementShape(shape: Shape | undefined): Shape | undefined {
+  if (shape?.kind === 'array') return shape.element;
+  if (shape?.kind === 'classOrArray') return shape.cls satisfies ClassShape;
+  return undefined;
+}
+
+/**
+ * Runs JSON.stringify with the registry's watch set, so `toJSON` hooks on Secrets and
+ * registered classes report any the fast path did not take out.
+ */
+export function stringifyWatched(value: unknown, reveal = false): { json: string | undefined; missed: boolean } {
+  const watch = { missed: false, reveal };
+  const previous = registry.watch;
+  registry.watch = watch;
+  try {
+    return { json: JSON.stringify(value), missed: watch.missed };
+  } finally {
+    registry.watch = previous;
+  }
+}

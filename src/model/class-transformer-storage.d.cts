@@ -1,0 +1,2 @@
+declare const storages: unknown[];
+export { storages };

@@ -1,0 +1,22 @@
+import type { AnyClass, ClassThunk } from './registry';
+import { storages } from './class-transformer-storage.cjs';
+
+interface TypeMetadataLike {
+  typeFunction?: () => unknown;
+}
+interface MetadataStorageLike {
+  _typeMetadatas?: Map<unknown, Map<string, TypeMetadataLike>>;
+}
+
+/** Fields of `ctor` (not its ancestors) that class-transformer's `@Type(() => X)` declared. */
+export function classTransformerTypes(ctor: AnyClass): Map<string, ClassThunk> {
+  const found = new Map<string, ClassThunk>();
+  for (const storage of storages as MetadataStorageLike[]) {
+    const fields = storage?._typeMetadatas?.get(ctor);
+    if (fields === undefined) continue;
+    for (const [field, meta] of fields) {
+      if (typeof meta.typeFunction === 'function') found.set(field, meta.typeFunction as ClassThunk);
+    }
+  }
+  return found;
+}

@@ -1,0 +1,158 @@
+import { sealedError } from '../errors';
+import { checkPurpose } from './purpose';
+import { classDecl, recordField, registry, type AnyClass, type ClassThunk, type FieldDecl } from './registry';
+
+/** Options of {@link Sensitive}. */
+export interface SensitiveOptions {
+  /** Class of secret, e.g. `phi` or `credential`. Chooses the key and who may reveal it. */
+  purpose?: string;
+  /** The field holds a registered class (or an array or record of it), rehydrated after opening. */
+  type?: ClassThunk;
+  /** With `type`: the field is a `Record<string, T>`. */
+  record?: boolean;
+}
+
+/** Options of {@link Nested}. */
+export interface NestedOptions {
+  /** The field is a `Record<string, T>` rather than a `T` or `T[]`. */
+  record?: boolean;
+}
+
+// Legacy (experimentalDecorators) and TC39 decorators are told apart by their arguments.
+type LegacyOrStandardField = (target: unknown, context: unknown) => void;
+type LegacyOrStandardClass = <C extends AnyClass>(target: C, context?: unknown) => void;
+
+interface StandardFieldContext {
+  kind: string;
+  name: string | symbol;
+  static?: boolean;
+  metadata?: Record<PropertyKey, unknown>;
+}
+
+const STANDARD_FIELDS = Symbol.for('temporal-sealed-fields.fields');
+
+function isStandardContext(value: unknown): value is StandardFieldContext {
+  return typeof value === 'object' && value !== null && 'kind' in value;
+}
+
+function fieldDecorator(decl: FieldDecl): LegacyOrStandardField {
+  return (target, context) => {
+    if (isStandardContext(context)) return recordStandardField(context, decl);
+    if (typeof context !== 'string' || typeof target !== 'object' || target === null) {
+      throw sealedError('SEALED_INVALID_OPTION', 'sealed field decorators apply to instance fields with string names');
+    }
+    recordField((target as { constructor: AnyClass }).constructor, context, decl);
+  };
+}
+
+function recordStandardField(context: StandardFieldContext, decl: FieldDecl): void {
+  if (context.kind !== 'field' && context.kind !== 'accessor') {
+    throw sealedError('SEALED_INVALID_OPTION', 'sealed field decorators apply to fields');
+  }
+  if (typeof context.name !== 'string' || context.static === true) {
+    throw sealedError('SEALED_INVALID_OPTION', 'sealed field decorators apply to instance fields with string names');
+  }
+  const entry: [string, FieldDecl] = [context.name, decl];
+  // Symbol.metadata (TS 5.2+ with a polyfill, newer runtimes) ties the field to its class directly.
+  if (context.metadata !== undefined) {
+    const list = (context.metadata[STANDARD_FIELDS] ??= []) as Array<[string, FieldDecl]>;
+    list.push(entry);
+    return;
+  }
+  // Without it (Node 20), the class decorator that runs right after claims these.
+  registry.pendingStandardFields.push(entry);
+}
+
+/**
+ * Tags a field whose value must be sealed. Works with TypeScript legacy decorators
+ * (`experimentalDecorators`, swc) and with TC39 standard decorators; under standard
+ * decorators the class also needs {@link SealedType}.
+ *
+ * @example
+ * ```ts
+ * @SealedType('PatientIntake')
+ * class PatientIntake {
+ *   patientId!: string;
+ *   @Sensitive({ purpose: 'phi' }) ssn!: Secret<string>;
+ *   @Sensitive({ purpose: 'phi', type: () => Address }) address?: Address;
+ * }
+ * ```
+ */
+export function Sensitive(options: SensitiveOptions = {}): LegacyOrStandardField {
+  const decl: FieldDecl = { purpose: checkPurpose(options.purpose) };
+  if (options.type !== undefined) decl.nested = options.type;
+  if (options.record === true) decl.record = true;
+  return fieldDecorator(decl);
+}
+
+/**
+ * Declares that a clear field holds a registered class (or an array or record of it), so
+ * decoding rehydrates it. class-transformer's `@Type(() => X)` is read too (legacy decorators only).
+ *
+ * @example
+ * ```ts
+ * @Nested(() => Visit) visits!: Visit[];
+ * @Nested(() => Visit, { record: true }) visitsById!: Record<string, Visit>;
+ * ```
+ */
+export function Nested(type: ClassThunk, options: NestedOptions = {}): LegacyOrStandardField {
+  return fieldDecorator({ nested: type, ...(options.record === true ? { record: true } : {}) });
+}
+
+/**
+ * Registers a class under a stable name carried in payload metadata, so decoding can
+ * rebuild instances without a type hint. Names must be unique per process.
+ *
+ * @example
+ * ```ts
+ * @SealedType('PatientIntake')
+ * class PatientIntake { @Sensitive({ purpose: 'phi' }) ssn!: string; }
+ * ```
+ */
+export function SealedType(name: string): LegacyOrStandardClass {
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/.test(name)) {
+    throw sealedError('SEALED_INVALID_OPTION', 'type names must match /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/');
+  }
+  return (target, context) => {
+    claimStandardFields(target, context);
+    registerClass(target, name);
+  };
+}
+
+function claimStandardFields(target: AnyClass, context: unknown): void {
+  const fromMetadata = isStandardContext(context) ? context.metadata?.[STANDARD_FIELDS] : undefined;
+  const entries = (fromMetadata as Array<[string, FieldDecl]> | undefined) ?? registry.pendingStandardFields;
+  for (const [field, decl] of entries) recordField(target, field, decl);
+  if (fromMetadata === undefined) registry.pendingStandardFields = [];
+}
+
+function registerClass(target: AnyClass, name: string): void {
+  const existing = registry.byName.get(name);
+  if (existing !== undefined && existing !== target) {
+    // The same source loaded twice (ESM and CJS, or hot reload) keeps the latest class.
+    registry.classes.delete(existing);
+  }
+  classDecl(target).name = name;
+  registry.byName.set(name, target);
+  installWatchHook(target);
+}
+
+const HOOKED = Symbol.for('temporal-sealed-fields.toJSONHook');
+
+/**
+ * JSON.stringify calls `toJSON` on every object; a registered instance met where the
+ * converter's fast path did not expect one reports itself so the converter walks the value fully.
+ */
+function installWatchHook(target: AnyClass): void {
+  const proto = target.prototype as Record<PropertyKey, unknown>;
+  if (Object.prototype.hasOwnProperty.call(proto, HOOKED)) return;
+  const own = Object.prototype.hasOwnProperty.call(proto, 'toJSON') ? proto['toJSON'] : undefined;
+  function toJSON(this: unknown, key: string): unknown {
+    const watch = registry.watch;
+    if (watch !== null) watch.missed = true;
+    const inherited = own ?? Object.getPrototypeOf(proto)?.toJSON;
+    return typeof inherited === 'function' ? (inherited as (k: string) => unknown).call(this, key) : this;
+  }
+  Object.defineProperty(proto, 'toJSON', { value: toJSON, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(proto, HOOKED, { value: true });
+}

@@ -1,0 +1,15 @@
+import { sealedError } from '../errors';
+
+/** Purpose used when a field is tagged without one. */
+export const DEFAULT_PURPOSE = 'sensitive';
+
+const PURPOSE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** Purposes name a class of secrets (`phi`, `credential`); they appear in placeholders, so keep them short and plain. */
+export function checkPurpose(purpose: string | undefined): string {
+  const value = purpose ?? DEFAULT_PURPOSE;
+  if (typeof value !== 'string' || !PURPOSE_PATTERN.test(value)) {
+    throw sealedError('SEALED_INVALID_OPTION', 'purpose must match /^[a-z][a-z0-9_-]{0,31}$/');
+  }
+  return value;
+}

@@ -1,0 +1,75 @@
+/**
+ * The one registry per JS realm. Pinned on globalThis under a Symbol.for key so that the
+ * ESM and CJS copies of this package (and a workflow bundle's copy) share it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyClass = abstract new (...args: any[]) => any;
+export type ClassThunk = () => AnyClass;
+
+/** What a decorator recorded about one field. */
+export interface FieldDecl {
+  purpose?: string;
+  nested?: ClassThunk;
+  /** The nested field is a `Record<string, T>`. */
+  record?: boolean;
+}
+
+export interface ClassDecl {
+  name?: string;
+  fields: Map<string, FieldDecl>;
+}
+
+/** Set while the converter serializes one value; lets `toJSON` hooks report values the fast path missed. */
+export interface EncodingWatch {
+  missed: boolean;
+  /** Serializing values that are being sealed: Secrets inside them give their value. */
+  reveal: boolean;
+}
+
+interface RegistryState {
+  readonly classes: Map<AnyClass, ClassDecl>;
+  readonly byName: Map<string, AnyClass>;
+  readonly schemaMarks: WeakMap<object, { purpose: string }>;
+  /** Field decorations seen under TC39 decorators, waiting for their class decorator. */
+  pendingStandardFields: Array<[string, FieldDecl]>;
+  watch: EncodingWatch | null;
+}
+
+const REGISTRY_KEY = Symbol.for('temporal-sealed-fields.registry.v1');
+
+function createState(): RegistryState {
+  return {
+    classes: new Map(),
+    byName: new Map(),
+    schemaMarks: new WeakMap(),
+    pendingStandardFields: [],
+    watch: null,
+  };
+}
+
+// Captured once at module load: the workflow sandbox may swap globals per workflow later.
+const globalBag = globalThis as unknown as Record<symbol, RegistryState | undefined>;
+export const registry: RegistryState = globalBag[REGISTRY_KEY] ?? (globalBag[REGISTRY_KEY] = createState());
+
+export function classDecl(ctor: AnyClass): ClassDecl {
+  let decl = registry.classes.get(ctor);
+  if (decl === undefined) {
+    decl = { fields: new Map() };
+    registry.classes.set(ctor, decl);
+  }
+  return decl;
+}
+
+export function recordField(ctor: AnyClass, field: string, patch: FieldDecl): void {
+  const fields = classDecl(ctor).fields;
+  fields.set(field, { ...fields.get(field), ...patch });
+}
+
+/** The registered name of a class, looking through its prototype chain. */
+export function registeredName(ctor: unknown): string | undefined {
+  return typeof ctor === 'function' ? registry.classes.get(ctor as AnyClass)?.name : undefined;
+}
+
+export function classByName(name: string): AnyClass | undefined {
+  return registry.byName.get(name);
+}

@@ -1,0 +1,71 @@
+import { checkPurpose } from './purpose';
+import { registry } from './registry';
+
+const SECRET_BRAND = Symbol.for('temporal-sealed-fields.Secret');
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * A value that is sealed wherever it travels: as a bare argument, a nested field, a result
+ * or a signal. It decodes back into a `Secret`. Printing it (`String`, `JSON.stringify`,
+ * `util.inspect`, loggers) shows only `[secret:<purpose>]`.
+ *
+ * @example
+ * ```ts
+ * const jwt = secret(token, { purpose: 'credential' });
+ * await startWorkflow(handleIntake, { args: [jwt, intake] });
+ * // in an activity:
+ * fetch(url, { headers: { authorization: `Bearer ${jwt.reveal()}` } });
+ * ```
+ */
+export class Secret<T = unknown> {
+  readonly #value: T;
+  /** Names the class of secret; chooses the key and who may reveal it. */
+  readonly purpose: string;
+
+  constructor(value: T, purpose?: string) {
+    this.#value = value;
+    this.purpose = checkPurpose(purpose);
+    Object.freeze(this);
+  }
+
+  /** The wrapped value. Call it at the last moment, where the value is really used. */
+  reveal(): T {
+    return this.#value;
+  }
+
+  /** Redacted form; inside the sealed converter this reports a value its fast path missed. */
+  toJSON(): unknown {
+    const watch = registry.watch;
+    if (watch === null) return this.toString();
+    if (watch.reveal) return this.#value;
+    watch.missed = true;
+    return this.toString();
+  }
+
+  toString(): string {
+    return `[secret:${this.purpose}]`;
+  }
+
+  [INSPECT](): string {
+    return `Secret(${this.toString()})`;
+  }
+
+  /** True for a Secret from any copy of this package. */
+  static isSecret(value: unknown): value is Secret {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SECRET_BRAND] === true;
+  }
+}
+
+Object.defineProperty(Secret.prototype, SECRET_BRAND, { value: true });
+
+/**
+ * Wraps a value so that it is sealed wherever it goes.
+ *
+ * @example
+ * ```ts
+ * const jwt = secret(request.headers.authorization, { purpose: 'credential' });
+ * ```
+ */
+export function secret<T>(value: T, options: { purpose?: string } = {}): Secret<T> {
+  return new Secret(value, options.purpose);
+}
