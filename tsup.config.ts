@@ -1,13 +1,15 @@
 import { defineConfig } from 'tsup';
 
-// Dual CJS + ESM build. The registry lives on globalThis, so loading both copies is safe.
+// One CommonJS build; dist/*.mjs re-export it (scripts/write-esm-wrappers.mjs), so ESM and CJS
+// users share one module instance and class-transformer's builds resolve as in plain Node.
 export default defineConfig({
   entry: { index: 'src/index.ts', codec: 'src/codec.ts', server: 'src/server.ts', cli: 'src/cli/main.ts' },
-  format: ['cjs', 'esm'],
+  format: ['cjs'],
   dts: { entry: { index: 'src/index.ts', codec: 'src/codec.ts', server: 'src/server.ts' } },
   target: 'node20',
+  platform: 'node',
   sourcemap: true,
   clean: true,
   splitting: false,
-  outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.js' }),
+  onSuccess: 'node scripts/write-esm-wrappers.mjs',
 });

@@ -1,0 +1,1 @@
+process.stdout.write('sealed-fields: not built yet\n');

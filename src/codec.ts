@@ -1,0 +1,8 @@
+/**
+ * temporal-sealed-fields/codec: Node only. The libsodium sealing codec, the wire format and keys.
+ * @packageDocumentation
+ */
+export { SealingCodec, type SealingCodecOptions, type OpenOptions, type OpenedPayload } from './codec/sealing-codec';
+export { Keyring, KEY_BYTES, type KeyringOptions, type KeyringDescription, type KeyMaterial } from './codec/keyring';
+export { readEnvelope, writeEnvelope, FORMAT_VERSION, type Envelope, type Box, type BoxField } from './codec/envelope';
+export { SealedError, type SealedErrorCode } from './errors';

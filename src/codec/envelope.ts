@@ -1,0 +1,223 @@
+import { createHash } from 'node:crypto';
+import { sealedError } from '../errors';
+import { NONCE_BYTES } from './nonce-pool';
+
+/**
+ * Wire format v1 of the `sealed-fields` metadata entry (see docs/FORMAT.md):
+ *
+ *   magic "SF" | version u8 | namespace (u16 length, utf8) | box count u8 | boxes...
+ *   box: alg u8 | key id (u8 length, ascii) | purpose (u8 length, ascii) | nonce 24 bytes
+ *        | field count u16 | fields: (path u16 length, utf8 | flags u8) ... | ciphertext length u32 | ciphertext
+ *
+ * Integers are big-endian. Everything but the ciphertexts is the header.
+ */
+export const ENVELOPE_MAGIC = [0x53, 0x46] as const;
+export const FORMAT_VERSION = 1;
+export const ALG_XCHACHA20_POLY1305_IETF = 1;
+export const TAG_BYTES = 16;
+const AAD_DOMAIN = 'temporal-sealed-fields/v1';
+const FLAG_SECRET = 1;
+export const MAX_FIELDS_PER_BOX = 0xffff;
+export const MAX_BOXES = 0xff;
+
+export interface BoxField {
+  path: string;
+  secret: boolean;
+}
+
+export interface Box {
+  alg: number;
+  keyId: string;
+  purpose: string;
+  nonce: Uint8Array;
+  fields: BoxField[];
+  ciphertext: Uint8Array;
+}
+
+export interface Envelope {
+  version: number;
+  namespace: string;
+  boxes: Box[];
+}
+
+/** The box header bytes (everything but the ciphertext), given the ciphertext's length. */
+function writeBoxHeader(out: ByteWriter, box: Omit<Box, 'ciphertext'>, ciphertextLength: number): void {
+  out.u8(box.alg);
+  out.shortString(box.keyId);
+  out.shortString(box.purpose);
+  out.bytes(box.nonce);
+  out.u16(box.fields.length);
+  for (const field of box.fields) {
+    out.string16(field.path);
+    out.u8(field.secret ? FLAG_SECRET : 0);
+  }
+  out.u32(ciphertextLength);
+}
+
+/** The envelope header: every byte except the ciphertexts. Bound into every box's AAD. */
+export function envelopeHeader(envelope: { namespace: string; boxes: Array<Omit<Box, 'ciphertext'> & { ciphertextLength: number }> }): Uint8Array {
+  const out = new ByteWriter();
+  out.bytes(Uint8Array.from(ENVELOPE_MAGIC));
+  out.u8(FORMAT_VERSION);
+  out.string16(envelope.namespace);
+  out.u8(envelope.boxes.length);
+  for (const box of envelope.boxes) writeBoxHeader(out, box, box.ciphertextLength);
+  return out.finish();
+}
+
+/**
+ * AAD of box `index`: domain | index | envelope header | type name | SHA-256 of the payload's data.
+ * Binds each value to its path and box, to the namespace, to the payload's type and clear part.
+ */
+export function boxAad(header: Uint8Array, index: number, typeName: string, dataDigest: Uint8Array): Uint8Array {
+  const out = new ByteWriter();
+  out.shortString(AAD_DOMAIN);
+  out.u8(index);
+  out.u32(header.length);
+  out.bytes(header);
+  out.string16(typeName);
+  out.bytes(dataDigest);
+  return out.finish();
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return createHash('sha256').update(data).digest();
+}
+
+export function writeEnvelope(envelope: Envelope): Uint8Array {
+  const out = new ByteWriter();
+  out.bytes(Uint8Array.from(ENVELOPE_MAGIC));
+  out.u8(envelope.version);
+  out.string16(envelope.namespace);
+  out.u8(envelope.boxes.length);
+  for (const box of envelope.boxes) {
+    writeBoxHeader(out, box, box.ciphertext.length);
+    out.bytes(box.ciphertext);
+  }
+  return out.finish();
+}
+
+/** Parses an envelope, refusing anything out of bounds with `SEALED_MALFORMED`. */
+export function readEnvelope(bytes: Uint8Array): Envelope {
+  const r = new ByteReader(bytes);
+  if (r.u8() !== ENVELOPE_MAGIC[0] || r.u8() !== ENVELOPE_MAGIC[1]) throw malformed();
+  const version = r.u8();
+  if (version !== FORMAT_VERSION) {
+    throw sealedError('SEALED_VERSION_UNSUPPORTED', 'sealed envelope has an unsupported format version', { version });
+  }
+  const namespace = r.string16();
+  const count = r.u8();
+  if (count === 0) throw malformed();
+  const boxes: Box[] = [];
+  for (let i = 0; i < count; i++) boxes.push(readBox(r));
+  if (!r.done()) throw malformed();
+  return { version, namespace, boxes };
+}
+
+function readBox(r: ByteReader): Box {
+  const alg = r.u8();
+  if (alg !== ALG_XCHACHA20_POLY1305_IETF) {
+    throw sealedError('SEALED_VERSION_UNSUPPORTED', 'sealed envelope names an unsupported algorithm', { alg });
+  }
+  const keyId = r.shortString();
+  const purpose = r.shortString();
+  const nonce = r.bytes(NONCE_BYTES);
+  const fieldCount = r.u16();
+  if (fieldCount === 0) throw malformed();
+  const fields: BoxField[] = [];
+  for (let i = 0; i < fieldCount; i++) {
+    const path = r.string16();
+    const flags = r.u8();
+    if ((flags & ~FLAG_SECRET) !== 0) throw malformed();
+    fields.push({ path, secret: (flags & FLAG_SECRET) !== 0 });
+  }
+  const length = r.u32();
+  if (length < TAG_BYTES) throw malformed();
+  return { alg, keyId, purpose, nonce, fields, ciphertext: r.bytes(length) };
+}
+
+function malformed(): Error {
+  return sealedError('SEALED_MALFORMED', 'sealed envelope is malformed');
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+class ByteWriter {
+  private readonly chunks: Uint8Array[] = [];
+  private length = 0;
+
+  u8(value: number): void {
+    this.bytes(Uint8Array.of(value));
+  }
+  u16(value: number): void {
+    this.bytes(Uint8Array.of(value >>> 8, value & 0xff));
+  }
+  u32(value: number): void {
+    this.bytes(Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff));
+  }
+  shortString(text: string): void {
+    const bytes = utf8Encoder.encode(text);
+    if (bytes.length > 0xff) throw sealedError('SEALED_INVALID_OPTION', 'identifier too long for the envelope');
+    this.u8(bytes.length);
+    this.bytes(bytes);
+  }
+  string16(text: string): void {
+    const bytes = utf8Encoder.encode(text);
+    if (bytes.length > 0xffff) throw sealedError('SEALED_TOO_LARGE', 'field path or name too long for the envelope');
+    this.u16(bytes.length);
+    this.bytes(bytes);
+  }
+  bytes(bytes: Uint8Array): void {
+    this.chunks.push(bytes);
+    this.length += bytes.length;
+  }
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+}
+
+class ByteReader {
+  private at = 0;
+  constructor(private readonly buf: Uint8Array) {}
+
+  done(): boolean {
+    return this.at === this.buf.length;
+  }
+  bytes(n: number): Uint8Array {
+    if (this.at + n > this.buf.length) throw malformed();
+    const out = this.buf.subarray(this.at, this.at + n);
+    this.at += n;
+    return out;
+  }
+  u8(): number {
+    return this.bytes(1)[0] as number;
+  }
+  u16(): number {
+    const b = this.bytes(2);
+    return ((b[0] as number) << 8) | (b[1] as number);
+  }
+  u32(): number {
+    const b = this.bytes(4);
+    return (((b[0] as number) << 24) >>> 0) + ((b[1] as number) << 16) + ((b[2] as number) << 8) + (b[3] as number);
+  }
+  shortString(): string {
+    return this.text(this.u8());
+  }
+  string16(): string {
+    return this.text(this.u16());
+  }
+  private text(n: number): string {
+    try {
+      return utf8Decoder.decode(this.bytes(n));
+    } catch {
+      throw malformed();
+    }
+  }
+}

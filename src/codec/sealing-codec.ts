@@ -1,0 +1,201 @@
+import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
+import { sealedError } from '../errors';
+import { fieldListToJson, fromUtf8, META, parseFieldList, utf8, type FieldList } from '../converter/metadata';
+import { checkPurpose } from '../model/purpose';
+import {
+  ALG_XCHACHA20_POLY1305_IETF,
+  boxAad,
+  envelopeHeader,
+  FORMAT_VERSION,
+  MAX_BOXES,
+  MAX_FIELDS_PER_BOX,
+  readEnvelope,
+  sha256,
+  TAG_BYTES,
+  writeEnvelope,
+  type Box,
+  type Envelope,
+} from './envelope';
+import type { Keyring } from './keyring';
+import { NoncePool } from './nonce-pool';
+import { nameKeysInPlaceholders } from './placeholder-keys';
+import { loadSodium, type Sodium } from './sodium';
+
+/** Options of {@link SealingCodec.create}. */
+export interface SealingCodecOptions {
+  keyring: Keyring;
+  /**
+   * Namespaces (besides the one in the serialization context) whose payloads this codec
+   * opens, e.g. for Nexus calls between namespaces. `'*'` accepts any.
+   */
+  acceptNamespaces?: readonly string[] | '*';
+}
+
+/** Which purposes to open when decoding; the rest stay sealed (the codec server uses this). */
+export interface OpenOptions {
+  namespace?: string | undefined;
+  purposes?: ReadonlySet<string> | undefined;
+}
+
+/** Result of opening a payload: values by path, and boxes left sealed. */
+export interface OpenedPayload {
+  envelope: Envelope;
+  opened: FieldList;
+  /** Boxes not opened because their purpose was not allowed. */
+  withheld: Box[];
+}
+
+/**
+ * The libsodium sealing codec: seals what the sealed converter marked with
+ * XChaCha20-Poly1305-IETF, one box per purpose, and opens it again. Payloads it did not
+ * write pass through unchanged. Stateless apart from a nonce pool, so safe to call concurrently.
+ *
+ * @example
+ * ```ts
+ * const codec = await SealingCodec.create({ keyring: Keyring.fromEnv() });
+ * const worker = await Worker.create({ dataConverter: { payloadConverterPath, payloadCodecs: [codec] }, ... });
+ * ```
+ */
+export class SealingCodec implements PayloadCodec {
+  private readonly nonces = new NoncePool();
+
+  private constructor(
+    private readonly sodium: Sodium,
+    private readonly keyring: Keyring,
+    private readonly acceptNamespaces: ReadonlySet<string> | '*',
+  ) {}
+
+  static async create(options: SealingCodecOptions): Promise<SealingCodec> {
+    const accept = options.acceptNamespaces === '*' ? '*' : new Set(options.acceptNamespaces ?? []);
+    return new SealingCodec(await loadSodium(), options.keyring, accept);
+  }
+
+  async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    return payloads.map((payload) => this.sealPayload(payload, context?.namespace ?? ''));
+  }
+
+  async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    return payloads.map((payload) => this.openPayload(payload, context?.namespace));
+  }
+
+  /** Seals one payload's pending values; returns it unchanged when nothing is pending. */
+  sealPayload(payload: Payload, namespace: string): Payload {
+    const metadata = payload.metadata ?? {};
+    const pending = metadata[META.pending];
+    if (pending === undefined || pending === null) return payload;
+    if (metadata[META.sealed] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload is both pending and sealed');
+    const list = parseFieldList(pending);
+    const groups = groupByPurpose(list);
+    const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups), (p) => this.keyring.keyIdFor(p));
+    const envelope = this.sealGroups(groups, list, namespace, typeNameOf(metadata), sha256(data));
+    const { [META.pending]: _pending, ...rest } = metadata;
+    return { ...payload, metadata: { ...rest, [META.sealed]: writeEnvelope(envelope) }, data };
+  }
+
+  /** Opens one payload for the converter; returns it unchanged when it is not sealed. */
+  openPayload(payload: Payload, namespace?: string): Payload {
+    const metadata = payload.metadata ?? {};
+    if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
+    if (metadata[META.opened] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload arrived with an opened field list');
+    if (metadata[META.sealed] === undefined) return payload;
+    const { opened } = this.open(payload, { namespace });
+    const { [META.sealed]: _sealed, ...rest } = metadata;
+    return { ...payload, metadata: { ...rest, [META.opened]: utf8(fieldListToJson(opened, (v) => JSON.stringify(v))) } };
+  }
+
+  /** Opens the boxes of a sealed payload whose purposes are allowed. Fails closed on any mismatch. */
+  open(payload: Payload, options: OpenOptions = {}): OpenedPayload {
+    const metadata = payload.metadata ?? {};
+    const sealed = metadata[META.sealed];
+    if (sealed === undefined || sealed === null) throw sealedError('SEALED_MALFORMED', 'payload is not sealed');
+    const envelope = readEnvelope(sealed);
+    this.checkNamespace(envelope.namespace, options.namespace);
+    const header = envelopeHeader({ namespace: envelope.namespace, boxes: envelope.boxes.map(withLength) });
+    const digest = sha256(payload.data ?? new Uint8Array());
+    const opened: FieldList = { paths: [], purposes: [], secrets: [], values: [] };
+    const withheld: Box[] = [];
+    envelope.boxes.forEach((box, index) => {
+      if (options.purposes !== undefined && !options.purposes.has(box.purpose)) return void withheld.push(box);
+      const values = this.openBox(box, boxAad(header, index, typeNameOf(metadata), digest));
+      box.fields.forEach((field, i) => {
+        opened.paths.push(field.path);
+        opened.purposes.push(box.purpose);
+        opened.secrets.push(field.secret);
+        opened.values.push(values[i]);
+      });
+    });
+    return { envelope, opened, withheld };
+  }
+
+  private sealGroups(groups: Map<string, number[]>, list: FieldList, namespace: string, typeName: string, digest: Uint8Array): Envelope {
+    if (groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
+    const drafts = [...groups].map(([purpose, indexes]) => {
+      if (indexes.length > MAX_FIELDS_PER_BOX) throw sealedError('SEALED_TOO_LARGE', 'too many sealed fields in one payload');
+      const plaintext = utf8(JSON.stringify(indexes.map((i) => list.values[i])));
+      return {
+        alg: ALG_XCHACHA20_POLY1305_IETF,
+        keyId: this.keyring.keyIdFor(purpose),
+        purpose,
+        nonce: this.nonces.next(),
+        fields: indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true })),
+        plaintext,
+        ciphertextLength: plaintext.length + TAG_BYTES,
+      };
+    });
+    const header = envelopeHeader({ namespace, boxes: drafts });
+    const boxes: Box[] = drafts.map(({ plaintext, ciphertextLength: _len, ...box }, index) => ({
+      ...box,
+      ciphertext: this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, boxAad(header, index, typeName, digest), null, box.nonce, this.keyring.key(box.keyId)),
+    }));
+    return { version: FORMAT_VERSION, namespace, boxes };
+  }
+
+  private openBox(box: Box, aad: Uint8Array): unknown[] {
+    const key = this.keyring.key(box.keyId);
+    let plaintext: Uint8Array;
+    try {
+      plaintext = this.sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ciphertext, aad, box.nonce, key);
+    } catch {
+      throw sealedError('SEALED_TAMPERED', 'sealed fields failed authentication', { keyId: box.keyId, purpose: box.purpose });
+    }
+    let values: unknown;
+    try {
+      values = JSON.parse(fromUtf8(plaintext));
+    } catch {
+      values = undefined;
+    }
+    if (!Array.isArray(values) || values.length !== box.fields.length) throw sealedError('SEALED_MALFORMED', 'sealed box content has an unknown shape');
+    return values;
+  }
+
+  private checkNamespace(sealedIn: string, current: string | undefined): void {
+    if (sealedIn === '' || current === undefined || current === '' || sealedIn === current) return;
+    if (this.acceptNamespaces === '*' || this.acceptNamespaces.has(sealedIn)) return;
+    throw sealedError('SEALED_WRONG_NAMESPACE', 'payload was sealed for another namespace', { sealedIn, current });
+  }
+}
+
+function groupByPurpose(list: FieldList): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  list.purposes.forEach((purpose, i) => {
+    checkPurpose(purpose);
+    const group = groups.get(purpose);
+    if (group === undefined) groups.set(purpose, [i]);
+    else group.push(i);
+  });
+  return groups;
+}
+
+function countsOf(groups: Map<string, number[]>): Map<string, number> {
+  return new Map([...groups].map(([purpose, indexes]) => [purpose, indexes.length]));
+}
+
+function typeNameOf(metadata: Record<string, Uint8Array | null | undefined>): string {
+  const bytes = metadata[META.type];
+  return bytes === undefined || bytes === null ? '' : fromUtf8(bytes);
+}
+
+function withLength(box: Box): Box & { ciphertextLength: number } {
+  return { ...box, ciphertextLength: box.ciphertext.length };
+}
+
