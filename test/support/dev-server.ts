@@ -5,6 +5,7 @@ import path from 'node:path';
 import { defineSearchAttributeKey, type SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClientOptions } from '@temporalio/client';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { devServerExecutable } from './temporal-cli';
 
 export interface DevServerOptions {
@@ -45,8 +46,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+// Worker lifecycle INFO lines drown test output; keep WARN (workflow task failures), override via TEMPORAL_SDK_LOG_LEVEL.
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel) });
+  } catch {
+    // already installed (by us or by the test): keep that one
+  }
+}
+
 /** Starts `temporal server start-dev` through the SDK (random gRPC port, logs at error level). */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  quietRuntime();
   const tmpDir = opts.dbFilename ? undefined : mkdtempSync(path.join(os.tmpdir(), 'sealed-dev-'));
   const dbFilename = opts.dbFilename ?? path.join(tmpDir!, 'temporal.sqlite');
   const namespace = opts.namespace ?? 'default';
