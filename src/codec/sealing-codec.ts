@@ -29,6 +29,11 @@ export interface SealingCodecOptions {
    * opens, e.g. for Nexus calls between namespaces. `'*'` accepts any.
    */
   acceptNamespaces?: readonly string[] | '*';
+  /**
+   * @internal Deterministic nonces, for the published test vectors only.
+   * A repeated nonce under one key breaks confidentiality: never set this in production.
+   */
+  nonceSourceForTestVectors?: { next(): Uint8Array };
 }
 
 /** Which purposes to open when decoding; the rest stay sealed (the codec server uses this). */
@@ -57,17 +62,16 @@ export interface OpenedPayload {
  * ```
  */
 export class SealingCodec implements PayloadCodec {
-  private readonly nonces = new NoncePool();
-
   private constructor(
     private readonly sodium: Sodium,
     private readonly keyring: Keyring,
     private readonly acceptNamespaces: ReadonlySet<string> | '*',
+    private readonly nonces: { next(): Uint8Array },
   ) {}
 
   static async create(options: SealingCodecOptions): Promise<SealingCodec> {
     const accept = options.acceptNamespaces === '*' ? '*' : new Set(options.acceptNamespaces ?? []);
-    return new SealingCodec(await loadSodium(), options.keyring, accept);
+    return new SealingCodec(await loadSodium(), options.keyring, accept, options.nonceSourceForTestVectors ?? new NoncePool());
   }
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {

@@ -1,0 +1,59 @@
+import type { SealedErrorCode } from '../../errors';
+
+/** Every failure the codec server answers with; each has one fixed body that reveals nothing. */
+export type CodecHttpErrorKind =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unprocessable'
+  | 'timeout'
+  | 'internal';
+
+const STATUS: Record<CodecHttpErrorKind, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  timeout: 503,
+  internal: 500,
+};
+
+/** The JSON body of an error response: a kind and, for refused sealed payloads, the library's error code. */
+export interface CodecHttpErrorBody {
+  error: CodecHttpErrorKind;
+  code?: SealedErrorCode;
+}
+
+/**
+ * A request the codec server refuses. Carries no message: the response body is
+ * `{"error": kind}` (plus the stable `code` for refused sealed payloads), never request content.
+ */
+export class CodecHttpError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly kind: CodecHttpErrorKind,
+    readonly code?: SealedErrorCode,
+  ) {
+    super(kind);
+    this.name = 'CodecHttpError';
+    this.status = STATUS[kind];
+  }
+
+  body(): CodecHttpErrorBody {
+    return this.code === undefined ? { error: this.kind } : { error: this.kind, code: this.code };
+  }
+}
+
+/** Builds the fixed response for an error kind. */
+export function errorResponse(error: CodecHttpError): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  if (error.kind === 'unauthorized') headers['www-authenticate'] = 'Bearer';
+  return new Response(JSON.stringify(error.body()), { status: error.status, headers });
+}

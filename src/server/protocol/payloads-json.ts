@@ -1,0 +1,77 @@
+import type { Payload } from '@temporalio/common';
+import { CodecHttpError } from '../http-errors/http-errors';
+
+// Temporal's remote codec protocol: `{"payloads":[{"metadata":{"k":"<base64>"},"data":"<base64>"}]}`,
+// the protobuf JSON form of `Payloads`. Protobuf JSON accepts standard or URL-safe base64, padded or not.
+const BASE64 = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])*={0,2}$/;
+
+/** Wire payloads plus any fields this server does not know, kept so pass-through payloads stay intact. */
+export interface WirePayload extends Payload {
+  extra?: Record<string, unknown>;
+}
+
+function badRequest(): CodecHttpError {
+  return new CodecHttpError('bad_request');
+}
+
+/** Decodes one base64 string strictly: Node's decoder silently skips bad characters, this refuses them. */
+export function decodeBase64(text: unknown): Uint8Array {
+  if (typeof text !== 'string' || !BASE64.test(text) || text.replace(/=+$/, '').length % 4 === 1) throw badRequest();
+  return new Uint8Array(Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64'));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseMetadata(value: unknown): Record<string, Uint8Array> {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) throw badRequest();
+  const metadata: Record<string, Uint8Array> = Object.create(null) as Record<string, Uint8Array>;
+  for (const [key, text] of Object.entries(value)) metadata[key] = decodeBase64(text);
+  return metadata;
+}
+
+function parsePayload(value: unknown): WirePayload {
+  if (!isPlainObject(value)) throw badRequest();
+  const { metadata, data, ...extra } = value;
+  const payload: WirePayload = { metadata: parseMetadata(metadata), data: data === undefined || data === null ? new Uint8Array() : decodeBase64(data) };
+  if (Object.keys(extra).length > 0) payload.extra = extra;
+  return payload;
+}
+
+/**
+ * Parses a codec request body. Throws a `bad_request` CodecHttpError for malformed JSON,
+ * base64 or shape, and `payload_too_large` for more than `maxPayloads` payloads.
+ *
+ * @example
+ * ```ts
+ * const payloads = parsePayloadsBody('{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"MQ=="}]}', 100);
+ * ```
+ */
+export function parsePayloadsBody(text: string, maxPayloads: number): WirePayload[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw badRequest();
+  }
+  if (!isPlainObject(doc)) throw badRequest();
+  const list = doc.payloads ?? [];
+  if (!Array.isArray(list)) throw badRequest();
+  if (list.length > maxPayloads) throw new CodecHttpError('payload_too_large');
+  return list.map(parsePayload);
+}
+
+function payloadToJson(payload: WirePayload): Record<string, unknown> {
+  const metadata: Record<string, string> = {};
+  for (const [key, bytes] of Object.entries(payload.metadata ?? {})) {
+    if (bytes !== null && bytes !== undefined) metadata[key] = Buffer.from(bytes).toString('base64');
+  }
+  return { ...payload.extra, metadata, data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
+}
+
+/** Serializes payloads as the codec protocol's JSON response body. */
+export function payloadsToJson(payloads: readonly WirePayload[]): string {
+  return JSON.stringify({ payloads: payloads.map(payloadToJson) });
+}
