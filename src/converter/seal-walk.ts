@@ -88,7 +88,7 @@ class SealWalk {
 
   /** Own enumerable fields copied (spread defines, so an own `__proto__` key stays data), listed fields rewritten. */
   private object(value: object, fields: readonly FieldShape[], path: string, depth: number): object {
-    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    const copy = copyOwnFields(value);
     const listed = new Set<string>();
     for (const field of fields) {
       listed.add(field.key);
@@ -110,7 +110,7 @@ class SealWalk {
   }
 
   private record(value: object, valueShape: Shape, path: string, depth: number): object {
-    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    const copy = copyOwnFields(value);
     for (const key of Object.keys(copy)) copy[key] = this.visit(copy[key], valueShape, appendToken(path, key), depth + 1);
     return copy;
   }
@@ -124,7 +124,7 @@ class SealWalk {
       const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
       throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', { type, path });
     }
-    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    const copy = copyOwnFields(value);
     for (const key of Object.keys(copy)) copy[key] = this.visitKey(key, copy[key], path, depth);
     return copy;
   }
@@ -135,6 +135,16 @@ class SealWalk {
     if (rule !== undefined && child !== undefined && !Secret.isSecret(child)) return this.take(childPath, rule.purpose, child);
     return this.visit(child, undefined, childPath, depth + 1);
   }
+}
+
+/** Own enumerable fields as data; an own `__proto__` key stays a key even where a compiler lowers spread to assignment. */
+function copyOwnFields(value: object): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  const own = Object.getOwnPropertyDescriptor(value, '__proto__');
+  if (own?.enumerable === true && !Object.prototype.hasOwnProperty.call(copy, '__proto__')) {
+    Object.defineProperty(copy, '__proto__', { value: own.value, enumerable: true, writable: true, configurable: true });
+  }
+  return copy;
 }
 
 function elementShape(shape: Shape | undefined): Shape | undefined {
