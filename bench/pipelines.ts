@@ -1,0 +1,56 @@
+import { defaultPayloadConverter, type ConverterHint, type Payload, type PayloadCodec, type PayloadConverter, type SerializationContext } from '@temporalio/common';
+import { createSealedPayloadConverter } from '../src';
+import { Keyring, SealingCodec } from '../src/codec';
+import { Claim, intakeSchema, PatientIntake, PatientRecord, ZOD_SCHEMA_NAME } from './fixtures';
+import { AesGcmWholeCodec, SodiumWholeCodec } from './whole-payload-codecs';
+
+export const PIPELINE_NAMES = ['json', 'aesgcm-whole', 'sodium-whole', 'sealed'] as const;
+export type PipelineName = (typeof PIPELINE_NAMES)[number];
+
+/** A converter and a codec, driven the way the SDK drives them: encode = toPayload + codec.encode; decode = codec.decode + fromPayload. */
+export interface Pipeline {
+  name: PipelineName;
+  encode(value: unknown, hint?: ConverterHint): Promise<Payload>;
+  decode(payload: Payload, hint?: ConverterHint): Promise<unknown>;
+}
+
+const CONTEXT: SerializationContext = { type: 'workflow', namespace: 'default', workflowId: 'bench-workflow' };
+
+/** No codec: payloads pass through with the same `await` every other pipeline pays. */
+const passThroughCodec: PayloadCodec = {
+  encode: async (payloads) => payloads,
+  decode: async (payloads) => payloads,
+};
+
+function pipeline(name: PipelineName, converter: PayloadConverter, codec: PayloadCodec): Pipeline {
+  return {
+    name,
+    async encode(value, hint) {
+      const [payload] = await codec.encode([converter.toPayload(value, CONTEXT, hint)], CONTEXT);
+      return payload as Payload;
+    },
+    async decode(payload, hint) {
+      const [opened] = await codec.decode([payload], CONTEXT);
+      return converter.fromPayload(opened as Payload, CONTEXT, hint);
+    },
+  };
+}
+
+function randomKey(): Uint8Array {
+  return Keyring.generateKey();
+}
+
+/** All four pipelines, each with its own fresh key. */
+export async function createPipelines(): Promise<Record<PipelineName, Pipeline>> {
+  const sealedConverter = createSealedPayloadConverter({
+    types: [PatientIntake, Claim, PatientRecord],
+    schemas: { [ZOD_SCHEMA_NAME]: intakeSchema },
+  });
+  const sealingCodec = await SealingCodec.create({ keyring: new Keyring({ active: 'bench-1', keys: { 'bench-1': randomKey() } }) });
+  return {
+    json: pipeline('json', defaultPayloadConverter, passThroughCodec),
+    'aesgcm-whole': pipeline('aesgcm-whole', defaultPayloadConverter, await AesGcmWholeCodec.create('bench-1', randomKey())),
+    'sodium-whole': pipeline('sodium-whole', defaultPayloadConverter, await SodiumWholeCodec.create('bench-1', randomKey())),
+    sealed: pipeline('sealed', sealedConverter, sealingCodec),
+  };
+}

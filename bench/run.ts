@@ -1,0 +1,58 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBench, type BenchReport, type ResultEntry } from './runner';
+
+// `npm run bench` (full, writes bench/results.json) or `npm run bench -- --quick` (smoke run,
+// writes to the temp dir unless `--out` says where). `--rounds N` overrides the round count.
+
+function argValue(args: string[], flag: string): string | undefined {
+  const at = args.indexOf(flag);
+  return at === -1 ? undefined : args[at + 1];
+}
+
+function fmt(n: number | null, digits = 1): string {
+  return n === null ? 'n/a' : n.toFixed(digits);
+}
+
+function row(e: ResultEntry): string[] {
+  const t = e.target;
+  return [
+    e.scenario,
+    e.direction,
+    fmt(e.us.json),
+    fmt(e.us['aesgcm-whole']),
+    fmt(e.us['sodium-whole']),
+    fmt(e.us.sealed),
+    `${fmt(e.sealedVsJson, 2)}x`,
+    `${fmt(e.sealedVsAesgcm, 2)}x`,
+    `${fmt(e.sealedVsSodium, 2)}x`,
+    `<=${t.maxVsJson}x json, < ${t.fasterThan}`,
+    t.met ? 'yes' : 'NO',
+  ];
+}
+
+export function formatTable(report: BenchReport): string {
+  const head = ['scenario', 'dir', 'json us', 'aesgcm us', 'sodium us', 'sealed us', 'vs json', 'vs aesgcm', 'vs sodium', 'target', 'met'];
+  const rows = [head, ...report.entries.map(row)];
+  const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  const line = (r: string[]): string => r.map((cell, i) => cell.padStart(widths[i] as number)).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const rounds = argValue(args, '--rounds');
+  const out = argValue(args, '--out') ?? (quick ? join(tmpdir(), 'temporal-sealed-fields-bench.json') : join(__dirname, 'results.json'));
+  const report = await runBench({ quick, ...(rounds === undefined ? {} : { rounds: Number(rounds) }) });
+  process.stdout.write(`${formatTable(report)}\n\n${report.node}, ${report.rounds} round(s), medians in us per payload\n`);
+  writeFileSync(out, `${JSON.stringify(report.entries, null, 2)}\n`);
+  process.stdout.write(`wrote ${out}\n`);
+  if (!report.allVerified) {
+    process.stderr.write('a pipeline failed its round trip or leaked a sensitive value: its figures were not taken\n');
+    process.exitCode = 1;
+  }
+}
+
+void main();
