@@ -1,0 +1,43 @@
+import { ApplicationFailure, type Payload, type ProtoFailure } from '@temporalio/common';
+import { expect, test } from 'vitest';
+import { createSealedFailureConverter, createSealedPayloadConverter, Secret, secret } from '../../src';
+import { Keyring, SealingCodec } from '../../src/codec';
+import { findLeaks, payloadBytes } from '../support/payloads';
+
+const payloadConverter = createSealedPayloadConverter();
+const failureConverter = createSealedFailureConverter();
+
+/** Runs a codec over the payloads a failure carries, as the SDK does before sending. */
+async function mapFailurePayloads(failure: ProtoFailure, run: (p: Payload[]) => Promise<Payload[]>): Promise<ProtoFailure> {
+  const out = { ...failure };
+  if (out.encodedAttributes) out.encodedAttributes = (await run([out.encodedAttributes as Payload]))[0] as Payload;
+  const details = out.applicationFailureInfo?.details?.payloads;
+  if (details) out.applicationFailureInfo = { ...out.applicationFailureInfo, details: { payloads: await run(details as Payload[]) } };
+  return out;
+}
+
+test('error messages, stack traces and Secret details are sealed; the failure decodes back', async () => {
+  const codec = await SealingCodec.create({ keyring: new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } }) });
+  const error = ApplicationFailure.create({ message: 'billing failed for CANARY-FAIL-MSG', type: 'BillingError', details: [secret('CANARY-FAIL-DETAIL', { purpose: 'phi' }), { clear: 'visible' }] });
+  const failure = failureConverter.errorToFailure(error, payloadConverter);
+  const sealed = await mapFailurePayloads(failure, (p) => codec.encode(p));
+
+  const stored = Buffer.concat([Buffer.from(JSON.stringify({ message: sealed.message, stack: sealed.stackTrace })), payloadBytes(sealed.encodedAttributes as Payload), ...(sealed.applicationFailureInfo?.details?.payloads ?? []).map((p) => payloadBytes(p as Payload))]);
+  expect(findLeaks(stored, ['CANARY-FAIL-MSG', 'CANARY-FAIL-DETAIL'])).toEqual([]);
+  expect(stored.toString()).toContain('visible');
+
+  const opened = await mapFailurePayloads(sealed, (p) => codec.decode(p));
+  const back = failureConverter.failureToError(opened, payloadConverter) as ApplicationFailure;
+  expect(back.message).toBe('billing failed for CANARY-FAIL-MSG');
+  expect(back.type).toBe('BillingError');
+  expect(Secret.isSecret(back.details?.[0])).toBe(true);
+  expect((back.details?.[0] as Secret).reveal()).toBe('CANARY-FAIL-DETAIL');
+  expect(back.details?.[1]).toEqual({ clear: 'visible' });
+});
+
+test('without the codec, a failure is refused rather than shown with placeholders', async () => {
+  const codec = await SealingCodec.create({ keyring: new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } }) });
+  const failure = failureConverter.errorToFailure(new Error('CANARY-X'), payloadConverter);
+  const sealed = await mapFailurePayloads(failure, (p) => codec.encode(p));
+  expect(() => failureConverter.failureToError(sealed, payloadConverter)).toThrow(expect.objectContaining({ code: 'SEALED_NOT_OPENED' }));
+});
