@@ -2,4 +2,13 @@
  * temporal-sealed-fields/server: Node only. The codec server for the Web UI and CLI.
  * @packageDocumentation
  */
-export {};
+export { createCodecServer, type CodecServer, type CodecServerOptions, type ListenOptions } from './server/codec-server';
+export { createCodecApp, type CodecAppOptions } from './server/app';
+export type { AuthOptions, AuthRequest } from './server/auth/authenticate';
+export type { JwtAuthOptions, ClaimNames } from './server/auth/jwt';
+export type { StaticToken } from './server/auth/static-tokens';
+export type { Principal, Grant } from './server/auth/principal';
+export type { CorsOptions } from './server/cors/cors';
+export type { LimitOptions } from './server/limits/limits';
+export { stderrAuditSink, type AuditEvent, type AuditSink } from './server/audit/audit-log';
+export type { CodecHttpErrorKind, CodecHttpErrorBody } from './server/http-errors/http-errors';

@@ -10,6 +10,7 @@ export type CodecHttpErrorKind =
   | 'unsupported_media_type'
   | 'unprocessable'
   | 'timeout'
+  | 'unavailable'
   | 'internal';
 
 const STATUS: Record<CodecHttpErrorKind, number> = {
@@ -21,6 +22,7 @@ const STATUS: Record<CodecHttpErrorKind, number> = {
   unsupported_media_type: 415,
   unprocessable: 422,
   timeout: 503,
+  unavailable: 503,
   internal: 500,
 };
 

@@ -3,7 +3,8 @@ import { CodecHttpError } from '../http-errors/http-errors';
 
 // Temporal's remote codec protocol: `{"payloads":[{"metadata":{"k":"<base64>"},"data":"<base64>"}]}`,
 // the protobuf JSON form of `Payloads`. Protobuf JSON accepts standard or URL-safe base64, padded or not.
-const BASE64 = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])*={0,2}$/;
+const BASE64_STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64_URL = /^[A-Za-z0-9_-]*={0,2}$/;
 
 /** Wire payloads plus any fields this server does not know, kept so pass-through payloads stay intact. */
 export interface WirePayload extends Payload {
@@ -16,8 +17,10 @@ function badRequest(): CodecHttpError {
 
 /** Decodes one base64 string strictly: Node's decoder silently skips bad characters, this refuses them. */
 export function decodeBase64(text: unknown): Uint8Array {
-  if (typeof text !== 'string' || !BASE64.test(text) || text.replace(/=+$/, '').length % 4 === 1) throw badRequest();
-  return new Uint8Array(Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64'));
+  if (typeof text !== 'string' || text.replace(/=+$/, '').length % 4 === 1) throw badRequest();
+  if (BASE64_STANDARD.test(text)) return new Uint8Array(Buffer.from(text, 'base64'));
+  if (BASE64_URL.test(text)) return new Uint8Array(Buffer.from(text, 'base64url'));
+  throw badRequest();
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,0 +1,108 @@
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { SealingCodec } from '../codec/sealing-codec';
+import { SealedError } from '../errors';
+import { auditWith, stderrAuditSink, type AuditEvent, type AuditSink } from './audit/audit-log';
+import { createAuthenticator, type AuthOptions } from './auth/authenticate';
+import { mayUseNamespace, type Principal } from './auth/principal';
+import { codecCors, originAllowedBy, type CorsOptions } from './cors/cors';
+import { decodeBatch } from './decode/decode-handler';
+import { encodeBatch } from './encode/encode-handler';
+import { CodecHttpError, errorResponse } from './http-errors/http-errors';
+import { limitBody, limitTime, requireJson, resolveLimits, type LimitOptions } from './limits/limits';
+import { parsePayloadsBody, payloadsToJson, type WirePayload } from './protocol/payloads-json';
+
+/** Everything the codec HTTP app needs; {@link createCodecServer} builds the codec from a keyring. */
+export interface CodecAppOptions {
+  codec: SealingCodec;
+  auth?: AuthOptions;
+  cors?: CorsOptions;
+  limits?: LimitOptions;
+  /** Where audit records go. Default: JSON lines on stderr. */
+  audit?: AuditSink;
+}
+
+type Route = 'decode' | 'encode';
+const NAMESPACE = /^[A-Za-z0-9._-]{1,255}$/;
+
+/** The namespace from the path (`/{namespace}/decode`) or the `X-Namespace` header; both must agree. */
+function namespaceOf(c: Context): string | undefined {
+  const fromPath = c.req.param('namespace');
+  const fromHeader = c.req.header('x-namespace') || undefined;
+  if (fromPath !== undefined && fromHeader !== undefined && fromPath !== fromHeader) throw new CodecHttpError('bad_request');
+  const namespace = fromPath ?? fromHeader;
+  if (namespace !== undefined && !NAMESPACE.test(namespace)) throw new CodecHttpError('bad_request');
+  return namespace;
+}
+
+function toHttpError(err: unknown): CodecHttpError {
+  if (err instanceof CodecHttpError) return err;
+  if (SealedError.is(err)) return new CodecHttpError('unprocessable', err.code);
+  if (err instanceof HTTPException && err.status === 413) return new CodecHttpError('payload_too_large');
+  if (err instanceof HTTPException && err.status < 500) return new CodecHttpError('bad_request');
+  return new CodecHttpError('internal');
+}
+
+/**
+ * The codec server's routes as a Hono app: `POST /decode`, `POST /encode`, the same under
+ * `/{namespace}/`, and `GET /health`. Use {@link createCodecServer} to listen.
+ *
+ * @example
+ * ```ts
+ * const app = createCodecApp({ codec: await SealingCodec.create({ keyring }), auth: { staticTokens } });
+ * const response = await app.request('/decode', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+ * ```
+ */
+export function createCodecApp(options: CodecAppOptions): Hono {
+  const limits = resolveLimits(options.limits);
+  const authenticate = createAuthenticator(options.auth);
+  const isOriginAllowed = originAllowedBy(options.cors ?? {});
+  const audit = auditWith(options.audit ?? stderrAuditSink);
+  const app = new Hono();
+
+  app.onError((err) => errorResponse(toHttpError(err)));
+  app.notFound(() => errorResponse(new CodecHttpError('not_found')));
+  app.use('*', codecCors(options.cors));
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+
+  const handle = (route: Route) => async (c: Context) => {
+    const namespace = namespaceOf(c);
+    const principal = await authorize(c, route, namespace);
+    const payloads = parsePayloadsBody(await c.req.text(), limits.maxPayloads);
+    const out = runRoute(route, { principal, namespace, payloads });
+    return c.body(payloadsToJson(out), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  };
+
+  async function authorize(c: Context, route: Route, namespace: string | undefined): Promise<Principal> {
+    let principal: Principal | undefined;
+    try {
+      principal = await authenticate({ headers: c.req.raw.headers, originAllowed: isOriginAllowed(c.req.header('origin')) });
+      if (route === 'encode' && !principal.authenticated) throw new CodecHttpError('unauthorized');
+      if (!mayUseNamespace(principal, namespace) || (route === 'encode' && !principal.canEncode)) throw new CodecHttpError('forbidden');
+      return principal;
+    } catch (err) {
+      if (err instanceof CodecHttpError) audit({ event: 'denied', subject: principal?.subject ?? null, namespace: namespace ?? null, status: err.status, route });
+      throw err;
+    }
+  }
+
+  function runRoute(route: Route, request: { principal: Principal; namespace: string | undefined; payloads: WirePayload[] }): WirePayload[] {
+    try {
+      return route === 'decode' ? decodeBatch(options.codec, audit, request) : encodeBatch(options.codec, audit, request);
+    } catch (err) {
+      if (SealedError.is(err)) rejected(audit, request.principal, request.namespace, err.code, route);
+      throw err;
+    }
+  }
+
+  for (const route of ['decode', 'encode'] as const) {
+    const guards = [limitTime(limits.timeoutMs), requireJson, limitBody(limits.maxBodyBytes)] as const;
+    app.post(`/${route}`, ...guards, handle(route));
+    app.post(`/:namespace/${route}`, ...guards, handle(route));
+  }
+  return app;
+}
+
+function rejected(audit: (event: AuditEvent) => void, principal: Principal, namespace: string | undefined, code: string, route: Route): void {
+  audit({ event: 'rejected', subject: principal.subject, namespace: namespace ?? null, code, route });
+}

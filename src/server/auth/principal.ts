@@ -1,0 +1,35 @@
+/** A set of names, or every name. */
+export type Grant = ReadonlySet<string> | 'all';
+
+/** Who is calling the codec server and what they may do. */
+export interface Principal {
+  /** Token subject, or `anonymous`. Goes into the audit log. */
+  subject: string;
+  authenticated: boolean;
+  /** Purposes whose sealed fields this caller may see. */
+  purposes: Grant;
+  /** Namespaces this caller may decode or encode in. */
+  namespaces: Grant;
+  /** May call `/encode` (seal pending payloads, e.g. when the Web UI starts a workflow). */
+  canEncode: boolean;
+}
+
+/** `'*'` grants all; a list grants those names. */
+export function toGrant(names: readonly string[] | '*'): Grant {
+  return names === '*' ? 'all' : new Set(names);
+}
+
+export function grants(grant: Grant, name: string): boolean {
+  return grant === 'all' || grant.has(name);
+}
+
+/** The caller without credentials: sees the purposes an operator chose to show anyone (default none). */
+export function anonymousPrincipal(purposes: readonly string[]): Principal {
+  return { subject: 'anonymous', authenticated: false, purposes: new Set(purposes), namespaces: 'all', canEncode: false };
+}
+
+/** May this caller act in `namespace`? A caller limited to some namespaces must name one. */
+export function mayUseNamespace(principal: Principal, namespace: string | undefined): boolean {
+  if (principal.namespaces === 'all') return true;
+  return namespace !== undefined && principal.namespaces.has(namespace);
+}

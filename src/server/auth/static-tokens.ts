@@ -1,0 +1,56 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { toGrant, type Principal } from './principal';
+
+/** One token of static-token mode (local use): who it is and what it may see. */
+export interface StaticToken {
+  token: string;
+  subject: string;
+  /** Purposes it may reveal; `'*'` for all. */
+  purposes: readonly string[] | '*';
+  /** Namespaces it may use; `'*'` for all. Default `'*'`. */
+  namespaces?: readonly string[] | '*';
+  /** May call `/encode`. Default false. */
+  canEncode?: boolean;
+}
+
+const MIN_TOKEN_LENGTH = 16;
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * Looks tokens up in constant time (compares SHA-256 digests of every configured token).
+ * Tokens shorter than 16 characters are refused at construction.
+ */
+export class StaticTokenTable {
+  private readonly entries: Array<{ digest: Buffer; principal: Principal }>;
+
+  constructor(tokens: readonly StaticToken[]) {
+    this.entries = tokens.map((entry) => {
+      if (typeof entry.token !== 'string' || entry.token.length < MIN_TOKEN_LENGTH) {
+        throw new TypeError('static codec-server tokens must have at least 16 characters');
+      }
+      return { digest: digest(entry.token), principal: principalOf(entry) };
+    });
+  }
+
+  find(token: string): Principal | undefined {
+    const wanted = digest(token);
+    let found: Principal | undefined;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(entry.digest, wanted)) found = entry.principal;
+    }
+    return found;
+  }
+}
+
+function principalOf(entry: StaticToken): Principal {
+  return {
+    subject: entry.subject,
+    authenticated: true,
+    purposes: toGrant(entry.purposes),
+    namespaces: toGrant(entry.namespaces ?? '*'),
+    canEncode: entry.canEncode === true,
+  };
+}

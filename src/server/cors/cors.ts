@@ -1,0 +1,41 @@
+import { cors } from 'hono/cors';
+import type { MiddlewareHandler } from 'hono';
+
+/** Which browser origins may call the codec server (the Web UI's origin). */
+export interface CorsOptions {
+  /** Exact origins, e.g. `['http://localhost:8233']`. Default none: browsers get no CORS grant. */
+  origins?: readonly string[];
+  /** Send `Access-Control-Allow-Credentials: true` (needed for the UI's "include credentials"). Default false. */
+  credentials?: boolean;
+  /** Preflight cache time in seconds. Default 600. */
+  maxAgeSeconds?: number;
+}
+
+/** Headers the Web UI and CLI send to a codec endpoint. */
+export const CODEC_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'X-Namespace'] as const;
+
+/** True when a request has no Origin (CLI, server to server) or one that is allowed. */
+export function originAllowedBy(options: CorsOptions): (origin: string | undefined) => boolean {
+  const allowed = new Set(options.origins ?? []);
+  return (origin) => origin === undefined || allowed.has(origin);
+}
+
+/**
+ * CORS for the codec endpoints: exact origins only (never `*` with credentials), POST and
+ * the three headers the Web UI sends.
+ *
+ * @example
+ * ```ts
+ * app.use('*', codecCors({ origins: ['http://localhost:8233'], credentials: true }));
+ * ```
+ */
+export function codecCors(options: CorsOptions = {}): MiddlewareHandler {
+  const isAllowed = originAllowedBy(options);
+  return cors({
+    origin: (origin) => (origin !== '' && isAllowed(origin) ? origin : null),
+    allowMethods: ['POST', 'GET', 'OPTIONS'],
+    allowHeaders: [...CODEC_REQUEST_HEADERS],
+    credentials: options.credentials === true,
+    maxAge: options.maxAgeSeconds ?? 600,
+  });
+}

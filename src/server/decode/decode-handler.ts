@@ -1,0 +1,37 @@
+import type { SealingCodec } from '../../codec/sealing-codec';
+import type { AuditEvent } from '../audit/audit-log';
+import type { Principal } from '../auth/principal';
+import type { WirePayload } from '../protocol/payloads-json';
+import { revealForDisplay } from './reveal';
+
+/** A decode request after authentication and parsing. */
+export interface DecodeRequest {
+  principal: Principal;
+  namespace: string | undefined;
+  payloads: WirePayload[];
+}
+
+/**
+ * Decodes a batch for display and records one `reveal` audit event when any field was opened.
+ * A payload that fails to open fails the whole batch (the caller answers 422).
+ *
+ * @example
+ * ```ts
+ * const out = decodeBatch(codec, audit, { principal, namespace: 'default', payloads });
+ * ```
+ */
+export function decodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: DecodeRequest): WirePayload[] {
+  const { principal, namespace, payloads } = request;
+  let fields = 0;
+  const purposes = new Set<string>();
+  const out = payloads.map((payload) => {
+    const revealed = revealForDisplay(codec, payload, namespace, principal.purposes);
+    fields += revealed.fields;
+    revealed.purposes.forEach((purpose) => purposes.add(purpose));
+    return revealed.fields === 0 && revealed.payload === payload ? payload : revealed.payload;
+  });
+  if (fields > 0) {
+    audit({ event: 'reveal', subject: principal.subject, namespace: namespace ?? null, purposes: [...purposes].sort(), fields, payloads: payloads.length });
+  }
+  return out;
+}

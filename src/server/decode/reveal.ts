@@ -1,0 +1,54 @@
+import type { Payload } from '@temporalio/common';
+import type { SealingCodec } from '../../codec/sealing-codec';
+import { sealedError } from '../../errors';
+import { setAtPointer } from '../../converter/json-pointer';
+import { fromUtf8, JSON_ENCODING, META, utf8, type FieldList } from '../../converter/metadata';
+import type { Grant } from '../auth/principal';
+
+/** What revealing one payload did: the payload for display and the fields it opened. */
+export interface Revealed {
+  payload: Payload;
+  fields: number;
+  purposes: string[];
+}
+
+function displayMetadata(metadata: Record<string, Uint8Array | null | undefined>): Record<string, Uint8Array> {
+  const shown: Record<string, Uint8Array> = { [META.encoding]: utf8(JSON_ENCODING) };
+  const type = metadata[META.type];
+  if (type !== undefined && type !== null) shown[META.type] = type;
+  return shown;
+}
+
+function mergeIntoData(data: Uint8Array, opened: FieldList): Uint8Array {
+  let root: unknown;
+  try {
+    root = JSON.parse(fromUtf8(data));
+  } catch {
+    throw sealedError('SEALED_MALFORMED', 'sealed payload data is not JSON');
+  }
+  opened.paths.forEach((path, i) => {
+    root = setAtPointer(root, path, opened.values[i]);
+  });
+  return utf8(JSON.stringify(root));
+}
+
+/**
+ * Prepares one payload for display (Web UI, CLI): a sealed payload becomes `json/plain`
+ * data with the values of the allowed purposes merged in and every other sealed field left
+ * as its placeholder. Payloads this library did not write pass through unchanged. Fails
+ * closed (SealedError) on tampering, unknown keys, a wrong namespace or a pending payload.
+ *
+ * @example
+ * ```ts
+ * const { payload, fields } = revealForDisplay(codec, sealed, 'default', new Set(['phi']));
+ * ```
+ */
+export function revealForDisplay(codec: SealingCodec, payload: Payload, namespace: string | undefined, purposes: Grant): Revealed {
+  const metadata = payload.metadata ?? {};
+  if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
+  if (metadata[META.sealed] === undefined) return { payload, fields: 0, purposes: [] };
+  const { opened } = codec.open(payload, { namespace, purposes: purposes === 'all' ? undefined : purposes });
+  const data = payload.data ?? new Uint8Array();
+  const merged = opened.paths.length === 0 ? data : mergeIntoData(data, opened);
+  return { payload: { metadata: displayMetadata(metadata), data: merged }, fields: opened.paths.length, purposes: [...new Set(opened.purposes)] };
+}

@@ -1,0 +1,65 @@
+import { bodyLimit } from 'hono/body-limit';
+import type { MiddlewareHandler } from 'hono';
+import { CodecHttpError } from '../http-errors/http-errors';
+
+/** Bounds on what one request may cost. */
+export interface LimitOptions {
+  /** Largest request body in bytes (413 above). Default 8 MiB. */
+  maxBodyBytes?: number;
+  /** Most payloads in one request (413 above). Default 1000. */
+  maxPayloads?: number;
+  /** Time for one request, body upload included (503 after). Default 10 s. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_LIMITS = { maxBodyBytes: 8 * 1024 * 1024, maxPayloads: 1000, timeoutMs: 10_000 } as const;
+
+export function resolveLimits(options: LimitOptions = {}): Required<LimitOptions> {
+  return { ...DEFAULT_LIMITS, ...options };
+}
+
+/**
+ * Refuses bodies over `maxBytes` with 413, by Content-Length up front and while streaming.
+ *
+ * @example
+ * ```ts
+ * app.post('/decode', limitBody(1024 * 1024), handler);
+ * ```
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new CodecHttpError('payload_too_large');
+    },
+  });
+}
+
+/**
+ * Fails a request that takes longer than `ms` with 503 (`timeout`).
+ *
+ * @example
+ * ```ts
+ * app.use('*', limitTime(10_000));
+ * ```
+ */
+export function limitTime(ms: number): MiddlewareHandler {
+  return async (_c, next) => {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new CodecHttpError('timeout')), ms);
+    });
+    try {
+      await Promise.race([next(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** Refuses a request whose body is not declared as JSON (415); also keeps cross-site forms out. */
+export const requireJson: MiddlewareHandler = async (c, next) => {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) throw new CodecHttpError('unsupported_media_type');
+  await next();
+};

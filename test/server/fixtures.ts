@@ -1,0 +1,94 @@
+// Shared by the codec-server tests: a keyring, a sealed converter and real sealed payloads.
+import 'reflect-metadata';
+import type { Payload } from '@temporalio/common';
+import { Type } from 'class-transformer';
+import { createSealedPayloadConverter, SealedType, Sensitive, secret, type Secret } from '../../src';
+import { Keyring, SealingCodec } from '../../src/codec';
+import type { AuditEvent, AuditSink, StaticToken } from '../../src/server';
+
+@SealedType('ServerTestVisit')
+export class Visit {
+  date!: string;
+  @Sensitive({ purpose: 'phi' }) notes!: string;
+}
+
+@SealedType('ServerTestIntake')
+export class Intake {
+  patientId!: string;
+  clinic!: string;
+  @Sensitive({ purpose: 'phi' }) ssn!: Secret<string>;
+  @Sensitive({ purpose: 'credential' }) jwt!: Secret<string>;
+  @Type(() => Visit) visits!: Visit[];
+}
+
+/** Plaintext values the tests look for in every response and log line. */
+export const PLAINTEXT = { ssn: '078-05-1120', jwt: 'eyJhbGciOi.user-session.sig', notes: 'allergic to penicillin' } as const;
+
+export function intake(): Intake {
+  return Object.assign(new Intake(), {
+    patientId: 'p-42',
+    clinic: 'north',
+    ssn: secret(PLAINTEXT.ssn, { purpose: 'phi' }),
+    jwt: secret(PLAINTEXT.jwt, { purpose: 'credential' }),
+    visits: [Object.assign(new Visit(), { date: '2026-01-02', notes: PLAINTEXT.notes })],
+  });
+}
+
+export const converter = createSealedPayloadConverter();
+export const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
+
+export async function sealedIntake(namespace = 'default'): Promise<Payload> {
+  const codec = await SealingCodec.create({ keyring });
+  const [sealed] = await codec.encode([converter.toPayload(intake())], { type: 'workflow', namespace, workflowId: 'w' });
+  return sealed!;
+}
+
+export const TOKENS = {
+  clinician: 'clinician-token-0123456789',
+  support: 'support-token-0123456789ab',
+  otherNs: 'other-namespace-token-0123',
+  encoder: 'encoder-token-0123456789ab',
+} as const;
+
+export const STATIC_TOKENS: StaticToken[] = [
+  { token: TOKENS.clinician, subject: 'dr-ana', purposes: ['phi', 'credential'], namespaces: ['default'] },
+  { token: TOKENS.support, subject: 'sam-support', purposes: [], namespaces: ['default'] },
+  { token: TOKENS.otherNs, subject: 'olga-other', purposes: '*', namespaces: ['billing'] },
+  { token: TOKENS.encoder, subject: 'ui-starter', purposes: [], namespaces: '*', canEncode: true },
+];
+
+export function toWire(payloads: readonly Payload[]): string {
+  const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
+  return JSON.stringify({
+    payloads: payloads.map((p) => ({
+      metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+      data: b64(p.data),
+    })),
+  });
+}
+
+export interface WireResult {
+  metadata: Record<string, string>;
+  data: unknown;
+}
+
+/** Parses a codec response: metadata as text, data as JSON. */
+export function fromWire(body: string): WireResult[] {
+  const doc = JSON.parse(body) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+  return doc.payloads.map((p) => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+    data: JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')),
+  }));
+}
+
+/** An audit sink that keeps records in memory. */
+export function memoryAudit(): { sink: AuditSink; records: Array<AuditEvent & { ts: string }> } {
+  const records: Array<AuditEvent & { ts: string }> = [];
+  return { sink: (record) => void records.push(record), records };
+}
+
+export function expectNoPlaintext(text: string): void {
+  for (const value of Object.values(PLAINTEXT)) {
+    if (text.includes(value)) throw new Error(`plaintext leaked: ${value.slice(0, 3)}...`);
+  }
+}
