@@ -6,3 +6,4 @@ export { SealingCodec, type SealingCodecOptions, type OpenOptions, type OpenedPa
 export { Keyring, KEY_BYTES, type KeyringOptions, type KeyringDescription, type KeyMaterial } from './codec/keyring';
 export { readEnvelope, writeEnvelope, FORMAT_VERSION, type Envelope, type Box, type BoxField } from './codec/envelope';
 export { SealedError, type SealedErrorCode } from './errors';
+export { blindIndex, BlindIndexer, BLIND_INDEX_DEFAULT_BYTES, type BlindIndexOptions, type IndexableValue } from './codec/blind-index';

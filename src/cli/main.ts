@@ -1,1 +1,12 @@
-process.stdout.write('sealed-fields: not built yet\n');
+// Entry of the `sealed-fields` bin (dist/cli.js): runs the command and sets the exit code.
+import { processIo } from './io';
+import { runCli } from './run';
+
+runCli(process.argv.slice(2), processIo()).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  () => {
+    process.exitCode = 1;
+  },
+);

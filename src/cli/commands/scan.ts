@@ -1,0 +1,127 @@
+import path from 'node:path';
+import type { Connection } from '@temporalio/client';
+import { boolFlag, intFlag, listFlag, parseFlags, stringFlag } from '../args';
+import type { Command } from '../command';
+import { CliError, EXIT, line, usageError, type CliIo } from '../io';
+import { DEFAULT_KEY_RULES } from '../scan/classify';
+import { Progress } from '../scan/progress';
+import { buildReport, printReport, type ScanReport } from '../scan/report';
+import { scanNamespace } from '../scan/scanner';
+import { loadState, newState } from '../scan/state';
+
+const HELP = `Usage: sealed-fields scan [--address HOST:PORT] [--namespace NS] [--query QUERY]
+                          [--concurrency N] [--state FILE] [--key-rules REGEX]
+                          [--retire KEY_ID]... [--max-workflows N] [--json] [--quiet]
+
+Lists the workflow runs of a namespace (visibility), reads every event history and
+reports, per key id and purpose, how many payloads and workflows still need that key
+and the oldest and newest event time. Also reports problems:
+  pending     payloads carrying sealed-pending metadata: a client or worker without the
+              SealingCodec wrote them, so their "sealed" values are stored in PLAINTEXT
+  keyRules    clear JSON keys matching the sensitive-key rules (default ${DEFAULT_KEY_RULES})
+  malformed   sealed payloads whose envelope cannot be read
+  failed      runs whose history could not be read (retried on the next run with --state)
+  retire      a key named with --retire that some history still needs
+Prints key ids, purposes, workflow ids and counts; never a value.
+
+Options:
+  --address HOST:PORT   Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)
+  --namespace NS        namespace (default $TEMPORAL_NAMESPACE or default)
+  --query QUERY         visibility query selecting the runs (default: all)
+  --concurrency N       histories read at once, 1..64 (default 4)
+  --state FILE          resume file: finished run ids and totals so far
+  --key-rules REGEX     sensitive-key rule (case-insensitive), replaces the default
+  --retire KEY_ID       exit 1 while any scanned history still needs this key (repeatable)
+  --max-workflows N     read at most N more runs, then stop (use with --state)
+  --connect-timeout S   seconds to wait for the server (default 10)
+  --json                machine-readable report on stdout
+  --quiet               no progress on stderr
+  -h, --help            this help
+TLS/API key: set TEMPORAL_API_KEY (implies TLS) or TEMPORAL_TLS=true.
+
+Exit codes: 0 no problems, 1 problems found, 2 bad arguments or query or unknown
+namespace, 3 cannot reach the server.`;
+
+const OPTIONS = {
+  address: { type: 'string' },
+  namespace: { type: 'string' },
+  query: { type: 'string' },
+  concurrency: { type: 'string' },
+  state: { type: 'string' },
+  'key-rules': { type: 'string' },
+  retire: { type: 'string', multiple: true },
+  'max-workflows': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(args, OPTIONS);
+  if (boolFlag(parsed, 'help')) return void line(io.stdout, HELP), EXIT.ok;
+  const address = stringFlag(parsed, 'address') ?? io.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const namespace = stringFlag(parsed, 'namespace') ?? io.env.TEMPORAL_NAMESPACE ?? 'default';
+  const query = stringFlag(parsed, 'query') ?? null;
+  const concurrency = intFlag(parsed, 'concurrency', 4, 1, 64);
+  const maxWorkflows = stringFlag(parsed, 'max-workflows') === undefined ? undefined : intFlag(parsed, 'max-workflows', 0, 1, Number.MAX_SAFE_INTEGER);
+  const timeoutSeconds = intFlag(parsed, 'connect-timeout', 10, 1, 600);
+  const rules = keyRules(stringFlag(parsed, 'key-rules'));
+  const statePath = stringFlag(parsed, 'state');
+  const state = statePath === undefined ? newState(namespace, query) : loadState(path.resolve(io.cwd, statePath), namespace, query);
+  const connection = await connect(address, timeoutSeconds, io);
+  try {
+    const outcome = await scanNamespace({
+      service: connection.workflowService,
+      namespace,
+      query,
+      concurrency,
+      rules,
+      state,
+      statePath: statePath === undefined ? undefined : path.resolve(io.cwd, statePath),
+      maxWorkflows,
+      progress: (total) => new Progress(io.stderr, total, !boolFlag(parsed, 'quiet')),
+    });
+    const report = buildReport({ address, namespace, query, complete: outcome.complete, retire: listFlag(parsed, 'retire'), totals: outcome.state.totals });
+    output(io, report, boolFlag(parsed, 'json'));
+    return report.problems.length === 0 ? EXIT.ok : EXIT.problems;
+  } finally {
+    await connection.close();
+  }
+}
+
+function output(io: CliIo, report: ScanReport, json: boolean): void {
+  if (json) line(io.stdout, JSON.stringify(report, null, 2));
+  else printReport(io.stdout, report);
+}
+
+/** `--key-rules` as a case-insensitive pattern; `/source/flags` is accepted too. */
+export function keyRules(text: string | undefined): RegExp {
+  if (text === undefined) return DEFAULT_KEY_RULES;
+  const literal = /^\/(.*)\/([a-z]*)$/s.exec(text);
+  try {
+    return literal ? new RegExp(literal[1] as string, (literal[2] as string).replace(/[gy]/g, '')) : new RegExp(text, 'i');
+  } catch {
+    throw usageError('--key-rules is not a valid regular expression');
+  }
+}
+
+type ClientModule = typeof import('@temporalio/client');
+
+async function connect(address: string, timeoutSeconds: number, io: CliIo): Promise<Connection> {
+  let client: ClientModule;
+  try {
+    client = await import('@temporalio/client');
+  } catch {
+    throw new CliError(EXIT.problems, 'scan needs @temporalio/client: npm install @temporalio/client');
+  }
+  const apiKey = io.env.TEMPORAL_API_KEY;
+  const tls = apiKey !== undefined || io.env.TEMPORAL_TLS === 'true';
+  try {
+    return await client.Connection.connect({ address, connectTimeout: timeoutSeconds * 1000, ...(tls ? { tls: true } : {}), ...(apiKey ? { apiKey } : {}) });
+  } catch {
+    throw new CliError(EXIT.unreachable, `cannot reach the Temporal server at ${address}`);
+  }
+}
+
+/** `sealed-fields scan`: which keys retained histories still need, and what leaked. */
+export const scanCommand: Command = { name: 'scan', summary: 'report which keys histories still need, and unsealed sensitive payloads', help: HELP, run };

@@ -1,0 +1,108 @@
+import type { Payload } from '@temporalio/common';
+import { readEnvelope, type Envelope } from '../../codec/envelope';
+import type { Keyring } from '../../codec/keyring';
+import type { SealingCodec } from '../../codec/sealing-codec';
+import { setAtPointer } from '../../converter/json-pointer';
+import { SealedError } from '../../errors';
+import { SEALED_METADATA_KEYS as META } from '../../index';
+import { mapJsonPayloads, metadataText, payloadFromJson, type JsonPayload } from '../history/payloads';
+
+/** How to open payloads; without a codec (redact) nothing is opened. */
+export interface OpenDocumentOptions {
+  codec?: SealingCodec | undefined;
+  keyring?: Keyring | undefined;
+  /** Open only these purposes (default: every purpose whose key id is in the keyring). */
+  purposes?: ReadonlySet<string> | undefined;
+  /** Show `{metadata, sealed, data}` per payload instead of the data alone. */
+  detailed: boolean;
+}
+
+/** Counts of what was opened and what stayed sealed; ids and codes only. */
+export interface OpenSummary {
+  payloads: number;
+  sealedPayloads: number;
+  openedFields: number;
+  /** Boxes left sealed, by "keyId/purpose". */
+  withheld: Record<string, number>;
+  pending: number;
+  errors: Array<{ pointer: string; code: string }>;
+}
+
+/** A copy of a history (or Payloads) JSON document with every payload shown decoded. */
+export function openDocument(doc: unknown, options: OpenDocumentOptions): { output: unknown; summary: OpenSummary } {
+  const summary: OpenSummary = { payloads: 0, sealedPayloads: 0, openedFields: 0, withheld: {}, pending: 0, errors: [] };
+  const output = mapJsonPayloads(doc, (json, pointer) => openOne(json, pointer, options, summary));
+  return { output, summary };
+}
+
+function openOne(json: JsonPayload, pointer: string, options: OpenDocumentOptions, summary: OpenSummary): unknown {
+  summary.payloads++;
+  const payload = payloadFromJson(json);
+  if (metadataText(payload, META.encoding) !== 'json/plain') return json;
+  let data = parseData(payload);
+  if (data === undefined) return json;
+  const sealed: SealedView[] = [];
+  let error: string | undefined;
+  if (payload.metadata?.[META.pending] != null) summary.pending++;
+  if (payload.metadata?.[META.sealed] != null) {
+    summary.sealedPayloads++;
+    try {
+      data = openSealed(payload, data, options, summary, sealed);
+    } catch (err) {
+      error = SealedError.is(err) ? err.code : 'SEALED_MALFORMED';
+      summary.errors.push({ pointer, code: error });
+    }
+  }
+  if (!options.detailed) return data;
+  return { metadata: visibleMetadata(payload), ...(sealed.length > 0 ? { sealed } : {}), ...(error ? { error } : {}), data };
+}
+
+interface SealedView {
+  keyId: string;
+  purpose: string;
+  fields: string[];
+  opened: boolean;
+}
+
+function openSealed(payload: Payload, data: unknown, options: OpenDocumentOptions, summary: OpenSummary, view: SealedView[]): unknown {
+  const envelope = readEnvelope(payload.metadata?.[META.sealed] as Uint8Array);
+  const allowed = allowedPurposes(envelope, options);
+  for (const box of envelope.boxes) {
+    const opened = allowed.has(box.purpose);
+    view.push({ keyId: box.keyId, purpose: box.purpose, fields: box.fields.map((f) => f.path), opened });
+    if (!opened) summary.withheld[`${box.keyId}/${box.purpose}`] = (summary.withheld[`${box.keyId}/${box.purpose}`] ?? 0) + 1;
+  }
+  if (allowed.size === 0 || options.codec === undefined) return data;
+  const { opened } = options.codec.open(payload, { purposes: allowed });
+  let root = data;
+  opened.paths.forEach((path, i) => {
+    root = setAtPointer(root, path, opened.values[i]);
+  });
+  summary.openedFields += opened.paths.length;
+  return root;
+}
+
+/** Purposes whose box names a key the keyring holds (and that the caller asked for). */
+function allowedPurposes(envelope: Envelope, options: OpenDocumentOptions): Set<string> {
+  const keyring = options.keyring;
+  if (keyring === undefined) return new Set();
+  const boxes = envelope.boxes.filter((box) => keyring.has(box.keyId) && (options.purposes === undefined || options.purposes.has(box.purpose)));
+  return new Set(boxes.map((box) => box.purpose));
+}
+
+function parseData(payload: Payload): unknown {
+  try {
+    return JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+// Sealed and pending entries are binary or hold plaintext: shown as their presence only.
+function visibleMetadata(payload: Payload): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(payload.metadata ?? {})) {
+    out[key] = key === META.sealed || key === META.pending ? '(omitted)' : (metadataText(payload, key) ?? '');
+  }
+  return out;
+}

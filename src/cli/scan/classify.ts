@@ -1,0 +1,60 @@
+import type { Payload } from '@temporalio/common';
+import { readEnvelope } from '../../codec/envelope';
+import { SEALED_METADATA_KEYS as META } from '../../index';
+import { SealedError } from '../../errors';
+import { metadataText } from '../history/payloads';
+
+/** The default sensitive-key rule, as in the converter's `keyRules` examples. */
+export const DEFAULT_KEY_RULES = /^(ssn|password|jwt|token)$/i;
+
+/** What one stored payload tells about keys and leaks; never holds a value. */
+export type PayloadClass =
+  | { kind: 'sealed'; boxes: Array<{ keyId: string; purpose: string }>; ruleKeys: string[] }
+  | { kind: 'pending'; ruleKeys: string[] }
+  | { kind: 'malformed'; code: string }
+  | { kind: 'clear'; ruleKeys: string[] }
+  | { kind: 'other' };
+
+const PLACEHOLDER = /^\[sealed:[a-z][a-z0-9_-]{0,31}(?::[A-Za-z0-9._-]{1,64})?\]$/;
+const MAX_DEPTH = 64;
+
+/** Classifies a payload: sealed (which key ids and purposes), pending (written without the codec), clear JSON, other. */
+export function classifyPayload(payload: Payload, rules: RegExp): PayloadClass {
+  if (payload.metadata?.[META.pending] != null) return { kind: 'pending', ruleKeys: ruleKeysOf(payload, rules) };
+  const sealed = payload.metadata?.[META.sealed];
+  if (sealed != null) return classifySealed(payload, sealed, rules);
+  if (metadataText(payload, META.encoding) !== 'json/plain') return { kind: 'other' };
+  return { kind: 'clear', ruleKeys: ruleKeysOf(payload, rules) };
+}
+
+function classifySealed(payload: Payload, sealed: Uint8Array, rules: RegExp): PayloadClass {
+  try {
+    const boxes = readEnvelope(sealed).boxes.map((box) => ({ keyId: box.keyId, purpose: box.purpose }));
+    return { kind: 'sealed', boxes, ruleKeys: ruleKeysOf(payload, rules) };
+  } catch (err) {
+    return { kind: 'malformed', code: SealedError.is(err) ? err.code : 'SEALED_MALFORMED' };
+  }
+}
+
+/** Keys of the clear JSON that match the rules and hold something other than a sealed placeholder. */
+function ruleKeysOf(payload: Payload, rules: RegExp): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
+  } catch {
+    return [];
+  }
+  const found = new Set<string>();
+  collectRuleKeys(value, rules, found, 0);
+  return [...found];
+}
+
+function collectRuleKeys(node: unknown, rules: RegExp, found: Set<string>, depth: number): void {
+  if (depth > MAX_DEPTH || typeof node !== 'object' || node === null) return;
+  if (Array.isArray(node)) return node.forEach((child) => collectRuleKeys(child, rules, found, depth + 1));
+  for (const [key, child] of Object.entries(node)) {
+    rules.lastIndex = 0;
+    if (rules.test(key) && !(typeof child === 'string' && PLACEHOLDER.test(child)) && child !== null) found.add(key);
+    collectRuleKeys(child, rules, found, depth + 1);
+  }
+}

@@ -1,0 +1,101 @@
+import { line, type TextSink } from '../io';
+import type { Finding, ScanTotals, Usage } from './tally';
+
+/** Usage with ISO times, as printed. */
+export interface UsageReport {
+  payloads: number;
+  workflows: number;
+  oldest: string | null;
+  newest: string | null;
+}
+
+/** What `scan --json` prints. Ids, counts and times only. */
+export interface ScanReport {
+  address: string;
+  namespace: string;
+  query: string | null;
+  complete: boolean;
+  workflows: number;
+  events: number;
+  payloads: number;
+  sealedPayloads: number;
+  clearPayloads: number;
+  otherPayloads: number;
+  keys: Array<UsageReport & { keyId: string; purposes: Array<UsageReport & { purpose: string }> }>;
+  pending: Finding;
+  keyRules: ScanTotals['keyRules'];
+  malformed: ScanTotals['malformed'];
+  failed: ScanTotals['failed'];
+  retire: Array<{ keyId: string; payloads: number; workflows: number; safeToRemove: boolean }>;
+  /** Names of the problems found: pending, keyRules, malformed, failed, retire. Empty means exit 0. */
+  problems: string[];
+}
+
+export function buildReport(input: { address: string; namespace: string; query: string | null; complete: boolean; retire: string[]; totals: ScanTotals }): ScanReport {
+  const t = input.totals;
+  const keys = Object.entries(t.keys)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([keyId, usage]) => ({
+      keyId,
+      ...iso(usage),
+      purposes: Object.entries(usage.purposes)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([purpose, p]) => ({ purpose, ...iso(p) })),
+    }));
+  const retire = input.retire.map((keyId) => {
+    const usage = t.keys[keyId];
+    return { keyId, payloads: usage?.payloads ?? 0, workflows: usage?.workflows ?? 0, safeToRemove: input.complete && usage === undefined };
+  });
+  const { workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads } = t;
+  const report = { address: input.address, namespace: input.namespace, query: input.query, complete: input.complete, workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads };
+  return { ...report, keys, pending: t.pending, keyRules: t.keyRules, malformed: t.malformed, failed: t.failed, retire, problems: problemsOf(t, retire) };
+}
+
+function problemsOf(t: ScanTotals, retire: ScanReport['retire']): string[] {
+  const problems: string[] = [];
+  if (t.pending.payloads > 0) problems.push('pending');
+  if (t.keyRules.payloads > 0) problems.push('keyRules');
+  if (t.malformed.payloads > 0) problems.push('malformed');
+  if (t.failed.length > 0) problems.push('failed');
+  if (retire.some((r) => !r.safeToRemove)) problems.push('retire');
+  return problems;
+}
+
+function iso(usage: Usage): UsageReport {
+  const time = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  return { payloads: usage.payloads, workflows: usage.workflows, oldest: time(usage.oldest), newest: time(usage.newest) };
+}
+
+export function printReport(out: TextSink, r: ScanReport): void {
+  line(out, `namespace ${r.namespace}${r.query ? ` (query: ${r.query})` : ''}: ${r.workflows} workflow runs, ${r.events} events, ${r.payloads} payloads`);
+  line(out, `  ${r.sealedPayloads} sealed, ${r.clearPayloads} clear JSON, ${r.otherPayloads} other encodings${r.complete ? '' : '; INCOMPLETE (--max-workflows reached; rerun with the same --state)'}`);
+  printKeys(out, r);
+  printFinding(out, r.pending, 'carry sealed-pending metadata: written without the SealingCodec, values stored in plaintext');
+  printFinding(out, r.keyRules, `have clear keys matching the sensitive-key rules (${Object.entries(r.keyRules.keys).map(([k, n]) => `${k}: ${n}`).join(', ')})`);
+  printFinding(out, r.malformed, `have unreadable sealed envelopes (${Object.entries(r.malformed.codes).map(([k, n]) => `${k}: ${n}`).join(', ')})`);
+  for (const f of r.failed) line(out, `problem: history of ${f.workflowId} (run ${f.runId}) could not be read: ${f.reason}`);
+  for (const k of r.retire) {
+    line(out, k.safeToRemove ? `retire ${k.keyId}: no scanned history needs it` : `retire ${k.keyId}: NOT safe, still needed by ${k.payloads} payloads in ${k.workflows} workflow runs${r.complete ? '' : ' (or scan incomplete)'}`);
+  }
+  line(out, r.problems.length === 0 ? 'no problems' : `problems: ${r.problems.join(', ')}`);
+}
+
+function printKeys(out: TextSink, r: ScanReport): void {
+  if (r.keys.length === 0) return line(out, 'no sealed payloads');
+  line(out, pad(['key id', 'purpose', 'payloads', 'workflows', 'oldest event', 'newest event']));
+  for (const k of r.keys) {
+    line(out, pad([k.keyId, '(any)', String(k.payloads), String(k.workflows), k.oldest ?? '-', k.newest ?? '-']));
+    for (const p of k.purposes) line(out, pad(['', p.purpose, String(p.payloads), String(p.workflows), p.oldest ?? '-', p.newest ?? '-']));
+  }
+}
+
+function printFinding(out: TextSink, f: Finding, what: string): void {
+  if (f.payloads === 0) return;
+  line(out, `problem: ${f.payloads} payloads in ${f.workflows} workflow runs ${what}`);
+  for (const e of f.examples.slice(0, 5)) line(out, `  e.g. ${e.workflowId} (run ${e.runId}) event ${e.eventId} ${e.eventType}`);
+}
+
+function pad(cells: string[]): string {
+  const widths = [12, 12, 9, 10, 25, 25];
+  return cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' ').trimEnd();
+}
