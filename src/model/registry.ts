@@ -27,7 +27,7 @@ export interface EncodingWatch {
 }
 
 interface RegistryState {
-  readonly classes: Map<AnyClass, ClassDecl>;
+  readonly classes: WeakMap<AnyClass, ClassDecl>;
   readonly byName: Map<string, AnyClass>;
   readonly schemaMarks: WeakMap<object, { purpose: string }>;
   /** Field decorations seen under TC39 decorators, waiting for their class decorator. */
@@ -39,7 +39,7 @@ const REGISTRY_KEY = Symbol.for('temporal-sealed-fields.registry.v1');
 
 function createState(): RegistryState {
   return {
-    classes: new Map(),
+    classes: new WeakMap(),
     byName: new Map(),
     schemaMarks: new WeakMap(),
     pendingStandardFields: [],
