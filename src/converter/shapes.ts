@@ -115,7 +115,7 @@ export function zodShape(schema: ZodLike): Shape | null {
 function compileZod(schema: ZodLike): Shape | null {
   const purpose = sensitivePurpose(schema);
   if (purpose !== undefined) return { kind: 'sensitive', purpose };
-  const def = schema._zod?.def;
+  const def = defOf(schema);
   if (def === undefined) return null;
   if (WRAPPERS.has(def.type)) return zodShape(def['innerType'] as ZodLike);
   switch (def.type) {
@@ -149,13 +149,18 @@ function objectShape(fields: Record<string, ZodLike>): ObjectShape | null {
   return out.length === 0 ? null : { kind: 'object', fields: out };
 }
 
+// zod's def interfaces name only their own fields; read the rest by key.
+function defOf(schema: ZodLike): (Record<string, unknown> & { type: string }) | undefined {
+  return schema._zod?.def as (Record<string, unknown> & { type: string }) | undefined;
+}
+
 function wrap(inner: Shape | null, make: (inner: Shape) => Shape): Shape | null {
   return inner === null ? null : make(inner);
 }
 
 /** Sensitive marks under unions and tuples cannot be located without trying each branch: refuse them. */
 function refuseHiddenMarks(schema: ZodLike): null {
-  const def = schema._zod.def;
+  const def: Record<string, unknown> = defOf(schema) ?? {};
   const children = [
     ...((def['options'] as ZodLike[] | undefined) ?? []),
     ...((def['items'] as ZodLike[] | undefined) ?? []),

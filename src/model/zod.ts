@@ -3,7 +3,8 @@ import { registry } from './registry';
 
 /** The minimum of a zod v4 schema this module relies on; zod itself is never imported here. */
 export interface ZodLike {
-  _zod: { def: Record<string, unknown> & { type: string } };
+  // Only `type` is named: zod's def interfaces have no index signature, so a Record here rejects real schemas.
+  _zod: { def: { type: string } };
   clone?: () => ZodLike;
   safeParse?: (value: unknown) => { success: boolean; data?: unknown };
 }
