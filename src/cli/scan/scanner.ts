@@ -1,6 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
-import { temporal } from '@temporalio/proto';
+import type { temporal } from '@temporalio/proto';
 import { CliError, EXIT } from '../io';
 import { forEachProtoPayload } from '../history/payloads';
 import { classifyPayload } from './classify';
@@ -102,10 +102,17 @@ function tallyEvent(tally: RunTally, event: HistoryEvent, rules: RegExp): void {
   tally.addEvent();
   const at = {
     eventId: String(event.eventId ?? ''),
-    eventType: temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? 'EVENT_TYPE_UNSPECIFIED',
+    eventType: eventTypeOf(event),
     time: event.eventTime ? tsToMs(event.eventTime) : null,
   };
   forEachProtoPayload(event, (payload) => tally.addPayload(classifyPayload(payload, rules), at));
+}
+
+/** The event type, named after its attributes field: `workflowExecutionStartedEventAttributes` gives `WorkflowExecutionStarted`. */
+function eventTypeOf(event: HistoryEvent): string {
+  const record = event as unknown as Record<string, unknown>;
+  const field = Object.keys(record).find((key) => key.endsWith('EventAttributes') && record[key] != null);
+  return field === undefined ? 'Unknown' : field.charAt(0).toUpperCase() + field.slice(1, -'EventAttributes'.length);
 }
 
 /** Marks a run that was reported as failed; it is not marked done, so a rerun retries it. */
