@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   DefaultFailureConverter,
   type ConverterHint,
   type Payload,
@@ -6,6 +7,7 @@ import {
   type ProtoFailure,
   type SerializationContext,
 } from '@temporalio/common';
+import { SealedError } from '../errors';
 import { checkPurpose } from '../model/purpose';
 import { Secret } from '../model/secret';
 
@@ -31,7 +33,7 @@ export class SealedFailureConverter extends DefaultFailureConverter {
   }
 
   override errorToFailure(err: unknown, payloadConverter: PayloadConverter, context?: SerializationContext): ProtoFailure {
-    return super.errorToFailure(err, this.sealingAttributes(payloadConverter), context);
+    return super.errorToFailure(withReadableCode(err), this.sealingAttributes(payloadConverter), context);
   }
 
   override failureToError(failure: ProtoFailure, payloadConverter: PayloadConverter, context?: SerializationContext): Error {
@@ -53,6 +55,14 @@ export class SealedFailureConverter extends DefaultFailureConverter {
       },
     } as PayloadConverter;
   }
+}
+
+/** A SealedError keeps its code and safe detail (key id, purpose) readable in history, where operators look first. */
+function withReadableCode(err: unknown): unknown {
+  if (!SealedError.is(err) || err instanceof ApplicationFailure) return err;
+  const failure = ApplicationFailure.create({ message: err.message, type: err.code, details: [err.detail] });
+  failure.stack = err.stack ?? '';
+  return failure;
 }
 
 function isCommonAttributes(value: unknown): value is { message: unknown; stack_trace: unknown } {

@@ -1,0 +1,13 @@
+import { expect, test } from 'vitest';
+import { createSealedFailureConverter, createSealedPayloadConverter, SealedError } from '../../src';
+
+const payloadConverter = createSealedPayloadConverter();
+const failureConverter = createSealedFailureConverter();
+
+test('a SealedError becomes a failure whose type is its code and whose details name the key id', () => {
+  const failure = failureConverter.errorToFailure(new SealedError('SEALED_KEY_UNKNOWN', 'no key', { keyId: 'k-missing' }), payloadConverter);
+  expect(failure.applicationFailureInfo?.type).toBe('SEALED_KEY_UNKNOWN');
+  const [detail] = failure.applicationFailureInfo?.details?.payloads ?? [];
+  expect(payloadConverter.fromPayload(detail!)).toEqual({ keyId: 'k-missing' });
+  expect(failure.message).not.toContain('no key'); // the message itself travels sealed in encodedAttributes
+});
