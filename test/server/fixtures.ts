@@ -92,3 +92,25 @@ export function expectNoPlaintext(text: string): void {
     if (text.includes(value)) throw new Error(`plaintext leaked: ${value.slice(0, 3)}...`);
   }
 }
+
+export interface PostOptions {
+  token?: string;
+  namespace?: string;
+  headers?: Record<string, string>;
+}
+
+/** POSTs a codec request to a listening server; returns status and body text. */
+export async function post(baseUrl: string, route: string, body: string, options: PostOptions = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  if (options.namespace !== undefined) headers['x-namespace'] = options.namespace;
+  const response = await fetch(`${baseUrl}${route}`, { method: 'POST', body, headers });
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+/** A sealed payload with one byte of its envelope flipped at `offsetFromEnd` (inside the last ciphertext). */
+export function withFlippedEnvelopeByte(payload: Payload, offsetFromEnd = 1): Payload {
+  const envelope = Uint8Array.from(payload.metadata!['sealed-fields']!);
+  envelope[envelope.length - offsetFromEnd]! ^= 0x01;
+  return { ...payload, metadata: { ...payload.metadata, 'sealed-fields': envelope } };
+}

@@ -1,10 +1,10 @@
 // The codec server as people meet it: the Temporal Web UI in Chromium and `temporal workflow show`.
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { register } from 'tsx/cjs/api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Keyring } from '../../src/codec';
 import { createCodecServer, type AuditEvent, type CodecServer, type StaticToken } from '../../src/server';
@@ -16,6 +16,8 @@ import { expectPhiOnlyView, expectRevealedView, expectSealedView } from './fixtu
 
 const TOKEN = { clinician: 'clinician-ui-token-0123456789', nurse: 'nurse-ui-token-0123456789ab', billing: 'billing-ui-token-0123456789' } as const;
 const COOKIE = 'sealed_codec_token';
+// tsx's types need the `exports` map, which this project's moduleResolution does not read.
+const { register } = createRequire(__filename)('tsx/cjs/api') as { register(): () => void };
 const SCREENSHOTS = path.join(__dirname, '../../docs/screenshots');
 
 const tokens: StaticToken[] = [
@@ -56,18 +58,16 @@ afterAll(async () => {
 });
 
 /** How a browser reaches the codec server: the UI's own setting, or the per-browser override. */
-type CodecAccess = { endpoint: 'ui-setting' } | { endpoint: string; cookieToken?: string };
+type CodecAccess = { endpoint: 'ui-setting'; cookieToken?: undefined } | { endpoint: string; cookieToken?: string };
 
 async function openWorkflowPage(access: CodecAccess): Promise<{ page: Page; context: BrowserContext; codecStatuses: number[] }> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   if (access.endpoint !== 'ui-setting') {
     // The Web UI's "Codec Server" settings, as the settings dialog stores them in localStorage.
-    await context.addInitScript((endpoint) => {
-      localStorage.setItem('endpoint', JSON.stringify(endpoint));
-      localStorage.setItem('includeCredentials', 'true');
-      localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
-    }, access.endpoint);
-    if (access.cookieToken !== undefined) await context.addCookies([{ name: COOKIE, value: access.cookieToken, url: codecUrl, httpOnly: true, sameSite: 'Lax' }]);
+    const settings = { endpoint: JSON.stringify(access.endpoint), includeCredentials: 'true', overrideRemoteCodecConfiguration: 'true' };
+    await context.addInitScript(`for (const [k, v] of Object.entries(${JSON.stringify(settings)})) localStorage.setItem(k, v);`);
+    const { cookieToken } = access;
+    if (cookieToken !== undefined) await context.addCookies([{ name: COOKIE, value: cookieToken, url: codecUrl, httpOnly: true, sameSite: 'Lax' }]);
   }
   const page = await context.newPage();
   const codecStatuses: number[] = [];
@@ -76,13 +76,13 @@ async function openWorkflowPage(access: CodecAccess): Promise<{ page: Page; cont
   });
   await page.goto(`${devServer.uiUrl}/namespaces/${devServer.namespace}/workflows/${run.workflowId}/${run.runId}/history`);
   // The Input and Result panels render once the codec answered (or failed): wait for the result's clear field.
-  await page.waitForFunction((triage) => document.body.innerText.includes(triage), CLEAR.triage, { timeout: 30_000 });
+  await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(CLEAR.triage)})`, undefined, { timeout: 30_000 });
   await page.waitForLoadState('networkidle');
   return { page, context, codecStatuses };
 }
 
 async function shownText(page: Page): Promise<string> {
-  return page.evaluate(() => document.body.innerText);
+  return page.locator('body').innerText();
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {

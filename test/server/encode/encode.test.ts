@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SealingCodec } from '../../../src/codec';
+import { createCodecServer, type CodecServer } from '../../../src/server';
+import { STATIC_TOKENS, TOKENS, converter, expectNoPlaintext, intake, keyring, memoryAudit, post, toWire, type Intake } from '../fixtures';
+import { parsePayloadsBody } from '../../../src/server/protocol/payloads-json';
+
+const audit = memoryAudit();
+let server: CodecServer;
+let url: string;
+
+beforeAll(async () => {
+  server = await createCodecServer({ keyring, auth: { staticTokens: STATIC_TOKENS }, audit: audit.sink });
+  url = (await server.listen()).url;
+});
+
+afterAll(() => server?.close());
+
+describe('encode', () => {
+  test('a caller allowed to encode gets pending payloads sealed, and a worker codec opens them', async () => {
+    const pending = converter.toPayload(intake());
+    const { status, text } = await post(url, '/encode', toWire([pending]), { token: TOKENS.encoder, namespace: 'default' });
+    expect(status).toBe(200);
+    expectNoPlaintext(text);
+    const [sealed] = parsePayloadsBody(text, 10);
+    expect(Object.keys(sealed!.metadata!)).toContain('sealed-fields');
+    const codec = await SealingCodec.create({ keyring });
+    const [opened] = await codec.decode([sealed!], { type: 'workflow', namespace: 'default', workflowId: 'any' });
+    expect(converter.fromPayload<Intake>(opened!).ssn.reveal()).toBe('078-05-1120');
+    expect(audit.records.at(-1)).toMatchObject({ event: 'seal', subject: 'ui-starter', namespace: 'default', payloads: 1 });
+  });
+
+  test('payloads that are not pending (the Web UI starting a workflow with plain JSON) pass through', async () => {
+    const plain = converter.toPayload({ orderId: 'o-1' });
+    const { status, text } = await post(url, '/encode', toWire([plain]), { token: TOKENS.encoder, namespace: 'default' });
+    expect(status).toBe(200);
+    expect(text).toBe(toWire([plain]));
+  });
+
+  test('without credentials encode is 401', async () => {
+    const { status, text } = await post(url, '/encode', toWire([converter.toPayload(intake())]), { namespace: 'default' });
+    expect(status).toBe(401);
+    expect(JSON.parse(text)).toEqual({ error: 'unauthorized' });
+  });
+
+  test('a token that may reveal but not encode is 403', async () => {
+    const { status } = await post(url, '/encode', toWire([converter.toPayload(intake())]), { token: TOKENS.clinician, namespace: 'default' });
+    expect(status).toBe(403);
+  });
+
+  test('refusals never echo the pending plaintext', () => {
+    expectNoPlaintext(JSON.stringify(audit.records));
+  });
+});
