@@ -1,0 +1,291 @@
+// Key lifecycle end to end on one dev server: write under k1, rotate to k2, scan, decode
+// exported histories offline, find leaks, and search by blind index.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { blindIndex, Keyring, readEnvelope, SealingCodec } from '../../src/codec';
+import { secret, SEALED_METADATA_KEYS } from '../../src/index';
+import type { ScanReport } from '../../src/cli/scan/report';
+import { startDevServer, type DevServer } from '../support/dev-server';
+import { findLeaks } from '../support/payloads';
+import { findTemporalCli } from '../support/temporal-cli';
+import { bin, cli, keyringEnv } from './helpers';
+
+// Workers and clients require payloadConverterPath (a .ts file) in this process: let tsx compile it.
+(require('tsx/cjs/api') as { register(): void }).register();
+
+const CONVERTER = path.join(__dirname, 'fixtures/payload-converter.ts');
+const WORKFLOWS = path.join(__dirname, 'fixtures/workflows.ts');
+const RUN = randomUUID().slice(0, 8);
+const PatientIndex = defineSearchAttributeKey('PatientIndex', SearchAttributeType.KEYWORD);
+
+const k1 = Keyring.generateKey();
+const k2 = Keyring.generateKey();
+const indexKey = Keyring.generateKey();
+const ENV_K1 = keyringEnv({ k1 }, 'k1');
+const ENV_ROTATED = keyringEnv({ k1, k2 }, 'k2');
+const ENV_K2_ONLY = keyringEnv({ k2 }, 'k2');
+
+// Values that must never appear in scan output or stored histories.
+const SSN = `123-45-${RUN.slice(0, 4)}`;
+const JWT = `eyJhbGciOiJIUzI1NiJ9.${RUN}.sig`;
+const LEAKED_SSN = `987-65-${RUN.slice(4, 8)}`;
+const PATIENT_ID = `P-${RUN}-7731`;
+
+let server: DevServer;
+let tmp: string;
+
+function intake(i: number): unknown {
+  return { name: `patient ${i}`, ssn: secret(SSN, { purpose: 'phi' }), jwt: secret(JWT, { purpose: 'credential' }) };
+}
+
+async function sealingClient(env: Record<string, string>): Promise<Client> {
+  const codec = await SealingCodec.create({ keyring: Keyring.fromEnv(env) });
+  return new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter: { payloadConverterPath: CONVERTER, payloadCodecs: [codec] } });
+}
+
+/** Runs `count` echo workflows through a worker whose keyring comes from `env`. */
+async function runEchoes(env: Record<string, string>, prefix: string, count: number): Promise<void> {
+  const codec = await SealingCodec.create({ keyring: Keyring.fromEnv(env) });
+  const taskQueue = `${prefix}-${RUN}`;
+  const worker = await Worker.create({
+    connection: server.env.nativeConnection,
+    namespace: server.namespace,
+    taskQueue,
+    workflowsPath: WORKFLOWS,
+    dataConverter: { payloadConverterPath: CONVERTER, payloadCodecs: [codec] },
+  });
+  const client = await sealingClient(env);
+  await worker.runUntil(async () => {
+    for (let i = 0; i < count; i++) await client.workflow.execute('echoIntake', { taskQueue, workflowId: `${prefix}-${RUN}-${i}`, args: [intake(i)] });
+  });
+}
+
+async function waitForCount(query: string, expected: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await server.env.client.workflow.count(query)).count === expected) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`visibility never showed ${expected} runs for ${query}`);
+}
+
+function exportHistory(workflowId: string): string {
+  const temporal = findTemporalCli() ?? 'temporal';
+  const text = execFileSync(temporal, ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '-w', workflowId, '--output', 'json'], { encoding: 'utf8' });
+  const file = path.join(tmp, `${workflowId}.json`);
+  writeFileSync(file, text);
+  return file;
+}
+
+const ECHOES = `WorkflowType = 'echoIntake'`;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'sealed-cli-'));
+  server = await startDevServer({ searchAttributes: { PatientIndex: SearchAttributeType.KEYWORD } });
+  await runEchoes(ENV_K1, 'k1', 3); // before rotation: every worker and client holds only k1
+  await runEchoes(ENV_ROTATED, 'k2', 2); // after rotation: k2 active, k1 kept to open old histories
+  // A client that forgot the codec: the converter marked the values, nothing sealed them.
+  const forgetful = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter: { payloadConverterPath: CONVERTER } });
+  await forgetful.workflow.start('neverRuns', { taskQueue: `nobody-${RUN}`, workflowId: `pending-${RUN}`, args: [intake(9)] });
+  // A client without the sealed converter at all: a plain object with an ssn key.
+  await server.env.client.workflow.start('neverRuns', { taskQueue: `nobody-${RUN}`, workflowId: `plain-${RUN}`, args: [{ name: 'x', ssn: LEAKED_SSN }] });
+  await waitForCount(ECHOES, 5);
+  await waitForCount('', 7);
+}, 300_000);
+
+afterAll(async () => {
+  await server?.teardown();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function scanJson(args: string[]): Promise<{ code: number; report: ScanReport; stderr: string; stdout: string }> {
+  const result = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--json', ...args]);
+  return { ...result, report: JSON.parse(result.stdout) as ScanReport };
+}
+
+describe('scan', () => {
+  test('counts payloads and workflow runs per key id and purpose, as written before and after rotation', async () => {
+    const { code, report } = await scanJson(['--query', ECHOES, '--concurrency', '2']);
+    expect(code).toBe(0);
+    expect(report.complete).toBe(true);
+    expect(report.workflows).toBe(5);
+    expect(report.sealedPayloads).toBe(10); // input and result of each run
+    const [kOne, kTwo] = report.keys;
+    expect(report.keys.map((k) => k.keyId)).toEqual(['k1', 'k2']);
+    expect(kOne).toMatchObject({ payloads: 6, workflows: 3 });
+    expect(kTwo).toMatchObject({ payloads: 4, workflows: 2 });
+    expect(kOne?.purposes.map((p) => [p.purpose, p.payloads, p.workflows])).toEqual([['credential', 6, 3], ['phi', 6, 3]]);
+    expect(kTwo?.purposes.map((p) => [p.purpose, p.payloads, p.workflows])).toEqual([['credential', 4, 2], ['phi', 4, 2]]);
+    expect(Date.parse(kOne!.oldest!)).toBeLessThanOrEqual(Date.parse(kOne!.newest!));
+    expect(Date.parse(kOne!.newest!)).toBeLessThanOrEqual(Date.parse(kTwo!.oldest!)); // k1 stopped sealing when k2 became active
+    expect(report.problems).toEqual([]);
+  });
+
+  test('--retire exits 1 while a retained history still needs the key, 0 for a key nothing needs', async () => {
+    const needed = await scanJson(['--query', ECHOES, '--retire', 'k1', '--quiet']);
+    expect(needed.code).toBe(1);
+    expect(needed.report.retire).toEqual([{ keyId: 'k1', payloads: 6, workflows: 3, safeToRemove: false }]);
+    const unused = await scanJson(['--query', ECHOES, '--retire', 'k-old', '--quiet']);
+    expect(unused.code).toBe(0);
+    expect(unused.report.retire[0]?.safeToRemove).toBe(true);
+  });
+
+  test('reports a payload written without the codec and clear keys matching the rules, exit 1, without printing values', async () => {
+    const result = await scanJson([]);
+    expect(result.code).toBe(1);
+    expect(result.report.workflows).toBe(7);
+    expect(result.report.pending).toMatchObject({ payloads: 1, workflows: 1 });
+    expect(result.report.pending.examples[0]).toMatchObject({ workflowId: `pending-${RUN}`, eventType: 'WorkflowExecutionStarted' });
+    expect(result.report.keyRules).toMatchObject({ payloads: 1, workflows: 1, keys: { ssn: 1 } });
+    expect(result.report.keyRules.examples[0]?.workflowId).toBe(`plain-${RUN}`);
+    expect(result.report.problems).toEqual(['pending', 'keyRules']);
+    const text = await cli(['scan', '--address', server.address, '--namespace', server.namespace]);
+    expect(text.code).toBe(1);
+    expect(findLeaks(result.stdout + result.stderr + text.stdout + text.stderr, [SSN, JWT, LEAKED_SSN])).toEqual([]);
+  });
+
+  test('--key-rules replaces the default rule', async () => {
+    const { code, report } = await scanJson(['--query', `WorkflowId = 'plain-${RUN}'`, '--key-rules', '^name$', '--quiet']);
+    expect(code).toBe(1);
+    expect(report.keyRules.keys).toEqual({ name: 1 });
+  });
+
+  test('--state resumes: a scan stopped by --max-workflows finishes with the same totals', async () => {
+    const state = path.join(tmp, 'scan-state.json');
+    const first = await scanJson(['--query', ECHOES, '--state', state, '--max-workflows', '2', '--quiet']);
+    expect(first.code).toBe(0);
+    expect(first.report).toMatchObject({ complete: false, workflows: 2 });
+    expect((JSON.parse(readFileSync(state, 'utf8')) as { done: string[] }).done).toHaveLength(2);
+    const second = await scanJson(['--query', ECHOES, '--state', state, '--quiet']);
+    expect(second.report).toMatchObject({ complete: true, workflows: 5, sealedPayloads: 10 });
+    expect(second.report.keys.map((k) => [k.keyId, k.payloads, k.workflows])).toEqual([['k1', 6, 3], ['k2', 4, 2]]);
+    const other = await scanJson(['--query', `WorkflowId = 'plain-${RUN}'`, '--state', state, '--quiet']).catch(() => undefined);
+    expect(other).toBeUndefined(); // stdout is not a report: the state belongs to another query
+    const refused = await cli(['scan', '--address', server.address, '--query', 'x', '--state', state]);
+    expect(refused.code).toBe(2);
+  });
+
+  test('the built bin scans the dev server (progress as plain lines off a TTY)', () => {
+    const result = bin(['scan', '--address', server.address, '--namespace', server.namespace, '--query', ECHOES, '--json']);
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as ScanReport).keys.map((k) => k.keyId)).toEqual(['k1', 'k2']);
+    expect(result.stderr).toMatch(/scanned 5\/5 workflows/);
+  });
+
+  test('a bad visibility query is a usage error (exit 2)', async () => {
+    const result = await cli(['scan', '--address', server.address, '--query', 'WorkflowType = = broken']);
+    expect(result.code).toBe(2);
+  });
+});
+
+describe('decode', () => {
+  type Shown = { name: string; ssn: unknown; jwt: unknown };
+  const inputOf = (doc: unknown): Shown =>
+    (doc as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Shown[] } } }> }).events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!;
+
+  test('opens a history sealed under k1 with the rotated keyring (k2 active, k1 kept)', async () => {
+    const file = exportHistory(`k1-${RUN}-0`);
+    const result = await cli(['decode', file], { env: ENV_ROTATED });
+    expect(result.code).toBe(0);
+    expect(inputOf(JSON.parse(result.stdout))).toEqual({ name: 'patient 0', ssn: SSN, jwt: JWT });
+  });
+
+  test('new histories are sealed under k2 and open without k1', async () => {
+    const file = exportHistory(`k2-${RUN}-1`);
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ metadata: Record<string, string> }> } } }> };
+    const sealed = raw.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!.metadata[SEALED_METADATA_KEYS.sealed]!;
+    expect(readEnvelope(Buffer.from(sealed, 'base64')).boxes.map((b) => b.keyId)).toEqual(['k2', 'k2']);
+    const result = await cli(['decode', file], { env: ENV_K2_ONLY });
+    expect(result.code).toBe(0);
+    expect(inputOf(JSON.parse(result.stdout))).toEqual({ name: 'patient 1', ssn: SSN, jwt: JWT });
+  });
+
+  test('opens exactly what the keys allow: without k1 the k1 fields keep their placeholders', async () => {
+    const file = exportHistory(`k1-${RUN}-1`);
+    const result = await cli(['decode', file, '--detailed'], { env: ENV_K2_ONLY });
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain(SSN);
+    const shown = (JSON.parse(result.stdout) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ data: Shown; sealed: Array<{ keyId: string; opened: boolean }> }> } } }> }).events[0]!
+      .workflowExecutionStartedEventAttributes.input.payloads[0]!;
+    expect(shown.data).toEqual({ name: 'patient 1', ssn: '[sealed:phi:k1]', jwt: '[sealed:credential:k1]' });
+    expect(shown.sealed.map((b) => [b.keyId, b.opened])).toEqual([['k1', false], ['k1', false]]);
+  });
+
+  test('--purpose opens only the named purposes', async () => {
+    const file = exportHistory(`k1-${RUN}-2`);
+    const result = await cli(['decode', file, '--purpose', 'phi'], { env: ENV_ROTATED });
+    expect(result.code).toBe(0);
+    expect(inputOf(JSON.parse(result.stdout))).toEqual({ name: 'patient 2', ssn: SSN, jwt: '[sealed:credential:k1]' });
+  });
+
+  test('--redact opens nothing and needs no keyring', async () => {
+    const file = exportHistory(`k1-${RUN}-0`);
+    const result = await cli(['decode', file, '--redact']);
+    expect(result.code).toBe(0);
+    expect(findLeaks(result.stdout, [SSN, JWT])).toEqual([]);
+    expect(inputOf(JSON.parse(result.stdout)).ssn).toBe('[sealed:phi:k1]');
+  });
+
+  test('reads {"payloads":[...]} from stdin', async () => {
+    const raw = JSON.parse(readFileSync(exportHistory(`k2-${RUN}-0`), 'utf8')) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: unknown } }> };
+    const payloads = raw.events[0]!.workflowExecutionStartedEventAttributes.input;
+    const result = await cli(['decode', '-'], { env: ENV_ROTATED, stdin: JSON.stringify(payloads) });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ payloads: [{ name: 'patient 0', ssn: SSN, jwt: JWT }] });
+  });
+
+  test('a tampered clear field fails to open: exit 1 and SEALED_TAMPERED, placeholders kept', async () => {
+    const file = exportHistory(`k1-${RUN}-0`);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ data: string }> } } }> };
+    const payload = doc.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!;
+    payload.data = Buffer.from(Buffer.from(payload.data, 'base64').toString('utf8').replace('patient 0', 'patient 9')).toString('base64');
+    writeFileSync(file, JSON.stringify(doc));
+    const result = await cli(['decode', file, '--detailed'], { env: ENV_ROTATED });
+    expect(result.code).toBe(1);
+    const shown = (JSON.parse(result.stdout) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ error: string; data: Shown }> } } }> }).events[0]!
+      .workflowExecutionStartedEventAttributes.input.payloads[0]!;
+    expect(shown.error).toBe('SEALED_TAMPERED');
+    expect(shown.data.ssn).toBe('[sealed:phi:k1]');
+  });
+
+  test('a history written without the codec decodes with exit 1 and its plaintext values are not shown', async () => {
+    const result = await cli(['decode', exportHistory(`pending-${RUN}`)], { env: ENV_ROTATED });
+    expect(result.code).toBe(1);
+    expect(findLeaks(result.stdout, [SSN, JWT])).toEqual([]);
+  });
+
+  test('the old workflow result still decodes through a rotated client', async () => {
+    const client = await sealingClient(ENV_ROTATED);
+    const result = (await client.workflow.getHandle(`k1-${RUN}-1`).result()) as { ssn: { reveal(): string } };
+    expect(result.ssn.reveal()).toBe(SSN);
+  });
+});
+
+describe('blind index', () => {
+  test('a workflow started with PatientIndex = blindIndex(patientId) is found by a visibility query; the id is not stored', async () => {
+    const idx = blindIndex(PATIENT_ID, { purpose: 'patient', key: indexKey });
+    const client = await sealingClient(ENV_ROTATED);
+    const workflowId = `indexed-${RUN}`;
+    await client.workflow.start('neverRuns', {
+      taskQueue: `nobody-${RUN}`,
+      workflowId,
+      args: [{ patientId: secret(PATIENT_ID, { purpose: 'phi' }) }],
+      typedSearchAttributes: [{ key: PatientIndex, value: idx }],
+    });
+    await waitForCount(`PatientIndex = "${idx}"`, 1);
+    const found: string[] = [];
+    for await (const wf of client.workflow.list({ query: `PatientIndex = "${idx}"` })) found.push(wf.workflowId);
+    expect(found).toEqual([workflowId]);
+    const other = blindIndex(`P-${RUN}-7732`, { purpose: 'patient', key: indexKey });
+    expect((await client.workflow.count(`PatientIndex = "${other}"`)).count).toBe(0);
+    const history = readFileSync(exportHistory(workflowId), 'utf8');
+    expect(findLeaks(history, [PATIENT_ID])).toEqual([]);
+    expect(history).toContain(Buffer.from(JSON.stringify(idx)).toString('base64')); // the search attribute is stored in clear: only the index
+  });
+});
