@@ -85,14 +85,15 @@ export class SealingCodec implements PayloadCodec {
   /** Seals one payload's pending values; returns it unchanged when nothing is pending. */
   sealPayload(payload: Payload, namespace: string): Payload {
     const metadata = payload.metadata ?? {};
-    const pending = metadata[META.pending];
+    // A payload this process opened and sends again (the SDK re-sends a decoded failure as is) is sealed again, never passed on open.
+    const pending = metadata[META.pending] ?? metadata[META.opened];
     if (pending === undefined || pending === null) return payload;
     if (metadata[META.sealed] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload is both pending and sealed');
     const list = parseFieldList(pending);
     const groups = groupByPurpose(list);
     const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups), (p) => this.keyring.keyIdFor(p));
     const envelope = this.sealGroups(groups, list, namespace, typeNameOf(metadata), sha256(data));
-    const { [META.pending]: _pending, ...rest } = metadata;
+    const { [META.pending]: _pending, [META.opened]: _opened, ...rest } = metadata;
     return { ...payload, metadata: { ...rest, [META.sealed]: writeEnvelope(envelope) }, data };
   }
 
