@@ -37,8 +37,8 @@ export function intake(): Intake {
 export const converter = createSealedPayloadConverter();
 export const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
 
-export async function sealedIntake(namespace = 'default'): Promise<Payload> {
-  const codec = await SealingCodec.create({ keyring });
+export async function sealedIntake(namespace = 'default', ring: Keyring = keyring): Promise<Payload> {
+  const codec = await SealingCodec.create({ keyring: ring });
   const [sealed] = await codec.encode([converter.toPayload(intake())], { type: 'workflow', namespace, workflowId: 'w' });
   return sealed!;
 }

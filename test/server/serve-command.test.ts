@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parseServeArgs, runServe, serveCommand } from '../../src/cli/commands/serve';
+import type { CliIo } from '../../src/cli/io';
+import { Keyring } from '../../src/codec';
+import { fromWire, PLAINTEXT, post, sealedIntake, toWire } from './fixtures';
+
+function memoryIo(env: Record<string, string | undefined> = {}): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (text: string) => (out += text) },
+    stderr: { write: (text: string) => (err += text) },
+    stdin: process.stdin,
+    env,
+    cwd: mkdtempSync(path.join(os.tmpdir(), 'serve-cmd-')),
+    out: () => out,
+    err: () => err,
+  };
+}
+
+function keyringEnv(key: Uint8Array): Record<string, string> {
+  return { SEALED_FIELDS_KEYS: `k1:${Buffer.from(key).toString('base64')}`, SEALED_FIELDS_ACTIVE_KEY: 'k1' };
+}
+
+describe('sealed-fields serve', () => {
+  test('--help prints the options and exits 0', async () => {
+    const io = memoryIo();
+    expect(await serveCommand(['--help'], io)).toBe(0);
+    expect(io.out()).toContain('--jwks-url');
+  });
+
+  test('flags become server options: static tokens from a file, origins, limits', () => {
+    const io = memoryIo({ SEALED_FIELDS_KEYS: `k1:${Buffer.from(Keyring.generateKey()).toString('base64')}` });
+    writeFileSync(path.join(io.cwd, 'tokens.json'), JSON.stringify([{ token: 'serve-test-token-0123456789', subject: 'me', purposes: '*' }]));
+    const options = parseServeArgs(['--tokens', 'tokens.json', '--ui-origin', 'http://localhost:8233', '--cors-credentials', '--port', '0', '--max-payloads', '50', '--anonymous-purposes', 'demo, other'], io);
+    expect(options).not.toBe('help');
+    if (options === 'help') return;
+    expect(options.port).toBe(0);
+    expect(options.cors).toEqual({ origins: ['http://localhost:8233'], credentials: true });
+    expect(options.limits?.maxPayloads).toBe(50);
+    expect(options.auth?.staticTokens?.[0]?.subject).toBe('me');
+    expect(options.auth?.allowAnonymousPurposes).toEqual(['demo', 'other']);
+  });
+
+  test.each([
+    ['an unknown flag', ['--nope']],
+    ['a port out of range', ['--port', '70000']],
+    ['a missing tokens file', ['--tokens', 'missing.json']],
+    ['an empty JWT secret variable', ['--jwt-secret-env', 'NOT_SET']],
+  ])('%s is a usage error (exit 2)', (_name, args) => {
+    const io = memoryIo({ SEALED_FIELDS_KEYS: `k1:${Buffer.from(Keyring.generateKey()).toString('base64')}` });
+    expect(() => parseServeArgs(args, io)).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
+
+  test('a missing keyring is a usage error (exit 2)', () => {
+    expect(() => parseServeArgs([], memoryIo({}))).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
+
+  test('the running server reveals for a token from the tokens file and stops on abort', async () => {
+    const key = Keyring.generateKey();
+    const ring = new Keyring({ active: 'k1', keys: { k1: key } });
+    const io = memoryIo(keyringEnv(key));
+    writeFileSync(path.join(io.cwd, 'tokens.json'), JSON.stringify([{ token: 'serve-test-token-0123456789', subject: 'me', purposes: '*' }]));
+    const options = parseServeArgs(['--tokens', 'tokens.json', '--port', '0'], io);
+    if (options === 'help') throw new Error('unexpected help');
+    const { server, url } = await runServe({ ...options, audit: () => undefined });
+    try {
+      const [shown] = fromWire((await post(url, '/decode', toWire([await sealedIntake('', ring)]), { token: 'serve-test-token-0123456789' })).text);
+      expect(JSON.stringify(shown!.data)).toContain(PLAINTEXT.ssn);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('serveCommand listens, then closes when its signal aborts', async () => {
+    const key = Keyring.generateKey();
+    const io = memoryIo(keyringEnv(key));
+    const controller = new AbortController();
+    const done = serveCommand(['--port', '0'], io, controller.signal);
+    await waitFor(() => io.err().includes('listening on'));
+    const url = /listening on (\S+)/.exec(io.err())![1]!;
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    controller.abort();
+    expect(await done).toBe(0);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+});
+
+async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
