@@ -5,16 +5,17 @@ import { CliError, EXIT, type CliIo } from './io';
 // so the other commands start without hono.
 const SERVE_MODULE = './commands/serve';
 
+type ServeModule = { serveCommand?: (args: string[], io: CliIo) => Promise<number> };
+
 async function run(args: string[], io: CliIo): Promise<number> {
-  void io;
-  let mod: { serveCommand?: (args: string[]) => Promise<number> };
+  let mod: ServeModule;
   try {
-    mod = (await import(SERVE_MODULE)) as typeof mod;
+    mod = (await import(SERVE_MODULE)) as ServeModule;
   } catch {
     throw new CliError(EXIT.problems, 'the codec server is not part of this build');
   }
   if (typeof mod.serveCommand !== 'function') throw new CliError(EXIT.problems, 'the codec server is not part of this build');
-  return mod.serveCommand(args);
+  return mod.serveCommand(args, io);
 }
 
 /** `sealed-fields serve`: the codec server for the Web UI (see src/server). */
