@@ -3,17 +3,40 @@ import { sealedError } from '../errors';
 // RFC 6901 JSON Pointer: unambiguous paths, array indexes included ("/visits/0/notes").
 
 export function appendToken(pointer: string, token: string | number): string {
-  const text = String(token);
+  if (typeof token === 'number') return `${pointer}/${token}`;
+  const text = token;
   return `${pointer}/${text.includes('~') || text.includes('/') ? text.replace(/~/g, '~0').replace(/\//g, '~1') : text}`;
 }
 
 export function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw sealedError('SEALED_MALFORMED', 'field path is not a JSON pointer');
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const tokens = pointer.slice(1).split('/');
+  // Escapes are rare: unescape only when there is one (this runs once per sealed field on decode).
+  return pointer.includes('~') ? tokens.map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~')) : tokens;
+}
+
+/** An RFC 6901 array index: digits without a leading zero. A char loop, cheaper than a regex per token. */
+function isArrayIndex(token: string): boolean {
+  if (token.length === 0 || (token.length > 1 && token.charCodeAt(0) === 0x30)) return false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+// Payloads of one type repeat the same paths, so decoding reuses their parsed tokens (bounded: cleared when full).
+const tokenCache = new Map<string, readonly string[]>();
+const TOKEN_CACHE_LIMIT = 2048;
+
+function cachedTokens(pointer: string): readonly string[] {
+  let tokens = tokenCache.get(pointer);
+  if (tokens !== undefined) return tokens;
+  tokens = Object.freeze(parsePointer(pointer));
+  if (tokenCache.size >= TOKEN_CACHE_LIMIT) tokenCache.clear();
+  tokenCache.set(pointer, tokens);
+  return tokens;
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -28,13 +51,13 @@ export function isForbiddenKey(key: string): boolean {
  * Only own properties are followed, and prototype-reaching keys are refused.
  */
 export function setAtPointer(root: unknown, pointer: string, value: unknown): unknown {
-  const tokens = parsePointer(pointer);
+  const tokens = cachedTokens(pointer);
   if (tokens.length === 0) return value;
   let node: unknown = root;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
     if (isForbiddenKey(token)) throw sealedError('SEALED_FORBIDDEN_KEY', 'field path contains a forbidden key');
-    if (typeof node !== 'object' || node === null || (Array.isArray(node) && !/^(0|[1-9][0-9]*)$/.test(token))) {
+    if (typeof node !== 'object' || node === null || (Array.isArray(node) && !isArrayIndex(token))) {
       throw sealedError('SEALED_MALFORMED', 'field path does not match the payload', { path: pointer });
     }
     if (i === tokens.length - 1) {
