@@ -44,12 +44,13 @@ function listenOn(app: Hono, options: ListenOptions, timeoutMs: number): Promise
 function closeGracefully(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
-    force.unref();
+    // Keep-alive connections become idle as their last response ends: close them as they do.
+    const sweep = setInterval(() => server.closeIdleConnections(), 25);
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       resolve();
     });
-    server.closeIdleConnections();
   });
 }
 
