@@ -8,6 +8,7 @@ import { BlindIndexer, blindIndex, Keyring, SealedError, SealingCodec } from '..
 import { createSealedPayloadConverter, secret } from '../../src/index';
 import type { KeysReport } from '../../src/cli/commands/keys';
 import { duplicateKeysIn } from '../../src/cli/keyring-source';
+import { Progress } from '../../src/cli/scan/progress';
 import { freePort } from '../support/dev-server';
 import { bin, cli, keyringEnv } from './helpers';
 
@@ -255,5 +256,21 @@ describe('blindIndex', () => {
     expect(code(() => blindIndex('x', { purpose: 'Bad Purpose', key }))).toBe('SEALED_INVALID_OPTION');
     expect(code(() => BlindIndexer.fromEnv({}))).toBe('SEALED_INVALID_OPTION');
     expect(JSON.stringify(new BlindIndexer({ key }))).toBe('{"bytes":8}');
+  });
+});
+
+describe('scan progress', () => {
+  test('redraws one bar on a terminal and prints a plain line per tenth otherwise', () => {
+    let tty = '';
+    const bar = new Progress({ isTTY: true, write: (t: string) => (tty += t) }, 4, true);
+    for (let i = 1; i <= 4; i++) bar.update(i, i * 2);
+    bar.finish();
+    expect(tty.split('\r').filter(Boolean)).toHaveLength(4);
+    expect(tty).toContain('[##############################] 4/4 workflows, 8 payloads');
+    let plain = '';
+    const lines = new Progress({ write: (t: string) => (plain += t) }, 100, true);
+    for (let i = 1; i <= 100; i++) lines.update(i, i);
+    expect(plain.trim().split('\n')).toHaveLength(11);
+    expect(plain).not.toContain('\r');
   });
 });

@@ -176,9 +176,9 @@ describe('scan', () => {
     expect(result.stderr).toMatch(/scanned 5\/5 workflows/);
   });
 
-  test('a bad visibility query is a usage error (exit 2)', async () => {
-    const result = await cli(['scan', '--address', server.address, '--query', 'WorkflowType = = broken']);
-    expect(result.code).toBe(2);
+  test('a bad visibility query or an unknown namespace is a usage error (exit 2)', async () => {
+    expect((await cli(['scan', '--address', server.address, '--query', 'WorkflowType = = broken'])).code).toBe(2);
+    expect((await cli(['scan', '--address', server.address, '--namespace', `missing-${RUN}`])).code).toBe(2);
   });
 });
 
