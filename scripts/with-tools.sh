@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs a command with the pinned Temporal CLI (and, with --chromium, Debian's Chromium) installed,
+# their paths exported as TEMPORAL_CLI_PATH and CHROMIUM_PATH. Installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_chromium=false
+if [ "${1:-}" = "--chromium" ]; then
+  with_chromium=true
+  shift
+fi
+
+TEMPORAL_CLI_PATH="$(bash scripts/install-temporal.sh | tail -n1)"
+export TEMPORAL_CLI_PATH
+if [ "$with_chromium" = true ]; then
+  CHROMIUM_PATH="$(bash scripts/install-chromium.sh | tail -n1)"
+  export CHROMIUM_PATH
+fi
+exec "$@"
