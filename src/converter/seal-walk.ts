@@ -1,5 +1,5 @@
 import { sealedError } from '../errors';
-import { registry } from '../model/registry';
+import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import { appendToken } from './json-pointer';
 import { pendingPlaceholder } from './placeholder';
@@ -117,6 +117,7 @@ class SealWalk {
 
   /** Full walk of an object nothing describes: JSON semantics, key rules, strict mode. */
   private untyped(value: object, path: string, depth: number): unknown {
+    refuseUnregisteredSealedClass(value, path);
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return this.visit(toJSON.call(value, ''), undefined, path, depth + 1);
     const proto = Object.getPrototypeOf(value) as unknown;
@@ -145,6 +146,17 @@ function copyOwnFields(value: object): Record<string, unknown> {
     Object.defineProperty(copy, '__proto__', { value: own.value, enumerable: true, writable: true, configurable: true });
   }
   return copy;
+}
+
+/** An instance of a class that declares sealed fields (itself or an ancestor) but lacks its own @SealedType. */
+function refuseUnregisteredSealedClass(value: object, path: string): void {
+  for (let proto: unknown = Object.getPrototypeOf(value); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const ctor = (proto as { constructor?: unknown }).constructor;
+    if (typeof ctor === 'function' && registry.classes.has(ctor as AnyClass)) {
+      const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+      throw sealedError('SEALED_UNREGISTERED_TYPE', 'instance of a class with sealed fields that is not registered with @SealedType', { type, path });
+    }
+  }
 }
 
 function elementShape(shape: Shape | undefined): Shape | undefined {

@@ -41,12 +41,16 @@ function fieldDecorator(decl: FieldDecl): LegacyOrStandardField {
     if (typeof context !== 'string' || typeof target !== 'object' || target === null) {
       throw sealedError('SEALED_INVALID_OPTION', 'sealed field decorators apply to instance fields with string names');
     }
-    recordField((target as { constructor: AnyClass }).constructor, context, decl);
+    const ctor = (target as { constructor: AnyClass }).constructor;
+    recordField(ctor, context, decl);
+    // Lets the converter notice (and refuse) instances of this class if @SealedType is missing.
+    installWatchHook(ctor);
   };
 }
 
 function recordStandardField(context: StandardFieldContext, decl: FieldDecl): void {
-  if (context.kind !== 'field' && context.kind !== 'accessor') {
+  // Auto-accessors keep their value in a private slot that JSON never sees: refuse rather than drop it.
+  if (context.kind !== 'field') {
     throw sealedError('SEALED_INVALID_OPTION', 'sealed field decorators apply to fields');
   }
   if (typeof context.name !== 'string' || context.static === true) {
@@ -55,8 +59,7 @@ function recordStandardField(context: StandardFieldContext, decl: FieldDecl): vo
   const entry: [string, FieldDecl] = [context.name, decl];
   // Symbol.metadata (TS 5.2+ with a polyfill, newer runtimes) ties the field to its class directly.
   if (context.metadata !== undefined) {
-    const list = (context.metadata[STANDARD_FIELDS] ??= []) as Array<[string, FieldDecl]>;
-    list.push(entry);
+    ownStandardFields(context.metadata, true)?.push(entry);
     return;
   }
   // Without it (Node 20), the class decorator that runs right after claims these.
@@ -119,9 +122,16 @@ export function SealedType(name: string): LegacyOrStandardClass {
   };
 }
 
+// A subclass's metadata object inherits from its parent's: only its own list belongs to it.
+function ownStandardFields(metadata: Record<PropertyKey, unknown>, create: boolean): Array<[string, FieldDecl]> | undefined {
+  if (create && !Object.prototype.hasOwnProperty.call(metadata, STANDARD_FIELDS)) metadata[STANDARD_FIELDS] = [];
+  return Object.prototype.hasOwnProperty.call(metadata, STANDARD_FIELDS) ? (metadata[STANDARD_FIELDS] as Array<[string, FieldDecl]>) : undefined;
+}
+
 function claimStandardFields(target: AnyClass, context: unknown): void {
-  const fromMetadata = isStandardContext(context) ? context.metadata?.[STANDARD_FIELDS] : undefined;
-  const entries = (fromMetadata as Array<[string, FieldDecl]> | undefined) ?? registry.pendingStandardFields;
+  const metadata = isStandardContext(context) ? context.metadata : undefined;
+  const fromMetadata = metadata === undefined ? undefined : ownStandardFields(metadata, false);
+  const entries = fromMetadata ?? registry.pendingStandardFields;
   for (const [field, decl] of entries) recordField(target, field, decl);
   if (fromMetadata === undefined) registry.pendingStandardFields = [];
 }
