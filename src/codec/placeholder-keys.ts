@@ -8,28 +8,53 @@ import { pendingPlaceholder, sealedPlaceholder } from '../converter/placeholder'
  */
 export function nameKeysInPlaceholders(data: Uint8Array, counts: Map<string, number>, keyIdFor: (purpose: string) => string): Uint8Array {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const inserts: Array<{ at: number; text: Buffer }> = [];
+  const inserts: Insert[] = [];
   for (const [purpose, expected] of counts) {
-    const needle = Buffer.from(JSON.stringify(pendingPlaceholder(purpose)), 'utf8');
+    const needle = quotedPlaceholder(pendingPlaceholder(purpose));
     const found: number[] = [];
     for (let at = buf.indexOf(needle); at !== -1 && found.length <= expected; at = buf.indexOf(needle, at + needle.length)) found.push(at);
     if (found.length !== expected) continue;
-    const named = Buffer.from(JSON.stringify(sealedPlaceholder(purpose, keyIdFor(purpose))), 'utf8');
-    for (const at of found) inserts.push({ at, text: named });
+    const named = quotedPlaceholder(sealedPlaceholder(purpose, keyIdFor(purpose)));
+    for (const at of found) inserts.push({ at, length: needle.length, text: named });
   }
   if (inserts.length === 0) return data;
-  return splice(buf, inserts);
+  return splice(data, inserts);
 }
 
-function splice(buf: Buffer, inserts: Array<{ at: number; text: Buffer }>): Uint8Array {
+interface Insert {
+  at: number;
+  /** Bytes of the pending placeholder replaced at `at`. */
+  length: number;
+  text: Uint8Array;
+}
+
+// Placeholders repeat on every payload: keep their quoted UTF-8 bytes (bounded: purposes and key ids are few).
+const quotedCache = new Map<string, Buffer>();
+const QUOTED_CACHE_LIMIT = 256;
+
+function quotedPlaceholder(text: string): Buffer {
+  let bytes = quotedCache.get(text);
+  if (bytes !== undefined) return bytes;
+  bytes = Buffer.from(JSON.stringify(text), 'utf8');
+  if (quotedCache.size >= QUOTED_CACHE_LIMIT) quotedCache.clear();
+  quotedCache.set(text, bytes);
+  return bytes;
+}
+
+/** Copies `data` once into a buffer of the final size, replacing each pending placeholder by its named one. */
+function splice(data: Uint8Array, inserts: Insert[]): Uint8Array {
   inserts.sort((a, b) => a.at - b.at);
-  const parts: Buffer[] = [];
+  const grow = inserts.reduce((sum, { length, text }) => sum + text.length - length, 0);
+  const out = new Uint8Array(data.length + grow);
   let from = 0;
-  for (const { at, text } of inserts) {
-    parts.push(buf.subarray(from, at), text);
-    // Skip the old placeholder: it is the text up to and including the next `]"`.
-    from = buf.indexOf(']"', at) + 2;
+  let to = 0;
+  for (const { at, length, text } of inserts) {
+    out.set(data.subarray(from, at), to);
+    to += at - from;
+    out.set(text, to);
+    to += text.length;
+    from = at + length;
   }
-  parts.push(buf.subarray(from));
-  return new Uint8Array(Buffer.concat(parts));
+  out.set(data.subarray(from), to);
+  return out;
 }
