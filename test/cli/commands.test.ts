@@ -146,7 +146,7 @@ describe('keys check', () => {
 });
 
 describe('arguments and unreachable servers', () => {
-  test.each(['keygen', 'keys', 'scan', 'decode'])('%s --help prints usage and exits 0', async (name) => {
+  test.each(['keygen', 'keys', 'scan', 'decode', 'serve'])('%s --help prints usage and exits 0', async (name) => {
     const result = await cli([name, '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: sealed-fields/);
@@ -187,6 +187,7 @@ describe('arguments and unreachable servers', () => {
 
   test('the real bin returns the same exit codes', async () => {
     expect(bin(['--help']).code).toBe(0);
+    expect(bin(['serve', '--help']).stdout).toMatch(/^Usage: sealed-fields serve/);
     expect(bin(['keygen', '--bogus']).code).toBe(2);
     expect(bin(['decode', '/nonexistent/history.json', '--redact']).code).toBe(3);
     const port = await freePort();
