@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -96,3 +97,24 @@ async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('the built sealed-fields binary', () => {
+  const bin = path.join(__dirname, '../../bin/sealed-fields.js');
+  const built = existsSync(path.join(__dirname, '../../dist/cli.js'));
+
+  test.skipIf(!built)('serve runs the codec server until SIGTERM and exits 0', async () => {
+    const key = Keyring.generateKey();
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, ...keyringEnv(key) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => stderr.includes('listening on'), 15_000);
+      const url = /listening on (\S+)/.exec(stderr)![1]!;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
