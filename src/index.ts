@@ -18,3 +18,12 @@ export {
 } from './converter/payload-converter';
 export { createSealedFailureConverter, type SealedFailureConverterOptions } from './converter/failure-converter';
 export { META as SEALED_METADATA_KEYS } from './converter/metadata';
+export {
+  sealedClientInterceptors,
+  sealedWorkflowInterceptors,
+  SealedWorkflowClientInterceptor,
+  SealedScheduleClientInterceptor,
+  SealedWorkflowOutboundInterceptor,
+  SealedWorkflowInternalsInterceptor,
+  refuseSecrets,
+} from './interceptors';

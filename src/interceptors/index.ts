@@ -1,0 +1,3 @@
+export { sealedClientInterceptors, SealedWorkflowClientInterceptor, SealedScheduleClientInterceptor } from './client';
+export { sealedWorkflowInterceptors, SealedWorkflowOutboundInterceptor, SealedWorkflowInternalsInterceptor } from './workflow';
+export { refuseSecrets } from './guard';
