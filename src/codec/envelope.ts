@@ -102,6 +102,14 @@ export function writeEnvelope(envelope: Envelope): Uint8Array {
 
 /** Parses an envelope, refusing anything out of bounds with `SEALED_MALFORMED`. */
 export function readEnvelope(bytes: Uint8Array): Envelope {
+  return readEnvelopeWithHeader(bytes).envelope;
+}
+
+/**
+ * Parses an envelope and also returns its header (the bytes without the ciphertexts), cut
+ * from the input instead of re-encoded: the same bytes `envelopeHeader` would write for it.
+ */
+export function readEnvelopeWithHeader(bytes: Uint8Array): { envelope: Envelope; header: Uint8Array } {
   const r = new ByteReader(bytes);
   if (r.u8() !== ENVELOPE_MAGIC[0] || r.u8() !== ENVELOPE_MAGIC[1]) throw malformed();
   const version = r.u8();
@@ -111,10 +119,29 @@ export function readEnvelope(bytes: Uint8Array): Envelope {
   const namespace = r.string16();
   const count = r.u8();
   if (count === 0) throw malformed();
+  const ciphertextAt: number[] = [];
   const boxes: Box[] = [];
-  for (let i = 0; i < count; i++) boxes.push(readBox(r));
+  for (let i = 0; i < count; i++) {
+    const box = readBox(r);
+    ciphertextAt.push(r.position - box.ciphertext.length);
+    boxes.push(box);
+  }
   if (!r.done()) throw malformed();
-  return { version, namespace, boxes };
+  return { envelope: { version, namespace, boxes }, header: withoutCiphertexts(bytes, boxes, ciphertextAt) };
+}
+
+function withoutCiphertexts(bytes: Uint8Array, boxes: Box[], ciphertextAt: number[]): Uint8Array {
+  const cut = boxes.reduce((sum, box) => sum + box.ciphertext.length, 0);
+  const header = new Uint8Array(bytes.length - cut);
+  let from = 0;
+  let to = 0;
+  boxes.forEach((box, i) => {
+    const at = ciphertextAt[i] as number;
+    header.set(bytes.subarray(from, at), to);
+    to += at - from;
+    from = at + box.ciphertext.length;
+  });
+  return header;
 }
 
 function readBox(r: ByteReader): Box {
@@ -214,6 +241,9 @@ class ByteReader {
 
   done(): boolean {
     return this.at === this.buf.length;
+  }
+  get position(): number {
+    return this.at;
   }
   bytes(n: number): Uint8Array {
     if (this.at + n > this.buf.length) throw malformed();

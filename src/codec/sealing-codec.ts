@@ -9,7 +9,7 @@ import {
   FORMAT_VERSION,
   MAX_BOXES,
   MAX_FIELDS_PER_BOX,
-  readEnvelope,
+  readEnvelopeWithHeader,
   sha256,
   TAG_BYTES,
   writeEnvelope,
@@ -113,9 +113,8 @@ export class SealingCodec implements PayloadCodec {
     const metadata = payload.metadata ?? {};
     const sealed = metadata[META.sealed];
     if (sealed === undefined || sealed === null) throw sealedError('SEALED_MALFORMED', 'payload is not sealed');
-    const envelope = readEnvelope(sealed);
+    const { envelope, header } = readEnvelopeWithHeader(sealed);
     this.checkNamespace(envelope.namespace, options.namespace);
-    const header = envelopeHeader({ namespace: envelope.namespace, boxes: envelope.boxes.map(withLength) });
     const digest = sha256(payload.data ?? new Uint8Array());
     const opened: FieldList = { paths: [], purposes: [], secrets: [], values: [] };
     const withheld: Box[] = [];
@@ -198,9 +197,5 @@ function countsOf(groups: Map<string, number[]>): Map<string, number> {
 function typeNameOf(metadata: Record<string, Uint8Array | null | undefined>): string {
   const bytes = metadata[META.type];
   return bytes === undefined || bytes === null ? '' : fromUtf8(bytes);
-}
-
-function withLength(box: Box): Box & { ciphertextLength: number } {
-  return { ...box, ciphertextLength: box.ciphertext.length };
 }
 
