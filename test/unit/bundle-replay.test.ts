@@ -115,6 +115,17 @@ test('a flipped byte in a sealed field of the history fails replay with SEALED_T
   expect(codec.decodeErrors.map(codeOf)).toEqual(['SEALED_TAMPERED']);
 });
 
+test("a flipped byte in the activity failure's sealed message fails replay with SEALED_TAMPERED", async () => {
+  const history = committedHistory();
+  const failed = history.events?.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
+  const envelope = failed?.encodedAttributes?.metadata?.['sealed-fields'];
+  if (!envelope) throw new Error('history fixture has no sealed activity failure');
+  envelope[envelope.length - 1]! ^= 0x01;
+  const codec = new RecordingCodec(await createReplayCodec());
+  expect(await replayError(history, codec)).toBeInstanceOf(ReplayError);
+  expect(codec.decodeErrors.map(codeOf)).toEqual(['SEALED_TAMPERED']);
+});
+
 test('an edited clear field of a sealed payload fails replay with SEALED_TAMPERED', async () => {
   const history = committedHistory();
   const input = startedInput(history);
