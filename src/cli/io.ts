@@ -56,3 +56,9 @@ export function processIo(): CliIo {
 export function line(sink: TextSink, text = ''): void {
   sink.write(`${text}\n`);
 }
+
+/** Prints a command's help to stdout; `--help` always exits 0. */
+export function printHelp(io: CliIo, help: string): 0 {
+  line(io.stdout, help);
+  return EXIT.ok;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { SealingCodec } from '../../codec/sealing-codec';
 import { boolFlag, listFlag, parseFlags, stringFlag } from '../args';
 import type { Command } from '../command';
-import { EXIT, inputError, line, usageError, type CliIo } from '../io';
+import { EXIT, inputError, line, printHelp, usageError, type CliIo } from '../io';
 import { loadKeyring } from '../keyring-source';
 import { openDocument, type OpenSummary } from '../decode/open-document';
 
@@ -40,7 +40,7 @@ const OPTIONS = {
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(args, OPTIONS, true);
-  if (boolFlag(parsed, 'help')) return void line(io.stdout, HELP), EXIT.ok;
+  if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
   if (parsed.positionals.length !== 1) throw usageError('usage: sealed-fields decode FILE|- (see --help)');
   const redact = boolFlag(parsed, 'redact');
   const keyring = redact ? undefined : loadKeyring({ file: stringFlag(parsed, 'keyring'), prefix: stringFlag(parsed, 'prefix') ?? 'SEALED_FIELDS' }, io);

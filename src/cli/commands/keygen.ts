@@ -1,8 +1,7 @@
-import { Keyring } from '../../codec/keyring';
-import { checkKeyId } from '../../codec/keyring';
+import { checkKeyId, Keyring } from '../../codec/keyring';
 import { boolFlag, parseFlags, stringFlag } from '../args';
 import type { Command } from '../command';
-import { EXIT, line, usageError, type CliIo } from '../io';
+import { EXIT, line, printHelp, usageError, type CliIo } from '../io';
 
 const HELP = `Usage: sealed-fields keygen [--id ID] [--format all|base64|env|json] [--index]
 
@@ -24,7 +23,7 @@ const FORMATS = new Set(['all', 'base64', 'env', 'json']);
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(args, { id: { type: 'string' }, format: { type: 'string' }, index: { type: 'boolean' } });
-  if (boolFlag(parsed, 'help')) return void line(io.stdout, HELP), EXIT.ok;
+  if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
   const format = stringFlag(parsed, 'format') ?? 'all';
   if (!FORMATS.has(format)) throw usageError('--format must be one of all, base64, env, json');
   const key = Buffer.from(Keyring.generateKey()).toString('base64');
@@ -35,7 +34,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
     env: `SEALED_FIELDS_KEYS=${id}:${key}\nSEALED_FIELDS_ACTIVE_KEY=${id}`,
     json: JSON.stringify({ active: id, keys: { [id]: key } }, null, 2),
   };
-  if (format !== 'all') return void line(io.stdout, forms[format as keyof typeof forms]), EXIT.ok;
+  if (format !== 'all') {
+    line(io.stdout, forms[format as keyof typeof forms]);
+    return EXIT.ok;
+  }
   line(io.stdout, `# key id ${id}: 32 random bytes, base64`);
   line(io.stdout, forms.base64);
   line(io.stdout, '# environment (to rotate, append ",ID:BASE64" to the existing SEALED_FIELDS_KEYS)');

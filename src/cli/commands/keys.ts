@@ -1,7 +1,7 @@
 import { KEY_BYTES } from '../../codec/keyring';
 import { boolFlag, parseFlags, stringFlag } from '../args';
 import type { Command } from '../command';
-import { EXIT, line, usageError, type CliIo } from '../io';
+import { EXIT, line, printHelp, usageError, type CliIo } from '../io';
 import { describeSource, loadKeyring, readRawKeyring, type KeyringSource, type RawKeyring } from '../keyring-source';
 
 const HELP = `Usage: sealed-fields keys check [--file FILE] [--prefix PREFIX] [--json]
@@ -47,7 +47,7 @@ const PURPOSE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(args, { file: { type: 'string' }, keyring: { type: 'string' }, prefix: { type: 'string' }, json: { type: 'boolean' } }, true);
-  if (boolFlag(parsed, 'help')) return void line(io.stdout, HELP), EXIT.ok;
+  if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
   const [verb, ...rest] = parsed.positionals;
   if (verb !== 'check' || rest.length > 0) throw usageError('usage: sealed-fields keys check [--file FILE] [--json]');
   const source: KeyringSource = { file: stringFlag(parsed, 'file') ?? stringFlag(parsed, 'keyring'), prefix: stringFlag(parsed, 'prefix') ?? 'SEALED_FIELDS' };

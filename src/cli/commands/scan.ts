@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { boolFlag, intFlag, listFlag, parseFlags, stringFlag } from '../args';
 import type { Command } from '../command';
-import { CliError, EXIT, line, usageError, type CliIo } from '../io';
+import { CliError, EXIT, line, printHelp, usageError, type CliIo } from '../io';
 import { DEFAULT_KEY_RULES } from '../scan/classify';
 import { Progress } from '../scan/progress';
 import { buildReport, printReport, type ScanReport } from '../scan/report';
@@ -58,7 +58,7 @@ const OPTIONS = {
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(args, OPTIONS);
-  if (boolFlag(parsed, 'help')) return void line(io.stdout, HELP), EXIT.ok;
+  if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
   const address = stringFlag(parsed, 'address') ?? io.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespace = stringFlag(parsed, 'namespace') ?? io.env.TEMPORAL_NAMESPACE ?? 'default';
   const query = stringFlag(parsed, 'query') ?? null;
