@@ -50,3 +50,7 @@ test('TC39 auto-accessors are refused at decoration: JSON never sees their value
   }
   expect(code).toBe('SEALED_INVALID_OPTION');
 });
+
+test("class-transformer's @Type under TC39 decorators fails loudly at class definition (it supports legacy decorators only)", () => {
+  expect(() => loadFixture('class-transformer-intake', 'tsc-standard', 'CtStandard')).toThrow(TypeError);
+});
