@@ -10,6 +10,7 @@ import { decodeBatch } from './decode/decode-handler';
 import { encodeBatch } from './encode/encode-handler';
 import { CodecHttpError, errorResponse } from './http-errors/http-errors';
 import { limitBody, limitTime, requireJson, resolveLimits, type LimitOptions } from './limits/limits';
+import type { CodecBatch } from './protocol/batch';
 import { parsePayloadsBody, payloadsToJson, type WirePayload } from './protocol/payloads-json';
 
 /** Everything the codec HTTP app needs; {@link createCodecServer} builds the codec from a keyring. */
@@ -86,7 +87,7 @@ export function createCodecApp(options: CodecAppOptions): Hono {
     }
   }
 
-  function runRoute(route: Route, request: { principal: Principal; namespace: string | undefined; payloads: WirePayload[] }): WirePayload[] {
+  function runRoute(route: Route, request: CodecBatch): WirePayload[] {
     try {
       return route === 'decode' ? decodeBatch(options.codec, audit, request) : encodeBatch(options.codec, audit, request);
     } catch (err) {

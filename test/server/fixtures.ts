@@ -1,38 +1,12 @@
 // Shared by the codec-server tests: a keyring, a sealed converter and real sealed payloads.
-import 'reflect-metadata';
 import type { Payload } from '@temporalio/common';
-import { Type } from 'class-transformer';
-import { createSealedPayloadConverter, SealedType, Sensitive, secret, type Secret } from '../../src';
+import { createSealedPayloadConverter } from '../../src';
+import { intake, PLAINTEXT } from '../ui/fixtures/samples';
 import { Keyring, SealingCodec } from '../../src/codec';
 import type { AuditEvent, AuditSink, StaticToken } from '../../src/server';
 
-@SealedType('ServerTestVisit')
-export class Visit {
-  date!: string;
-  @Sensitive({ purpose: 'phi' }) notes!: string;
-}
-
-@SealedType('ServerTestIntake')
-export class Intake {
-  patientId!: string;
-  clinic!: string;
-  @Sensitive({ purpose: 'phi' }) ssn!: Secret<string>;
-  @Sensitive({ purpose: 'credential' }) jwt!: Secret<string>;
-  @Type(() => Visit) visits!: Visit[];
-}
-
-/** Plaintext values the tests look for in every response and log line. */
-export const PLAINTEXT = { ssn: '078-05-1120', jwt: 'eyJhbGciOi.user-session.sig', notes: 'allergic to penicillin' } as const;
-
-export function intake(): Intake {
-  return Object.assign(new Intake(), {
-    patientId: 'p-42',
-    clinic: 'north',
-    ssn: secret(PLAINTEXT.ssn, { purpose: 'phi' }),
-    jwt: secret(PLAINTEXT.jwt, { purpose: 'credential' }),
-    visits: [Object.assign(new Visit(), { date: '2026-01-02', notes: PLAINTEXT.notes })],
-  });
-}
+export { CLEAR, PLAINTEXT, intake } from '../ui/fixtures/samples';
+export type { Intake } from '../ui/fixtures/model';
 
 export const converter = createSealedPayloadConverter();
 export const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });

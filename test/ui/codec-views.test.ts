@@ -76,7 +76,7 @@ async function openWorkflowPage(access: CodecAccess): Promise<{ page: Page; cont
   });
   await page.goto(`${devServer.uiUrl}/namespaces/${devServer.namespace}/workflows/${run.workflowId}/${run.runId}/history`);
   // The Input and Result panels render once the codec answered (or failed): wait for the result's clear field.
-  await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(CLEAR.triage)})`, undefined, { timeout: 30_000 });
+  await page.getByText(CLEAR.triage).first().waitFor({ timeout: 30_000 });
   await page.waitForLoadState('networkidle');
   return { page, context, codecStatuses };
 }

@@ -1,15 +1,8 @@
 import type { SealingCodec } from '../../codec/sealing-codec';
 import type { AuditEvent } from '../audit/audit-log';
-import type { Principal } from '../auth/principal';
+import type { CodecBatch } from '../protocol/batch';
 import type { WirePayload } from '../protocol/payloads-json';
 import { revealForDisplay } from './reveal';
-
-/** A decode request after authentication and parsing. */
-export interface DecodeRequest {
-  principal: Principal;
-  namespace: string | undefined;
-  payloads: WirePayload[];
-}
 
 /**
  * Decodes a batch for display and records one `reveal` audit event when any field was opened.
@@ -20,7 +13,7 @@ export interface DecodeRequest {
  * const out = decodeBatch(codec, audit, { principal, namespace: 'default', payloads });
  * ```
  */
-export function decodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: DecodeRequest): WirePayload[] {
+export function decodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: CodecBatch): WirePayload[] {
   const { principal, namespace, payloads } = request;
   let fields = 0;
   const purposes = new Set<string>();

@@ -1,15 +1,8 @@
 import type { SealingCodec } from '../../codec/sealing-codec';
 import { META } from '../../converter/metadata';
 import type { AuditEvent } from '../audit/audit-log';
-import type { Principal } from '../auth/principal';
+import type { CodecBatch } from '../protocol/batch';
 import type { WirePayload } from '../protocol/payloads-json';
-
-/** An encode request after authentication, authorization and parsing. */
-export interface EncodeRequest {
-  principal: Principal;
-  namespace: string | undefined;
-  payloads: WirePayload[];
-}
 
 /**
  * Seals the pending payloads of a batch (pending → sealed, bound to the request's namespace);
@@ -20,13 +13,13 @@ export interface EncodeRequest {
  * const out = encodeBatch(codec, audit, { principal, namespace: 'default', payloads });
  * ```
  */
-export function encodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: EncodeRequest): WirePayload[] {
+export function encodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: CodecBatch): WirePayload[] {
   const { principal, namespace, payloads } = request;
   let sealed = 0;
   const out = payloads.map((payload) => {
     if (payload.metadata?.[META.pending] === undefined) return payload;
     sealed += 1;
-    return { ...codec.sealPayload(payload, namespace ?? ''), ...(payload.extra !== undefined ? { extra: payload.extra } : {}) };
+    return codec.sealPayload(payload, namespace ?? '') as WirePayload; // keeps `extra`: sealPayload spreads the payload
   });
   if (sealed > 0) audit({ event: 'seal', subject: principal.subject, namespace: namespace ?? null, payloads: sealed });
   return out;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Keyring, SealingCodec } from '../../../src/codec';
 import { createCodecServer, type CodecServer } from '../../../src/server';
 import {
+  CLEAR,
   STATIC_TOKENS,
   TOKENS,
   converter,
@@ -41,8 +42,8 @@ describe('decode for display', () => {
     const { status, text } = await post(url, '/decode', toWire([sealed]), { token: TOKENS.clinician, namespace: 'default' });
     expect(status).toBe(200);
     const [shown] = fromWire(text);
-    expect(shown!.data).toEqual({ patientId: 'p-42', clinic: 'north', ssn: PLAINTEXT.ssn, jwt: PLAINTEXT.jwt, visits: [{ date: '2026-01-02', notes: PLAINTEXT.notes }] });
-    expect(shown!.metadata).toEqual({ encoding: 'json/plain', 'sealed-type': 'ServerTestIntake' });
+    expect(shown!.data).toEqual({ patientId: CLEAR.patientId, clinic: CLEAR.clinic, ssn: PLAINTEXT.ssn, jwt: PLAINTEXT.jwt, visits: [{ date: CLEAR.date, notes: PLAINTEXT.notes }] });
+    expect(shown!.metadata).toEqual({ encoding: 'json/plain', 'sealed-type': 'UiView.Intake' });
   });
 
   test('a caller without credentials gets 200 with every sealed field left as its placeholder', async () => {
@@ -50,7 +51,7 @@ describe('decode for display', () => {
     expect(status).toBe(200);
     expectNoPlaintext(text);
     const [shown] = fromWire(text);
-    expect(shown!.data).toMatchObject({ patientId: 'p-42', ssn: '[sealed:phi:k1]', jwt: '[sealed:credential:k1]' });
+    expect(shown!.data).toMatchObject({ patientId: CLEAR.patientId, ssn: '[sealed:phi:k1]', jwt: '[sealed:credential:k1]' });
     expect(Object.keys(shown!.metadata)).not.toContain('sealed-fields');
   });
 
@@ -118,7 +119,7 @@ describe('decode refuses what it cannot trust', () => {
   });
 
   test('a tampered clear field is 422 SEALED_TAMPERED', async () => {
-    const data = new TextEncoder().encode(new TextDecoder().decode(sealed.data!).replace('p-42', 'p-43'));
+    const data = new TextEncoder().encode(new TextDecoder().decode(sealed.data!).replace(CLEAR.patientId, 'patient-clear-43'));
     const { status, text } = await post(url, '/decode', toWire([{ ...sealed, data }]), { token: TOKENS.clinician, namespace: 'default' });
     expect(status).toBe(422);
     expect(JSON.parse(text).code).toBe('SEALED_TAMPERED');
