@@ -173,10 +173,20 @@ function malformed(): Error {
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
+// Writers are short-lived and never nest, so they share one scratch buffer: allocating an
+// off-heap Uint8Array per writer cost more than writing a small header into it.
+let scratch: Uint8Array | undefined = new Uint8Array(1024);
+const MAX_SCRATCH_BYTES = 64 * 1024;
+
 /** Writes into one growing buffer; ASCII strings (key ids, purposes, most paths) skip TextEncoder, which costs ~0.7 us a call. */
 class ByteWriter {
-  private buf = new Uint8Array(256);
+  private buf: Uint8Array;
   private at = 0;
+
+  constructor() {
+    this.buf = scratch ?? new Uint8Array(256);
+    scratch = undefined;
+  }
 
   u8(value: number): void {
     this.reserve(1);
@@ -211,8 +221,11 @@ class ByteWriter {
     this.buf.set(bytes, this.at);
     this.at += bytes.length;
   }
+  /** The bytes written, copied out; gives the scratch buffer back. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.at);
+    const out = this.buf.slice(0, this.at);
+    if (this.buf.length <= MAX_SCRATCH_BYTES) scratch = this.buf;
+    return out;
   }
 
   /** Writes a string that `asciiOrUtf8` kept as is (pure ASCII), or its UTF-8 bytes. */
