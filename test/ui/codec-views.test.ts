@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Keyring } from '../../src/codec';
@@ -16,6 +17,7 @@ import { expectPhiOnlyView, expectRevealedView, expectSealedView } from './fixtu
 
 const TOKEN = { clinician: 'clinician-ui-token-0123456789', nurse: 'nurse-ui-token-0123456789ab', billing: 'billing-ui-token-0123456789' } as const;
 const COOKIE = 'sealed_codec_token';
+const ISSUER = 'https://idp.example.test/';
 // tsx's types need the `exports` map, which this project's moduleResolution does not read.
 const { register } = createRequire(__filename)('tsx/cjs/api') as { register(): () => void };
 const SCREENSHOTS = path.join(__dirname, '../../docs/screenshots');
@@ -32,15 +34,18 @@ let codecUrl: string;
 let devServer: DevServer;
 let browser: Browser;
 let run: { workflowId: string; runId: string };
+let signJwt: (claims: Record<string, unknown>) => Promise<string>;
 const audit: AuditEvent[] = [];
 
 beforeAll(async () => {
   unregisterTs = register(); // the worker require()s the .ts converter module outside vitest's transform
   const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
   const uiPort = await freePort();
+  const idp = await generateKeyPair('ES256', { extractable: true });
+  signJwt = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience('temporal-codec').setExpirationTime('5m').sign(idp.privateKey);
   codecServer = await createCodecServer({
     keyring,
-    auth: { staticTokens: tokens, tokenCookie: COOKIE },
+    auth: { staticTokens: tokens, tokenCookie: COOKIE, jwt: { publicKey: await exportSPKI(idp.publicKey), issuer: ISSUER, audience: 'temporal-codec' } },
     cors: { origins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`], credentials: true },
     audit: (record) => void audit.push(record),
   });
@@ -171,6 +176,12 @@ describe('temporal workflow show --codec-endpoint', () => {
 
   test('with the phi-only token the CLI keeps the credential sealed', async () => {
     expectPhiOnlyView(await showWorkflow(['--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${TOKEN.nurse}`]));
+  });
+
+  test('with an identity provider JWT granting phi in default, the CLI shows phi values only', async () => {
+    const jwt = await signJwt({ sub: 'nurse-cho', sealed_purposes: ['phi'], temporal_namespaces: ['default'] });
+    expectPhiOnlyView(await showWorkflow(['--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${jwt}`]));
+    expect(audit.some((e) => e.event === 'reveal' && e.subject === 'nurse-cho')).toBe(true);
   });
 
   test('without a token the CLI gets placeholders from the codec server', async () => {
