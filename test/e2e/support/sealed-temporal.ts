@@ -65,8 +65,7 @@ export function createSealedWorker(opts: SealedWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowBundle: opts.bundle,
     activities: opts.activities ?? {},
-    dataConverter: sealedDataConverter(opts.codec),
-    interceptors: { workflowModules: [INTERCEPTORS_PATH] },
+    dataConverter: sealedDataConverter(opts.codec), // workflow interceptors are in the bundle
   });
 }
 
