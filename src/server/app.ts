@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { SealingCodec } from '../codec/sealing-codec';
 import { SealedError } from '../errors';
-import { auditWith, stderrAuditSink, type AuditEvent, type AuditSink } from './audit/audit-log';
+import { auditWith, stderrAuditSink, type AuditSink } from './audit/audit-log';
 import { createAuthenticator, type AuthOptions } from './auth/authenticate';
 import { mayUseNamespace, type Principal } from './auth/principal';
 import { codecCors, originAllowedBy, type CorsOptions } from './cors/cors';
@@ -55,24 +55,26 @@ function toHttpError(err: unknown): CodecHttpError {
  * ```
  */
 export function createCodecApp(options: CodecAppOptions): Hono {
-  const limits = resolveLimits(options.limits);
-  const authenticate = createAuthenticator(options.auth);
-  const isOriginAllowed = originAllowedBy(options.cors ?? {});
-  const audit = auditWith(options.audit ?? stderrAuditSink);
+  const routes = codecRoutes(options);
   const app = new Hono();
-
   app.onError((err) => errorResponse(toHttpError(err)));
   app.notFound(() => errorResponse(new CodecHttpError('not_found')));
   app.use('*', codecCors(options.cors));
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  for (const route of ['decode', 'encode'] as const) {
+    const guards = [limitTime(routes.limits.timeoutMs), requireJson, limitBody(routes.limits.maxBodyBytes)] as const;
+    app.post(`/${route}`, ...guards, routes.handler(route));
+    app.post(`/:namespace/${route}`, ...guards, routes.handler(route));
+  }
+  return app;
+}
 
-  const handle = (route: Route) => async (c: Context) => {
-    const namespace = namespaceOf(c);
-    const principal = await authorize(c, route, namespace);
-    const payloads = parsePayloadsBody(await c.req.text(), limits.maxPayloads);
-    const out = runRoute(route, { principal, namespace, payloads });
-    return c.body(payloadsToJson(out), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  };
+/** The request handlers, with what they share resolved once. */
+function codecRoutes(options: CodecAppOptions) {
+  const limits = resolveLimits(options.limits);
+  const authenticate = createAuthenticator(options.auth);
+  const isOriginAllowed = originAllowedBy(options.cors ?? {});
+  const audit = auditWith(options.audit ?? stderrAuditSink);
 
   async function authorize(c: Context, route: Route, namespace: string | undefined): Promise<Principal> {
     let principal: Principal | undefined;
@@ -87,23 +89,22 @@ export function createCodecApp(options: CodecAppOptions): Hono {
     }
   }
 
-  function runRoute(route: Route, request: CodecBatch): WirePayload[] {
+  function run(route: Route, batch: CodecBatch): WirePayload[] {
     try {
-      return route === 'decode' ? decodeBatch(options.codec, audit, request) : encodeBatch(options.codec, audit, request);
+      return route === 'decode' ? decodeBatch(options.codec, audit, batch) : encodeBatch(options.codec, audit, batch);
     } catch (err) {
-      if (SealedError.is(err)) rejected(audit, request.principal, request.namespace, err.code, route);
+      if (SealedError.is(err)) audit({ event: 'rejected', subject: batch.principal.subject, namespace: batch.namespace ?? null, code: err.code, route });
       throw err;
     }
   }
 
-  for (const route of ['decode', 'encode'] as const) {
-    const guards = [limitTime(limits.timeoutMs), requireJson, limitBody(limits.maxBodyBytes)] as const;
-    app.post(`/${route}`, ...guards, handle(route));
-    app.post(`/:namespace/${route}`, ...guards, handle(route));
-  }
-  return app;
-}
+  const handler = (route: Route) => async (c: Context) => {
+    const namespace = namespaceOf(c);
+    const principal = await authorize(c, route, namespace);
+    const payloads = parsePayloadsBody(await c.req.text(), limits.maxPayloads);
+    const out = run(route, { principal, namespace, payloads });
+    return c.body(payloadsToJson(out), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  };
 
-function rejected(audit: (event: AuditEvent) => void, principal: Principal, namespace: string | undefined, code: string, route: Route): void {
-  audit({ event: 'rejected', subject: principal.subject, namespace: namespace ?? null, code, route });
+  return { limits, handler };
 }
