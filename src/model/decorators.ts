@@ -27,6 +27,7 @@ interface StandardFieldContext {
   name: string | symbol;
   static?: boolean;
   metadata?: Record<PropertyKey, unknown>;
+  addInitializer?: (initializer: (this: unknown) => void) => void;
 }
 
 const STANDARD_FIELDS = Symbol.for('temporal-sealed-fields.fields');
@@ -57,6 +58,9 @@ function recordStandardField(context: StandardFieldContext, decl: FieldDecl): vo
     throw sealedError('SEALED_INVALID_OPTION', 'sealed field decorators apply to instance fields with string names');
   }
   const entry: [string, FieldDecl] = [context.name, decl];
+  context.addInitializer?.(function (this: unknown) {
+    markIfUnregistered(this);
+  });
   // Symbol.metadata (TS 5.2+ with a polyfill, newer runtimes) ties the field to its class directly.
   if (context.metadata !== undefined) {
     ownStandardFields(context.metadata, true)?.push(entry);
@@ -64,6 +68,14 @@ function recordStandardField(context: StandardFieldContext, decl: FieldDecl): vo
   }
   // Without it (Node 20), the class decorator that runs right after claims these.
   registry.pendingStandardFields.push(entry);
+}
+
+/** A new instance of a class whose @SealedType is missing: mark the class so the converter refuses it. */
+function markIfUnregistered(instance: unknown): void {
+  const ctor = (instance as { constructor?: unknown } | null)?.constructor;
+  if (typeof ctor !== 'function' || registry.classes.get(ctor as AnyClass)?.name !== undefined) return;
+  classDecl(ctor as AnyClass);
+  installWatchHook(ctor as AnyClass);
 }
 
 /**

@@ -41,6 +41,13 @@ describe.each(['tsc-legacy', 'swc-bundler'] as const)('a class with sealed field
   });
 });
 
+test('under TC39 decorators, an instance of a class whose @SealedType is missing is refused, not sent in clear', () => {
+  const dto = loadFixture<typeof import('../fixtures/decorators/standard-forgotten')>('standard-forgotten', 'tsc-standard', 'Forgotten');
+  const intake = Object.assign(new dto.ForgottenIntake(), { patientId: 'p', ssn: '000-12-3456' });
+  expect(codeOf(() => toPayload(intake))).toBe('SEALED_UNREGISTERED_TYPE');
+  expect(codeOf(() => toPayload({ intake }))).toBe('SEALED_UNREGISTERED_TYPE');
+});
+
 test('TC39 auto-accessors are refused at decoration: JSON never sees their value, so it would be dropped', () => {
   let code: string | undefined;
   try {
