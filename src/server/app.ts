@@ -21,6 +21,8 @@ export interface CodecAppOptions {
   limits?: LimitOptions;
   /** Where audit records go. Default: JSON lines on stderr. */
   audit?: AuditSink;
+  /** Serve every route under this path, e.g. `/codec` for `/codec/decode` behind a proxy. Default none. */
+  basePath?: string;
 }
 
 type Route = 'decode' | 'encode';
@@ -56,7 +58,7 @@ function toHttpError(err: unknown): CodecHttpError {
  */
 export function createCodecApp(options: CodecAppOptions): Hono {
   const routes = codecRoutes(options);
-  const app = new Hono();
+  const app = mountPoint(options.basePath);
   app.onError((err) => errorResponse(toHttpError(err)));
   app.notFound(() => errorResponse(new CodecHttpError('not_found')));
   app.use('*', codecCors(options.cors));
@@ -67,6 +69,12 @@ export function createCodecApp(options: CodecAppOptions): Hono {
     app.post(`/:namespace/${route}`, ...guards, routes.handler(route));
   }
   return app;
+}
+
+function mountPoint(basePath: string | undefined): Hono {
+  if (basePath === undefined || basePath === '' || basePath === '/') return new Hono();
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) throw new TypeError('basePath must look like /codec or /a/b');
+  return new Hono().basePath(basePath) as unknown as Hono;
 }
 
 /** The request handlers, with what they share resolved once. */

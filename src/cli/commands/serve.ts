@@ -23,6 +23,7 @@ Keys (as workers read them):
 Listening:
   --host HOST             default 127.0.0.1
   --port PORT             default 8888 (0: any free port)
+  --base-path PATH        serve under PATH, e.g. /codec for /codec/decode
   --ui-origin ORIGIN      allow this browser origin (repeatable), e.g. http://localhost:8233
   --cors-credentials      let the Web UI send cookies ("include credentials")
 
@@ -55,6 +56,7 @@ const FLAGS = {
   'accept-namespace': { type: 'string', multiple: true },
   host: { type: 'string' },
   port: { type: 'string' },
+  'base-path': { type: 'string' },
   'ui-origin': { type: 'string', multiple: true },
   'cors-credentials': { type: 'boolean' },
   tokens: { type: 'string' },
@@ -164,6 +166,7 @@ export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help'
     ...(accept !== undefined ? { acceptNamespaces: accept } : {}),
     host: stringFlag(parsed, 'host') ?? '127.0.0.1',
     port: intFlag(parsed, 'port', 8888, 0, 65535),
+    ...optional('basePath', stringFlag(parsed, 'base-path')),
     auth: authOptions(parsed, io),
     cors: { origins: listFlag(parsed, 'ui-origin'), credentials: boolFlag(parsed, 'cors-credentials') },
     limits: {
