@@ -13,7 +13,8 @@ export interface StaticToken {
   canEncode?: boolean;
 }
 
-const MIN_TOKEN_LENGTH = 16;
+// At least 16 characters of the RFC 6750 token68 alphabet, as a bearer header carries them.
+const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{16,}$/;
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
@@ -21,15 +22,15 @@ function digest(text: string): Buffer {
 
 /**
  * Looks tokens up in constant time (compares SHA-256 digests of every configured token).
- * Tokens shorter than 16 characters are refused at construction.
+ * Tokens shorter than 16 characters, or with characters a bearer header cannot carry, are refused at construction.
  */
 export class StaticTokenTable {
   private readonly entries: Array<{ digest: Buffer; principal: Principal }>;
 
   constructor(tokens: readonly StaticToken[]) {
     this.entries = tokens.map((entry) => {
-      if (typeof entry.token !== 'string' || entry.token.length < MIN_TOKEN_LENGTH) {
-        throw new TypeError('static codec-server tokens must have at least 16 characters');
+      if (typeof entry.token !== 'string' || !TOKEN_PATTERN.test(entry.token)) {
+        throw new TypeError('static codec-server tokens need 16 or more of A-Z a-z 0-9 . _ ~ + / = -');
       }
       return { digest: digest(entry.token), principal: principalOf(entry) };
     });

@@ -93,8 +93,10 @@ describe('static tokens', () => {
     expect(await failureKind(createAuthenticator(options)(request({ authorization: 'Bearer local-token-0123456780' })))).toBe('unauthorized');
   });
 
-  test('tokens shorter than 16 characters are refused at startup', () => {
-    expect(() => createAuthenticator({ staticTokens: [{ token: 'short', subject: 'x', purposes: [] }] })).toThrow(TypeError);
+  test('tokens shorter than 16 characters or outside the bearer alphabet are refused at startup', () => {
+    for (const token of ['short', 'has spaces in it 0123456789', 'quote"0123456789abcdef']) {
+      expect(() => createAuthenticator({ staticTokens: [{ token, subject: 'x', purposes: [] }] })).toThrow(TypeError);
+    }
   });
 
   test('the token cookie counts only when the request origin is allowed', async () => {
