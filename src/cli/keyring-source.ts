@@ -63,7 +63,8 @@ function pairs(text: string | undefined): Array<[string, string]> {
   if (text === undefined || text.trim() === '') return [];
   return text.split(',').map((pair) => {
     const at = pair.indexOf(':');
-    return at < 0 ? [pair.trim(), ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+    // No "id:" prefix: most likely a key pasted alone, so it is the material, never the id.
+    return at < 0 ? ['', pair.trim()] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
   });
 }
 

@@ -111,10 +111,14 @@ describe('keys check', () => {
     for (const key of [k1, k2]) expect(text).not.toContain(b64(key).slice(0, 16));
   });
 
-  test('a key pasted without its id is reported without echoing it', async () => {
-    const { code, text } = await check({ SEALED_FIELDS_KEYS: b64(k1) });
-    expect(code).toBe(1);
-    expect(text).not.toContain(b64(k1).slice(0, 16));
+  test('a key pasted without its id, or where an id belongs, is reported without echoing it', async () => {
+    const url = Buffer.from(k1).toString('base64url'); // 43 characters that also match the key id pattern
+    for (const env of [{ SEALED_FIELDS_KEYS: b64(k1) }, { SEALED_FIELDS_KEYS: url }, { SEALED_FIELDS_KEYS: `${url}:${b64(k2)}`, SEALED_FIELDS_ACTIVE_KEY: url }]) {
+      const { code, text } = await check(env);
+      expect(code).toBe(1);
+      expect(text).not.toContain(url.slice(0, 16));
+      expect(text).not.toContain(b64(k1).slice(0, 16));
+    }
   });
 
   test('--file checks a keyring file, including ids written twice in JSON', async () => {

@@ -13,7 +13,7 @@ and problems. Never prints key material.
             SEALED_FIELDS_INDEX_KEY (blind-index key, optional)
   --file    a keyring JSON file {"active","keys","purposes"} (Keyring.fromFile)
 
-Problems: key-id-invalid, key-duplicate, key-bad-base64, key-wrong-length, key-reused,
+Problems: key-id-invalid, key-id-looks-like-key, key-duplicate, key-bad-base64, key-wrong-length, key-reused,
 keys-missing, active-missing, active-unknown, purpose-invalid, purpose-key-unknown,
 index-key-invalid, index-key-reuses-sealing-key, file-unreadable, file-not-json, load-failed.
 
@@ -81,6 +81,7 @@ function keyProblems(raw: RawKeyring, decoded: Array<{ id: string; bytes: Buffer
   const byValue = new Map<string, string>();
   for (const { id, bytes } of decoded) {
     if (!KEY_ID.test(id)) problems.push({ problem: 'key-id-invalid', keyId: safeId(id) });
+    else if (id.length >= PRINTABLE_ID_LENGTH && (decodeMaterial(id)?.length ?? 0) >= 30) problems.push({ problem: 'key-id-looks-like-key', keyId: safeId(id) });
     if (bytes === undefined) problems.push({ problem: 'key-bad-base64', keyId: safeId(id) });
     else if (bytes.length !== KEY_BYTES) problems.push({ problem: 'key-wrong-length', keyId: safeId(id) });
     const same = bytes === undefined ? undefined : byValue.get(bytes.toString('hex'));
@@ -127,9 +128,12 @@ function decodeMaterial(material: unknown): Buffer | undefined {
   return /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : undefined;
 }
 
-// Ids are printed; a mangled entry (e.g. a key pasted without its id) must not echo key material.
+// Ids are printed; a mangled entry (e.g. a key pasted where an id belongs) must not echo key
+// material, so long ids (a base64url key is 43 characters) are not printed either.
+const PRINTABLE_ID_LENGTH = 40;
 function safeId(id: string): string {
-  return KEY_ID.test(id) || PURPOSE.test(id) ? id : `(invalid, ${id.length} characters)`;
+  if (id.length < PRINTABLE_ID_LENGTH && (KEY_ID.test(id) || PURPOSE.test(id))) return id;
+  return `(not shown, ${id.length} characters)`;
 }
 
 function printReport(io: CliIo, report: KeysReport): void {
