@@ -4,7 +4,8 @@ import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/co
 import { bundleWorkflowCode, DefaultLogger, ReplayError, Runtime, Worker, type ReplayWorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { SealedError } from '../../src';
-import { createReplayCodec, REPLAY_FILES } from '../fixtures/replay/codec';
+import { Keyring, SealingCodec } from '../../src/codec';
+import { createReplayCodec, REPLAY_FILES, REPLAY_KEY_ID, REPLAY_TEST_KEY } from '../fixtures/replay/codec';
 import { historyFromJson } from '../fixtures/replay/history-json';
 import { SENSITIVE_VALUES } from '../fixtures/replay/samples';
 
@@ -104,6 +105,18 @@ test('the workflow bundle with the sealed converters builds without libsodium or
 
 test('the committed history replays with the fixed-key codec', async () => {
   await expect(Worker.runReplayHistory(replayOptions(await createReplayCodec()), committedHistory(), WORKFLOW_ID)).resolves.toBeUndefined();
+});
+
+test('after a key rotation the history still replays while the old key stays in the keyring', async () => {
+  const keyring = new Keyring({ active: 'k-rotated', keys: { [REPLAY_KEY_ID]: REPLAY_TEST_KEY, 'k-rotated': Keyring.generateKey() } });
+  const codec = await SealingCodec.create({ keyring });
+  await expect(Worker.runReplayHistory(replayOptions(codec), committedHistory(), WORKFLOW_ID)).resolves.toBeUndefined();
+});
+
+test('keys are chosen by id: the same key bytes under another id cannot replay the history (SEALED_KEY_UNKNOWN)', async () => {
+  const codec = new RecordingCodec(await SealingCodec.create({ keyring: new Keyring({ active: 'k-other', keys: { 'k-other': REPLAY_TEST_KEY } }) }));
+  expect(await replayError(committedHistory(), codec)).toBeInstanceOf(ReplayError);
+  expect(codec.decodeErrors.map(codeOf)).toEqual(['SEALED_KEY_UNKNOWN']);
 });
 
 test('a flipped byte in a sealed field of the history fails replay with SEALED_TAMPERED', async () => {
