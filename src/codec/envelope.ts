@@ -55,14 +55,40 @@ function writeBoxHeader(out: ByteWriter, box: Omit<Box, 'ciphertext'>, ciphertex
 }
 
 /** The envelope header: every byte except the ciphertexts. Bound into every box's AAD. */
-export function envelopeHeader(envelope: { namespace: string; boxes: Array<Omit<Box, 'ciphertext'> & { ciphertextLength: number }> }): Uint8Array {
+export function envelopeHeader(envelope: HeaderInput): Uint8Array {
+  return envelopeHeaderWithLayout(envelope).header;
+}
+
+type HeaderInput = { namespace: string; boxes: Array<Omit<Box, 'ciphertext'> & { ciphertextLength: number }> };
+
+/** The header and the offset where each box's header ends in it, so `joinEnvelope` need not write it again. */
+export function envelopeHeaderWithLayout(envelope: HeaderInput): { header: Uint8Array; boxEnds: number[] } {
   const out = new ByteWriter();
   out.bytes(Uint8Array.from(ENVELOPE_MAGIC));
   out.u8(FORMAT_VERSION);
   out.string16(envelope.namespace);
   out.u8(envelope.boxes.length);
-  for (const box of envelope.boxes) writeBoxHeader(out, box, box.ciphertextLength);
-  return out.finish();
+  const boxEnds = envelope.boxes.map((box) => {
+    writeBoxHeader(out, box, box.ciphertextLength);
+    return out.length;
+  });
+  return { header: out.finish(), boxEnds };
+}
+
+/** The envelope bytes from its header and ciphertexts: each box header followed by its ciphertext, as `writeEnvelope` writes them. */
+export function joinEnvelope(header: Uint8Array, boxEnds: readonly number[], ciphertexts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(ciphertexts.reduce((sum, c) => sum + c.length, header.length));
+  let from = 0;
+  let to = 0;
+  boxEnds.forEach((end, i) => {
+    const ciphertext = ciphertexts[i] as Uint8Array;
+    out.set(header.subarray(from, end), to);
+    to += end - from;
+    out.set(ciphertext, to);
+    to += ciphertext.length;
+    from = end;
+  });
+  return out;
 }
 
 /**
@@ -182,6 +208,10 @@ const MAX_SCRATCH_BYTES = 64 * 1024;
 class ByteWriter {
   private buf: Uint8Array;
   private at = 0;
+
+  get length(): number {
+    return this.at;
+  }
 
   constructor() {
     this.buf = scratch ?? new Uint8Array(256);

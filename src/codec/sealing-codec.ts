@@ -5,14 +5,13 @@ import { checkPurpose } from '../model/purpose';
 import {
   ALG_XCHACHA20_POLY1305_IETF,
   boxAad,
-  envelopeHeader,
-  FORMAT_VERSION,
+  envelopeHeaderWithLayout,
+  joinEnvelope,
   MAX_BOXES,
   MAX_FIELDS_PER_BOX,
   readEnvelopeWithHeader,
   sha256,
   TAG_BYTES,
-  writeEnvelope,
   type Box,
   type Envelope,
 } from './envelope';
@@ -92,9 +91,9 @@ export class SealingCodec implements PayloadCodec {
     const list = parseFieldList(pending);
     const groups = groupByPurpose(list);
     const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups), (p) => this.keyring.keyIdFor(p));
-    const envelope = this.sealGroups(groups, list, namespace, typeNameOf(metadata), sha256(data));
+    const sealed = this.sealGroups(groups, list, namespace, typeNameOf(metadata), sha256(data));
     const { [META.pending]: _pending, [META.opened]: _opened, ...rest } = metadata;
-    return { ...payload, metadata: { ...rest, [META.sealed]: writeEnvelope(envelope) }, data };
+    return { ...payload, metadata: { ...rest, [META.sealed]: sealed }, data };
   }
 
   /** Opens one payload for the converter; returns it unchanged when it is not sealed. */
@@ -131,7 +130,7 @@ export class SealingCodec implements PayloadCodec {
     return { envelope, opened, withheld };
   }
 
-  private sealGroups(groups: Map<string, number[]>, list: FieldList, namespace: string, typeName: string, digest: Uint8Array): Envelope {
+  private sealGroups(groups: Map<string, number[]>, list: FieldList, namespace: string, typeName: string, digest: Uint8Array): Uint8Array {
     if (groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
     const drafts = [...groups].map(([purpose, indexes]) => {
       if (indexes.length > MAX_FIELDS_PER_BOX) throw sealedError('SEALED_TOO_LARGE', 'too many sealed fields in one payload');
@@ -146,12 +145,12 @@ export class SealingCodec implements PayloadCodec {
         ciphertextLength: plaintext.length + TAG_BYTES,
       };
     });
-    const header = envelopeHeader({ namespace, boxes: drafts });
-    const boxes: Box[] = drafts.map(({ plaintext, ciphertextLength: _len, ...box }, index) => ({
-      ...box,
-      ciphertext: this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, boxAad(header, index, typeName, digest), null, box.nonce, this.keyring.key(box.keyId)),
-    }));
-    return { version: FORMAT_VERSION, namespace, boxes };
+    // The header is written once: it goes into every box's AAD and, joined with the ciphertexts, is the envelope.
+    const { header, boxEnds } = envelopeHeaderWithLayout({ namespace, boxes: drafts });
+    const ciphertexts = drafts.map((box, index) =>
+      this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(box.plaintext, boxAad(header, index, typeName, digest), null, box.nonce, this.keyring.key(box.keyId)),
+    );
+    return joinEnvelope(header, boxEnds, ciphertexts);
   }
 
   private openBox(box: Box, aad: Uint8Array): unknown[] {
