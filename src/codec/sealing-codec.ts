@@ -181,10 +181,9 @@ export class SealingCodec implements PayloadCodec {
 function groupByPurpose(list: FieldList): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   list.purposes.forEach((purpose, i) => {
-    checkPurpose(purpose);
     const group = groups.get(purpose);
-    if (group === undefined) groups.set(purpose, [i]);
-    else group.push(i);
+    if (group !== undefined) return void group.push(i);
+    groups.set(checkPurpose(purpose), [i]); // checked once per distinct purpose, not per field
   });
   return groups;
 }
