@@ -136,6 +136,17 @@ describe('scan', () => {
     expect(unused.report.retire[0]?.safeToRemove).toBe(true);
   });
 
+  test('--check-keyring exits 1 when histories need a key the keyring lacks (k1 dropped too early)', async () => {
+    const early = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--query', ECHOES, '--check-keyring', '--json', '--quiet'], { env: ENV_K2_ONLY });
+    expect(early.code).toBe(1);
+    expect((JSON.parse(early.stdout) as ScanReport).missingKeys).toEqual(['k1']);
+    const held = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--query', ECHOES, '--check-keyring', '--json', '--quiet'], { env: ENV_ROTATED });
+    expect(held.code).toBe(0);
+    expect((JSON.parse(held.stdout) as ScanReport).missingKeys).toEqual([]);
+    const noKeys = await cli(['scan', '--address', server.address, '--check-keyring']);
+    expect(noKeys.code).toBe(2); // no keyring configured
+  });
+
   test('reports a payload written without the codec and clear keys matching the rules, exit 1, without printing values', async () => {
     const result = await scanJson([]);
     expect(result.code).toBe(1);

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Connection } from '@temporalio/client';
-import { boolFlag, intFlag, listFlag, parseFlags, stringFlag } from '../args';
+import { boolFlag, intFlag, listFlag, parseFlags, stringFlag, type Parsed } from '../args';
 import type { Command } from '../command';
 import { CliError, EXIT, line, printHelp, usageError, type CliIo } from '../io';
+import { loadKeyring } from '../keyring-source';
 import { DEFAULT_KEY_RULES } from '../scan/classify';
 import { Progress } from '../scan/progress';
 import { buildReport, printReport, type ScanReport } from '../scan/report';
@@ -11,7 +12,8 @@ import { loadState, newState } from '../scan/state';
 
 const HELP = `Usage: sealed-fields scan [--address HOST:PORT] [--namespace NS] [--query QUERY]
                           [--concurrency N] [--state FILE] [--key-rules REGEX]
-                          [--retire KEY_ID]... [--max-workflows N] [--json] [--quiet]
+                          [--retire KEY_ID]... [--check-keyring [--keyring FILE]]
+                          [--max-workflows N] [--json] [--quiet]
 
 Lists the workflow runs of a namespace (visibility), reads every event history and
 reports, per key id and purpose, how many payloads and workflows still need that key
@@ -22,6 +24,7 @@ and the oldest and newest event time. Also reports problems:
   malformed   sealed payloads whose envelope cannot be read
   failed      runs whose history could not be read (retried on the next run with --state)
   retire      a key named with --retire that some history still needs
+  missingKeys with --check-keyring: key ids some history needs that the keyring lacks
 Prints key ids, purposes, workflow ids and counts; never a value.
 
 Options:
@@ -32,6 +35,8 @@ Options:
   --state FILE          resume file: finished run ids and totals so far
   --key-rules REGEX     sensitive-key rule (case-insensitive), replaces the default
   --retire KEY_ID       exit 1 while any scanned history still needs this key (repeatable)
+  --check-keyring       compare with the keyring workers load (SEALED_FIELDS_* environment)
+  --keyring FILE        ... or with this keyring file (implies --check-keyring)
   --max-workflows N     read at most N more runs, then stop (use with --state)
   --connect-timeout S   seconds to wait for the server (default 10)
   --json                machine-readable report on stdout
@@ -50,6 +55,9 @@ const OPTIONS = {
   state: { type: 'string' },
   'key-rules': { type: 'string' },
   retire: { type: 'string', multiple: true },
+  'check-keyring': { type: 'boolean' },
+  keyring: { type: 'string' },
+  prefix: { type: 'string' },
   'max-workflows': { type: 'string' },
   'connect-timeout': { type: 'string' },
   json: { type: 'boolean' },
@@ -68,6 +76,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const rules = keyRules(stringFlag(parsed, 'key-rules'));
   const statePath = stringFlag(parsed, 'state');
   const state = statePath === undefined ? newState(namespace, query) : loadState(path.resolve(io.cwd, statePath), namespace, query);
+  const held = heldKeyIds(parsed, io);
   const connection = await connect(address, timeoutSeconds, io);
   try {
     const outcome = await scanNamespace({
@@ -81,7 +90,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       maxWorkflows,
       progress: (total) => new Progress(io.stderr, total, !boolFlag(parsed, 'quiet')),
     });
-    const report = buildReport({ address, namespace, query, complete: outcome.complete, retire: listFlag(parsed, 'retire'), totals: outcome.state.totals });
+    const report = buildReport({ address, namespace, query, complete: outcome.complete, retire: listFlag(parsed, 'retire'), held, totals: outcome.state.totals });
     output(io, report, boolFlag(parsed, 'json'));
     return report.problems.length === 0 ? EXIT.ok : EXIT.problems;
   } finally {
@@ -103,6 +112,13 @@ export function keyRules(text: string | undefined): RegExp {
   } catch {
     throw usageError('--key-rules is not a valid regular expression');
   }
+}
+
+/** Key ids of the keyring to compare with, when --check-keyring or --keyring asks for it. */
+function heldKeyIds(parsed: Parsed, io: CliIo): Set<string> | undefined {
+  const file = stringFlag(parsed, 'keyring');
+  if (file === undefined && !boolFlag(parsed, 'check-keyring')) return undefined;
+  return new Set(loadKeyring({ file, prefix: stringFlag(parsed, 'prefix') ?? 'SEALED_FIELDS' }, io).describe().keyIds);
 }
 
 type ClientModule = typeof import('@temporalio/client');

@@ -27,11 +27,24 @@ export interface ScanReport {
   malformed: ScanTotals['malformed'];
   failed: ScanTotals['failed'];
   retire: Array<{ keyId: string; payloads: number; workflows: number; safeToRemove: boolean }>;
-  /** Names of the problems found: pending, keyRules, malformed, failed, retire. Empty means exit 0. */
+  /** With --check-keyring: key ids some history needs that the keyring lacks (null: not checked). */
+  missingKeys: string[] | null;
+  /** Names of the problems found: pending, keyRules, malformed, failed, retire, missingKeys. Empty means exit 0. */
   problems: string[];
 }
 
-export function buildReport(input: { address: string; namespace: string; query: string | null; complete: boolean; retire: string[]; totals: ScanTotals }): ScanReport {
+/** What the report is built from; `held` is the keyring's key ids when --check-keyring asked for it. */
+export interface ReportInput {
+  address: string;
+  namespace: string;
+  query: string | null;
+  complete: boolean;
+  retire: string[];
+  held?: ReadonlySet<string> | undefined;
+  totals: ScanTotals;
+}
+
+export function buildReport(input: ReportInput): ScanReport {
   const t = input.totals;
   const keys = Object.entries(t.keys)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -48,16 +61,20 @@ export function buildReport(input: { address: string; namespace: string; query: 
   });
   const { workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads } = t;
   const report = { address: input.address, namespace: input.namespace, query: input.query, complete: input.complete, workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads };
-  return { ...report, keys, pending: t.pending, keyRules: t.keyRules, malformed: t.malformed, failed: t.failed, retire, problems: problemsOf(t, retire) };
+  const held = input.held;
+  const missingKeys = held === undefined ? null : keys.map((k) => k.keyId).filter((id) => !held.has(id));
+  const findings = { pending: t.pending, keyRules: t.keyRules, malformed: t.malformed, failed: t.failed, retire, missingKeys };
+  return { ...report, keys, ...findings, problems: problemsOf(t, retire, missingKeys) };
 }
 
-function problemsOf(t: ScanTotals, retire: ScanReport['retire']): string[] {
+function problemsOf(t: ScanTotals, retire: ScanReport['retire'], missingKeys: string[] | null): string[] {
   const problems: string[] = [];
   if (t.pending.payloads > 0) problems.push('pending');
   if (t.keyRules.payloads > 0) problems.push('keyRules');
   if (t.malformed.payloads > 0) problems.push('malformed');
   if (t.failed.length > 0) problems.push('failed');
   if (retire.some((r) => !r.safeToRemove)) problems.push('retire');
+  if (missingKeys !== null && missingKeys.length > 0) problems.push('missingKeys');
   return problems;
 }
 
@@ -77,6 +94,7 @@ export function printReport(out: TextSink, r: ScanReport): void {
   for (const k of r.retire) {
     line(out, k.safeToRemove ? `retire ${k.keyId}: no scanned history needs it` : `retire ${k.keyId}: NOT safe, still needed by ${k.payloads} payloads in ${k.workflows} workflow runs${r.complete ? '' : ' (or scan incomplete)'}`);
   }
+  if (r.missingKeys !== null && r.missingKeys.length > 0) line(out, `problem: histories need keys the keyring lacks: ${r.missingKeys.join(', ')}`);
   line(out, r.problems.length === 0 ? 'no problems' : `problems: ${r.problems.join(', ')}`);
 }
 
