@@ -9,18 +9,14 @@ export interface UsageReport {
   newest: string | null;
 }
 
+type Counts = Pick<ScanTotals, 'workflows' | 'events' | 'payloads' | 'sealedPayloads' | 'clearPayloads' | 'otherPayloads'>;
+
 /** What `scan --json` prints. Ids, counts and times only. */
-export interface ScanReport {
+export interface ScanReport extends Counts {
   address: string;
   namespace: string;
   query: string | null;
   complete: boolean;
-  workflows: number;
-  events: number;
-  payloads: number;
-  sealedPayloads: number;
-  clearPayloads: number;
-  otherPayloads: number;
   keys: Array<UsageReport & { keyId: string; purposes: Array<UsageReport & { purpose: string }> }>;
   pending: Finding;
   keyRules: ScanTotals['keyRules'];
