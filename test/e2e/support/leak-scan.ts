@@ -21,7 +21,7 @@ export function encodedForms(text: string): string[] {
   for (let shift = 0; shift < 3; shift++) {
     const whole = bytes.subarray(shift, shift + Math.floor((bytes.length - shift) / 3) * 3);
     const b64 = whole.toString('base64');
-    forms.push(b64, b64.replace(/\+/g, '-').replace(/\//g, '_'));
+    if (b64.length >= 4) forms.push(b64, b64.replace(/\+/g, '-').replace(/\//g, '_')); // too short a tail matches anything
   }
   return [...new Set(forms)];
 }
