@@ -87,6 +87,7 @@ export function jwtVerifier(options: JwtAuthOptions): (token: string) => Promise
   };
   return async (token) => {
     try {
+      // Two calls because jose's overloads take a key or a key getter, not their union.
       const { payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
       return principalFromClaims(payload, options.claims ?? {});
     } catch (err) {
