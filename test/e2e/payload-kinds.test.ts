@@ -9,7 +9,8 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { secret, Secret, SealedError } from '../../src';
+import { temporal } from '@temporalio/proto';
+import { SEALED_METADATA_KEYS, secret, Secret, SealedError } from '../../src';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import * as activities from './fixtures/activities';
 import { IntakeOutcome, makeVisit, PatientIntake, Visit, type LabOrder } from './fixtures/model';
@@ -164,6 +165,10 @@ describe('every payload kind round-trips through the real server', () => {
 
   test('heartbeat details are sealed and come back to the retried activity as a Secret', async () => {
     const handle = track(await client.workflow.start(workflows.heartbeats, { taskQueue, workflowId: wfId('heartbeat'), args: [secret(SECRET.heartbeat as string)] }));
+    // While the first attempt waits, the server holds its heartbeat details: read them raw, no codec.
+    const details = await pendingHeartbeatDetails(handle.workflowId);
+    expect(Object.keys(details.metadata ?? {})).toContain(SEALED_METADATA_KEYS.sealed);
+    expect(findCanaries(Buffer.concat([Buffer.from(details.data ?? []), ...Object.values(details.metadata ?? {}).map((v) => Buffer.from(v))]), SECRET)).toEqual([]);
     expect(await handle.result()).toBe(true);
     expect(activities.seen.get('heartbeat')).toBe(SECRET.heartbeat);
   });
@@ -210,6 +215,16 @@ describe('every payload kind round-trips through the real server', () => {
 });
 
 const scheduleRecords: Buffer[] = [];
+
+async function pendingHeartbeatDetails(workflowId: string): Promise<temporal.api.common.v1.IPayload> {
+  for (let i = 0; i < 100; i++) {
+    const described = await client.workflowService.describeWorkflowExecution({ namespace: server.namespace, execution: { workflowId } });
+    const payload = described.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+    if (payload) return payload;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no heartbeat details reached the server');
+}
 
 function temporalDescribeScheduleBytes(described: object): string {
   return JSON.stringify(described, (_key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value));
