@@ -194,13 +194,15 @@ describe('temporal workflow show --codec-endpoint', () => {
     expectSealedView(await showWorkflow(['--codec-endpoint', codecUrl]));
   });
 
-  test('with a forged token the CLI fails and prints no sealed value', async () => {
+  test('with a forged token the codec server answers 401 and the CLI fails without printing a sealed value', async () => {
+    const before = audit.length;
     const failure = await showWorkflow(['--codec-endpoint', codecUrl, '--codec-auth', 'Bearer forged-token-0123456789abcdef']).then(
       () => undefined,
       (err: { code?: number; stdout?: string; stderr?: string }) => err,
     );
     expect(failure).toBeDefined();
     expect(failure?.code).not.toBe(0);
-    for (const text of [failure?.stdout ?? '', failure?.stderr ?? '']) expect(text).not.toContain('078-05-1120');
+    for (const text of [failure?.stdout ?? '', failure?.stderr ?? '']) expect(text).not.toContain(PLAINTEXT.ssn);
+    expect(audit.slice(before).some((e) => e.event === 'denied' && e.status === 401)).toBe(true);
   });
 });
