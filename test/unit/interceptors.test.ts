@@ -1,0 +1,55 @@
+import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
+import { expect, test } from 'vitest';
+import { createSealedPayloadConverter, refuseSecrets, SealedError, SealedWorkflowInternalsInterceptor, secret } from '../../src';
+import { refuseSealableHeaders } from '../../src/interceptors/guard';
+
+const KEY = defineSearchAttributeKey('PatientIdx', 'KEYWORD');
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+    return undefined;
+  } catch (err) {
+    return SealedError.is(err) ? err.code : 'other';
+  }
+}
+
+test('a Secret is found in typed search attributes, pairs, legacy arrays and maps; plain values pass', () => {
+  const ref = secret('x') as unknown as string;
+  expect(codeOf(() => refuseSecrets(new TypedSearchAttributes([{ key: KEY, value: ref }]), 'typed'))).toBe('SEALED_NOT_ALLOWED_HERE');
+  expect(codeOf(() => refuseSecrets([{ key: KEY, value: ref }], 'pairs'))).toBe('SEALED_NOT_ALLOWED_HERE');
+  expect(codeOf(() => refuseSecrets({ PatientIdx: [ref] }, 'legacy'))).toBe('SEALED_NOT_ALLOWED_HERE');
+  expect(codeOf(() => refuseSecrets(new Map([['a', ref]]), 'map'))).toBe('SEALED_NOT_ALLOWED_HERE');
+  expect(codeOf(() => refuseSecrets(new TypedSearchAttributes([{ key: KEY, value: 'p-1' }]), 'typed'))).toBeUndefined();
+});
+
+test('the guard stops on cycles instead of looping', () => {
+  const loop: Record<string, unknown> = { a: 1 };
+  loop['self'] = loop;
+  expect(codeOf(() => refuseSecrets(loop, 'cycle'))).toBeUndefined();
+});
+
+test('the error names where the Secret was, never its value', () => {
+  expect.assertions(2);
+  try {
+    refuseSecrets({ PatientIdx: [secret('never-echoed')] }, 'client.start.searchAttributes');
+  } catch (err) {
+    expect(SealedError.is(err) && err.detail).toEqual({ where: 'client.start.searchAttributes' });
+    expect(String((err as Error).message)).not.toContain('never-echoed');
+  }
+});
+
+test('a header payload still carrying values marked for sealing is refused; a plain one passes', () => {
+  const converter = createSealedPayloadConverter();
+  expect(codeOf(() => refuseSealableHeaders({ tenant: converter.toPayload(secret('t')) }, 'headers'))).toBe('SEALED_NOT_ALLOWED_HERE');
+  expect(codeOf(() => refuseSealableHeaders({ tenant: converter.toPayload('acme') }, 'headers'))).toBeUndefined();
+});
+
+test('an upsert command holding a redacted Secret is refused at the end of the activation', () => {
+  const guard = new SealedWorkflowInternalsInterceptor();
+  const converter = createSealedPayloadConverter();
+  const upsert = (value: string) => ({ upsertWorkflowSearchAttributes: { searchAttributes: { indexedFields: { PatientIdx: converter.toPayload([value]) } } } });
+  const next = (input: { commands: unknown[] }) => input;
+  expect(codeOf(() => guard.concludeActivation({ commands: [upsert(String(secret('v', { purpose: 'phi' })))] } as never, next as never))).toBe('SEALED_NOT_ALLOWED_HERE');
+  expect(codeOf(() => guard.concludeActivation({ commands: [upsert('p-1')] } as never, next as never))).toBeUndefined();
+});
