@@ -21,7 +21,7 @@ export function decodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => v
     const revealed = revealForDisplay(codec, payload, namespace, principal.purposes);
     fields += revealed.fields;
     revealed.purposes.forEach((purpose) => purposes.add(purpose));
-    return revealed.fields === 0 && revealed.payload === payload ? payload : revealed.payload;
+    return revealed.payload;
   });
   if (fields > 0) {
     audit({ event: 'reveal', subject: principal.subject, namespace: namespace ?? null, purposes: [...purposes].sort(), fields, payloads: payloads.length });
