@@ -7,6 +7,34 @@ import { pendingPlaceholder, sealedPlaceholder } from '../converter/placeholder'
  * contain the same text), that purpose's placeholders are left as they are.
  */
 export function nameKeysInPlaceholders(data: Uint8Array, counts: Map<string, number>, keyIdFor: (purpose: string) => string): Uint8Array {
+  return (data.length <= TEXT_PATH_MAX_BYTES ? nameKeysInText(data, counts, keyIdFor) : undefined) ?? nameKeysInBytes(data, counts, keyIdFor);
+}
+
+// Up to this size, decoding to a string and using native split/join costs less than a byte search
+// and a view per placeholder (50 placeholders in 2 KB: ~40% less); above it, re-encoding costs more.
+const TEXT_PATH_MAX_BYTES = 32 * 1024;
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+/** The same replacement on the decoded text; undefined when `data` is not valid UTF-8 (the byte path keeps such bytes as they are). */
+function nameKeysInText(data: Uint8Array, counts: Map<string, number>, keyIdFor: (purpose: string) => string): Uint8Array | undefined {
+  let text: string;
+  try {
+    text = strictDecoder.decode(data);
+  } catch {
+    return undefined;
+  }
+  let changed = false;
+  for (const [purpose, expected] of counts) {
+    const parts = text.split(JSON.stringify(pendingPlaceholder(purpose)));
+    if (parts.length - 1 !== expected) continue;
+    text = parts.join(JSON.stringify(sealedPlaceholder(purpose, keyIdFor(purpose))));
+    changed = true;
+  }
+  return changed ? encoder.encode(text) : data;
+}
+
+function nameKeysInBytes(data: Uint8Array, counts: Map<string, number>, keyIdFor: (purpose: string) => string): Uint8Array {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const inserts: Insert[] = [];
   for (const [purpose, expected] of counts) {
