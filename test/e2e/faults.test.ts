@@ -11,7 +11,7 @@ import { startDevServer, type DevServer } from '../support/dev-server';
 import { payloadConverter } from './fixtures/converter';
 import { makeVisit } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
-import { canary, eventBytes, findCanaries, rawHistory } from './support/leak-scan';
+import { canary, eventBytes, findCanaries, leaksByEvent, rawHistory } from './support/leak-scan';
 import { bundleSealedWorkflows, createSealedClient, createSealedWorker, registerTsRequire, SealingCodec } from './support/sealed-temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -55,6 +55,7 @@ describe('the leak scan can fail', () => {
     const handle = await leaky.workflow.start(workflows.echoSecret, { taskQueue: `nobody-${randomUUID()}`, workflowId, args: [secret(planted.ssn)] });
     const events = await rawHistory(leaky, { workflowId });
     expect(findCanaries(eventBytes(events), planted)).toEqual(['ssn']);
+    expect(leaksByEvent(events, planted)).toEqual(['WORKFLOW_EXECUTION_STARTED: ssn']);
     const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     expect(Buffer.from(input?.metadata?.[SEALED_METADATA_KEYS.pending] ?? []).includes(planted.ssn)).toBe(true);
     await handle.terminate('test done');

@@ -15,7 +15,7 @@ import { startDevServer, type DevServer } from '../support/dev-server';
 import * as activities from './fixtures/activities';
 import { IntakeOutcome, makeVisit, PatientIntake, Visit, type LabOrder } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
-import { allExecutions, canary, eventBytes, findCanaries, openedText, rawHistory, readDatabaseBytes, type Canaries, type Execution } from './support/leak-scan';
+import { allExecutions, canary, eventBytes, findCanaries, leaksByEvent, openedText, rawHistory, readDatabaseBytes, type Canaries, type Execution } from './support/leak-scan';
 import { bundleSealedWorkflows, createSealedClient, createSealedWorker, keyringWith, registerTsRequire, SealingCodec } from './support/sealed-temporal';
 
 // One sensitive canary per payload kind and field; the scan must find none of them in clear or base64.
@@ -242,8 +242,11 @@ async function firstScheduledWorkflowId(schedule: Awaited<ReturnType<Client['sch
 describe('leak scan', () => {
   test('raw histories hold no sensitive canary in any encoding, but every clear field is readable', async () => {
     const runs = [...executions, ...(await allExecutions(client))];
-    const all = Buffer.concat([...(await Promise.all(runs.map(async (run) => eventBytes(await rawHistory(client, run))))), ...scheduleRecords]);
-    expect(findCanaries(all, SECRET)).toEqual([]);
+    const histories = await Promise.all(runs.map((run) => rawHistory(client, run)));
+    // One line per leaking event, e.g. "ACTIVITY_TASK_SCHEDULED: ssn", so a failure says where to look.
+    expect(histories.flatMap((events) => leaksByEvent(events, SECRET))).toEqual([]);
+    expect(findCanaries(Buffer.concat(scheduleRecords), SECRET)).toEqual([]);
+    const all = Buffer.concat([...histories.map(eventBytes), ...scheduleRecords]);
     expect(findCanaries(all, CLEAR).sort()).toEqual(Object.keys(CLEAR).sort());
   });
 

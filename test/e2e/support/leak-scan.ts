@@ -68,6 +68,15 @@ export function eventBytes(events: temporal.api.history.v1.IHistoryEvent[]): Buf
   return Buffer.concat([binary, json]);
 }
 
+/** `EVENT_TYPE: canary, canary` for each event in which a canary shows up in any encoding. */
+export function leaksByEvent(events: temporal.api.history.v1.IHistoryEvent[], canaries: Canaries): string[] {
+  return events.flatMap((event) => {
+    const found = findCanaries(eventBytes([event]), canaries);
+    const type = temporal.api.enums.v1.EventType[event.eventType ?? 0]?.replace('EVENT_TYPE_', '');
+    return found.length === 0 ? [] : [`${type}: ${found.join(', ')}`];
+  });
+}
+
 /** Every run in the namespace (system scheduler workflows included when listed), newest first. */
 export async function allExecutions(client: Client): Promise<Execution[]> {
   const found: Execution[] = [];
