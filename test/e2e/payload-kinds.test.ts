@@ -33,6 +33,7 @@ const SECRET: Canaries = {
   rejectedUpdate: `REJECT${canary('RejectedUpdate')}`,
   heartbeat: canary('Heartbeat'),
   scheduleNotes: canary('ScheduleNotes'),
+  scheduleMemo: canary('ScheduleMemo'),
   failureMessage: canary('FailureMessage'),
   failureDetail: canary('FailureDetail'),
 };
@@ -125,7 +126,7 @@ describe('every payload kind round-trips through the real server', () => {
     expect(Secret.isSecret(carried) && carried.reveal()).toBe(SECRET.continueAsNew);
   });
 
-  test('signal-with-start, signals, queries and updates carry Secrets both ways; a rejected update comes back with its sealed message whole', async () => {
+  test('signal-with-start, signals, queries, updates and upsertMemo carry Secrets both ways; a rejected update comes back with its sealed message whole', async () => {
     const handle = track(
       await client.workflow.signalWithStart(workflows.mailbox, {
         taskQueue,
@@ -138,6 +139,8 @@ describe('every payload kind round-trips through the real server', () => {
     await handle.signal(workflows.addNote, secret(SECRET.signal as string));
     const last = await handle.query(workflows.lastNote);
     expect(Secret.isSecret(last) && last.reveal()).toBe(SECRET.signal);
+    const { latestNote } = (await handle.describe()).memo as { latestNote: Secret<string> };
+    expect(Secret.isSecret(latestNote) && latestNote.reveal()).toBe(SECRET.signal);
 
     const amended = await handle.executeUpdate(workflows.amend, { args: [secret(SECRET.update as string)] });
     expect(Secret.isSecret(amended) && amended.reveal()).toBe(`${SECRET.update}.amended`);
@@ -173,12 +176,18 @@ describe('every payload kind round-trips through the real server', () => {
     expect(activities.seen.get('heartbeat')).toBe(SECRET.heartbeat);
   });
 
-  test("a schedule's startWorkflow arguments are sealed and the scheduled run opens them", async () => {
+  test("a schedule's startWorkflow arguments and memo are sealed and the scheduled run opens them", async () => {
     const scheduleId = wfId('schedule');
     const schedule = await client.schedule.create({
       scheduleId,
       spec: { intervals: [{ every: '365d' }] },
-      action: { type: 'startWorkflow', workflowType: workflows.reviewVisit, taskQueue, args: [makeVisit(CLEAR.scheduleDate as string, SECRET.scheduleNotes as string)] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: workflows.reviewVisit,
+        taskQueue,
+        args: [makeVisit(CLEAR.scheduleDate as string, SECRET.scheduleNotes as string)],
+        memo: { scheduledBy: secret(SECRET.scheduleMemo as string, { purpose: 'credential' }) },
+      },
       state: { triggerImmediately: true },
     });
     const workflowId = await firstScheduledWorkflowId(schedule);
@@ -186,6 +195,8 @@ describe('every payload kind round-trips through the real server', () => {
     const visit = await client.workflow.getHandle<typeof workflows.reviewVisit>(workflowId).result();
     expect(visit).toBeInstanceOf(Visit);
     expect(visit.notes).toBe(SECRET.scheduleNotes);
+    const { scheduledBy } = (await client.workflow.getHandle(workflowId).describe()).memo as { scheduledBy: Secret<string> };
+    expect(Secret.isSecret(scheduledBy) && scheduledBy.reveal()).toBe(SECRET.scheduleMemo);
     const described = await client.workflowService.describeSchedule({ namespace: server.namespace, scheduleId });
     scheduleRecords.push(Buffer.from(temporalDescribeScheduleBytes(described)));
     await schedule.pause();
