@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { temporal } from '@temporalio/proto';
@@ -31,6 +31,8 @@ const SECRET: Canaries = {
   signal: canary('Signal'),
   update: canary('Update'),
   rejectedUpdate: `REJECT${canary('RejectedUpdate')}`,
+  updateWithStart: canary('UpdateWithStart'),
+  updateWithStartArg: canary('UpdateWithStartArg'),
   heartbeat: canary('Heartbeat'),
   scheduleNotes: canary('ScheduleNotes'),
   scheduleMemo: canary('ScheduleMemo'),
@@ -155,6 +157,22 @@ describe('every payload kind round-trips through the real server', () => {
     await handle.signal(workflows.finish);
     const notes = await handle.result();
     expect(notes.map((note) => (Secret.isSecret(note) ? note.reveal() : note))).toEqual(['greeting-clear-ok', SECRET.signalWithStart, SECRET.signal, SECRET.update]);
+  });
+
+  test('update-with-start carries Secrets in the start arguments, the update argument and its result', async () => {
+    const workflowId = wfId('uws');
+    const start = new WithStartWorkflowOperation(workflows.mailbox, {
+      taskQueue,
+      workflowId,
+      args: [secret(SECRET.updateWithStartArg as string)],
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    const amended = await client.workflow.executeUpdateWithStart(workflows.amend, { args: [secret(SECRET.updateWithStart as string)], startWorkflowOperation: start });
+    expect(Secret.isSecret(amended) && amended.reveal()).toBe(`${SECRET.updateWithStart}.amended`);
+    const handle = track(await start.workflowHandle());
+    await handle.signal(workflows.finish);
+    const notes = await handle.result();
+    expect(notes.map((note) => note.reveal())).toEqual([SECRET.updateWithStartArg, SECRET.updateWithStart]);
   });
 
   test('a query answer is sealed on the wire: a client without the codec cannot read it', async () => {
