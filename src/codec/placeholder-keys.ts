@@ -1,4 +1,5 @@
 import { pendingPlaceholder, sealedPlaceholder } from '../converter/placeholder';
+import { utf8Bytes } from './utf8';
 
 /**
  * Names the key in each placeholder of the clear JSON: `"[sealed:phi]"` becomes
@@ -14,7 +15,6 @@ export function nameKeysInPlaceholders(data: Uint8Array, counts: Map<string, num
 // and a view per placeholder (50 placeholders in 2 KB: ~40% less); above it, re-encoding costs more.
 const TEXT_PATH_MAX_BYTES = 32 * 1024;
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
 
 /** The same replacement on the decoded text; undefined when `data` is not valid UTF-8 (the byte path keeps such bytes as they are). */
 function nameKeysInText(data: Uint8Array, counts: Map<string, number>, keyIdFor: (purpose: string) => string): Uint8Array | undefined {
@@ -31,7 +31,7 @@ function nameKeysInText(data: Uint8Array, counts: Map<string, number>, keyIdFor:
     text = parts.join(JSON.stringify(sealedPlaceholder(purpose, keyIdFor(purpose))));
     changed = true;
   }
-  return changed ? encoder.encode(text) : data;
+  return changed ? utf8Bytes(text) : data;
 }
 
 function nameKeysInBytes(data: Uint8Array, counts: Map<string, number>, keyIdFor: (purpose: string) => string): Uint8Array {

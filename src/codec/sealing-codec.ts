@@ -1,6 +1,6 @@
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { sealedError } from '../errors';
-import { fieldListToJson, fromUtf8, META, parseFieldList, utf8, type FieldList } from '../converter/metadata';
+import { fieldListToJson, fromUtf8, META, parseFieldList, type FieldList } from '../converter/metadata';
 import { checkPurpose } from '../model/purpose';
 import {
   ALG_XCHACHA20_POLY1305_IETF,
@@ -19,6 +19,7 @@ import type { Keyring } from './keyring';
 import { NoncePool } from './nonce-pool';
 import { nameKeysInPlaceholders } from './placeholder-keys';
 import { loadSodium, type Sodium } from './sodium';
+import { utf8Bytes } from './utf8';
 
 /** Options of {@link SealingCodec.create}. */
 export interface SealingCodecOptions {
@@ -104,7 +105,7 @@ export class SealingCodec implements PayloadCodec {
     if (metadata[META.sealed] === undefined) return payload;
     const { opened } = this.open(payload, { namespace });
     const { [META.sealed]: _sealed, ...rest } = metadata;
-    return { ...payload, metadata: { ...rest, [META.opened]: utf8(fieldListToJson(opened, (v) => JSON.stringify(v))) } };
+    return { ...payload, metadata: { ...rest, [META.opened]: utf8Bytes(fieldListToJson(opened, (v) => JSON.stringify(v))) } };
   }
 
   /** Opens the boxes of a sealed payload whose purposes are allowed. Fails closed on any mismatch. */
@@ -134,7 +135,7 @@ export class SealingCodec implements PayloadCodec {
     if (groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
     const drafts = [...groups].map(([purpose, indexes]) => {
       if (indexes.length > MAX_FIELDS_PER_BOX) throw sealedError('SEALED_TOO_LARGE', 'too many sealed fields in one payload');
-      const plaintext = utf8(JSON.stringify(indexes.map((i) => list.values[i])));
+      const plaintext = utf8Bytes(JSON.stringify(indexes.map((i) => list.values[i])));
       return {
         alg: ALG_XCHACHA20_POLY1305_IETF,
         keyId: this.keyring.keyIdFor(purpose),
