@@ -29,6 +29,7 @@ const SECRET: Canaries = {
   continueAsNew: canary('ContinueAsNew'),
   signalWithStart: canary('SignalWithStart'),
   signal: canary('Signal'),
+  externalSignal: canary('ExternalSignal'),
   update: canary('Update'),
   rejectedUpdate: `REJECT${canary('RejectedUpdate')}`,
   updateWithStart: canary('UpdateWithStart'),
@@ -128,7 +129,7 @@ describe('every payload kind round-trips through the real server', () => {
     expect(Secret.isSecret(carried) && carried.reveal()).toBe(SECRET.continueAsNew);
   });
 
-  test('signal-with-start, signals, queries, updates and upsertMemo carry Secrets both ways; a rejected update comes back with its sealed message whole', async () => {
+  test('signal-with-start, signals (from a client and from another workflow), queries, updates and upsertMemo carry Secrets both ways; a rejected update comes back with its sealed message whole', async () => {
     const handle = track(
       await client.workflow.signalWithStart(workflows.mailbox, {
         taskQueue,
@@ -144,6 +145,9 @@ describe('every payload kind round-trips through the real server', () => {
     const { latestNote } = (await handle.describe()).memo as { latestNote: Secret<string> };
     expect(Secret.isSecret(latestNote) && latestNote.reveal()).toBe(SECRET.signal);
 
+    const forwarder = track(await client.workflow.start(workflows.forwardNote, { taskQueue, workflowId: wfId('forward'), args: [handle.workflowId, secret(SECRET.externalSignal as string)] }));
+    await forwarder.result();
+
     const amended = await handle.executeUpdate(workflows.amend, { args: [secret(SECRET.update as string)] });
     expect(Secret.isSecret(amended) && amended.reveal()).toBe(`${SECRET.update}.amended`);
 
@@ -156,7 +160,7 @@ describe('every payload kind round-trips through the real server', () => {
 
     await handle.signal(workflows.finish);
     const notes = await handle.result();
-    expect(notes.map((note) => (Secret.isSecret(note) ? note.reveal() : note))).toEqual(['greeting-clear-ok', SECRET.signalWithStart, SECRET.signal, SECRET.update]);
+    expect(notes.map((note) => (Secret.isSecret(note) ? note.reveal() : note))).toEqual(['greeting-clear-ok', SECRET.signalWithStart, SECRET.signal, SECRET.externalSignal, SECRET.update]);
   });
 
   test('update-with-start carries Secrets in the start arguments, the update argument and its result', async () => {
