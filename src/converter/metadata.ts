@@ -20,7 +20,16 @@ export const JSON_ENCODING = 'json/plain';
 const nativeEncoder = typeof TextEncoder === 'function' ? new TextEncoder() : undefined;
 const nativeDecoder = typeof TextDecoder === 'function' ? new TextDecoder() : undefined;
 
+// Feature-detected, never imported: where Node's Buffer exists (worker main thread, client) it encodes
+// UTF-8 2-4x faster than TextEncoder on Node 20; the workflow sandbox has none and uses TextEncoder.
+type BufferLike = Uint8Array;
+const nodeBuffer = (globalThis as { Buffer?: { from(text: string, encoding: 'utf8'): BufferLike } }).Buffer;
+
 export function utf8(text: string): Uint8Array {
+  if (nodeBuffer !== undefined) {
+    const bytes = nodeBuffer.from(text, 'utf8');
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
   return nativeEncoder !== undefined ? nativeEncoder.encode(text) : encodeUtf8Fallback(text);
 }
 
