@@ -19,6 +19,11 @@ import { refuseSealableHeaders, refuseSecretSearchAttributes } from './guard';
 /**
  * Refuses, before anything is sent, a workflow start, signal-with-start or update-with-start
  * whose search attributes or headers hold a `Secret` (no codec ever sees those).
+ *
+ * @example
+ * ```ts
+ * new Client({ interceptors: { workflow: [myInterceptor, new SealedWorkflowClientInterceptor()] } });
+ * ```
  */
 export class SealedWorkflowClientInterceptor implements WorkflowClientInterceptor {
   start(input: WorkflowStartInput, next: Next<WorkflowClientInterceptor, 'start'>): Promise<string> {
@@ -56,7 +61,14 @@ export class SealedWorkflowClientInterceptor implements WorkflowClientIntercepto
   }
 }
 
-/** Refuses a schedule whose own or whose action's search attributes hold a `Secret`. */
+/**
+ * Refuses a schedule whose own or whose action's search attributes hold a `Secret`.
+ *
+ * @example
+ * ```ts
+ * new Client({ interceptors: { schedule: [new SealedScheduleClientInterceptor()] } });
+ * ```
+ */
 export class SealedScheduleClientInterceptor implements ScheduleClientInterceptor {
   create(input: CreateScheduleInput, next: Next<ScheduleClientInterceptor, 'create'>): Promise<CreateScheduleOutput> {
     refuseSealableHeaders(input.headers, 'schedule.create.headers');

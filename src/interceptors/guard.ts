@@ -20,7 +20,14 @@ function holdsSecret(value: unknown, depth: number, seen: Set<object>): boolean 
   return children.some((child) => holdsSecret(child, depth + 1, seen));
 }
 
-/** Throws `SEALED_NOT_ALLOWED_HERE` when a Secret sits anywhere in `value` (search attributes, typed or not). */
+/**
+ * Throws `SEALED_NOT_ALLOWED_HERE` when a Secret sits anywhere in `value` (search attributes, typed or not).
+ *
+ * @example
+ * ```ts
+ * refuseSecrets(attributes, 'upsertSearchAttributes'); // before wf.upsertSearchAttributes(attributes)
+ * ```
+ */
 export function refuseSecrets(value: unknown, where: string): void {
   if (holdsSecret(value, 0, new Set())) refuse(where);
 }

@@ -14,7 +14,14 @@ import type {
 import { sealedError } from '../errors';
 import { isRedactedSecretPayload, refuseSealableHeaders, refuseSecretSearchAttributes } from './guard';
 
-/** Refuses child workflows, continue-as-new, activities and signals whose search attributes or headers hold a `Secret`. */
+/**
+ * Refuses child workflows, continue-as-new, activities and signals whose search attributes or headers hold a `Secret`.
+ *
+ * @example
+ * ```ts
+ * export const interceptors = () => ({ outbound: [new SealedWorkflowOutboundInterceptor()] });
+ * ```
+ */
 export class SealedWorkflowOutboundInterceptor implements WorkflowOutboundCallsInterceptor {
   startChildWorkflowExecution(
     input: StartChildWorkflowExecutionInput,
@@ -48,8 +55,14 @@ export class SealedWorkflowOutboundInterceptor implements WorkflowOutboundCallsI
 }
 
 /**
- * `upsertSearchAttributes` has no interceptor in SDK 1.24 and turns a Secret into its redacted
- * form; this catches that form in the outgoing commands and fails the workflow task instead.
+ * `upsertSearchAttributes` has no interceptor in SDK 1.24; the SDK refuses a Secret object there,
+ * but not its redacted text (`String(secret)`). This finds that text in the outgoing commands
+ * and fails the workflow task instead of indexing it.
+ *
+ * @example
+ * ```ts
+ * export const interceptors = () => ({ internals: [new SealedWorkflowInternalsInterceptor()] });
+ * ```
  */
 export class SealedWorkflowInternalsInterceptor implements WorkflowInternalsInterceptor {
   concludeActivation(input: ConcludeActivationInput, next: Next<WorkflowInternalsInterceptor, 'concludeActivation'>): ConcludeActivationOutput {
