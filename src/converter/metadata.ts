@@ -56,6 +56,25 @@ export function fieldListToJson(list: FieldList, stringify: (v: unknown) => stri
   return `{"v":1,"f":${JSON.stringify(tuples)},"x":${values ?? '[]'}}`;
 }
 
+/** One field as the converter takes it out of a value. */
+export interface FieldEntry {
+  path: string;
+  purpose: string;
+  secret: boolean;
+  value: unknown;
+}
+
+/** The same JSON as `fieldListToJson`, straight from the converter's entries in one `stringify` call. */
+export function fieldEntriesToJson(fields: readonly FieldEntry[], stringify: (doc: unknown) => string | undefined): string {
+  const f: FieldTuple[] = new Array<FieldTuple>(fields.length);
+  const x: unknown[] = new Array<unknown>(fields.length);
+  fields.forEach((field, i) => {
+    f[i] = [field.path, field.purpose, field.secret ? 1 : 0];
+    x[i] = field.value;
+  });
+  return stringify({ v: 1, f, x }) as string;
+}
+
 export function parseFieldList(bytes: Uint8Array): FieldList {
   let doc: { v?: unknown; f?: unknown; x?: unknown };
   try {

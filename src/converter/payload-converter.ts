@@ -15,7 +15,7 @@ import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import type { ZodLike } from '../model/zod';
 import { setAtPointer } from './json-pointer';
-import { fieldListToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, utf8, type FieldList } from './metadata';
+import { fieldEntriesToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, utf8, type FieldList } from './metadata';
 import { rehydrate } from './rehydrate';
 import { shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
 import { classShape, shapeOfInstance, zodShape, type Shape } from './shapes';
@@ -190,14 +190,7 @@ function rehydrateWith(value: unknown, shape: Shape | null, maxDepth: number): u
 }
 
 function pendingJson(fields: PendingField[]): string {
-  const list: FieldList = { paths: [], purposes: [], secrets: [], values: [] };
-  for (const f of fields) {
-    list.paths.push(f.path);
-    list.purposes.push(f.purpose);
-    list.secrets.push(f.secret);
-    list.values.push(f.value);
-  }
-  return fieldListToJson(list, (v) => guardJson(() => stringifyWatched(v, true).json));
+  return fieldEntriesToJson(fields, (doc) => guardJson(() => stringifyWatched(doc, true).json));
 }
 
 function mergeOpened(value: unknown, opened: FieldList): unknown {
