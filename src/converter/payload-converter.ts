@@ -252,8 +252,8 @@ export function createSealedPayloadConverter(options: SealedPayloadConverterOpti
  * await client.workflow.start(intakeWorkflow, { args: [plainIntake], typeInfo: { inputTypes: [sealedTypeInfo('PatientIntake')] }, ... });
  * ```
  */
-export function sealedTypeInfo(type: string | AnyClass): TypeInfo {
+export function sealedTypeInfo<T = unknown>(type: string | AnyClass): TypeInfo<T> {
   const name = typeof type === 'string' ? type : classShape(type).name;
   const hint: SealedConverterHint = { converter: SEALED_HINT, type: name };
-  return { payloadConverterHint: hint };
+  return { payloadConverterHint: hint as ConverterHint<T> };
 }

@@ -149,11 +149,8 @@ function claimStandardFields(target: AnyClass, context: unknown): void {
 }
 
 function registerClass(target: AnyClass, name: string): void {
-  const existing = registry.byName.get(name);
-  if (existing !== undefined && existing !== target) {
-    // The same source loaded twice (ESM and CJS, or hot reload) keeps the latest class.
-    registry.classes.delete(existing);
-  }
+  // The same source loaded twice (ESM and CJS, two loaders, hot reload): instances of every copy
+  // keep sealing, and decoding builds the latest copy.
   classDecl(target).name = name;
   registry.byName.set(name, target);
   installWatchHook(target);

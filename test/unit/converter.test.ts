@@ -18,7 +18,7 @@ async function seal(value: unknown, hint?: string): Promise<Payload> {
 async function roundTrip<T>(value: unknown, hint?: string): Promise<T> {
   const codec = await SealingCodec.create({ keyring });
   const [opened] = await codec.decode([await seal(value, hint)], WORKFLOW_CONTEXT);
-  const info = hint === undefined ? undefined : sealedTypeInfo(hint).payloadConverterHint;
+  const info = hint === undefined ? undefined : sealedTypeInfo<T>(hint).payloadConverterHint;
   return converter.fromPayload<T>(opened as Payload, WORKFLOW_CONTEXT, info);
 }
 

@@ -44,8 +44,8 @@ test('zod validation on decode, when enabled, refuses values that do not match t
 
 test('a zod field holding a Secret keeps it a Secret and validates its revealed value', async () => {
   const converter = createSealedPayloadConverter({ schemas: { Intake: IntakeSchema }, validateOnDecode: true });
-  const hint = sealedTypeInfo('Intake').payloadConverterHint;
   const value = { patientId: 'p', ssn: new Secret('CANARY-ZS', 'phi'), visits: [], insurer: null };
+  const hint = sealedTypeInfo<typeof value>('Intake').payloadConverterHint;
   const back = converter.fromPayload<typeof value>(await through(converter.toPayload(value, undefined, hint)), undefined, hint);
   expect(Secret.isSecret(back.ssn)).toBe(true);
   expect(back.ssn.reveal()).toBe('CANARY-ZS');
