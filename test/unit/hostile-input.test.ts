@@ -3,18 +3,10 @@ import { describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, SealedType, secret, Sensitive } from '../../src';
 import { Keyring, SealingCodec } from '../../src/codec';
 import { makeIntake, PatientIntake } from '../fixtures/dto';
+import { codeOf } from '../support/errors';
 
 const converter = createSealedPayloadConverter({ types: [PatientIntake] });
 const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-}
 
 function deeplyNested(depth: number): unknown {
   let value: unknown = { leaf: true };

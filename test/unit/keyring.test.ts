@@ -4,18 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Keyring } from '../../src/codec';
+import { codeOf } from '../support/errors';
 
 const keyB64 = Buffer.from(Keyring.generateKey()).toString('base64');
 const otherB64 = Buffer.from(Keyring.generateKey()).toString('base64');
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-}
 
 describe('Keyring', () => {
   test('reads keys from the environment', () => {
