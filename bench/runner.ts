@@ -51,7 +51,7 @@ interface Timing {
   warmupIterations: number;
 }
 
-const FULL: Timing = { time: 300, iterations: 30, warmupTime: 100, warmupIterations: 10 };
+const FULL: Timing = { time: 250, iterations: 30, warmupTime: 80, warmupIterations: 10 };
 const QUICK: Timing = { time: 25, iterations: 5, warmupTime: 10, warmupIterations: 3 };
 
 /** A pipeline may be timed only if it round-tripped and, when it encrypts, hid the sensitive values. */
@@ -129,7 +129,7 @@ async function verifyAll(pipelines: PerPipeline<Pipeline>, scenario: Scenario): 
 export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const timing = options.quick === true ? QUICK : FULL;
-  const rounds = options.rounds ?? (options.quick === true ? 1 : 5);
+  const rounds = options.rounds ?? (options.quick === true ? 1 : 7);
   const pipelines = await createPipelines();
   const scenarios = createScenarios();
   const checks = new Map<ScenarioName, PerPipeline<Verification>>();
