@@ -93,8 +93,7 @@ export class SealingCodec implements PayloadCodec {
     const groups = groupByPurpose(list);
     const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups), (p) => this.keyring.keyIdFor(p));
     const sealed = this.sealGroups(groups, list, namespace, typeNameOf(metadata), sha256(data));
-    const { [META.pending]: _pending, [META.opened]: _opened, ...rest } = metadata;
-    return { ...payload, metadata: { ...rest, [META.sealed]: sealed }, data };
+    return { ...payload, metadata: replaceEntries(metadata, [META.pending, META.opened], META.sealed, sealed), data };
   }
 
   /** Opens one payload for the converter; returns it unchanged when it is not sealed. */
@@ -104,8 +103,8 @@ export class SealingCodec implements PayloadCodec {
     if (metadata[META.opened] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload arrived with an opened field list');
     if (metadata[META.sealed] === undefined) return payload;
     const { opened } = this.open(payload, { namespace });
-    const { [META.sealed]: _sealed, ...rest } = metadata;
-    return { ...payload, metadata: { ...rest, [META.opened]: utf8Bytes(fieldListToJson(opened, (v) => JSON.stringify(v))) } };
+    const openedJson = utf8Bytes(fieldListToJson(opened, (v) => JSON.stringify(v)));
+    return { ...payload, metadata: replaceEntries(metadata, [META.sealed], META.opened, openedJson) };
   }
 
   /** Opens the boxes of a sealed payload whose purposes are allowed. Fails closed on any mismatch. */
@@ -190,7 +189,17 @@ function groupByPurpose(list: FieldList): Map<string, number[]> {
 }
 
 function countsOf(groups: Map<string, number[]>): Map<string, number> {
-  return new Map([...groups].map(([purpose, indexes]) => [purpose, indexes.length]));
+  const counts = new Map<string, number>();
+  for (const [purpose, indexes] of groups) counts.set(purpose, indexes.length);
+  return counts;
+}
+
+/** A copy of `metadata` without the `drop` entries and with `key` set; a loop, as object rest with computed keys is slow in V8. */
+function replaceEntries(metadata: Record<string, Uint8Array | null | undefined>, drop: readonly string[], key: string, value: Uint8Array): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const name of Object.keys(metadata)) if (!drop.includes(name)) out[name] = metadata[name] as Uint8Array;
+  out[key] = value;
+  return out;
 }
 
 function typeNameOf(metadata: Record<string, Uint8Array | null | undefined>): string {
