@@ -102,13 +102,21 @@ export class SealingCodec implements PayloadCodec {
     if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
     if (metadata[META.opened] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload arrived with an opened field list');
     if (metadata[META.sealed] === undefined) return payload;
-    const { opened } = this.open(payload, { namespace });
-    const openedJson = utf8Bytes(fieldListToJson(opened, (v) => JSON.stringify(v)));
+    const { opened, texts } = this.openWithTexts(payload, { namespace });
+    // Each box's text was parsed and counted already: join its elements rather than stringify the values again.
+    const valuesJson = `[${texts.map(arrayElementsText).join(',')}]`;
+    const openedJson = utf8Bytes(fieldListToJson(opened, () => valuesJson));
     return { ...payload, metadata: replaceEntries(metadata, [META.sealed], META.opened, openedJson) };
   }
 
   /** Opens the boxes of a sealed payload whose purposes are allowed. Fails closed on any mismatch. */
   open(payload: Payload, options: OpenOptions = {}): OpenedPayload {
+    const { envelope, opened, withheld } = this.openWithTexts(payload, options);
+    return { envelope, opened, withheld };
+  }
+
+  /** `open`, plus each opened box's plaintext: a JSON array text already parsed and counted against its fields. */
+  private openWithTexts(payload: Payload, options: OpenOptions): OpenedPayload & { texts: string[] } {
     const metadata = payload.metadata ?? {};
     const sealed = metadata[META.sealed];
     if (sealed === undefined || sealed === null) throw sealedError('SEALED_MALFORMED', 'payload is not sealed');
@@ -117,9 +125,11 @@ export class SealingCodec implements PayloadCodec {
     const digest = sha256(payload.data ?? new Uint8Array());
     const opened: FieldList = { paths: [], purposes: [], secrets: [], values: [] };
     const withheld: Box[] = [];
+    const texts: string[] = [];
     envelope.boxes.forEach((box, index) => {
       if (options.purposes !== undefined && !options.purposes.has(box.purpose)) return void withheld.push(box);
-      const values = this.openBox(box, boxAad(header, index, typeNameOf(metadata), digest));
+      const { values, text } = this.openBox(box, boxAad(header, index, typeNameOf(metadata), digest));
+      texts.push(text);
       box.fields.forEach((field, i) => {
         opened.paths.push(field.path);
         opened.purposes.push(box.purpose);
@@ -127,7 +137,7 @@ export class SealingCodec implements PayloadCodec {
         opened.values.push(values[i]);
       });
     });
-    return { envelope, opened, withheld };
+    return { envelope, opened, withheld, texts };
   }
 
   private sealGroups(groups: Map<string, number[]>, list: FieldList, namespace: string, typeName: string, digest: Uint8Array): Uint8Array {
@@ -153,7 +163,7 @@ export class SealingCodec implements PayloadCodec {
     return joinEnvelope(header, boxEnds, ciphertexts);
   }
 
-  private openBox(box: Box, aad: Uint8Array): unknown[] {
+  private openBox(box: Box, aad: Uint8Array): { values: unknown[]; text: string } {
     const key = this.keyring.key(box.keyId);
     let plaintext: Uint8Array;
     try {
@@ -161,14 +171,15 @@ export class SealingCodec implements PayloadCodec {
     } catch {
       throw sealedError('SEALED_TAMPERED', 'sealed fields failed authentication', { keyId: box.keyId, purpose: box.purpose });
     }
+    const text = fromUtf8(plaintext);
     let values: unknown;
     try {
-      values = JSON.parse(fromUtf8(plaintext));
+      values = JSON.parse(text);
     } catch {
       values = undefined;
     }
     if (!Array.isArray(values) || values.length !== box.fields.length) throw sealedError('SEALED_MALFORMED', 'sealed box content has an unknown shape');
-    return values;
+    return { values, text };
   }
 
   private checkNamespace(sealedIn: string, current: string | undefined): void {
@@ -186,6 +197,11 @@ function groupByPurpose(list: FieldList): Map<string, number[]> {
     groups.set(checkPurpose(purpose), [i]); // checked once per distinct purpose, not per field
   });
   return groups;
+}
+
+/** The elements of a JSON array text that JSON.parse accepted as an array: only JSON whitespace can surround its brackets. */
+function arrayElementsText(text: string): string {
+  return text.trim().slice(1, -1);
 }
 
 function countsOf(groups: Map<string, number[]>): Map<string, number> {
