@@ -77,17 +77,22 @@ export function envelopeHeaderWithLayout(envelope: HeaderInput): { header: Uint8
 
 /** The envelope bytes from its header and ciphertexts: each box header followed by its ciphertext, as `writeEnvelope` writes them. */
 export function joinEnvelope(header: Uint8Array, boxEnds: readonly number[], ciphertexts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(ciphertexts.reduce((sum, c) => sum + c.length, header.length));
   let from = 0;
-  let to = 0;
-  boxEnds.forEach((end, i) => {
-    const ciphertext = ciphertexts[i] as Uint8Array;
-    out.set(header.subarray(from, end), to);
-    to += end - from;
-    out.set(ciphertext, to);
-    to += ciphertext.length;
+  const parts = boxEnds.flatMap((end, i) => {
+    const boxHeader = header.subarray(from, end);
     from = end;
+    return [boxHeader, ciphertexts[i] as Uint8Array];
   });
+  return concatBytes(parts);
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 
@@ -157,17 +162,14 @@ export function readEnvelopeWithHeader(bytes: Uint8Array): { envelope: Envelope;
 }
 
 function withoutCiphertexts(bytes: Uint8Array, boxes: Box[], ciphertextAt: number[]): Uint8Array {
-  const cut = boxes.reduce((sum, box) => sum + box.ciphertext.length, 0);
-  const header = new Uint8Array(bytes.length - cut);
   let from = 0;
-  let to = 0;
-  boxes.forEach((box, i) => {
+  const parts = boxes.map((box, i) => {
     const at = ciphertextAt[i] as number;
-    header.set(bytes.subarray(from, at), to);
-    to += at - from;
+    const part = bytes.subarray(from, at);
     from = at + box.ciphertext.length;
+    return part;
   });
-  return header;
+  return concatBytes(parts);
 }
 
 function readBox(r: ByteReader): Box {
