@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { FIGURE_COLUMNS, figureCells, fixed, MARKDOWN } from './format';
 import type { ResultEntry } from './runner';
 
 // Markdown tables for docs/PERFORMANCE.md: `tsx bench/compare.ts bench/results.json [bench/results-before.json]`.
@@ -7,29 +8,10 @@ function read(path: string): ResultEntry[] {
   return JSON.parse(readFileSync(path, 'utf8')) as ResultEntry[];
 }
 
-function n(value: number | null, digits = 1): string {
-  return value === null ? 'n/a' : value.toFixed(digits);
-}
-
 function figures(entries: ResultEntry[]): string {
-  const head = '| scenario | direction | json µs | aesgcm-whole µs | sodium-whole µs | sealed µs | sealed/json | sealed/aesgcm | sealed/sodium | target | met |';
+  const head = `| ${FIGURE_COLUMNS.join(' | ')} |`;
   const rule = '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |';
-  const rows = entries.map((e) =>
-    [
-      e.scenario,
-      e.direction,
-      n(e.us.json),
-      n(e.us['aesgcm-whole']),
-      n(e.us['sodium-whole']),
-      n(e.us.sealed),
-      `${n(e.sealedVsJson, 2)}×`,
-      `${n(e.sealedVsAesgcm, 2)}×`,
-      `${n(e.sealedVsSodium, 2)}×`,
-      `≤ ${e.target.maxVsJson}× json, < ${e.target.fasterThan}`,
-      e.target.met ? 'yes' : '**no**',
-    ].join(' | '),
-  );
-  return [head, rule, ...rows.map((r) => `| ${r} |`)].join('\n');
+  return [head, rule, ...entries.map((e) => `| ${figureCells(e, MARKDOWN).join(' | ')} |`)].join('\n');
 }
 
 function beforeAfter(before: ResultEntry[], after: ResultEntry[]): string {
@@ -37,7 +19,7 @@ function beforeAfter(before: ResultEntry[], after: ResultEntry[]): string {
   const rule = '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |';
   const rows = after.map((a) => {
     const b = before.find((x) => x.scenario === a.scenario && x.direction === a.direction);
-    return `| ${a.scenario} | ${a.direction} | ${n(b?.us.sealed ?? null)} | ${n(a.us.sealed)} | ${n(b?.sealedVsJson ?? null, 2)}× | ${n(a.sealedVsJson, 2)}× | ${n(b?.sealedVsAesgcm ?? null, 2)}× | ${n(a.sealedVsAesgcm, 2)}× |`;
+    return `| ${a.scenario} | ${a.direction} | ${fixed(b?.us.sealed ?? null)} | ${fixed(a.us.sealed)} | ${fixed(b?.sealedVsJson ?? null, 2)}× | ${fixed(a.sealedVsJson, 2)}× | ${fixed(b?.sealedVsAesgcm ?? null, 2)}× | ${fixed(a.sealedVsAesgcm, 2)}× |`;
   });
   return [head, rule, ...rows].join('\n');
 }

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBench, type BenchReport, type ResultEntry } from './runner';
+import { FIGURE_COLUMNS, figureCells, TEXT } from './format';
+import { runBench, type BenchReport } from './runner';
 
 // `npm run bench` (full, writes bench/results.json) or `npm run bench -- --quick` (smoke run,
 // writes to the temp dir unless `--out` says where). `--rounds N` overrides the round count.
@@ -11,30 +12,9 @@ function argValue(args: string[], flag: string): string | undefined {
   return at === -1 ? undefined : args[at + 1];
 }
 
-function fmt(n: number | null, digits = 1): string {
-  return n === null ? 'n/a' : n.toFixed(digits);
-}
-
-function row(e: ResultEntry): string[] {
-  const t = e.target;
-  return [
-    e.scenario,
-    e.direction,
-    fmt(e.us.json),
-    fmt(e.us['aesgcm-whole']),
-    fmt(e.us['sodium-whole']),
-    fmt(e.us.sealed),
-    `${fmt(e.sealedVsJson, 2)}x`,
-    `${fmt(e.sealedVsAesgcm, 2)}x`,
-    `${fmt(e.sealedVsSodium, 2)}x`,
-    `<=${t.maxVsJson}x json, < ${t.fasterThan}`,
-    t.met ? 'yes' : 'NO',
-  ];
-}
-
 export function formatTable(report: BenchReport): string {
-  const head = ['scenario', 'dir', 'json us', 'aesgcm us', 'sodium us', 'sealed us', 'vs json', 'vs aesgcm', 'vs sodium', 'target', 'met'];
-  const rows = [head, ...report.entries.map(row)];
+  const head = FIGURE_COLUMNS.map((c) => c.replace(' µs', ' us'));
+  const rows = [head, ...report.entries.map((e) => figureCells(e, TEXT))];
   const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   const line = (r: string[]): string => r.map((cell, i) => cell.padStart(widths[i] as number)).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');

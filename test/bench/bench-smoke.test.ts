@@ -65,7 +65,7 @@ describe('npm run bench -- --quick', () => {
   });
 
   test('prints a table of the figures', () => {
-    expect(stdout).toMatch(/scenario\s+dir\s+json us\s+aesgcm us\s+sodium us\s+sealed us/);
+    expect(stdout).toMatch(/scenario\s+direction\s+json us\s+aesgcm-whole us\s+sodium-whole us\s+sealed us/);
   });
 });
 
