@@ -125,6 +125,29 @@ async function verifyAll(pipelines: PerPipeline<Pipeline>, scenario: Scenario): 
   return Object.fromEntries(entries) as PerPipeline<Verification>;
 }
 
+type Samples = Map<string, Map<PipelineName, number[]>>;
+type Checks = Map<ScenarioName, PerPipeline<Verification>>;
+
+function sampleKey(scenario: ScenarioName, direction: Direction): string {
+  return `${scenario}/${direction}`;
+}
+
+/** One round: every scenario and direction once, each pipeline's median added to its samples. */
+async function runRound(round: number, pipelines: PerPipeline<Pipeline>, scenarios: Scenario[], checks: Checks, timing: Timing, samples: Samples): Promise<void> {
+  for (const scenario of scenarios) {
+    const verified = checks.get(scenario.name) as PerPipeline<Verification>;
+    for (const direction of DIRECTIONS) {
+      const tasks = PIPELINE_NAMES.filter((name) => trusted(name, verified[name])).map(
+        (name) => [name, operation(pipelines[name], scenario, direction, verified[name])] as [PipelineName, () => Promise<unknown>],
+      );
+      const key = sampleKey(scenario.name, direction);
+      const bucket = samples.get(key) ?? new Map<PipelineName, number[]>();
+      samples.set(key, bucket);
+      for (const [name, us] of await timeOnce(tasks, timing, round)) bucket.set(name, [...(bucket.get(name) ?? []), us]);
+    }
+  }
+}
+
 /** Runs every scenario through every pipeline, encode and decode apart, in one process. */
 export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -132,26 +155,15 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
   const rounds = options.rounds ?? (options.quick === true ? 1 : 7);
   const pipelines = await createPipelines();
   const scenarios = createScenarios();
-  const checks = new Map<ScenarioName, PerPipeline<Verification>>();
+  const checks: Checks = new Map();
   for (const scenario of scenarios) checks.set(scenario.name, await verifyAll(pipelines, scenario));
-  const samples = new Map<string, Map<PipelineName, number[]>>();
+  const samples: Samples = new Map();
   for (let round = 0; round < rounds; round++) {
     log(`round ${round + 1}/${rounds}`);
-    for (const scenario of scenarios) {
-      const verified = checks.get(scenario.name) as PerPipeline<Verification>;
-      for (const direction of DIRECTIONS) {
-        const tasks = PIPELINE_NAMES.filter((name) => trusted(name, verified[name])).map(
-          (name) => [name, operation(pipelines[name], scenario, direction, verified[name])] as [PipelineName, () => Promise<unknown>],
-        );
-        const key = `${scenario.name}/${direction}`;
-        const bucket = samples.get(key) ?? new Map<PipelineName, number[]>();
-        samples.set(key, bucket);
-        for (const [name, us] of await timeOnce(tasks, timing, round)) bucket.set(name, [...(bucket.get(name) ?? []), us]);
-      }
-    }
+    await runRound(round, pipelines, scenarios, checks, timing, samples);
   }
   const entries = scenarios.flatMap((scenario) =>
-    DIRECTIONS.map((direction) => entryFor(scenario.name, direction, samples.get(`${scenario.name}/${direction}`) ?? new Map(), checks.get(scenario.name) as PerPipeline<Verification>)),
+    DIRECTIONS.map((direction) => entryFor(scenario.name, direction, samples.get(sampleKey(scenario.name, direction)) ?? new Map(), checks.get(scenario.name) as PerPipeline<Verification>)),
   );
   const allVerified = [...checks.values()].every((c) => PIPELINE_NAMES.every((name) => trusted(name, c[name])));
   return { entries, allVerified, rounds, node: process.version, date: new Date().toISOString() };
