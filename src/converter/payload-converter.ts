@@ -43,9 +43,15 @@ export interface SealedPayloadConverterOptions {
   maxDepth?: number;
   /** Validate zod-typed values with `safeParse` after decoding. Default false. */
   validateOnDecode?: boolean;
+  /**
+   * Largest payload (clear JSON plus sealed values, in bytes) this converter writes; larger ones
+   * fail with `SEALED_TOO_LARGE` before anything is sent. Default 4 MiB, Temporal's gRPC message limit.
+   */
+  maxPayloadBytes?: number;
 }
 
 const DEFAULT_MAX_DEPTH = 200;
+const DEFAULT_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
 /**
  * The sealed payload converter: writes `json/plain` payloads whose clear part is ordinary
@@ -59,6 +65,7 @@ export class SealedPayloadConverter implements PayloadConverter {
   private readonly keyRules: KeyRule[];
   private readonly strict: boolean;
   private readonly maxDepth: number;
+  private readonly maxPayloadBytes: number;
   private readonly validateOnDecode: boolean;
 
   constructor(options: SealedPayloadConverterOptions = {}) {
@@ -67,6 +74,7 @@ export class SealedPayloadConverter implements PayloadConverter {
     this.keyRules = normalizeKeyRules(options.keyRules);
     this.strict = options.strict === true;
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.validateOnDecode = options.validateOnDecode === true;
   }
 
@@ -102,7 +110,11 @@ export class SealedPayloadConverter implements PayloadConverter {
     const metadata: Record<string, Uint8Array> = { [META.encoding]: JSON_ENCODING_BYTES };
     if (typeName !== undefined) metadata[META.type] = typeNameBytes(typeName);
     if (fields.length > 0) metadata[META.pending] = utf8(pendingJson(fields));
-    return { metadata, data: utf8(json) };
+    const data = utf8(json);
+    if (data.length + (metadata[META.pending]?.length ?? 0) > this.maxPayloadBytes) {
+      throw sealedError('SEALED_TOO_LARGE', 'payload is larger than maxPayloadBytes', { maxPayloadBytes: this.maxPayloadBytes });
+    }
+    return { metadata, data };
   }
 
   /** Fast path first: walk only what the shape describes and let JSON.stringify's toJSON hooks report misses. */

@@ -104,3 +104,16 @@ describe('deep and non-JSON values', () => {
     expect(codeOf(() => converter.fromPayload(opened as Payload))).toBe('SEALED_MALFORMED');
   });
 });
+
+describe('oversized values', () => {
+  test('a payload over maxPayloadBytes fails with SEALED_TOO_LARGE before anything is sent', () => {
+    const small = createSealedPayloadConverter({ maxPayloadBytes: 1024 });
+    expect(codeOf(() => small.toPayload({ blob: 'x'.repeat(2000) }))).toBe('SEALED_TOO_LARGE');
+    expect(codeOf(() => small.toPayload({ ssn: secret('y'.repeat(2000)) }))).toBe('SEALED_TOO_LARGE');
+    expect(codeOf(() => small.toPayload({ blob: 'x'.repeat(500) }))).toBeUndefined();
+  });
+
+  test('the default limit is Temporal\'s 4 MiB message size', () => {
+    expect(codeOf(() => converter.toPayload({ blob: 'x'.repeat(4 * 1024 * 1024) }))).toBe('SEALED_TOO_LARGE');
+  });
+});
