@@ -1,6 +1,6 @@
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { sealedError } from '../errors';
-import { fieldListToJson, fromUtf8, META, parseFieldList, type FieldList } from '../converter/metadata';
+import { fieldListToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, type FieldList } from '../converter/metadata';
 import { checkPurpose } from '../model/purpose';
 import {
   ALG_XCHACHA20_POLY1305_IETF,
@@ -120,6 +120,11 @@ export class SealingCodec implements PayloadCodec {
     const metadata = payload.metadata ?? {};
     const sealed = metadata[META.sealed];
     if (sealed === undefined || sealed === null) throw sealedError('SEALED_MALFORMED', 'payload is not sealed');
+    // The encoding entry is not in the AAD: only json/plain is ever sealed, so any other label is tampering.
+    const encoding = metadata[META.encoding];
+    if (encoding === undefined || encoding === null || fromUtf8(encoding) !== JSON_ENCODING) {
+      throw sealedError('SEALED_TAMPERED', 'sealed payload does not carry the json/plain encoding');
+    }
     const { envelope, header } = readEnvelopeWithHeader(sealed);
     this.checkNamespace(envelope.namespace, options.namespace);
     const digest = sha256(payload.data ?? new Uint8Array());

@@ -95,6 +95,8 @@ export class SealedPayloadConverter implements PayloadConverter {
     const encoding = payload.metadata?.[META.encoding];
     if (encoding === undefined || encoding === null) throw new ValueError('Missing payload metadata');
     if (sameBytes(encoding, JSON_ENCODING_BYTES)) return this.fromJsonPayload(payload, hint) as T;
+    // Only json/plain payloads carry sealed fields; the encoding entry is not authenticated, so never let it hide them.
+    refuseSealedMetadata(payload.metadata ?? {});
     const name = fromUtf8(encoding);
     if (name === 'binary/null') return undefined as T;
     if (name === 'binary/plain') return this.binaryConverter.fromPayload(payload);
@@ -135,12 +137,7 @@ export class SealedPayloadConverter implements PayloadConverter {
 
   private fromJsonPayload(payload: Payload, hint: ConverterHint | undefined): unknown {
     const metadata = payload.metadata ?? {};
-    if (metadata[META.pending] !== undefined) {
-      throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but no SealingCodec sealed it');
-    }
-    if (metadata[META.sealed] !== undefined) {
-      throw sealedError('SEALED_NOT_OPENED', 'payload is sealed: register the SealingCodec to open it');
-    }
+    refusePendingOrSealed(metadata);
     if (payload.data === undefined || payload.data === null) throw new ValueError('Got payload with no data');
     let value = guardJson(() => JSON.parse(fromUtf8(payload.data as Uint8Array)) as unknown);
     const opened = metadata[META.opened];
@@ -213,6 +210,21 @@ function mergeOpened(value: unknown, opened: FieldList): unknown {
     root = setAtPointer(root, opened.paths[i] as string, restored);
   }
   return root;
+}
+
+function refusePendingOrSealed(metadata: Record<string, Uint8Array | null | undefined>): void {
+  if (metadata[META.pending] !== undefined) {
+    throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but no SealingCodec sealed it');
+  }
+  if (metadata[META.sealed] !== undefined) {
+    throw sealedError('SEALED_NOT_OPENED', 'payload is sealed: register the SealingCodec to open it');
+  }
+}
+
+/** A payload under another encoding that carries our entries was relabelled: refuse it rather than decode it as that encoding. */
+function refuseSealedMetadata(metadata: Record<string, Uint8Array | null | undefined>): void {
+  refusePendingOrSealed(metadata);
+  if (metadata[META.opened] !== undefined) throw sealedError('SEALED_TAMPERED', 'opened sealed fields under an encoding other than json/plain');
 }
 
 function decodeOptional(bytes: Uint8Array | null | undefined): string | undefined {
