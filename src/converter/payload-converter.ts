@@ -247,8 +247,13 @@ function normalizeKeyRules(rules: SealedPayloadConverterOptions['keyRules']): Ke
   if (rules === undefined) return [];
   const list = Array.isArray(rules) ? rules : [rules];
   return list.map((rule) =>
-    rule instanceof RegExp ? { pattern: rule, purpose: checkPurpose(undefined) } : { pattern: rule.pattern, purpose: checkPurpose(rule.purpose) },
+    rule instanceof RegExp ? { pattern: stateless(rule), purpose: checkPurpose(undefined) } : { pattern: stateless(rule.pattern), purpose: checkPurpose(rule.purpose) },
   );
+}
+
+/** A copy without the g and y flags: their `lastIndex` state would make `test` fail on every other matching key. */
+function stateless(pattern: RegExp): RegExp {
+  return pattern.global || pattern.sticky ? new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')) : pattern;
 }
 
 /**

@@ -19,7 +19,7 @@ export interface NestedOptions {
 }
 
 // Legacy (experimentalDecorators) and TC39 decorators are told apart by their arguments.
-type LegacyOrStandardField = (target: unknown, context: unknown) => void;
+type LegacyOrStandardField = (target: unknown, context: unknown, descriptor?: unknown) => void;
 type LegacyOrStandardClass = <C extends AnyClass>(target: C, context?: unknown) => void;
 
 interface StandardFieldContext {
@@ -37,16 +37,25 @@ function isStandardContext(value: unknown): value is StandardFieldContext {
 }
 
 function fieldDecorator(decl: FieldDecl): LegacyOrStandardField {
-  return (target, context) => {
+  return (target, context, descriptor) => {
     if (isStandardContext(context)) return recordStandardField(context, decl);
     if (typeof context !== 'string' || typeof target !== 'object' || target === null) {
       throw sealedError('SEALED_INVALID_OPTION', 'sealed field decorators apply to instance fields with string names');
     }
+    // Legacy accessor and method decorators get a descriptor: JSON never sees a prototype getter, but it does see the
+    // field behind it, which would then go out in clear. Fields get none (tsc, swc) or an initializer-only one (Babel).
+    if (isAccessorOrMethod(descriptor)) throw sealedError('SEALED_INVALID_OPTION', 'sealed field decorators apply to fields');
     const ctor = (target as { constructor: AnyClass }).constructor;
     recordField(ctor, context, decl);
     // Lets the converter notice (and refuse) instances of this class if @SealedType is missing.
     installWatchHook(ctor);
   };
+}
+
+function isAccessorOrMethod(descriptor: unknown): boolean {
+  if (typeof descriptor !== 'object' || descriptor === null) return false;
+  const d = descriptor as PropertyDescriptor;
+  return d.get !== undefined || d.set !== undefined || typeof d.value === 'function';
 }
 
 function recordStandardField(context: StandardFieldContext, decl: FieldDecl): void {
