@@ -39,6 +39,14 @@ function cachedTokens(pointer: string): readonly string[] {
   return tokens;
 }
 
+/** An array or plain object as JSON.parse makes them; never a Secret or class instance an earlier path put there. */
+function isJsonContainer(node: unknown): node is object {
+  if (typeof node !== 'object' || node === null) return false;
+  if (Array.isArray(node)) return true;
+  const proto = Object.getPrototypeOf(node) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Keys that could reach a prototype when assigned; refused wherever this library writes by path. */
@@ -57,7 +65,7 @@ export function setAtPointer(root: unknown, pointer: string, value: unknown): un
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
     if (isForbiddenKey(token)) throw sealedError('SEALED_FORBIDDEN_KEY', 'field path contains a forbidden key');
-    if (typeof node !== 'object' || node === null || (Array.isArray(node) && !isArrayIndex(token))) {
+    if (!isJsonContainer(node) || (Array.isArray(node) && !isArrayIndex(token))) {
       throw sealedError('SEALED_MALFORMED', 'field path does not match the payload', { path: pointer });
     }
     if (i === tokens.length - 1) {

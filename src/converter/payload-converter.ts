@@ -160,7 +160,7 @@ export class SealedPayloadConverter implements PayloadConverter {
   private validated(value: unknown, schema: ZodLike, typeName: string): unknown {
     if (!this.validateOnDecode || typeof schema.safeParse !== 'function') return value;
     // Validate a copy with Secrets revealed, so zod sees the declared primitive types.
-    const plain = JSON.parse(stringifyWatched(value, true).json ?? 'null') as unknown;
+    const plain = guardJson(() => JSON.parse(stringifyWatched(value, true).json ?? 'null') as unknown);
     if (!schema.safeParse(plain).success) throw sealedError('SEALED_VALIDATION_FAILED', 'decoded value does not match its schema', { type: typeName });
     return value;
   }
