@@ -1,7 +1,7 @@
 import { sealedError } from '../errors';
 import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
-import { appendToken } from './json-pointer';
+import { appendToken, isForbiddenKey } from './json-pointer';
 import { pendingPlaceholder } from './placeholder';
 import { shapeOfInstance, type ClassShape, type FieldShape, type Shape } from './shapes';
 
@@ -77,6 +77,8 @@ class SealWalk {
     if (typeof inner === 'function' || typeof inner === 'symbol' || typeof inner === 'bigint') {
       throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sensitive value must be JSON (string, number, boolean, null, object, array)', { path });
     }
+    // Readers refuse these tokens in a field path (FORMAT.md): refuse here, rather than store a payload nobody can open.
+    if ((path.includes('proto') || path.includes('constructor')) && path.split('/').some(isForbiddenKey)) throw sealedError('SEALED_FORBIDDEN_KEY', 'a sealed value sits under a forbidden key (__proto__, constructor or prototype)');
     this.fields.push({ path, purpose, secret, value: inner });
     return pendingPlaceholder(purpose);
   }

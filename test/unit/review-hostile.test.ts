@@ -3,7 +3,7 @@ import type { Payload } from '@temporalio/common';
 import { ValueError } from '@temporalio/common';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createSealedPayloadConverter, SealedError } from '../../src';
+import { createSealedPayloadConverter, SealedError, secret } from '../../src';
 import { Keyring, SealingCodec } from '../../src/codec';
 import { IntakeSchema, makeIntake, PatientIntake } from '../fixtures/dto';
 import { WORKFLOW_CONTEXT } from '../support/payloads';
@@ -84,5 +84,24 @@ describe('review: typed errors on hostile input', () => {
       { numRuns: 3000 },
     );
     expect(untyped).toEqual([]);
+  });
+});
+
+describe('review: what the writer sends, every reader must accept', () => {
+  test('review-forbidden-path-on-encode: a sealed value under a __proto__, constructor or prototype key is refused when sent, not stored as a payload no reader opens', async () => {
+    const converter = createSealedPayloadConverter({ keyRules: /^ssn$/ });
+    const values = [{ prototype: secret('CANARY-FK-1') }, { constructor: { ssn: 'CANARY-FK-2' } }, JSON.parse('{"__proto__":{"ssn":"CANARY-FK-3"}}') as unknown];
+    for (const value of values) {
+      const result = await outcomeAsync(async () => {
+        const [sealed] = await codec.encode([converter.toPayload(value)], WORKFLOW_CONTEXT);
+        const [opened] = await codec.decode([sealed as Payload], WORKFLOW_CONTEXT);
+        try {
+          converter.fromPayload(opened as Payload);
+        } catch (err) {
+          throw new Error(`stored, then refused on read: ${(err as { code?: string }).code}`);
+        }
+      });
+      expect(result).toBe('SEALED_FORBIDDEN_KEY');
+    }
   });
 });
