@@ -79,6 +79,10 @@ class SealWalk {
     }
     // Readers refuse these tokens in a field path (FORMAT.md): refuse here, rather than store a payload nobody can open.
     if ((path.includes('proto') || path.includes('constructor')) && path.split('/').some(isForbiddenKey)) throw sealedError('SEALED_FORBIDDEN_KEY', 'a sealed value sits under a forbidden key (__proto__, constructor or prototype)');
+    // Paths travel as UTF-8, which cannot carry a lone surrogate: the reader would look for U+FFFD and never find the value.
+    if (SURROGATE.test(path) && LONE_SURROGATE.test(path)) {
+      throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sealed value sits under a key that is not well-formed Unicode (lone surrogate)');
+    }
     this.fields.push({ path, purpose, secret, value: inner });
     return pendingPlaceholder(purpose);
   }
@@ -139,6 +143,9 @@ class SealWalk {
     return this.visit(child, undefined, childPath, depth + 1);
   }
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Own enumerable fields as data; an own `__proto__` key stays a key even where a compiler lowers spread to assignment. */
 function copyOwnFields(value: object): Record<string, unknown> {

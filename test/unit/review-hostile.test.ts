@@ -104,4 +104,26 @@ describe('review: what the writer sends, every reader must accept', () => {
       expect(result).toBe('SEALED_FORBIDDEN_KEY');
     }
   });
+
+  test('review-lone-surrogate-path: a sealed value under a key holding a lone UTF-16 surrogate is refused when sent (UTF-8 paths cannot carry it, so no reader could open it)', async () => {
+    const converter = createSealedPayloadConverter({ keyRules: /^ssn$/ });
+    const values = [{ notes: { ['caf\ud83d']: secret('CANARY-SUR-1') } }, { ['\udc00x']: { ssn: 'CANARY-SUR-2' } }];
+    for (const value of values) {
+      const result = await outcomeAsync(async () => {
+        const [sealed] = await codec.encode([converter.toPayload(value)], WORKFLOW_CONTEXT);
+        const [opened] = await codec.decode([sealed as Payload], WORKFLOW_CONTEXT);
+        try {
+          converter.fromPayload(opened as Payload);
+        } catch (err) {
+          throw new Error(`stored, then refused on read: ${(err as { code?: string }).code}`);
+        }
+      });
+      expect(result).toBe('SEALED_UNSUPPORTED_VALUE');
+    }
+    // Well-formed pairs (emoji) still round-trip.
+    const [sealed] = await codec.encode([converter.toPayload({ notes: { ['caf\ud83d\ude00']: secret('CANARY-SUR-3') } })], WORKFLOW_CONTEXT);
+    const [opened] = await codec.decode([sealed as Payload], WORKFLOW_CONTEXT);
+    const back = converter.fromPayload<{ notes: Record<string, { reveal(): unknown }> }>(opened as Payload);
+    expect(back.notes['caf\ud83d\ude00']?.reveal()).toBe('CANARY-SUR-3');
+  });
 });
