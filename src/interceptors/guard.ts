@@ -32,10 +32,10 @@ export function refuseSecrets(value: unknown, where: string): void {
   if (holdsSecret(value, 0, new Set())) refuse(where);
 }
 
-/** Headers are payloads no codec sees: refuse a Secret, or a payload still carrying values marked for sealing. */
+/** Headers are payloads no codec sees: refuse a Secret, or a payload still carrying plaintext values (pending or opened). */
 export function refuseSealableHeaders(headers: Readonly<Record<string, Payload>> | undefined, where: string): void {
   for (const payload of Object.values(headers ?? {})) {
-    if (Secret.isSecret(payload) || payload?.metadata?.[META.pending] != null) refuse(where);
+    if (Secret.isSecret(payload) || payload?.metadata?.[META.pending] != null || payload?.metadata?.[META.opened] != null) refuse(where);
   }
   refuseSecrets(headers, where);
 }
