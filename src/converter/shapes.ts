@@ -120,13 +120,15 @@ function compileZod(schema: ZodLike): Shape | null {
   if (WRAPPERS.has(def.type)) return zodShape(def['innerType'] as ZodLike);
   switch (def.type) {
     case 'object':
+      refuseSensitiveCatchall(def['catchall'] as ZodLike | undefined);
       return objectShape(def['shape'] as Record<string, ZodLike>);
     case 'array':
       return wrap(zodShape(def['element'] as ZodLike), (element) => ({ kind: 'array', element }));
     case 'record':
       return wrap(zodShape(def['valueType'] as ZodLike), (value) => ({ kind: 'record', value }));
     case 'pipe':
-      return zodShape(def['in'] as ZodLike);
+      // z.preprocess and .pipe(sensitive(...)) put the mark on the output side.
+      return zodShape(def['in'] as ZodLike) ?? (def['out'] === undefined ? null : zodShape(def['out'] as ZodLike));
     case 'lazy':
       return zodShape((def['getter'] as () => ZodLike)());
     case 'union':
@@ -156,6 +158,13 @@ function defOf(schema: ZodLike): (Record<string, unknown> & { type: string }) | 
 
 function wrap(inner: Shape | null, make: (inner: Shape) => Shape): Shape | null {
   return inner === null ? null : make(inner);
+}
+
+/** Keys a catchall covers are not listed anywhere a walk could find them: refuse a sensitive catchall. */
+function refuseSensitiveCatchall(catchall: ZodLike | undefined): void {
+  if (catchall !== undefined && catchall !== null && zodShape(catchall) !== null) {
+    throw sealedError('SEALED_INVALID_OPTION', 'sensitive() as a zod object catchall is not supported; list the fields or use z.record');
+  }
 }
 
 /** Sensitive marks under unions and tuples cannot be located without trying each branch: refuse them. */

@@ -28,7 +28,18 @@ export function sensitive<S extends ZodLike>(schema: S, options: { purpose?: str
   return tagged;
 }
 
-/** The purpose a schema was tagged with, if any. */
+// zod's chaining methods (.describe, .meta, .min, .regex, .refine, ...) return clones that point back at the
+// schema they came from through `_zod.parent`, as zod's own registries do for metadata: follow that chain,
+// so a tagged schema stays tagged however it is refined. Bounded, in case of a cycle.
+const MAX_PARENTS = 64;
+
+/** The purpose a schema (or the schema it was derived from by chaining) was tagged with, if any. */
 export function sensitivePurpose(schema: object): string | undefined {
-  return registry.schemaMarks.get(schema)?.purpose;
+  let current: unknown = schema;
+  for (let i = 0; i <= MAX_PARENTS && typeof current === 'object' && current !== null; i++) {
+    const mark = registry.schemaMarks.get(current);
+    if (mark !== undefined) return mark.purpose;
+    current = (current as { _zod?: { parent?: unknown } })._zod?.parent;
+  }
+  return undefined;
 }
