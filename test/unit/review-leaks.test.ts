@@ -1,6 +1,6 @@
 // Security review: paths by which a value meant to be sealed could be sent in clear.
 import { describe, expect, test } from 'vitest';
-import { createSealedPayloadConverter, SealedType, Sensitive } from '../../src';
+import { createSealedPayloadConverter, SealedType, secret, Secret, Sensitive } from '../../src';
 import { makeVisit, Visit } from '../fixtures/dto';
 import { payloadBytes } from '../support/payloads';
 
@@ -125,5 +125,23 @@ describe('review: values reachable only through a foreign toJSON (fast path, non
         expect({ name, options: String(Object.keys(options)), leaked }).toEqual({ name, options: String(Object.keys(options)), leaked: false });
       }
     }
+  });
+});
+
+describe('review: Secret-ness of a Secret nested inside another sealed value', () => {
+  // The pending list is written with every Secret revealed, and the envelope flags Secret-ness per sealed
+  // field only, so a Secret inside a sealed value (a Secret of an object, a @Sensitive or key-rule field)
+  // decodes as a bare value. Passed on alone, that value then goes out in clear. Fixing it needs the
+  // nested Secrets taken out as their own fields and an opened-list merge (converter and codec server) that
+  // writes outer values before inner ones, whatever the box order: left to the maintainers.
+  test.fails('review-nested-secret (KNOWN GAP, unfixed): a Secret inside a Secret decodes as a Secret and stays sealed when passed on', async () => {
+    const { Keyring, SealingCodec } = await import('../../src/codec');
+    const converter = createSealedPayloadConverter();
+    const codec = await SealingCodec.create({ keyring: new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } }) });
+    const [sealed] = await codec.encode([converter.toPayload({ contact: secret({ phone: secret('CANARY-NESTED-1', { purpose: 'phi' }) }) })]);
+    const back = converter.fromPayload<{ contact: Secret<{ phone: unknown }> }>((await codec.decode([sealed!]))[0]!);
+    const phone = back.contact.reveal().phone; // what a workflow would pass to an activity
+    const [passedOn] = await codec.encode([converter.toPayload(phone)]);
+    expect(Buffer.from(passedOn!.data ?? []).toString()).not.toContain('CANARY-NESTED-1');
   });
 });
