@@ -47,3 +47,40 @@ describe('review: sensitive() through zod chaining', () => {
     expect(sendAs(schema, { id: 'x', ssn: '123-45-6789' }, '123-45-6789')).toBe('SEALED_INVALID_OPTION');
   });
 });
+
+describe('review: sensitive() under random zod chains', () => {
+  test('review-zod-chain-property: any chain of refinements, metadata and wrappers after sensitive() keeps the field sealed', async () => {
+    const fc = (await import('fast-check')).default;
+    type Step = (s: z.ZodString) => z.ZodString;
+    const refinements: Record<string, Step> = {
+      describe: (s) => s.describe('d'),
+      meta: (s) => s.meta({ m: 1 }),
+      min: (s) => s.min(0),
+      max: (s) => s.max(1000),
+      trim: (s) => s.trim(),
+      lower: (s) => s.toLowerCase(),
+      refine: (s) => s.refine(() => true),
+      regex: (s) => s.regex(/.*/),
+    };
+    const wrappers: Record<string, (s: z.ZodType) => z.ZodType> = {
+      optional: (s) => s.optional(),
+      nullable: (s) => s.nullable(),
+      default: (s) => s.default('x' as never),
+      readonly: (s) => s.readonly(),
+      catch: (s) => s.catch('x' as never),
+      array: (s) => z.array(s),
+    };
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...Object.keys(refinements))), fc.array(fc.constantFrom(...Object.keys(wrappers)), { maxLength: 2 }), (steps, wraps) => {
+        let field: z.ZodString = sensitive(z.string(), { purpose: 'phi' });
+        for (const step of steps) field = (refinements[step] as Step)(field);
+        let wrapped: z.ZodType = field;
+        for (const wrap of wraps) wrapped = (wrappers[wrap] as (s: z.ZodType) => z.ZodType)(wrapped);
+        let value: unknown = 'CANARY-ZOD-PROP';
+        for (const wrap of wraps) if (wrap === 'array') value = [value];
+        expect({ steps, wraps, outcome: sendAs(z.object({ ssn: wrapped }), { ssn: value }, 'CANARY-ZOD-PROP') }).toEqual({ steps, wraps, outcome: 'sealed' });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
