@@ -17,7 +17,7 @@ import type { ZodLike } from '../model/zod';
 import { setAtPointer } from './json-pointer';
 import { fieldEntriesToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, utf8, type FieldList } from './metadata';
 import { rehydrate } from './rehydrate';
-import { shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
+import { reachesForeignToJSON, shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
 import { classShape, shapeOfInstance, zodShape, type Shape } from './shapes';
 
 /** Name of this converter in SDK 1.24 `ConverterHint`s. */
@@ -121,7 +121,7 @@ export class SealedPayloadConverter implements PayloadConverter {
 
   /** Fast path first: walk only what the shape describes and let JSON.stringify's toJSON hooks report misses. */
   private serialize(value: unknown, shape: Shape | undefined): { json: string; fields: PendingField[] } {
-    const full = this.strict || this.keyRules.length > 0;
+    const full = this.strict || this.keyRules.length > 0 || reachesForeignToJSON(value);
     const walk = (fullWalk: boolean): WalkOptions => ({ full: fullWalk, strict: this.strict, keyRules: this.keyRules, maxDepth: this.maxDepth });
     return guardJson(() => {
       let result = shadowValue(value, shape, walk(full));

@@ -188,3 +188,40 @@ export function stringifyWatched(value: unknown, reveal = false): { json: string
     registry.watch = previous;
   }
 }
+
+/**
+ * True when some object in `value` has a `toJSON` this library did not install (Date's aside).
+ * JSON.stringify never calls `toJSON` on what another `toJSON` returns, so the fast path cannot
+ * see registered instances or Secrets behind one: the converter then walks the whole value.
+ */
+export function reachesForeignToJSON(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const dateToJSON = Date.prototype.toJSON;
+  const seen = new Set<object>();
+  const stack: object[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop() as object;
+    if (seen.has(node)) continue;
+    seen.add(node);
+    const toJSON = (node as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function' && toJSON !== dateToJSON && !registry.ownToJSON.has(toJSON)) return true;
+    if (Secret.isSecret(node)) continue;
+    pushChildObjects(node, stack);
+  }
+  return false;
+}
+
+function pushChildObjects(node: object, stack: object[]): void {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const child: unknown = node[i];
+      if (typeof child === 'object' && child !== null) stack.push(child);
+    }
+    return;
+  }
+  for (const key in node) {
+    if (!Object.prototype.hasOwnProperty.call(node, key)) continue;
+    const child: unknown = (node as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) stack.push(child);
+  }
+}

@@ -183,4 +183,5 @@ function installWatchHook(target: AnyClass): void {
   }
   Object.defineProperty(proto, 'toJSON', { value: toJSON, writable: true, configurable: true, enumerable: false });
   Object.defineProperty(proto, HOOKED, { value: true });
+  registry.ownToJSON.add(toJSON);
 }

@@ -33,6 +33,8 @@ interface RegistryState {
   /** Field decorations seen under TC39 decorators, waiting for their class decorator. */
   pendingStandardFields: Array<[string, FieldDecl]>;
   watch: EncodingWatch | null;
+  /** The `toJSON` functions this library installs; any other `toJSON` makes the converter walk the whole value. */
+  readonly ownToJSON: WeakSet<object>;
 }
 
 const REGISTRY_KEY = Symbol.for('temporal-sealed-fields.registry.v1');
@@ -44,6 +46,7 @@ function createState(): RegistryState {
     schemaMarks: new WeakMap(),
     pendingStandardFields: [],
     watch: null,
+    ownToJSON: new WeakSet(),
   };
 }
 

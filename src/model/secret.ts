@@ -57,6 +57,7 @@ export class Secret<T = unknown> {
 }
 
 Object.defineProperty(Secret.prototype, SECRET_BRAND, { value: true });
+registry.ownToJSON.add(Secret.prototype.toJSON);
 
 /**
  * Wraps a value so that it is sealed wherever it goes.

@@ -73,14 +73,12 @@ describe('review: legacy decorators on accessors', () => {
 });
 
 describe('review: values reachable only through a foreign toJSON (fast path, non-strict)', () => {
-  // Registered classes report themselves through a toJSON hook on their prototype; the default (non-strict,
-  // no keyRules) fast path walks nothing else. A toJSON the hook does not see bypasses it:
-  //   - an object whose toJSON returns a registered instance (JSON.stringify never calls the instance's toJSON),
+  // JSON.stringify never calls toJSON on what another toJSON returns, so the converter's fast path
+  // cannot see registered instances behind a toJSON it did not install. It checks for such a toJSON
+  // first and then walks the whole value:
+  //   - an object whose toJSON returns a registered instance,
   //   - an unregistered subclass with its own toJSON (`{ ...this }`),
   //   - a registered instance with an own toJSON property.
-  // A replacer in JSON.stringify would catch all three but roughly doubles stringify time (the `large`
-  // benchmark target), so this is left to the maintainers. `strict: true` or any `keyRules` walk every value
-  // and close it (second test).
   class ChildVisit extends Visit {
     toJSON(): object {
       return { ...this };
@@ -98,7 +96,7 @@ describe('review: values reachable only through a foreign toJSON (fast path, non
     ];
   }
 
-  test.fails('review-tojson-fastpath (KNOWN LEAK, unfixed): the default converter sends these @Sensitive values in clear', () => {
+  test('review-tojson-fastpath: the default converter walks values behind a foreign toJSON and seals or refuses them', () => {
     const converter = createSealedPayloadConverter({ types: [Visit] });
     for (const [name, value, canary] of foreignToJsonValues()) {
       let leaked: boolean;
