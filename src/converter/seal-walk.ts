@@ -197,19 +197,20 @@ export function stringifyWatched(value: unknown, reveal = false): { json: string
 export function reachesForeignToJSON(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const dateToJSON = Date.prototype.toJSON;
-  const seen = new Set<object>();
   const stack: object[] = [value];
-  while (stack.length > 0) {
+  // No visited set (it costs more than it saves on typical payloads); a cycle runs into the node
+  // budget, and the full walk then reports it.
+  for (let budget = MAX_NODES_BEFORE_FULL_WALK; stack.length > 0; budget--) {
+    if (budget === 0) return true;
     const node = stack.pop() as object;
-    if (seen.has(node)) continue;
-    seen.add(node);
     const toJSON = (node as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function' && toJSON !== dateToJSON && !registry.ownToJSON.has(toJSON)) return true;
-    if (Secret.isSecret(node)) continue;
-    pushChildObjects(node, stack);
+    if (!Secret.isSecret(node)) pushChildObjects(node, stack);
   }
   return false;
 }
+
+const MAX_NODES_BEFORE_FULL_WALK = 1_000_000;
 
 function pushChildObjects(node: object, stack: object[]): void {
   if (Array.isArray(node)) {
