@@ -2,6 +2,7 @@ import type { SealingCodec } from '../../codec/sealing-codec';
 import type { AuditEvent } from '../audit/audit-log';
 import type { CodecBatch } from '../protocol/batch';
 import type { WirePayload } from '../protocol/payloads-json';
+import { mayUseNamespace } from '../auth/principal';
 import { revealForDisplay } from './reveal';
 
 /**
@@ -18,7 +19,7 @@ export function decodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => v
   let fields = 0;
   const purposes = new Set<string>();
   const out = payloads.map((payload) => {
-    const revealed = revealForDisplay(codec, payload, namespace, principal.purposes);
+    const revealed = revealForDisplay(codec, payload, namespace, principal.purposes, (sealedIn) => mayUseNamespace(principal, sealedIn));
     fields += revealed.fields;
     revealed.purposes.forEach((purpose) => purposes.add(purpose));
     return revealed.payload;

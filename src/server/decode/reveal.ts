@@ -3,6 +3,7 @@ import type { SealingCodec } from '../../codec/sealing-codec';
 import { sealedError } from '../../errors';
 import { setAtPointer } from '../../converter/json-pointer';
 import { fromUtf8, JSON_ENCODING, META, utf8, type FieldList } from '../../converter/metadata';
+import { readEnvelope } from '../../codec/envelope';
 import type { Grant } from '../auth/principal';
 
 /** What revealing one payload did: the payload for display and the fields it opened. */
@@ -43,11 +44,22 @@ function mergeIntoData(data: Uint8Array, opened: FieldList): Uint8Array {
  * const { payload, fields } = revealForDisplay(codec, sealed, 'default', new Set(['phi']));
  * ```
  */
-export function revealForDisplay(codec: SealingCodec, payload: Payload, namespace: string | undefined, purposes: Grant): Revealed {
+export function revealForDisplay(
+  codec: SealingCodec,
+  payload: Payload,
+  namespace: string | undefined,
+  purposes: Grant,
+  mayUseNamespace: (namespace: string) => boolean = () => true,
+): Revealed {
   const metadata = payload.metadata ?? {};
   if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
-  if (metadata[META.sealed] === undefined) return { payload, fields: 0, purposes: [] };
-  const { opened } = codec.open(payload, { namespace, purposes: purposes === 'all' ? undefined : purposes });
+  const sealed = metadata[META.sealed];
+  if (sealed === undefined || sealed === null) return { payload, fields: 0, purposes: [] };
+  // The grant covers the namespace the payload was sealed in, not only the one the request names
+  // (they differ when the codec accepts other namespaces, e.g. for Nexus).
+  const sealedIn = readEnvelope(sealed).namespace;
+  const allowed = sealedIn !== '' && !mayUseNamespace(sealedIn) ? new Set<string>() : purposes;
+  const { opened } = codec.open(payload, { namespace, purposes: allowed === 'all' ? undefined : allowed });
   const data = payload.data ?? new Uint8Array();
   const merged = opened.paths.length === 0 ? data : mergeIntoData(data, opened);
   return { payload: { metadata: displayMetadata(metadata), data: merged }, fields: opened.paths.length, purposes: [...new Set(opened.purposes)] };
