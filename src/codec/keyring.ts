@@ -93,7 +93,8 @@ export class Keyring {
   key(id: string): Uint8Array {
     const key = this.#keys.get(id);
     if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no key with this id in the keyring', { keyId: id });
-    return key;
+    // A copy, so no caller can change the ring's key.
+    return key.slice();
   }
 
   has(id: string): boolean {

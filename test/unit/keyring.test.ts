@@ -66,3 +66,9 @@ describe('Keyring', () => {
     expect(Keyring.generateKeyId()).toMatch(/^k-[0-9a-f]{8}$/);
   });
 });
+
+test('the key a caller gets is a copy: changing it leaves the ring intact', () => {
+  const ring = new Keyring({ active: 'a', keys: { a: keyB64 } });
+  ring.key('a').fill(0);
+  expect(Buffer.from(ring.key('a')).toString('base64')).toBe(keyB64);
+});

@@ -77,7 +77,7 @@ export function checkKeyring(source: KeyringSource, io: CliIo): KeysReport {
 
 function keyProblems(raw: RawKeyring, decoded: Array<{ id: string; bytes: Buffer | undefined }>): KeyProblem[] {
   const problems: KeyProblem[] = raw.keys.length === 0 ? [{ problem: 'keys-missing' }] : [];
-  for (const id of new Set(raw.duplicates)) problems.push({ problem: 'key-duplicate', keyId: id });
+  for (const id of new Set(raw.duplicates)) problems.push({ problem: 'key-duplicate', keyId: safeId(id) });
   const byValue = new Map<string, string>();
   for (const { id, bytes } of decoded) {
     if (!KEY_ID.test(id)) problems.push({ problem: 'key-id-invalid', keyId: safeId(id) });
