@@ -91,7 +91,7 @@ export class SealingCodec implements PayloadCodec {
     if (metadata[META.sealed] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload is both pending and sealed');
     const list = parseFieldList(pending);
     const groups = groupByPurpose(list);
-    const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups), (p) => this.keyring.keyIdFor(p));
+    const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups, list.nested), (p) => this.keyring.keyIdFor(p));
     const sealed = this.sealGroups(groups, list, namespace, typeNameOf(metadata), sha256(data));
     return { ...payload, metadata: replaceEntries(metadata, [META.pending, META.opened], META.sealed, sealed), data };
   }
@@ -209,9 +209,12 @@ function arrayElementsText(text: string): string {
   return text.trim().slice(1, -1);
 }
 
-function countsOf(groups: Map<string, number[]>): Map<string, number> {
+/** Placeholders to expect in the clear JSON per purpose: fields sealed inside other values have theirs inside those. */
+function countsOf(groups: Map<string, number[]>, nested: readonly boolean[] | undefined): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const [purpose, indexes] of groups) counts.set(purpose, indexes.length);
+  for (const [purpose, indexes] of groups) {
+    counts.set(purpose, nested === undefined ? indexes.length : indexes.filter((i) => nested[i] !== true).length);
+  }
   return counts;
 }
 

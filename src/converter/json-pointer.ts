@@ -79,3 +79,31 @@ export function setAtPointer(root: unknown, pointer: string, value: unknown): un
   }
   return root;
 }
+
+/**
+ * Writes each value at its pointer, containers before what was sealed inside them (fewer tokens
+ * first), skipping pointers under `withheld` ones (sealed values left closed).
+ */
+export function mergeAtPointers(root: unknown, paths: readonly string[], valueAt: (index: number) => unknown, withheld: readonly string[] = []): unknown {
+  let merged = root;
+  for (const i of parentFirstOrder(paths)) {
+    const path = paths[i] as string;
+    if (withheld.length > 0 && withheld.some((w) => path.startsWith(`${w}/`))) continue;
+    merged = setAtPointer(merged, path, valueAt(i));
+  }
+  return merged;
+}
+
+/** Indexes of `paths`, containers before what sits inside them (fewer tokens first, stable). */
+export function parentFirstOrder(paths: readonly string[]): number[] {
+  const depths = paths.map(tokenCount);
+  const order = depths.map((_, i) => i);
+  const sorted = depths.every((d, i) => i === 0 || (depths[i - 1] as number) <= d);
+  return sorted ? order : order.sort((a, b) => (depths[a] as number) - (depths[b] as number) || a - b);
+}
+
+function tokenCount(pointer: string): number {
+  let count = 0;
+  for (let i = 0; i < pointer.length; i++) if (pointer.charCodeAt(i) === 0x2f) count++;
+  return count;
+}

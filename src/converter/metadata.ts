@@ -39,16 +39,18 @@ export function fromUtf8(bytes: Uint8Array): string {
 
 /**
  * The list of sensitive values exchanged between converter and codec, in one JSON document:
- * `{"v":1,"f":[[path, purpose, secretFlag], ...],"x":[value, ...]}`.
+ * `{"v":1,"f":[[path, purpose, secretFlag, nestedFlag?], ...],"x":[value, ...]}`.
  */
 export interface FieldList {
   paths: string[];
   purposes: string[];
   secrets: boolean[];
   values: unknown[];
+  /** Fields sealed inside another sealed value (no placeholder of theirs in the clear JSON). */
+  nested?: boolean[];
 }
 
-type FieldTuple = [string, string, 0 | 1];
+type FieldTuple = [string, string, 0 | 1] | [string, string, 0 | 1, 1];
 
 export function fieldListToJson(list: FieldList, stringify: (v: unknown) => string | undefined): string {
   const tuples: FieldTuple[] = list.paths.map((p, i) => [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0]);
@@ -62,6 +64,7 @@ export interface FieldEntry {
   purpose: string;
   secret: boolean;
   value: unknown;
+  nested?: boolean;
 }
 
 /** The same JSON as `fieldListToJson`, straight from the converter's entries in one `stringify` call. */
@@ -69,7 +72,7 @@ export function fieldEntriesToJson(fields: readonly FieldEntry[], stringify: (do
   const f: FieldTuple[] = new Array<FieldTuple>(fields.length);
   const x: unknown[] = new Array<unknown>(fields.length);
   fields.forEach((field, i) => {
-    f[i] = [field.path, field.purpose, field.secret ? 1 : 0];
+    f[i] = field.nested === true ? [field.path, field.purpose, field.secret ? 1 : 0, 1] : [field.path, field.purpose, field.secret ? 1 : 0];
     x[i] = field.value;
   });
   return stringify({ v: 1, f, x }) as string;
@@ -93,6 +96,7 @@ export function parseFieldList(bytes: Uint8Array): FieldList {
     list.paths.push(tuple[0]);
     list.purposes.push(tuple[1]);
     list.secrets.push(tuple[2] === 1);
+    if (tuple[3] === 1) (list.nested ??= [])[list.paths.length - 1] = true;
   }
   return list;
 }

@@ -14,7 +14,7 @@ import { checkPurpose } from '../model/purpose';
 import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import type { ZodLike } from '../model/zod';
-import { setAtPointer } from './json-pointer';
+import { mergeAtPointers, parentFirstOrder, setAtPointer } from './json-pointer';
 import { fieldEntriesToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, utf8, type FieldList } from './metadata';
 import { rehydrate } from './rehydrate';
 import { reachesForeignToJSON, shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
@@ -203,11 +203,12 @@ function pendingJson(fields: PendingField[]): string {
 }
 
 function mergeOpened(value: unknown, opened: FieldList): unknown {
-  let root = value;
-  for (let i = 0; i < opened.paths.length; i++) {
-    const raw = opened.values[i];
-    const restored = opened.secrets[i] ? new Secret(raw, opened.purposes[i]) : raw;
-    root = setAtPointer(root, opened.paths[i] as string, restored);
+  let root = mergeAtPointers(value, opened.paths, (i) => opened.values[i]);
+  // Wrap Secrets innermost first, so a Secret sealed inside another value ends up inside its Secret.
+  const order = parentFirstOrder(opened.paths);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k] as number;
+    if (opened.secrets[i]) root = setAtPointer(root, opened.paths[i] as string, new Secret(opened.values[i], opened.purposes[i]));
   }
   return root;
 }

@@ -13,6 +13,8 @@ export interface PendingField {
   /** The value was a `Secret` and decodes back into one. */
   secret: boolean;
   value: unknown;
+  /** Sealed inside another sealed value (its placeholder is in that value, not in the clear JSON). */
+  nested?: boolean;
 }
 
 /** A key-name rule for untyped plain objects, like SOPS's `encrypted_regex`. */
@@ -41,6 +43,8 @@ export function shadowValue(value: unknown, shape: Shape | undefined, options: W
 class SealWalk {
   readonly fields: PendingField[] = [];
   private readonly ancestors = new Set<object>();
+  /** How many sealed values the walk is inside while taking nested Secrets out. */
+  private nesting = 0;
 
   constructor(private readonly options: WalkOptions) {}
 
@@ -83,8 +87,46 @@ class SealWalk {
     if (SURROGATE.test(path) && LONE_SURROGATE.test(path)) {
       throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sealed value sits under a key that is not well-formed Unicode (lone surrogate)');
     }
-    this.fields.push({ path, purpose, secret, value: inner });
+    const field: PendingField = { path, purpose, secret, value: inner };
+    if (this.nesting > 0) field.nested = true;
+    this.fields.push(field);
+    if (typeof inner === 'object' && inner !== null) field.value = this.takeNestedSecrets(inner, path);
     return pendingPlaceholder(purpose);
+  }
+
+  /**
+   * Secrets inside a value being sealed become fields of their own (listed after their container),
+   * so they decode back into Secrets. Returns `value` itself when it holds none.
+   */
+  private takeNestedSecrets(value: object, path: string): unknown {
+    this.nesting++;
+    try {
+      return this.replaceSecrets(value, path, 0);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private replaceSecrets(value: unknown, path: string, depth: number): unknown {
+    if (typeof value !== 'object' || value === null) return value;
+    if (Secret.isSecret(value)) return this.take(path, value.purpose, value);
+    if (depth > this.options.maxDepth) throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth: this.options.maxDepth });
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function' && shapeOfInstance(value) === undefined) return value;
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      value.forEach((child, i) => {
+        const replaced = this.replaceSecrets(child, appendToken(path, i), depth + 1);
+        if (replaced !== child) (out ??= value.slice())[i] = replaced;
+      });
+      return out ?? value;
+    }
+    let copy: Record<string, unknown> | undefined;
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      const replaced = this.replaceSecrets(child, appendToken(path, key), depth + 1);
+      if (replaced !== child) (copy ??= copyOwnFields(value))[key] = replaced;
+    }
+    return copy ?? value;
   }
 
   private primitive(value: unknown, path: string): unknown {

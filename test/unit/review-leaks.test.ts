@@ -127,12 +127,9 @@ describe('review: values reachable only through a foreign toJSON (fast path, non
 });
 
 describe('review: Secret-ness of a Secret nested inside another sealed value', () => {
-  // The pending list is written with every Secret revealed, and the envelope flags Secret-ness per sealed
-  // field only, so a Secret inside a sealed value (a Secret of an object, a @Sensitive or key-rule field)
-  // decodes as a bare value. Passed on alone, that value then goes out in clear. Fixing it needs the
-  // nested Secrets taken out as their own fields and an opened-list merge (converter and codec server) that
-  // writes outer values before inner ones, whatever the box order: left to the maintainers.
-  test.fails('review-nested-secret (KNOWN GAP, unfixed): a Secret inside a Secret decodes as a Secret and stays sealed when passed on', async () => {
+  // A Secret inside a value being sealed becomes a field of its own, listed after its container;
+  // readers merge containers first and wrap Secrets innermost first, whatever the box order.
+  test('review-nested-secret: a Secret inside a Secret decodes as a Secret and stays sealed when passed on', async () => {
     const { Keyring, SealingCodec } = await import('../../src/codec');
     const converter = createSealedPayloadConverter();
     const codec = await SealingCodec.create({ keyring: new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } }) });

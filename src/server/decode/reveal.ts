@@ -1,7 +1,7 @@
 import type { Payload } from '@temporalio/common';
 import type { SealingCodec } from '../../codec/sealing-codec';
 import { sealedError } from '../../errors';
-import { setAtPointer } from '../../converter/json-pointer';
+import { mergeAtPointers } from '../../converter/json-pointer';
 import { fromUtf8, JSON_ENCODING, META, utf8, type FieldList } from '../../converter/metadata';
 import { readEnvelope } from '../../codec/envelope';
 import type { Grant } from '../auth/principal';
@@ -20,16 +20,14 @@ function displayMetadata(metadata: Record<string, Uint8Array | null | undefined>
   return shown;
 }
 
-function mergeIntoData(data: Uint8Array, opened: FieldList): Uint8Array {
+function mergeIntoData(data: Uint8Array, opened: FieldList, closed: readonly string[]): Uint8Array {
   let root: unknown;
   try {
     root = JSON.parse(fromUtf8(data));
   } catch {
     throw sealedError('SEALED_MALFORMED', 'sealed payload data is not JSON');
   }
-  opened.paths.forEach((path, i) => {
-    root = setAtPointer(root, path, opened.values[i]);
-  });
+  root = mergeAtPointers(root, opened.paths, (i) => opened.values[i], closed);
   return utf8(JSON.stringify(root));
 }
 
@@ -59,8 +57,9 @@ export function revealForDisplay(
   // (they differ when the codec accepts other namespaces, e.g. for Nexus).
   const sealedIn = readEnvelope(sealed).namespace;
   const allowed = sealedIn !== '' && !mayUseNamespace(sealedIn) ? new Set<string>() : purposes;
-  const { opened } = codec.open(payload, { namespace, purposes: allowed === 'all' ? undefined : allowed });
+  const { opened, withheld } = codec.open(payload, { namespace, purposes: allowed === 'all' ? undefined : allowed });
   const data = payload.data ?? new Uint8Array();
-  const merged = opened.paths.length === 0 ? data : mergeIntoData(data, opened);
+  const closed = withheld.flatMap((box) => box.fields.map((f) => f.path));
+  const merged = opened.paths.length === 0 ? data : mergeIntoData(data, opened, closed);
   return { payload: { metadata: displayMetadata(metadata), data: merged }, fields: opened.paths.length, purposes: [...new Set(opened.purposes)] };
 }

@@ -28,3 +28,20 @@ test('the same token opens payloads sealed in its own namespace', async () => {
   expect(status).toBe(200);
   expect(fromWire(text)[0]!.data).toMatchObject({ ssn: PLAINTEXT.ssn });
 });
+
+test('a caller allowed only the purpose of a value sealed inside a withheld one sees the container placeholder, not an error', async () => {
+  const { SealingCodec } = await import('../../../src/codec');
+  const { createSealedPayloadConverter, secret } = await import('../../../src');
+  const codec = await SealingCodec.create({ keyring });
+  const value = { patientId: CLEAR.patientId, contact: secret({ phone: secret(PLAINTEXT.ssn, { purpose: 'phi' }) }, { purpose: 'credential' }) };
+  const [sealed] = await codec.encode([createSealedPayloadConverter().toPayload(value)], { type: 'workflow', namespace: 'default', workflowId: 'w' });
+  const phiOnly = await createCodecServer({ keyring, auth: { staticTokens: [{ token: 'phi-only-token-0123456789', subject: 'p', purposes: ['phi'], namespaces: '*' }] }, audit: memoryAudit().sink });
+  try {
+    const { status, text } = await post((await phiOnly.listen()).url, '/decode', toWire([sealed!]), { token: 'phi-only-token-0123456789', namespace: 'default' });
+    expect(status).toBe(200);
+    expectNoPlaintext(text);
+    expect(fromWire(text)[0]!.data).toEqual({ patientId: CLEAR.patientId, contact: '[sealed:credential:k1]' });
+  } finally {
+    await phiOnly.close();
+  }
+});
