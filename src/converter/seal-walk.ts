@@ -137,13 +137,12 @@ class SealWalk {
   /** Own enumerable fields copied (spread defines, so an own `__proto__` key stays data), listed fields rewritten. */
   private object(value: object, fields: readonly FieldShape[], path: string, depth: number): object {
     const copy = copyOwnFields(value);
-    const listed = new Set<string>();
     for (const field of fields) {
-      listed.add(field.key);
       const child = copy[field.key];
       if (child !== undefined) copy[field.key] = this.visit(child, field.shape, appendToken(path, field.key), depth + 1);
     }
     if (!this.options.full) return copy;
+    const listed = new Set(fields.map((field) => field.key));
     for (const key of Object.keys(copy)) {
       if (!listed.has(key)) copy[key] = this.visitKey(key, copy[key], path, depth);
     }
