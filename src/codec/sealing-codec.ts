@@ -128,12 +128,13 @@ export class SealingCodec implements PayloadCodec {
     const { envelope, header } = readEnvelopeWithHeader(sealed);
     this.checkNamespace(envelope.namespace, options.namespace);
     const digest = sha256(payload.data ?? new Uint8Array());
+    const typeName = typeNameOf(metadata);
     const opened: FieldList = { paths: [], purposes: [], secrets: [], values: [] };
     const withheld: Box[] = [];
     const texts: string[] = [];
     envelope.boxes.forEach((box, index) => {
       if (options.purposes !== undefined && !options.purposes.has(box.purpose)) return void withheld.push(box);
-      const { values, text } = this.openBox(box, boxAad(header, index, typeNameOf(metadata), digest));
+      const { values, text } = this.openBox(box, boxAad(header, index, typeName, digest));
       texts.push(text);
       box.fields.forEach((field, i) => {
         opened.paths.push(field.path);

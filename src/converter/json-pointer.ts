@@ -84,9 +84,15 @@ export function setAtPointer(root: unknown, pointer: string, value: unknown): un
  * Writes each value at its pointer, containers before what was sealed inside them (fewer tokens
  * first), skipping pointers under `withheld` ones (sealed values left closed).
  */
-export function mergeAtPointers(root: unknown, paths: readonly string[], valueAt: (index: number) => unknown, withheld: readonly string[] = []): unknown {
+export function mergeAtPointers(
+  root: unknown,
+  paths: readonly string[],
+  valueAt: (index: number) => unknown,
+  withheld: readonly string[] = [],
+  order: readonly number[] = parentFirstOrder(paths),
+): unknown {
   let merged = root;
-  for (const i of parentFirstOrder(paths)) {
+  for (const i of order) {
     const path = paths[i] as string;
     if (withheld.length > 0 && withheld.some((w) => path.startsWith(`${w}/`))) continue;
     merged = setAtPointer(merged, path, valueAt(i));

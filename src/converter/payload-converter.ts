@@ -203,9 +203,9 @@ function pendingJson(fields: PendingField[]): string {
 }
 
 function mergeOpened(value: unknown, opened: FieldList): unknown {
-  let root = mergeAtPointers(value, opened.paths, (i) => opened.values[i]);
-  // Wrap Secrets innermost first, so a Secret sealed inside another value ends up inside its Secret.
   const order = parentFirstOrder(opened.paths);
+  let root = mergeAtPointers(value, opened.paths, (i) => opened.values[i], [], order);
+  // Wrap Secrets innermost first, so a Secret sealed inside another value ends up inside its Secret.
   for (let k = order.length - 1; k >= 0; k--) {
     const i = order[k] as number;
     if (opened.secrets[i]) root = setAtPointer(root, opened.paths[i] as string, new Secret(opened.values[i], opened.purposes[i]));
