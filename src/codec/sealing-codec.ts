@@ -1,5 +1,6 @@
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { sealedError } from '../errors';
+import { mergeAtPointers } from '../converter/json-pointer';
 import { fieldListToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, type FieldList } from '../converter/metadata';
 import { checkPurpose } from '../model/purpose';
 import {
@@ -40,6 +41,8 @@ export interface SealingCodecOptions {
 export interface OpenOptions {
   namespace?: string | undefined;
   purposes?: ReadonlySet<string> | undefined;
+  /** Whether the caller may see payloads sealed in this namespace; when not, every box stays closed. */
+  mayOpenNamespace?: ((sealedIn: string) => boolean) | undefined;
 }
 
 /** Result of opening a payload: values by path, and boxes left sealed. */
@@ -132,8 +135,9 @@ export class SealingCodec implements PayloadCodec {
     const opened: FieldList = { paths: [], purposes: [], secrets: [], values: [] };
     const withheld: Box[] = [];
     const texts: string[] = [];
+    const namespaceClosed = envelope.namespace !== '' && options.mayOpenNamespace?.(envelope.namespace) === false;
     envelope.boxes.forEach((box, index) => {
-      if (options.purposes !== undefined && !options.purposes.has(box.purpose)) return void withheld.push(box);
+      if (namespaceClosed || (options.purposes !== undefined && !options.purposes.has(box.purpose))) return void withheld.push(box);
       const { values, text } = this.openBox(box, boxAad(header, index, typeName, digest));
       texts.push(text);
       box.fields.forEach((field, i) => {
@@ -193,6 +197,20 @@ export class SealingCodec implements PayloadCodec {
     if (this.acceptNamespaces === '*' || this.acceptNamespaces.has(sealedIn)) return;
     throw sealedError('SEALED_WRONG_NAMESPACE', 'payload was sealed for another namespace', { sealedIn, current });
   }
+}
+
+/**
+ * Writes what `open` opened into the parsed clear JSON for people to read (no `Secret` wrapping),
+ * leaving the placeholders of closed boxes and of everything sealed inside them.
+ *
+ * @example
+ * ```ts
+ * const shown = mergeForDisplay(JSON.parse(text), codec.open(payload, { purposes: new Set(['phi']) }));
+ * ```
+ */
+export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<OpenedPayload, 'opened' | 'withheld'>): unknown {
+  const closed = withheld.flatMap((box) => box.fields.map((field) => field.path));
+  return mergeAtPointers(root, opened.paths, (i) => opened.values[i], closed);
 }
 
 function groupByPurpose(list: FieldList): Map<string, number[]> {

@@ -1,8 +1,7 @@
 import type { Payload } from '@temporalio/common';
 import { readEnvelope, type Envelope } from '../../codec/envelope';
 import type { Keyring } from '../../codec/keyring';
-import type { SealingCodec } from '../../codec/sealing-codec';
-import { mergeAtPointers } from '../../converter/json-pointer';
+import { mergeForDisplay, type SealingCodec } from '../../codec/sealing-codec';
 import { SealedError } from '../../errors';
 import { SEALED_METADATA_KEYS as META } from '../../index';
 import { mapJsonPayloads, metadataText, payloadFromJson, type JsonPayload } from '../history/payloads';
@@ -73,10 +72,9 @@ function openSealed(payload: Payload, data: unknown, options: OpenDocumentOption
     if (!opened) summary.withheld[`${box.keyId}/${box.purpose}`] = (summary.withheld[`${box.keyId}/${box.purpose}`] ?? 0) + 1;
   }
   if (allowed.size === 0 || options.codec === undefined) return data;
-  const { opened, withheld } = options.codec.open(payload, { purposes: allowed });
-  const closed = withheld.flatMap((box) => box.fields.map((f) => f.path));
-  summary.openedFields += opened.paths.length;
-  return mergeAtPointers(data, opened.paths, (i) => opened.values[i], closed);
+  const result = options.codec.open(payload, { purposes: allowed });
+  summary.openedFields += result.opened.paths.length;
+  return mergeForDisplay(data, result);
 }
 
 /** Purposes whose box names a key the keyring holds (and that the caller asked for). */

@@ -1,9 +1,7 @@
 import type { Payload } from '@temporalio/common';
-import type { SealingCodec } from '../../codec/sealing-codec';
+import { mergeForDisplay, type OpenedPayload, type SealingCodec } from '../../codec/sealing-codec';
 import { sealedError } from '../../errors';
-import { mergeAtPointers } from '../../converter/json-pointer';
-import { fromUtf8, JSON_ENCODING, META, utf8, type FieldList } from '../../converter/metadata';
-import { readEnvelope } from '../../codec/envelope';
+import { fromUtf8, JSON_ENCODING, META, utf8 } from '../../converter/metadata';
 import type { Grant } from '../auth/principal';
 
 /** What revealing one payload did: the payload for display and the fields it opened. */
@@ -20,15 +18,14 @@ function displayMetadata(metadata: Record<string, Uint8Array | null | undefined>
   return shown;
 }
 
-function mergeIntoData(data: Uint8Array, opened: FieldList, closed: readonly string[]): Uint8Array {
+function mergeIntoData(data: Uint8Array, result: OpenedPayload): Uint8Array {
   let root: unknown;
   try {
     root = JSON.parse(fromUtf8(data));
   } catch {
     throw sealedError('SEALED_MALFORMED', 'sealed payload data is not JSON');
   }
-  root = mergeAtPointers(root, opened.paths, (i) => opened.values[i], closed);
-  return utf8(JSON.stringify(root));
+  return utf8(JSON.stringify(mergeForDisplay(root, result)));
 }
 
 /**
@@ -51,15 +48,12 @@ export function revealForDisplay(
 ): Revealed {
   const metadata = payload.metadata ?? {};
   if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
-  const sealed = metadata[META.sealed];
-  if (sealed === undefined || sealed === null) return { payload, fields: 0, purposes: [] };
+  if (metadata[META.sealed] === undefined || metadata[META.sealed] === null) return { payload, fields: 0, purposes: [] };
   // The grant covers the namespace the payload was sealed in, not only the one the request names
   // (they differ when the codec accepts other namespaces, e.g. for Nexus).
-  const sealedIn = readEnvelope(sealed).namespace;
-  const allowed = sealedIn !== '' && !mayUseNamespace(sealedIn) ? new Set<string>() : purposes;
-  const { opened, withheld } = codec.open(payload, { namespace, purposes: allowed === 'all' ? undefined : allowed });
+  const result = codec.open(payload, { namespace, purposes: purposes === 'all' ? undefined : purposes, mayOpenNamespace: mayUseNamespace });
+  const { opened } = result;
   const data = payload.data ?? new Uint8Array();
-  const closed = withheld.flatMap((box) => box.fields.map((f) => f.path));
-  const merged = opened.paths.length === 0 ? data : mergeIntoData(data, opened, closed);
+  const merged = opened.paths.length === 0 ? data : mergeIntoData(data, result);
   return { payload: { metadata: displayMetadata(metadata), data: merged }, fields: opened.paths.length, purposes: [...new Set(opened.purposes)] };
 }
