@@ -87,20 +87,23 @@ describe('review: typed errors on hostile input', () => {
   });
 });
 
+/** Sends `value` and reads it back; a refusal on read (a payload stored that no reader opens) is reported apart. */
+async function writeThenRead(converter: ReturnType<typeof createSealedPayloadConverter>, value: unknown): Promise<void> {
+  const [sealed] = await codec.encode([converter.toPayload(value)], WORKFLOW_CONTEXT);
+  const [opened] = await codec.decode([sealed as Payload], WORKFLOW_CONTEXT);
+  try {
+    converter.fromPayload(opened as Payload);
+  } catch (err) {
+    throw new Error(`stored, then refused on read: ${(err as { code?: string }).code}`);
+  }
+}
+
 describe('review: what the writer sends, every reader must accept', () => {
   test('review-forbidden-path-on-encode: a sealed value under a __proto__, constructor or prototype key is refused when sent, not stored as a payload no reader opens', async () => {
     const converter = createSealedPayloadConverter({ keyRules: /^ssn$/ });
     const values = [{ prototype: secret('CANARY-FK-1') }, { constructor: { ssn: 'CANARY-FK-2' } }, JSON.parse('{"__proto__":{"ssn":"CANARY-FK-3"}}') as unknown];
     for (const value of values) {
-      const result = await outcomeAsync(async () => {
-        const [sealed] = await codec.encode([converter.toPayload(value)], WORKFLOW_CONTEXT);
-        const [opened] = await codec.decode([sealed as Payload], WORKFLOW_CONTEXT);
-        try {
-          converter.fromPayload(opened as Payload);
-        } catch (err) {
-          throw new Error(`stored, then refused on read: ${(err as { code?: string }).code}`);
-        }
-      });
+      const result = await outcomeAsync(() => writeThenRead(converter, value));
       expect(result).toBe('SEALED_FORBIDDEN_KEY');
     }
   });
@@ -109,15 +112,7 @@ describe('review: what the writer sends, every reader must accept', () => {
     const converter = createSealedPayloadConverter({ keyRules: /^ssn$/ });
     const values = [{ notes: { ['caf\ud83d']: secret('CANARY-SUR-1') } }, { ['\udc00x']: { ssn: 'CANARY-SUR-2' } }];
     for (const value of values) {
-      const result = await outcomeAsync(async () => {
-        const [sealed] = await codec.encode([converter.toPayload(value)], WORKFLOW_CONTEXT);
-        const [opened] = await codec.decode([sealed as Payload], WORKFLOW_CONTEXT);
-        try {
-          converter.fromPayload(opened as Payload);
-        } catch (err) {
-          throw new Error(`stored, then refused on read: ${(err as { code?: string }).code}`);
-        }
-      });
+      const result = await outcomeAsync(() => writeThenRead(converter, value));
       expect(result).toBe('SEALED_UNSUPPORTED_VALUE');
     }
     // Well-formed pairs (emoji) still round-trip.
