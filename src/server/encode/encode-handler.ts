@@ -1,12 +1,14 @@
 import type { SealingCodec } from '../../codec/sealing-codec';
 import { META } from '../../converter/metadata';
+import { sealedError } from '../../errors';
 import type { AuditEvent } from '../audit/audit-log';
 import type { CodecBatch } from '../protocol/batch';
 import type { WirePayload } from '../protocol/payloads-json';
 
 /**
- * Seals the pending payloads of a batch (pending → sealed, bound to the request's namespace);
- * every other payload passes through. Records one `seal` audit event when anything was sealed.
+ * Seals the payloads of a batch that carry values in the clear, as the codec does: pending ones
+ * and opened ones (`sealed-opened`, e.g. a decoded payload sent back), bound to the request's
+ * namespace; every other payload passes through. Records one `seal` audit event when anything was sealed.
  *
  * @example
  * ```ts
@@ -17,10 +19,21 @@ export function encodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => v
   const { principal, namespace, payloads } = request;
   let sealed = 0;
   const out = payloads.map((payload) => {
-    if (payload.metadata?.[META.pending] === undefined) return payload;
+    // sealPayload returns the payload itself when it holds nothing to seal.
+    const next = codec.sealPayload(payload, namespace ?? '') as WirePayload; // keeps `extra`: sealPayload spreads the payload
+    if (next === payload) return payload;
     sealed += 1;
-    return codec.sealPayload(payload, namespace ?? '') as WirePayload; // keeps `extra`: sealPayload spreads the payload
+    return next;
   });
+  out.forEach(refuseClearValues);
   if (sealed > 0) audit({ event: 'seal', subject: principal.subject, namespace: namespace ?? null, payloads: sealed });
   return out;
+}
+
+/** The last word before a response: no payload leaves `/encode` with values in the clear. */
+function refuseClearValues(payload: WirePayload): void {
+  const metadata = payload.metadata ?? {};
+  if (metadata[META.pending] !== undefined || metadata[META.opened] !== undefined) {
+    throw sealedError('SEALED_NOT_SEALED', 'payload would leave the codec server with values in the clear');
+  }
 }

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SealingCodec } from '../../../src/codec';
 import { createCodecServer, type CodecServer } from '../../../src/server';
-import { STATIC_TOKENS, TOKENS, converter, expectNoPlaintext, intake, keyring, memoryAudit, post, toWire, type Intake } from '../fixtures';
 import { parsePayloadsBody } from '../../../src/server/protocol/payloads-json';
+import { findLeaks } from '../../support/payloads';
+import { PLAINTEXT, STATIC_TOKENS, TOKENS, converter, expectNoPlaintext, intake, keyring, memoryAudit, post, sealedIntake, toWire, type Intake } from '../fixtures';
 
 const audit = memoryAudit();
 let server: CodecServer;
@@ -45,6 +46,42 @@ describe('encode', () => {
   test('a token that may reveal but not encode is 403', async () => {
     const { status } = await post(url, '/encode', toWire([converter.toPayload(intake())]), { token: TOKENS.clinician, namespace: 'default' });
     expect(status).toBe(403);
+  });
+
+  test('a payload carrying opened plaintext (sealed-opened) is sealed again, never handed back open', async () => {
+    const opened = (await SealingCodec.create({ keyring })).openPayload(await sealedIntake('default'), 'default');
+    expect(Object.keys(opened.metadata!)).toContain('sealed-opened');
+    const { status, text } = await post(url, '/encode', toWire([opened]), { token: TOKENS.encoder, namespace: 'default' });
+    expect(status).toBe(200);
+    expect(findLeaks(text, Object.values(PLAINTEXT))).toEqual([]);
+    const [sealed] = parsePayloadsBody(text, 10);
+    expect(Object.keys(sealed!.metadata!).sort()).toEqual(['encoding', 'sealed-fields', 'sealed-type']);
+    const [reopened] = await (await SealingCodec.create({ keyring })).decode([sealed!], { type: 'workflow', namespace: 'default', workflowId: 'any' });
+    expect(converter.fromPayload<Intake>(reopened!).ssn.reveal()).toBe(PLAINTEXT.ssn);
+  });
+
+  test('a pending payload never comes back carrying its pending plaintext, whatever else it carries', async () => {
+    const pending = converter.toPayload(intake());
+    const meta = pending.metadata!;
+    const variants = [
+      pending,
+      { ...pending, metadata: { ...meta, 'sealed-opened': meta['sealed-pending']! } },
+      { ...pending, metadata: { ...meta, encoding: new TextEncoder().encode('binary/plain') } },
+      { ...pending, metadata: { ...meta, 'sealed-fields': Uint8Array.from([1, 2, 3]) } },
+      { ...pending, metadata: { ...meta, 'sealed-pending': new TextEncoder().encode('{"v":1,"f":[["/ssn","phi",0]],"x":["078-05-1120","extra"]}') } },
+    ];
+    for (const payload of variants) {
+      const { status, text } = await post(url, '/encode', toWire([payload]), { token: TOKENS.encoder, namespace: 'default' });
+      expect(findLeaks(text, Object.values(PLAINTEXT))).toEqual([]);
+      if (status === 200) {
+        const [out] = parsePayloadsBody(text, 10);
+        expect(Object.keys(out!.metadata!)).not.toContain('sealed-pending');
+        expect(Object.keys(out!.metadata!)).not.toContain('sealed-opened');
+      } else {
+        expect(status).toBe(422);
+        expect(Object.keys(JSON.parse(text))).toEqual(['error', 'code']);
+      }
+    }
   });
 
   test('refusals never echo the pending plaintext', () => {
