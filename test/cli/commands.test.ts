@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Payload } from '@temporalio/common';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BlindIndexer, blindIndex, Keyring, SealedError, SealingCodec } from '../../src/codec';
@@ -10,6 +11,7 @@ import type { KeysReport } from '../../src/cli/commands/keys';
 import { duplicateKeysIn } from '../../src/cli/keyring-source';
 import { Progress } from '../../src/cli/scan/progress';
 import { freePort } from '../support/dev-server';
+import { findLeaks } from '../support/payloads';
 import { bin, cli, keyringEnv } from './helpers';
 
 let tmp: string;
@@ -218,6 +220,58 @@ describe('decode offline', () => {
     const wrong = await cli(['decode', '-'], { env: keyringEnv({ k1: Keyring.generateKey() }, 'k1'), stdin: JSON.stringify(json) });
     expect(wrong.code).toBe(1);
     expect(JSON.parse(wrong.stdout)).toEqual({ payloads: [{ id: 7, ssn: '[sealed:phi:k1]' }] });
+  });
+
+  describe('refuses sealed or pending payloads relabelled with another encoding', () => {
+    const SSN = '078-05-1120';
+    const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
+    const env = keyringEnv({ k1: keyring.key('k1') }, 'k1');
+    const converter = createSealedPayloadConverter();
+
+    function toJson(payload: Payload, encoding: string | undefined): unknown {
+      const metadata = Object.fromEntries(Object.entries(payload.metadata!).map(([k, v]) => [k, b64(v!)]));
+      if (encoding === undefined) delete metadata.encoding;
+      else metadata.encoding = b64(new TextEncoder().encode(encoding));
+      return { payloads: [{ metadata, data: b64(payload.data!) }] };
+    }
+
+    async function sealedPayload(): Promise<Payload> {
+      const codec = await SealingCodec.create({ keyring });
+      return (await codec.encode([converter.toPayload({ id: 7, ssn: secret(SSN, { purpose: 'phi' }) })]))[0]!;
+    }
+
+    test.each([
+      ['sealed', 'binary/plain', 'SEALED_TAMPERED'],
+      ['sealed', 'json/protobuf', 'SEALED_TAMPERED'],
+      ['sealed', undefined, 'SEALED_TAMPERED'],
+      ['pending', 'binary/plain', 'SEALED_NOT_SEALED'],
+      ['pending', undefined, 'SEALED_NOT_SEALED'],
+      ['opened', 'json/plain', 'SEALED_MALFORMED'],
+    ])('a %s payload labelled %s is refused with %s, exit 1, nothing of its values printed', async (kind, encoding, code) => {
+      const payloads = {
+        sealed: async () => sealedPayload(),
+        pending: async () => converter.toPayload({ id: 7, ssn: secret(SSN, { purpose: 'phi' }) }),
+        opened: async () => (await SealingCodec.create({ keyring })).openPayload(await sealedPayload()),
+      };
+      const payload = await payloads[kind as keyof typeof payloads]();
+      const entry = `sealed-${kind === 'sealed' ? 'fields' : kind}`;
+      for (const detailed of [[], ['--detailed']]) {
+        const result = await cli(['decode', '-', ...detailed], { env, stdin: JSON.stringify(toJson(payload, encoding)) });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(code);
+        expect(findLeaks(result.stdout + result.stderr, [SSN])).toEqual([]);
+        expect(result.stdout).not.toContain(b64(payload.metadata![entry]!).slice(0, 16));
+        expect(JSON.stringify(JSON.parse(result.stdout))).toContain(code);
+      }
+    });
+
+    test('a pending json/plain payload whose data is not JSON is refused too, its plaintext not printed', async () => {
+      const pending = converter.toPayload({ id: 7, ssn: secret(SSN, { purpose: 'phi' }) });
+      const broken = { ...pending, data: new TextEncoder().encode('not json') };
+      const result = await cli(['decode', '-', '--detailed'], { env, stdin: JSON.stringify(toJson(broken, 'json/plain')) });
+      expect(result.code).toBe(1);
+      expect(findLeaks(result.stdout + result.stderr, [SSN])).toEqual([]);
+    });
   });
 });
 

@@ -14,7 +14,9 @@ proto3 JSON of Payloads, {"payloads":[...]}) from FILE or stdin, opens the seale
 whose key id is in the keyring (loaded like workers do: SEALED_FIELDS_* environment, or
 --keyring FILE), merges them into the data and prints the document with every payload
 shown decoded. Fields under keys the keyring lacks keep their "[sealed:purpose:keyId]"
-placeholder. Runs offline: no server, no codec endpoint.
+placeholder. A sealed or sealed-pending payload labelled with an encoding other than
+json/plain is refused (SEALED_TAMPERED / SEALED_NOT_SEALED) and printed as
+{metadata, error} without its data. Runs offline: no server, no codec endpoint.
 
 Options:
   --keyring FILE   keyring JSON file instead of the environment
@@ -25,7 +27,7 @@ Options:
   --quiet          no summary on stderr
   -h, --help       this help
 
-Exit codes: 0 done, 1 a payload failed to open (tampered, wrong key) or was written
+Exit codes: 0 done, 1 a payload failed to open (tampered, relabelled, wrong key) or was written
 without the codec (sealed-pending), 2 bad arguments or keyring, 3 cannot read the input
 or it is not JSON.`;
 

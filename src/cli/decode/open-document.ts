@@ -2,7 +2,7 @@ import type { Payload } from '@temporalio/common';
 import { readEnvelope, type Envelope } from '../../codec/envelope';
 import type { Keyring } from '../../codec/keyring';
 import { mergeForDisplay, type SealingCodec } from '../../codec/sealing-codec';
-import { SealedError } from '../../errors';
+import { SealedError, type SealedErrorCode } from '../../errors';
 import { SEALED_METADATA_KEYS as META } from '../../index';
 import { mapJsonPayloads, metadataText, payloadFromJson, type JsonPayload } from '../history/payloads';
 
@@ -37,13 +37,16 @@ export function openDocument(doc: unknown, options: OpenDocumentOptions): { outp
 function openOne(json: JsonPayload, pointer: string, options: OpenDocumentOptions, summary: OpenSummary): unknown {
   summary.payloads++;
   const payload = payloadFromJson(json);
+  if (has(payload, META.pending)) summary.pending++;
+  const refused = refusalOf(payload);
+  if (refused !== undefined) return refuse(payload, pointer, refused, summary);
   if (metadataText(payload, META.encoding) !== 'json/plain') return json;
   let data = parseData(payload);
-  if (data === undefined) return json;
+  // Never fall back to the raw payload when it carries a sealed or pending entry: that entry would be printed.
+  if (data === undefined) return isMarked(payload) ? refuse(payload, pointer, 'SEALED_MALFORMED', summary) : json;
   const sealed: SealedView[] = [];
   let error: string | undefined;
-  if (payload.metadata?.[META.pending] != null) summary.pending++;
-  if (payload.metadata?.[META.sealed] != null) {
+  if (has(payload, META.sealed)) {
     summary.sealedPayloads++;
     try {
       data = openSealed(payload, data, options, summary, sealed);
@@ -54,6 +57,31 @@ function openOne(json: JsonPayload, pointer: string, options: OpenDocumentOption
   }
   if (!options.detailed) return data;
   return { metadata: visibleMetadata(payload), ...(sealed.length > 0 ? { sealed } : {}), ...(error ? { error } : {}), data };
+}
+
+function has(payload: Payload, key: string): boolean {
+  return payload.metadata?.[key] != null;
+}
+
+function isMarked(payload: Payload): boolean {
+  return has(payload, META.sealed) || has(payload, META.pending);
+}
+
+/**
+ * Why a payload is refused before anything is read, as the codec refuses it: opened values never
+ * belong in a history, and only json/plain is ever sealed (the label is outside the AAD, so
+ * another one on a sealed or pending payload is tampering).
+ */
+function refusalOf(payload: Payload): SealedErrorCode | undefined {
+  if (has(payload, META.opened)) return 'SEALED_MALFORMED';
+  if (!isMarked(payload) || metadataText(payload, META.encoding) === 'json/plain') return undefined;
+  return has(payload, META.pending) ? 'SEALED_NOT_SEALED' : 'SEALED_TAMPERED';
+}
+
+/** A refused payload is shown as its code and harmless metadata only: no data, no sealed or pending entry. */
+function refuse(payload: Payload, pointer: string, code: SealedErrorCode, summary: OpenSummary): unknown {
+  summary.errors.push({ pointer, code });
+  return { metadata: visibleMetadata(payload), error: code };
 }
 
 interface SealedView {
@@ -93,11 +121,13 @@ function parseData(payload: Payload): unknown {
   }
 }
 
-// Sealed and pending entries are binary or hold plaintext: shown as their presence only.
+// Sealed, pending and opened entries are binary or hold plaintext: shown as their presence only.
+const OMITTED: ReadonlySet<string> = new Set([META.sealed, META.pending, META.opened]);
+
 function visibleMetadata(payload: Payload): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(payload.metadata ?? {})) {
-    out[key] = key === META.sealed || key === META.pending ? '(omitted)' : (metadataText(payload, key) ?? '');
+    out[key] = OMITTED.has(key) ? '(omitted)' : (metadataText(payload, key) ?? '');
   }
   return out;
 }
