@@ -56,6 +56,13 @@ describe('sealed-fields serve', () => {
     expect(() => parseServeArgs(args, io)).toThrow(expect.objectContaining({ exitCode: 2 }));
   });
 
+  test('a JWT secret shorter than 32 bytes stops the server from starting: usage error naming SEALED_INVALID_OPTION', async () => {
+    const io = memoryIo({ ...keyringEnv(Keyring.generateKey()), JWT_SECRET: 'x' });
+    const options = parseServeArgs(['--jwt-secret-env', 'JWT_SECRET', '--port', '0'], io);
+    if (options === 'help') throw new Error('unexpected help');
+    await expect(runServe(options)).rejects.toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringContaining('SEALED_INVALID_OPTION') }));
+  });
+
   test('a missing keyring is a usage error (exit 2)', () => {
     expect(() => parseServeArgs([], memoryIo({}))).toThrow(expect.objectContaining({ exitCode: 2 }));
   });

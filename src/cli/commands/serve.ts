@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Keyring } from '../../codec/keyring';
+import { SealedError } from '../../errors';
 import type { AuthOptions } from '../../server/auth/authenticate';
 import type { JwtAuthOptions } from '../../server/auth/jwt';
 import type { StaticToken } from '../../server/auth/static-tokens';
@@ -32,7 +33,7 @@ Who sees what:
                           "namespaces":[..]|"*","canEncode":false}] (tokens >= 16 chars)
   --jwks-url URL          verify bearer JWTs against this JWKS
   --jwt-public-key FILE   ... or against this PEM public key
-  --jwt-secret-env NAME   ... or with the HS256 secret in environment variable NAME
+  --jwt-secret-env NAME   ... or with the HS256 secret (32+ bytes) in environment variable NAME
   --jwt-issuer ISS        required issuer
   --jwt-audience AUD      required audience
   --purposes-claim NAME   claim listing purposes (default sealed_purposes)
@@ -191,7 +192,8 @@ export async function runServe(options: ServeOptions): Promise<{ server: CodecSe
   try {
     server = await createCodecServer(serverOptions);
   } catch (err) {
-    throw usageError(`bad codec server settings (${err instanceof Error ? err.name : 'error'})`);
+    // Name and stable code only: a message could quote a setting (a secret, a key).
+    throw usageError(`bad codec server settings (${SealedError.is(err) ? `${err.name} ${err.code}` : err instanceof Error ? err.name : 'error'})`);
   }
   const { url } = await server.listen({ hostname: host, port });
   return { server, url };

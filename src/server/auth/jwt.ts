@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { sealedError } from '../../errors';
 import { CodecHttpError } from '../http-errors/http-errors';
 import type { Principal } from './principal';
 
@@ -21,9 +22,9 @@ export interface JwtAuthOptions {
   jwksUrl?: string;
   /** A PEM (SPKI) public key. */
   publicKey?: string;
-  /** A shared secret for HS256/384/512. */
+  /** A shared secret for HS256/384/512: at least 32 bytes (48 for HS384, 64 for HS512, RFC 7518 3.2). */
   secret?: string | Uint8Array;
-  /** Accepted `alg` values. Default: what the key allows (HS256 for a secret). */
+  /** Accepted `alg` values. Default: what the key allows (HS256 for a secret). HMAC only with a secret, never with a public key. */
   algorithms?: string[];
   issuer?: string | string[];
   audience?: string | string[];
@@ -34,10 +35,55 @@ export interface JwtAuthOptions {
 
 type VerificationKey = JWTVerifyGetKey | KeyObject | Uint8Array;
 
+// RFC 7518 3.2: an HMAC key at least as long as the hash output.
+const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+
+function invalidOption(message: string): Error {
+  return sealedError('SEALED_INVALID_OPTION', message);
+}
+
+/** A secret only with HMAC algorithms, long enough for each; a public key never with HMAC (algorithm confusion). */
+function checkAlgorithms(options: JwtAuthOptions, algorithms: readonly string[] | undefined): void {
+  const hmac = (algorithms ?? []).filter((alg) => alg in HMAC_MIN_BYTES);
+  if (options.secret === undefined) {
+    if (hmac.length > 0) throw invalidOption('jwt auth with a public key or JWKS cannot accept HMAC algorithms');
+    return;
+  }
+  if (hmac.length !== algorithms?.length) throw invalidOption('jwt auth with a secret accepts only HS256, HS384 or HS512');
+  const bytes = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret).length : options.secret.length;
+  if (hmac.some((alg) => bytes < (HMAC_MIN_BYTES[alg] as number))) {
+    throw invalidOption('jwt auth secret is too short: HS256 needs 32 bytes, HS384 48, HS512 64');
+  }
+}
+
+/** The identity provider's keys could not be fetched or read: a 503, never a verdict on the token. */
+class IdpUnavailable extends Error {}
+
+// Key-lookup failures caused by the token's header (no usable key for its alg or kid), not by the identity provider.
+const TOKEN_LOOKUP_FAILURES: ReadonlySet<string> = new Set([
+  errors.JOSENotSupported.code,
+  errors.JOSEAlgNotAllowed.code,
+  errors.JWKSNoMatchingKey.code,
+  errors.JWKSMultipleMatchingKeys.code,
+]);
+
+/** The remote JWKS, with failures to reach or read it told apart from failures of the token. */
+function remoteKeys(url: URL): JWTVerifyGetKey {
+  const jwks = createRemoteJWKSet(url);
+  return async (header, token) => {
+    try {
+      return await jwks(header, token);
+    } catch (err) {
+      if (err instanceof errors.JOSEError && TOKEN_LOOKUP_FAILURES.has(err.code)) throw err;
+      throw new IdpUnavailable();
+    }
+  };
+}
+
 function verificationKey(options: JwtAuthOptions): VerificationKey {
   const given = [options.jwksUrl, options.publicKey, options.secret].filter((v) => v !== undefined);
   if (given.length !== 1) throw new TypeError('jwt auth needs exactly one of jwksUrl, publicKey, secret');
-  if (options.jwksUrl !== undefined) return createRemoteJWKSet(new URL(options.jwksUrl));
+  if (options.jwksUrl !== undefined) return remoteKeys(new URL(options.jwksUrl));
   if (options.publicKey !== undefined) return createPublicKey(options.publicKey);
   return typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : (options.secret as Uint8Array);
 }
@@ -59,15 +105,12 @@ function principalFromClaims(claims: JWTPayload, names: ClaimNames): Principal {
   };
 }
 
-/** Is this a failure of the token (401) rather than of reaching the identity provider (503)? */
-function isTokenFailure(err: unknown): boolean {
-  if (!(err instanceof errors.JOSEError)) return false;
-  return !(err instanceof errors.JWKSTimeout) && !(err instanceof errors.JWKSInvalid);
-}
-
 /**
  * Verifies bearer JWTs (signature, `exp` required, issuer and audience when configured) and
- * maps their claims to a {@link Principal}. A bad token is a 401; an unreachable JWKS a 503.
+ * maps their claims to a {@link Principal}. Any token that fails verification is a 401 (jose
+ * refuses e.g. an HS256 token against a public key with a TypeError: still the token's fault);
+ * only a JWKS that cannot be fetched or read is a 503. Refuses weak secrets and algorithms that
+ * do not fit the key at construction (SEALED_INVALID_OPTION).
  *
  * @example
  * ```ts
@@ -78,6 +121,7 @@ function isTokenFailure(err: unknown): boolean {
 export function jwtVerifier(options: JwtAuthOptions): (token: string) => Promise<Principal> {
   const key = verificationKey(options);
   const algorithms = options.algorithms ?? (options.secret !== undefined ? ['HS256'] : undefined);
+  checkAlgorithms(options, algorithms);
   const verifyOptions = {
     requiredClaims: ['exp'],
     clockTolerance: options.clockToleranceSeconds ?? 30,
@@ -91,7 +135,7 @@ export function jwtVerifier(options: JwtAuthOptions): (token: string) => Promise
       const { payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
       return principalFromClaims(payload, options.claims ?? {});
     } catch (err) {
-      throw new CodecHttpError(isTokenFailure(err) ? 'unauthorized' : 'unavailable');
+      throw new CodecHttpError(err instanceof IdpUnavailable ? 'unavailable' : 'unauthorized');
     }
   };
 }

@@ -6,6 +6,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAuthenticator, type AuthOptions } from '../../../src/server/auth/authenticate';
 import type { Principal } from '../../../src/server/auth/principal';
+import { SealedError } from '../../../src/errors';
 import { CodecHttpError } from '../../../src/server/http-errors/http-errors';
 
 const ISSUER = 'https://idp.test/';
@@ -20,7 +21,7 @@ let jwksUrl: string;
 beforeAll(async () => {
   rsa = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(rsa.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
-  const app = new Hono().get('/jwks.json', (c) => c.json({ keys: [jwk] }));
+  const app = new Hono().get('/jwks.json', (c) => c.json({ keys: [jwk] })).get('/broken.json', (c) => c.text('idp down', 500));
   jwksServer = await new Promise<Server>((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(server as Server)) as Server;
   });
@@ -151,6 +152,52 @@ describe('JWT bearer tokens', () => {
   test('an unreachable JWKS is 503 (unavailable), not a verdict on the token', async () => {
     const auth = createAuthenticator({ jwt: { jwksUrl: 'http://127.0.0.1:9/jwks.json' } });
     expect(await failureKind(auth(request({ authorization: `Bearer ${await signRsa(claims(), { expiresIn: '5m' })}` })))).toBe('unavailable');
+  });
+
+  test('an HS256 token signed with the RSA public key (algorithm confusion) is 401, never 503', async () => {
+    const pem = await exportSPKI(rsa.publicKey);
+    const forged = await signHs(claims({ iss: ISSUER, aud: AUDIENCE }), pem);
+    for (const jwt of [{ publicKey: pem }, { jwksUrl }]) {
+      const auth = createAuthenticator({ jwt: { ...jwt, issuer: ISSUER, audience: AUDIENCE } });
+      expect(await failureKind(auth(request({ authorization: `Bearer ${forged}` })))).toBe('unauthorized');
+    }
+  });
+
+  test('a token with an unsupported or unknown alg is 401', async () => {
+    const [, payload, signature] = (await signRsa(claims(), { expiresIn: '5m' })).split('.');
+    for (const alg of ['none', 'XX999', 'HS256']) {
+      const token = [Buffer.from(JSON.stringify({ alg, kid: 'test-key' })).toString('base64url'), payload, signature].join('.');
+      for (const jwt of [{ publicKey: await exportSPKI(rsa.publicKey) }, { jwksUrl }]) {
+        expect(await failureKind(createAuthenticator({ jwt })(request({ authorization: `Bearer ${token}` })))).toBe('unauthorized');
+      }
+    }
+  });
+
+  test('a JWKS endpoint that answers with an error is 503 (unavailable)', async () => {
+    const auth = createAuthenticator({ jwt: { jwksUrl: jwksUrl.replace('jwks.json', 'broken.json') } });
+    expect(await failureKind(auth(request({ authorization: `Bearer ${await signRsa(claims(), { expiresIn: '5m' })}` })))).toBe('unavailable');
+  });
+
+  test.each([
+    ['a one-character secret', { secret: 'x' }],
+    ['a 31-byte secret', { secret: 'a'.repeat(31) }],
+    ['a 16-byte secret as bytes', { secret: new Uint8Array(16).fill(7) }],
+    ['a 32-byte secret for HS512', { secret: 'a'.repeat(32), algorithms: ['HS512'] }],
+    ['a secret with an asymmetric algorithm', { secret: SECRET, algorithms: ['RS256'] }],
+    ['a public key with an HMAC algorithm', { jwksUrl: 'https://idp.test/jwks.json', algorithms: ['RS256', 'HS256'] }],
+  ])('%s is refused at configuration (SEALED_INVALID_OPTION)', (_name, jwt) => {
+    let code: string | undefined;
+    try {
+      createAuthenticator({ jwt });
+    } catch (err) {
+      code = SealedError.is(err) ? err.code : 'not a SealedError';
+    }
+    expect(code).toBe('SEALED_INVALID_OPTION');
+  });
+
+  test('a 32-byte secret is accepted', () => {
+    expect(() => createAuthenticator({ jwt: { secret: 'a'.repeat(32) } })).not.toThrow();
+    expect(() => createAuthenticator({ jwt: { secret: new Uint8Array(64).fill(1), algorithms: ['HS512'] } })).not.toThrow();
   });
 
   test('jwt options need exactly one key source', () => {
