@@ -14,6 +14,13 @@ export interface LimitOptions {
 
 export const DEFAULT_LIMITS = { maxBodyBytes: 8 * 1024 * 1024, maxPayloads: 1000, timeoutMs: 10_000 } as const;
 
+/**
+ * How deep a payload field this server does not know (kept and sent back as is) may nest.
+ * Protobuf JSON needs 2 or 3 (`externalPayloads`); JSON.stringify recurses and overflows the
+ * stack a few thousand levels down, so a 10 KB body could otherwise fail its own response with a 500.
+ */
+export const MAX_UNKNOWN_FIELD_DEPTH = 32;
+
 export function resolveLimits(options: LimitOptions = {}): Required<LimitOptions> {
   return { ...DEFAULT_LIMITS, ...options };
 }

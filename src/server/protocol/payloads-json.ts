@@ -1,5 +1,6 @@
 import type { Payload } from '@temporalio/common';
 import { CodecHttpError } from '../http-errors/http-errors';
+import { MAX_UNKNOWN_FIELD_DEPTH } from '../limits/limits';
 
 // Temporal's remote codec protocol: `{"payloads":[{"metadata":{"k":"<base64>"},"data":"<base64>"}]}`,
 // the protobuf JSON form of `Payloads`. Protobuf JSON accepts standard or URL-safe base64, padded or not.
@@ -35,17 +36,33 @@ function parseMetadata(value: unknown): Record<string, Uint8Array> {
   return metadata;
 }
 
+/** Whether `value` nests at most `max` arrays or objects deep; a loop, so hostile depth cannot overflow the stack here. */
+function nestsWithin(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= max) return false;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
 function parsePayload(value: unknown): WirePayload {
   if (!isPlainObject(value)) throw badRequest();
   const { metadata, data, ...extra } = value;
   const payload: WirePayload = { metadata: parseMetadata(metadata), data: data === undefined || data === null ? new Uint8Array() : decodeBase64(data) };
-  if (Object.keys(extra).length > 0) payload.extra = extra;
+  if (Object.keys(extra).length === 0) return payload;
+  // Unknown fields go back out in the response: refuse what could not be serialized again.
+  if (!Object.values(extra).every((field) => nestsWithin(field, MAX_UNKNOWN_FIELD_DEPTH))) throw badRequest();
+  payload.extra = extra;
   return payload;
 }
 
 /**
  * Parses a codec request body. Throws a `bad_request` CodecHttpError for malformed JSON,
- * base64 or shape, and `payload_too_large` for more than `maxPayloads` payloads.
+ * base64 or shape (unknown payload fields nested deeper than {@link MAX_UNKNOWN_FIELD_DEPTH}
+ * included), and `payload_too_large` for more than `maxPayloads` payloads.
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { CodecHttpError } from '../../../src/server/http-errors/http-errors';
+import { MAX_UNKNOWN_FIELD_DEPTH } from '../../../src/server/limits/limits';
 import { decodeBase64, parsePayloadsBody, payloadsToJson } from '../../../src/server/protocol/payloads-json';
 
 function kindOf(run: () => unknown): string | undefined {
@@ -36,6 +37,16 @@ describe('codec protocol JSON', () => {
     ['data of impossible length', '{"payloads": [{"metadata": {}, "data": "abcde"}]}'],
   ])('%s is a bad request', (_name, body) => {
     expect(kindOf(() => parsePayloadsBody(body, 10))).toBe('bad_request');
+  });
+
+  test('an unknown field nested deeper than the limit is a bad request, at any depth of arrays or objects', () => {
+    const arrays = '['.repeat(5000) + ']'.repeat(5000);
+    const objects = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    for (const deep of [arrays, objects]) {
+      expect(kindOf(() => parsePayloadsBody(`{"payloads":[{"metadata":{},"data":"","x":${deep}}]}`, 10))).toBe('bad_request');
+    }
+    const shallow = '['.repeat(MAX_UNKNOWN_FIELD_DEPTH) + ']'.repeat(MAX_UNKNOWN_FIELD_DEPTH);
+    expect(parsePayloadsBody(`{"payloads":[{"metadata":{},"data":"","x":${shallow}}]}`, 10)[0]!.extra).toBeDefined();
   });
 
   test('more payloads than the limit is payload_too_large', () => {
