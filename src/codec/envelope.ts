@@ -3,19 +3,27 @@ import { sealedError } from '../errors';
 import { NONCE_BYTES } from './nonce-pool';
 
 /**
- * Wire format v1 of the `sealed-fields` metadata entry (see docs/FORMAT.md):
+ * Wire format of the `sealed-fields` metadata entry (see docs/FORMAT.md), versions 1 and 2:
  *
  *   magic "SF" | version u8 | namespace (u16 length, utf8) | box count u8 | boxes...
  *   box: alg u8 | key id (u8 length, ascii) | purpose (u8 length, ascii) | nonce 24 bytes
  *        | field count u16 | fields: (path u16 length, utf8 | flags u8) ... | ciphertext length u32 | ciphertext
  *
- * Integers are big-endian. Everything but the ciphertexts is the header.
+ * Integers are big-endian. Everything but the ciphertexts is the header. Version 2 lists only
+ * the fields whose placeholders are in the clear JSON; values sealed inside a sealed value
+ * travel in an inner envelope inside that value's box plaintext (JSON, 0x00, inner envelope).
  */
 export const ENVELOPE_MAGIC = [0x53, 0x46] as const;
-export const FORMAT_VERSION = 1;
+/** The version writers write. */
+export const FORMAT_VERSION = 2;
+export type FormatVersion = 1 | 2;
 export const ALG_XCHACHA20_POLY1305_IETF = 1;
 export const TAG_BYTES = 16;
-const AAD_DOMAIN = 'temporal-sealed-fields/v1';
+const AAD_DOMAIN: Record<FormatVersion, string> = { 1: 'temporal-sealed-fields/v1', 2: 'temporal-sealed-fields/v2' };
+/** The container nonce of a top-level box in the v2 AAD. */
+const NO_CONTAINER = new Uint8Array(24);
+/** Separates a v2 box's JSON from its inner envelope; JSON text never holds a raw 0x00. */
+export const INNER_ENVELOPE_SEPARATOR = 0x00;
 const FLAG_SECRET = 1;
 export const MAX_FIELDS_PER_BOX = 0xffff;
 export const MAX_BOXES = 0xff;
@@ -35,7 +43,7 @@ export interface Box {
 }
 
 export interface Envelope {
-  version: number;
+  version: FormatVersion;
   namespace: string;
   boxes: Box[];
 }
@@ -54,18 +62,13 @@ function writeBoxHeader(out: ByteWriter, box: Omit<Box, 'ciphertext'>, ciphertex
   out.u32(ciphertextLength);
 }
 
-/** The envelope header: every byte except the ciphertexts. Bound into every box's AAD. */
-export function envelopeHeader(envelope: HeaderInput): Uint8Array {
-  return envelopeHeaderWithLayout(envelope).header;
-}
-
-type HeaderInput = { namespace: string; boxes: Array<Omit<Box, 'ciphertext'> & { ciphertextLength: number }> };
+type HeaderInput = { version?: FormatVersion; namespace: string; boxes: Array<Omit<Box, 'ciphertext'> & { ciphertextLength: number }> };
 
 /** The header and the offset where each box's header ends in it, so `joinEnvelope` need not write it again. */
 export function envelopeHeaderWithLayout(envelope: HeaderInput): { header: Uint8Array; boxEnds: number[] } {
   const out = new ByteWriter();
   out.bytes(Uint8Array.from(ENVELOPE_MAGIC));
-  out.u8(FORMAT_VERSION);
+  out.u8(envelope.version ?? FORMAT_VERSION);
   out.string16(envelope.namespace);
   out.u8(envelope.boxes.length);
   const boxEnds = envelope.boxes.map((box) => {
@@ -96,14 +99,22 @@ function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Where a box sits: its envelope's version and, for an inner envelope, the nonce of the box that carries it. */
+export interface BoxPlace {
+  version: FormatVersion;
+  containerNonce?: Uint8Array | undefined;
+}
+
 /**
- * AAD of box `index`: domain | index | envelope header | type name | SHA-256 of the payload's data.
- * Binds each value to its path and box, to the namespace, to the payload's type and clear part.
+ * AAD of box `index`: domain | index | (v2: container nonce) | envelope header | type name |
+ * SHA-256 of the payload's data. Binds each value to its path and box, to the box that carries
+ * it, to the namespace, to the payload's type and clear part.
  */
-export function boxAad(header: Uint8Array, index: number, typeName: string, dataDigest: Uint8Array): Uint8Array {
+export function boxAad(place: BoxPlace, header: Uint8Array, index: number, typeName: string, dataDigest: Uint8Array): Uint8Array {
   const out = new ByteWriter();
-  out.shortString(AAD_DOMAIN);
+  out.shortString(AAD_DOMAIN[place.version]);
   out.u8(index);
+  if (place.version === 2) out.bytes(place.containerNonce ?? NO_CONTAINER);
   out.u32(header.length);
   out.bytes(header);
   out.string16(typeName);
@@ -144,7 +155,7 @@ export function readEnvelopeWithHeader(bytes: Uint8Array): { envelope: Envelope;
   const r = new ByteReader(bytes);
   if (r.u8() !== ENVELOPE_MAGIC[0] || r.u8() !== ENVELOPE_MAGIC[1]) throw malformed();
   const version = r.u8();
-  if (version !== FORMAT_VERSION) {
+  if (version !== 1 && version !== 2) {
     throw sealedError('SEALED_VERSION_UNSUPPORTED', 'sealed envelope has an unsupported format version', { version });
   }
   const namespace = r.string16();
@@ -158,7 +169,7 @@ export function readEnvelopeWithHeader(bytes: Uint8Array): { envelope: Envelope;
     boxes.push(box);
   }
   if (!r.done()) throw malformed();
-  return { envelope: { version, namespace, boxes }, header: withoutCiphertexts(bytes, boxes, ciphertextAt) };
+  return { envelope: { version: version as FormatVersion, namespace, boxes }, header: withoutCiphertexts(bytes, boxes, ciphertextAt) };
 }
 
 function withoutCiphertexts(bytes: Uint8Array, boxes: Box[], ciphertextAt: number[]): Uint8Array {

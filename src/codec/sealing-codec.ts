@@ -3,10 +3,13 @@ import { sealedError } from '../errors';
 import { mergeAtPointers } from '../converter/json-pointer';
 import { fieldListToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, type FieldList } from '../converter/metadata';
 import { checkPurpose } from '../model/purpose';
+import { claimPending, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
 import {
   ALG_XCHACHA20_POLY1305_IETF,
   boxAad,
   envelopeHeaderWithLayout,
+  FORMAT_VERSION,
+  INNER_ENVELOPE_SEPARATOR,
   joinEnvelope,
   MAX_BOXES,
   MAX_FIELDS_PER_BOX,
@@ -14,7 +17,9 @@ import {
   sha256,
   TAG_BYTES,
   type Box,
+  type BoxPlace,
   type Envelope,
+  type FormatVersion,
 } from './envelope';
 import type { Keyring } from './keyring';
 import { NoncePool } from './nonce-pool';
@@ -31,10 +36,17 @@ export interface SealingCodecOptions {
    */
   acceptNamespaces?: readonly string[] | '*';
   /**
+   * Namespace to bind when the serialization context names none. An envelope bound to no
+   * namespace opens only for readers without one, or that list `''` in `acceptNamespaces`.
+   */
+  namespace?: string;
+  /**
    * @internal Deterministic nonces, for the published test vectors only.
    * A repeated nonce under one key breaks confidentiality: never set this in production.
    */
   nonceSourceForTestVectors?: { next(): Uint8Array };
+  /** @internal Writes an earlier format version, for the published test vectors only. */
+  formatVersionForTestVectors?: FormatVersion;
 }
 
 /** Which purposes to open when decoding; the rest stay sealed (the codec server uses this). */
@@ -49,8 +61,22 @@ export interface OpenOptions {
 export interface OpenedPayload {
   envelope: Envelope;
   opened: FieldList;
-  /** Boxes not opened because their purpose was not allowed. */
+  /** Boxes not opened because their purpose (or namespace) was not allowed; inner boxes only when their container was opened. */
   withheld: Box[];
+}
+
+/** The fields of one level of the tree of sealed values, and where its envelope sits. */
+interface Level {
+  indexes: number[];
+  place: BoxPlace;
+}
+
+interface OpenScope {
+  options: OpenOptions;
+  typeName: string;
+  digest: Uint8Array;
+  namespaceClosed: boolean;
+  result: OpenedPayload & { texts: string[] };
 }
 
 /**
@@ -70,15 +96,20 @@ export class SealingCodec implements PayloadCodec {
     private readonly keyring: Keyring,
     private readonly acceptNamespaces: ReadonlySet<string> | '*',
     private readonly nonces: { next(): Uint8Array },
+    private readonly defaultNamespace: string,
+    private readonly version: FormatVersion,
   ) {}
 
   static async create(options: SealingCodecOptions): Promise<SealingCodec> {
     const accept = options.acceptNamespaces === '*' ? '*' : new Set(options.acceptNamespaces ?? []);
-    return new SealingCodec(await loadSodium(), options.keyring, accept, options.nonceSourceForTestVectors ?? new NoncePool());
+    const nonces = options.nonceSourceForTestVectors ?? new NoncePool();
+    const codec = new SealingCodec(await loadSodium(), options.keyring, accept, nonces, options.namespace ?? '', options.formatVersionForTestVectors ?? FORMAT_VERSION);
+    registerCodec();
+    return codec;
   }
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    return payloads.map((payload) => this.sealPayload(payload, context?.namespace ?? ''));
+    return payloads.map((payload) => this.sealPayload(payload, context?.namespace ?? this.defaultNamespace));
   }
 
   async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
@@ -92,10 +123,13 @@ export class SealingCodec implements PayloadCodec {
     const pending = metadata[META.pending] ?? metadata[META.opened];
     if (pending === undefined || pending === null) return payload;
     if (metadata[META.sealed] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload is both pending and sealed');
-    const list = parseFieldList(pending);
-    const groups = groupByPurpose(list);
+    const list = parseFieldList(resolvePending(pending));
+    const levels = this.version === 1 ? undefined : childrenOf(list);
+    const top = levels?.get(-1) ?? list.paths.map((_, i) => i);
+    const groups = groupByPurpose(list, top);
     const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups, list.nested), (p) => this.keyring.keyIdFor(p));
-    const sealed = this.sealGroups(groups, list, namespace, typeNameOf(metadata), sha256(data));
+    const digest = sha256(data);
+    const sealed = this.sealLevel({ indexes: top, place: { version: this.version } }, list, levels, namespace, typeNameOf(metadata), digest);
     return { ...payload, metadata: replaceEntries(metadata, [META.pending, META.opened], META.sealed, sealed), data };
   }
 
@@ -118,7 +152,7 @@ export class SealingCodec implements PayloadCodec {
     return { envelope, opened, withheld };
   }
 
-  /** `open`, plus each opened box's plaintext: a JSON array text already parsed and counted against its fields. */
+  /** `open`, plus each opened box's JSON text: a JSON array already parsed and counted against its fields. */
   private openWithTexts(payload: Payload, options: OpenOptions): OpenedPayload & { texts: string[] } {
     const metadata = payload.metadata ?? {};
     const sealed = metadata[META.sealed];
@@ -130,50 +164,69 @@ export class SealingCodec implements PayloadCodec {
     }
     const { envelope, header } = readEnvelopeWithHeader(sealed);
     this.checkNamespace(envelope.namespace, options.namespace);
-    const digest = sha256(payload.data ?? new Uint8Array());
-    const typeName = typeNameOf(metadata);
-    const opened: FieldList = { paths: [], purposes: [], secrets: [], values: [] };
-    const withheld: Box[] = [];
-    const texts: string[] = [];
-    const namespaceClosed = envelope.namespace !== '' && options.mayOpenNamespace?.(envelope.namespace) === false;
-    envelope.boxes.forEach((box, index) => {
-      if (namespaceClosed || (options.purposes !== undefined && !options.purposes.has(box.purpose))) return void withheld.push(box);
-      const { values, text } = this.openBox(box, boxAad(header, index, typeName, digest));
-      texts.push(text);
-      box.fields.forEach((field, i) => {
-        opened.paths.push(field.path);
-        opened.purposes.push(box.purpose);
-        opened.secrets.push(field.secret);
-        opened.values.push(values[i]);
-      });
-    });
-    return { envelope, opened, withheld, texts };
+    const result = { envelope, opened: { paths: [], purposes: [], secrets: [], values: [] } as FieldList, withheld: [] as Box[], texts: [] as string[] };
+    const scope: OpenScope = {
+      options,
+      typeName: typeNameOf(metadata),
+      digest: sha256(payload.data ?? new Uint8Array()),
+      namespaceClosed: options.mayOpenNamespace?.(envelope.namespace) === false,
+      result,
+    };
+    this.openLevel(envelope, header, { version: envelope.version }, scope, 0);
+    return result;
   }
 
-  private sealGroups(groups: Map<string, number[]>, list: FieldList, namespace: string, typeName: string, digest: Uint8Array): Uint8Array {
+  /** Opens the allowed boxes of one envelope, then the inner envelopes their plaintexts carry. */
+  private openLevel(envelope: Envelope, header: Uint8Array, place: BoxPlace, scope: OpenScope, depth: number): void {
+    const { options, result } = scope;
+    envelope.boxes.forEach((box, index) => {
+      if (scope.namespaceClosed || (options.purposes !== undefined && !options.purposes.has(box.purpose))) return void result.withheld.push(box);
+      const { values, text, inner } = this.openBox(box, place.version, boxAad(place, header, index, scope.typeName, scope.digest));
+      result.texts.push(text);
+      box.fields.forEach((field, i) => {
+        result.opened.paths.push(field.path);
+        result.opened.purposes.push(box.purpose);
+        result.opened.secrets.push(field.secret);
+        result.opened.values.push(values[i]);
+        if (depth > 0) (result.opened.nested ??= [])[result.opened.paths.length - 1] = true;
+      });
+      if (inner !== undefined) this.openInner(inner, envelope, box, scope, depth + 1);
+    });
+  }
+
+  private openInner(bytes: Uint8Array, outer: Envelope, container: Box, scope: OpenScope, depth: number): void {
+    if (depth > MAX_INNER_DEPTH) throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply');
+    const { envelope, header } = readEnvelopeWithHeader(bytes);
+    if (envelope.version !== 2 || envelope.namespace !== outer.namespace) throw sealedError('SEALED_MALFORMED', 'inner envelope does not match its container');
+    this.openLevel(envelope, header, { version: 2, containerNonce: container.nonce }, scope, depth);
+  }
+
+  /**
+   * Seals one level: the fields in `level.indexes`, one box per purpose. A box whose fields hold
+   * nested sealed values carries their envelope after its JSON, so they open only through it.
+   */
+  private sealLevel(level: Level, list: FieldList, children: Map<number, number[]> | undefined, namespace: string, typeName: string, digest: Uint8Array): Uint8Array {
+    const groups = groupByPurpose(list, level.indexes);
     if (groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
     const drafts = [...groups].map(([purpose, indexes]) => {
       if (indexes.length > MAX_FIELDS_PER_BOX) throw sealedError('SEALED_TOO_LARGE', 'too many sealed fields in one payload');
-      const plaintext = utf8Bytes(JSON.stringify(indexes.map((i) => list.values[i])));
-      return {
-        alg: ALG_XCHACHA20_POLY1305_IETF,
-        keyId: this.keyring.keyIdFor(purpose),
-        purpose,
-        nonce: this.nonces.next(),
-        fields: indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true })),
-        plaintext,
-        ciphertextLength: plaintext.length + TAG_BYTES,
-      };
+      const nonce = this.nonces.next();
+      const json = utf8Bytes(JSON.stringify(indexes.map((i) => list.values[i])));
+      const nested = children === undefined ? [] : indexes.flatMap((i) => children.get(i) ?? []);
+      const inner = nested.length === 0 ? undefined : this.sealLevel({ indexes: nested, place: { version: 2, containerNonce: nonce } }, list, children, namespace, typeName, digest);
+      const plaintext = inner === undefined ? json : concat([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
+      const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
+      return { alg: ALG_XCHACHA20_POLY1305_IETF, keyId: this.keyring.keyIdFor(purpose), purpose, nonce, fields, plaintext, ciphertextLength: plaintext.length + TAG_BYTES };
     });
     // The header is written once: it goes into every box's AAD and, joined with the ciphertexts, is the envelope.
-    const { header, boxEnds } = envelopeHeaderWithLayout({ namespace, boxes: drafts });
+    const { header, boxEnds } = envelopeHeaderWithLayout({ version: level.place.version, namespace, boxes: drafts });
     const ciphertexts = drafts.map((box, index) =>
-      this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(box.plaintext, boxAad(header, index, typeName, digest), null, box.nonce, this.keyring.key(box.keyId)),
+      this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(box.plaintext, boxAad(level.place, header, index, typeName, digest), null, box.nonce, this.keyring.key(box.keyId)),
     );
     return joinEnvelope(header, boxEnds, ciphertexts);
   }
 
-  private openBox(box: Box, aad: Uint8Array): { values: unknown[]; text: string } {
+  private openBox(box: Box, version: FormatVersion, aad: Uint8Array): { values: unknown[]; text: string; inner: Uint8Array | undefined } {
     const key = this.keyring.key(box.keyId);
     let plaintext: Uint8Array;
     try {
@@ -181,7 +234,8 @@ export class SealingCodec implements PayloadCodec {
     } catch {
       throw sealedError('SEALED_TAMPERED', 'sealed fields failed authentication', { keyId: box.keyId, purpose: box.purpose });
     }
-    const text = fromUtf8(plaintext);
+    const split = version === 2 ? plaintext.indexOf(INNER_ENVELOPE_SEPARATOR) : -1;
+    const text = fromUtf8(split === -1 ? plaintext : plaintext.subarray(0, split));
     let values: unknown;
     try {
       values = JSON.parse(text);
@@ -189,11 +243,12 @@ export class SealingCodec implements PayloadCodec {
       values = undefined;
     }
     if (!Array.isArray(values) || values.length !== box.fields.length) throw sealedError('SEALED_MALFORMED', 'sealed box content has an unknown shape');
-    return { values, text };
+    return { values, text, inner: split === -1 ? undefined : plaintext.subarray(split + 1) };
   }
 
+  /** A reader with a namespace opens what was sealed in it, or in a namespace it accepts; `''` (no namespace) counts as one. */
   private checkNamespace(sealedIn: string, current: string | undefined): void {
-    if (sealedIn === '' || current === undefined || current === '' || sealedIn === current) return;
+    if (current === undefined || current === '' || sealedIn === current) return;
     if (this.acceptNamespaces === '*' || this.acceptNamespaces.has(sealedIn)) return;
     throw sealedError('SEALED_WRONG_NAMESPACE', 'payload was sealed for another namespace', { sealedIn, current });
   }
@@ -213,14 +268,65 @@ export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<Opened
   return mergeAtPointers(root, opened.paths, (i) => opened.values[i], closed);
 }
 
-function groupByPurpose(list: FieldList): Map<string, number[]> {
+const MAX_INNER_DEPTH = 64;
+
+function groupByPurpose(list: FieldList, indexes: readonly number[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();
-  list.purposes.forEach((purpose, i) => {
+  for (const i of indexes) {
+    const purpose = list.purposes[i] as string;
     const group = groups.get(purpose);
-    if (group !== undefined) return void group.push(i);
-    groups.set(checkPurpose(purpose), [i]); // checked once per distinct purpose, not per field
-  });
+    if (group !== undefined) group.push(i);
+    else groups.set(checkPurpose(purpose), [i]); // checked once per distinct purpose, not per field
+  }
   return groups;
+}
+
+/**
+ * The tree of sealed values: for each field, the nested fields whose nearest container it is
+ * (key -1: the top level). The converter lists a container before what it holds, so the
+ * container of a nested field is the nearest earlier field whose path is a prefix of its path.
+ */
+function childrenOf(list: FieldList): Map<number, number[]> {
+  const children = new Map<number, number[]>([[-1, []]]);
+  list.paths.forEach((path, i) => {
+    const parent = list.nested?.[i] === true ? containerOf(list.paths, i) : -1;
+    if (parent === undefined) throw sealedError('SEALED_MALFORMED', 'a nested sealed field has no container', { path });
+    const siblings = children.get(parent);
+    if (siblings === undefined) children.set(parent, [i]);
+    else siblings.push(i);
+  });
+  return children;
+}
+
+function containerOf(paths: readonly string[], index: number): number | undefined {
+  const path = paths[index] as string;
+  for (let j = index - 1; j >= 0; j--) {
+    const candidate = paths[j] as string;
+    if (candidate === '' || path.startsWith(`${candidate}/`)) return j;
+  }
+  return undefined;
+}
+
+/** The field list of a pending entry: inline (from the workflow sandbox) or left in this realm's hand-off store. */
+function resolvePending(pending: Uint8Array): Uint8Array {
+  if (pending[0] === 0x7b) return pending; // '{': a field list written inline
+  const reference = fromUtf8(pending);
+  if (!reference.startsWith(PENDING_REFERENCE_PREFIX)) throw sealedError('SEALED_MALFORMED', 'sealed field list is neither a list nor a reference');
+  const list = claimPending(reference);
+  if (list === undefined) {
+    throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing in another process or was sealed already: seal it where it was written');
+  }
+  return utf8Bytes(list);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** The elements of a JSON array text that JSON.parse accepted as an array: only JSON whitespace can surround its brackets. */

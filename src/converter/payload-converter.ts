@@ -16,8 +16,11 @@ import { Secret } from '../model/secret';
 import type { ZodLike } from '../model/zod';
 import { mergeAtPointers, parentFirstOrder, setAtPointer } from './json-pointer';
 import { fieldEntriesToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, utf8, type FieldList } from './metadata';
+import { codecRegistered, depositPending, inWorkflowSandbox } from '../lib/handoff';
+import { checkSensitivePositions, countPlaceholders, mayHoldPlaceholders, stripped } from './integrity';
 import { rehydrate } from './rehydrate';
-import { reachesForeignToJSON, shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
+import { rememberSealedPaths } from './sealed-memory';
+import { needsFullWalk, shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
 import { classShape, shapeOfInstance, zodShape, type Shape } from './shapes';
 
 /** Name of this converter in SDK 1.24 `ConverterHint`s. */
@@ -108,20 +111,22 @@ export class SealedPayloadConverter implements PayloadConverter {
     const instanceShape = typeof value === 'object' && value !== null ? shapeOfInstance(value) : undefined;
     const shape = instanceShape ?? hinted?.shape;
     const typeName = instanceShape?.name ?? hinted?.name;
-    const { json, fields } = this.serialize(value, shape);
+    const { json, fields, shadow } = this.serialize(value, shape);
+    refuseLookalikePlaceholders(json, shadow, fields);
     const metadata: Record<string, Uint8Array> = { [META.encoding]: JSON_ENCODING_BYTES };
     if (typeName !== undefined) metadata[META.type] = typeNameBytes(typeName);
-    if (fields.length > 0) metadata[META.pending] = utf8(pendingJson(fields));
+    const pending = fields.length > 0 ? pendingJson(fields) : undefined;
     const data = utf8(json);
-    if (data.length + (metadata[META.pending]?.length ?? 0) > this.maxPayloadBytes) {
+    if (data.length + (pending?.length ?? 0) > this.maxPayloadBytes) {
       throw sealedError('SEALED_TOO_LARGE', 'payload is larger than maxPayloadBytes', { maxPayloadBytes: this.maxPayloadBytes });
     }
+    if (pending !== undefined) metadata[META.pending] = utf8(handOver(pending));
     return { metadata, data };
   }
 
   /** Fast path first: walk only what the shape describes and let JSON.stringify's toJSON hooks report misses. */
-  private serialize(value: unknown, shape: Shape | undefined): { json: string; fields: PendingField[] } {
-    const full = this.strict || this.keyRules.length > 0 || reachesForeignToJSON(value);
+  private serialize(value: unknown, shape: Shape | undefined): { json: string; fields: PendingField[]; shadow: unknown } {
+    const full = this.strict || this.keyRules.length > 0 || needsFullWalk(value);
     const walk = (fullWalk: boolean): WalkOptions => ({ full: fullWalk, strict: this.strict, keyRules: this.keyRules, maxDepth: this.maxDepth });
     return guardJson(() => {
       let result = shadowValue(value, shape, walk(full));
@@ -131,7 +136,7 @@ export class SealedPayloadConverter implements PayloadConverter {
         out = stringifyWatched(result.shadow);
       }
       if (out.json === undefined) throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value cannot be serialized as JSON');
-      return { json: out.json, fields: result.fields };
+      return { json: out.json, fields: result.fields, shadow: result.shadow };
     });
   }
 
@@ -139,22 +144,32 @@ export class SealedPayloadConverter implements PayloadConverter {
     const metadata = payload.metadata ?? {};
     refusePendingOrSealed(metadata);
     if (payload.data === undefined || payload.data === null) throw new ValueError('Got payload with no data');
-    let value = guardJson(() => JSON.parse(fromUtf8(payload.data as Uint8Array)) as unknown);
-    const opened = metadata[META.opened];
-    if (opened !== undefined) value = mergeOpened(value, parseFieldList(opened));
+    const text = fromUtf8(payload.data as Uint8Array);
+    let value = guardJson(() => JSON.parse(text) as unknown);
+    const openedBytes = metadata[META.opened];
+    const opened = openedBytes === undefined || openedBytes === null ? undefined : parseFieldList(openedBytes);
+    if (opened !== undefined) value = mergeOpened(value, opened);
+    else if (mayHoldPlaceholders(text) && countPlaceholders(value) > 0) throw stripped();
     const typeName = (hint as SealedConverterHint | undefined)?.type ?? decodeOptional(metadata[META.type]);
-    return typeName === undefined ? value : this.rebuild(value, typeName);
+    return typeName === undefined ? value : this.rebuild(value, typeName, new Set(opened?.paths));
   }
 
-  private rebuild(value: unknown, typeName: string): unknown {
+  private rebuild(value: unknown, typeName: string, opened: ReadonlySet<string>): unknown {
     const schema = this.schemas.get(typeName);
-    if (schema !== undefined) return this.validated(rehydrateWith(value, zodShape(schema), this.maxDepth), schema, typeName);
+    if (schema !== undefined) return this.validated(this.checkedRehydrate(value, zodShape(schema), opened), schema, typeName);
     const ctor = registry.byName.get(typeName);
     if (ctor === undefined) {
       if (this.strict) throw sealedError('SEALED_UNREGISTERED_TYPE', 'payload names a type this process has not registered', { type: typeName });
       return value;
     }
-    return rehydrateWith(value, classShape(ctor), this.maxDepth);
+    return this.checkedRehydrate(value, classShape(ctor), opened);
+  }
+
+  /** Rebuilds instances along `shape`, after checking that every sensitive position came out of the envelope. */
+  private checkedRehydrate(value: unknown, shape: Shape | null, opened: ReadonlySet<string>): unknown {
+    if (shape === null) return value;
+    checkSensitivePositions(value, shape, opened);
+    return rehydrate(value, shape, 0, this.maxDepth);
   }
 
   private validated(value: unknown, schema: ZodLike, typeName: string): unknown {
@@ -194,8 +209,26 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function rehydrateWith(value: unknown, shape: Shape | null, maxDepth: number): unknown {
-  return shape === null ? value : rehydrate(value, shape, 0, maxDepth);
+/**
+ * Where the values to seal travel to the codec: inside the workflow sandbox, in metadata (the
+ * worker's codec seals them on the main thread); elsewhere, in this realm's hand-off store, with
+ * only a reference in metadata, so a payload that skips the codec carries no plaintext.
+ */
+function handOver(pendingList: string): string {
+  if (inWorkflowSandbox()) return pendingList;
+  if (!codecRegistered()) {
+    throw sealedError('SEALED_NO_CODEC', 'values to seal but no SealingCodec in this process: add SealingCodec to dataConverter.payloadCodecs (or use SealedFieldsPlugin)');
+  }
+  return depositPending(pendingList);
+}
+
+/** A clear string with the exact form of a placeholder would read as a stripped sealed value: refuse to write it. */
+function refuseLookalikePlaceholders(json: string, shadow: unknown, fields: readonly PendingField[]): void {
+  if (!mayHoldPlaceholders(json)) return;
+  const expected = fields.reduce((n, field) => (field.nested === true ? n : n + 1), 0);
+  if (countPlaceholders(shadow) > expected) {
+    throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a clear string has the exact form of a sealed placeholder ([sealed:<purpose>])');
+  }
 }
 
 function pendingJson(fields: PendingField[]): string {
@@ -205,6 +238,8 @@ function pendingJson(fields: PendingField[]): string {
 function mergeOpened(value: unknown, opened: FieldList): unknown {
   const order = parentFirstOrder(opened.paths);
   let root = mergeAtPointers(value, opened.paths, (i) => opened.values[i], [], order);
+  // Before Secrets wrap their values, so objects inside a Secret remember what was sealed in them too.
+  rememberSealedPaths(root, opened.paths, opened.purposes);
   // Wrap Secrets innermost first, so a Secret sealed inside another value ends up inside its Secret.
   for (let k = order.length - 1; k >= 0; k--) {
     const i = order[k] as number;

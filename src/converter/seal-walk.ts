@@ -3,11 +3,12 @@ import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import { appendToken, isForbiddenKey } from './json-pointer';
 import { pendingPlaceholder } from './placeholder';
+import { sealedKeysOf, anySealedMemory } from './sealed-memory';
 import { shapeOfInstance, type ClassShape, type FieldShape, type Shape } from './shapes';
 
 /** One value the converter hands to the codec for sealing. */
 export interface PendingField {
-  /** JSON pointer of the placeholder in the clear JSON. */
+  /** JSON pointer of the placeholder in the clear JSON (or, when nested, inside its container's value). */
   path: string;
   purpose: string;
   /** The value was a `Secret` and decodes back into one. */
@@ -24,7 +25,7 @@ export interface KeyRule {
 }
 
 export interface WalkOptions {
-  /** Walk every node (needed for key rules, strict mode, or values the fast path missed). */
+  /** Walk every node (needed for key rules, strict mode, remembered or foreign-toJSON values). */
   full: boolean;
   strict: boolean;
   keyRules: readonly KeyRule[];
@@ -34,6 +35,8 @@ export interface WalkOptions {
 /**
  * Builds a copy of `value` in which every sensitive value is replaced by a placeholder,
  * sharing every untouched subtree with the original. Returns the copy and the values taken out.
+ * Inside a sealed value, tags of another purpose and Secrets are taken out again as nested
+ * fields, so each keeps its own purpose and a reader needs every purpose on the path to it.
  */
 export function shadowValue(value: unknown, shape: Shape | undefined, options: WalkOptions): { shadow: unknown; fields: PendingField[] } {
   const walk = new SealWalk(options);
@@ -43,17 +46,20 @@ export function shadowValue(value: unknown, shape: Shape | undefined, options: W
 class SealWalk {
   readonly fields: PendingField[] = [];
   private readonly ancestors = new Set<object>();
-  /** How many sealed values the walk is inside while taking nested Secrets out. */
-  private nesting = 0;
+  private full: boolean;
+  /** Purpose of the sealed value the walk is inside, if any. */
+  private enclosing: string | undefined;
 
-  constructor(private readonly options: WalkOptions) {}
+  constructor(private readonly options: WalkOptions) {
+    this.full = options.full;
+  }
 
   visit(value: unknown, shape: Shape | undefined, path: string, depth: number): unknown {
     if (depth > this.options.maxDepth) {
       throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth: this.options.maxDepth });
     }
-    if (Secret.isSecret(value)) return this.take(path, value.purpose, value);
-    if (shape?.kind === 'sensitive') return value === undefined ? undefined : this.take(path, shape.purpose, value);
+    if (Secret.isSecret(value)) return this.take(path, value.purpose, value, undefined, depth);
+    if (shape?.kind === 'sensitive') return value === undefined ? undefined : this.take(path, shape.purpose, value, shape.inner, depth);
     if (typeof value !== 'object' || value === null) return this.primitive(value, path);
     if (this.ancestors.has(value)) throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value contains a cycle', { path });
     this.ancestors.add(value);
@@ -71,62 +77,38 @@ class SealWalk {
     if (shape?.kind === 'class' || shape?.kind === 'object') return this.object(value, shape.fields, path, depth);
     if (shape?.kind === 'classOrArray') return this.object(value, shape.cls.fields, path, depth);
     if (shape?.kind === 'record') return this.record(value, shape.value, path, depth);
-    if (!this.options.full) return value;
+    if (!this.full) return value;
+    if (sealedKeysOf(value) !== undefined) return this.object(value, NO_FIELDS, path, depth);
     return this.untyped(value, path, depth);
   }
 
-  private take(path: string, purpose: string, value: unknown): string {
+  /**
+   * Takes a sensitive value out as a field and returns its placeholder. A value of the purpose
+   * the walk is already inside stays in place (its container seals it), but is walked on.
+   */
+  private take(path: string, purpose: string, value: unknown, inner: Shape | undefined, depth: number): unknown {
     const secret = Secret.isSecret(value);
-    const inner = secret ? (value as Secret).reveal() : value;
-    if (typeof inner === 'function' || typeof inner === 'symbol' || typeof inner === 'bigint') {
-      throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sensitive value must be JSON (string, number, boolean, null, object, array)', { path });
-    }
-    // Readers refuse these tokens in a field path (FORMAT.md): refuse here, rather than store a payload nobody can open.
-    if ((path.includes('proto') || path.includes('constructor')) && path.split('/').some(isForbiddenKey)) throw sealedError('SEALED_FORBIDDEN_KEY', 'a sealed value sits under a forbidden key (__proto__, constructor or prototype)');
-    // Paths travel as UTF-8, which cannot carry a lone surrogate: the reader would look for U+FFFD and never find the value.
-    if (SURROGATE.test(path) && LONE_SURROGATE.test(path)) {
-      throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sealed value sits under a key that is not well-formed Unicode (lone surrogate)');
-    }
-    const field: PendingField = { path, purpose, secret, value: inner };
-    if (this.nesting > 0) field.nested = true;
+    if (!secret && purpose === this.enclosing) return this.visit(value, inner, path, depth + 1);
+    const revealed = secret ? (value as Secret).reveal() : value;
+    checkSealable(revealed, path);
+    const field: PendingField = { path, purpose, secret, value: revealed };
+    if (this.enclosing !== undefined) field.nested = true;
     this.fields.push(field);
-    if (typeof inner === 'object' && inner !== null) field.value = this.takeNestedSecrets(inner, path);
+    if (typeof revealed === 'object' && revealed !== null) field.value = this.inside(purpose, () => this.visit(revealed, inner, path, depth + 1));
     return pendingPlaceholder(purpose);
   }
 
-  /**
-   * Secrets inside a value being sealed become fields of their own (listed after their container),
-   * so they decode back into Secrets. Returns `value` itself when it holds none.
-   */
-  private takeNestedSecrets(value: object, path: string): unknown {
-    this.nesting++;
+  /** Walks a sealed value completely, with `purpose` as the enclosing one. */
+  private inside(purpose: string, walk: () => unknown): unknown {
+    const saved = { enclosing: this.enclosing, full: this.full };
+    this.enclosing = purpose;
+    this.full = true;
     try {
-      return this.replaceSecrets(value, path, 0);
+      return walk();
     } finally {
-      this.nesting--;
+      this.enclosing = saved.enclosing;
+      this.full = saved.full;
     }
-  }
-
-  private replaceSecrets(value: unknown, path: string, depth: number): unknown {
-    if (typeof value !== 'object' || value === null) return value;
-    if (Secret.isSecret(value)) return this.take(path, value.purpose, value);
-    if (depth > this.options.maxDepth) throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth: this.options.maxDepth });
-    if (typeof (value as { toJSON?: unknown }).toJSON === 'function' && shapeOfInstance(value) === undefined) return value;
-    if (Array.isArray(value)) {
-      let out: unknown[] | undefined;
-      value.forEach((child, i) => {
-        const replaced = this.replaceSecrets(child, appendToken(path, i), depth + 1);
-        if (replaced !== child) (out ??= value.slice())[i] = replaced;
-      });
-      return out ?? value;
-    }
-    let copy: Record<string, unknown> | undefined;
-    for (const key of Object.keys(value)) {
-      const child = (value as Record<string, unknown>)[key];
-      const replaced = this.replaceSecrets(child, appendToken(path, key), depth + 1);
-      if (replaced !== child) (copy ??= copyOwnFields(value))[key] = replaced;
-    }
-    return copy ?? value;
   }
 
   private primitive(value: unknown, path: string): unknown {
@@ -134,31 +116,39 @@ class SealWalk {
     return value;
   }
 
-  /** Own enumerable fields copied (spread defines, so an own `__proto__` key stays data), listed fields rewritten. */
+  /**
+   * Own enumerable fields copied (spread defines, so an own `__proto__` key stays data), listed
+   * fields rewritten. An own `toJSON` is dropped: a typed object is written as its fields, never
+   * through code that could put a sealed field back in clear.
+   */
   private object(value: object, fields: readonly FieldShape[], path: string, depth: number): object {
     const copy = copyOwnFields(value);
+    if (typeof copy['toJSON'] === 'function') delete copy['toJSON'];
+    const remembered = sealedKeysOf(value);
     for (const field of fields) {
       const child = copy[field.key];
-      if (child !== undefined) copy[field.key] = this.visit(child, field.shape, appendToken(path, field.key), depth + 1);
+      if (child !== undefined) copy[field.key] = this.visitChild(field.key, child, field.shape, remembered, path, depth);
     }
-    if (!this.options.full) return copy;
-    const listed = new Set(fields.map((field) => field.key));
+    if (!this.full) return copy;
+    const listed = fields.length === 0 ? undefined : new Set(fields.map((field) => field.key));
     for (const key of Object.keys(copy)) {
-      if (!listed.has(key)) copy[key] = this.visitKey(key, copy[key], path, depth);
+      if (listed === undefined || !listed.has(key)) copy[key] = this.visitChild(key, copy[key], undefined, remembered, path, depth);
     }
     return copy;
   }
 
   private array(value: readonly unknown[], element: Shape | undefined, path: string, depth: number): unknown[] {
-    if (element === undefined && !this.options.full) return value as unknown[];
+    if (element === undefined && !this.full) return value as unknown[];
+    const remembered = sealedKeysOf(value);
     const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = this.visit(value[i], element, appendToken(path, i), depth + 1);
+    for (let i = 0; i < value.length; i++) out[i] = this.visitChild(String(i), value[i], element, remembered, path, depth, false);
     return out;
   }
 
   private record(value: object, valueShape: Shape, path: string, depth: number): object {
     const copy = copyOwnFields(value);
-    for (const key of Object.keys(copy)) copy[key] = this.visit(copy[key], valueShape, appendToken(path, key), depth + 1);
+    const remembered = sealedKeysOf(value);
+    for (const key of Object.keys(copy)) copy[key] = this.visitChild(key, copy[key], valueShape, remembered, path, depth);
     return copy;
   }
 
@@ -172,16 +162,45 @@ class SealWalk {
       const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
       throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', { type, path });
     }
-    const copy = copyOwnFields(value);
-    for (const key of Object.keys(copy)) copy[key] = this.visitKey(key, copy[key], path, depth);
-    return copy;
+    return this.object(value, NO_FIELDS, path, depth);
   }
 
-  private visitKey(key: string, child: unknown, path: string, depth: number): unknown {
-    const rule = this.options.keyRules.find((r) => r.pattern.test(key));
+  /**
+   * One child: a key that arrived sealed is sealed again under its purpose; a declared shape
+   * comes next; then, in a full walk, key rules.
+   */
+  private visitChild(
+    key: string,
+    child: unknown,
+    shape: Shape | undefined,
+    remembered: ReadonlyMap<string, string> | undefined,
+    path: string,
+    depth: number,
+    rules = true,
+  ): unknown {
     const childPath = appendToken(path, key);
-    if (rule !== undefined && child !== undefined && !Secret.isSecret(child)) return this.take(childPath, rule.purpose, child);
-    return this.visit(child, undefined, childPath, depth + 1);
+    const purpose = remembered?.get(key) ?? (rules && shape === undefined && this.full ? this.options.keyRules.find((r) => r.pattern.test(key))?.purpose : undefined);
+    if (purpose !== undefined && shape?.kind !== 'sensitive' && child !== undefined && !Secret.isSecret(child)) {
+      return this.take(childPath, purpose, child, shape, depth + 1);
+    }
+    return this.visit(child, shape, childPath, depth + 1);
+  }
+}
+
+const NO_FIELDS: readonly FieldShape[] = [];
+
+/** What may be sealed: JSON values, under keys readers accept. */
+function checkSealable(value: unknown, path: string): void {
+  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+    throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sensitive value must be JSON (string, number, boolean, null, object, array)', { path });
+  }
+  // Readers refuse these tokens in a field path (FORMAT.md): refuse here, rather than store a payload nobody can open.
+  if ((path.includes('proto') || path.includes('constructor')) && path.split('/').some(isForbiddenKey)) {
+    throw sealedError('SEALED_FORBIDDEN_KEY', 'a sealed value sits under a forbidden key (__proto__, constructor or prototype)');
+  }
+  // Paths travel as UTF-8, which cannot carry a lone surrogate: the reader would look for U+FFFD and never find the value.
+  if (SURROGATE.test(path) && LONE_SURROGATE.test(path)) {
+    throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sealed value sits under a key that is not well-formed Unicode (lone surrogate)');
   }
 }
 
@@ -231,13 +250,15 @@ export function stringifyWatched(value: unknown, reveal = false): { json: string
 }
 
 /**
- * True when some object in `value` has a `toJSON` this library did not install (Date's aside).
- * JSON.stringify never calls `toJSON` on what another `toJSON` returns, so the fast path cannot
- * see registered instances or Secrets behind one: the converter then walks the whole value.
+ * True when the fast path could miss something: some object in `value` has a `toJSON` this
+ * library did not install (Date's aside), or remembers keys that arrived sealed. JSON.stringify
+ * never calls `toJSON` on what another `toJSON` returns, so the fast path cannot see registered
+ * instances or Secrets behind one: the converter then walks the whole value.
  */
-export function reachesForeignToJSON(value: unknown): boolean {
+export function needsFullWalk(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const dateToJSON = Date.prototype.toJSON;
+  const memory = anySealedMemory();
   const stack: object[] = [value];
   // No visited set (it costs more than it saves on typical payloads); a cycle runs into the node
   // budget, and the full walk then reports it.
@@ -246,6 +267,7 @@ export function reachesForeignToJSON(value: unknown): boolean {
     const node = stack.pop() as object;
     const toJSON = (node as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function' && toJSON !== dateToJSON && !registry.ownToJSON.has(toJSON)) return true;
+    if (memory && sealedKeysOf(node) !== undefined) return true;
     if (!Secret.isSecret(node)) pushChildObjects(node, stack);
   }
   return false;

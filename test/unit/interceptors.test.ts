@@ -2,6 +2,9 @@ import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/com
 import { expect, test } from 'vitest';
 import { createSealedPayloadConverter, refuseSecrets, SealedError, SealedWorkflowInternalsInterceptor, secret } from '../../src';
 import { refuseSealableHeaders } from '../../src/interceptors/guard';
+import { withCodecInProcess } from '../support/pending';
+
+withCodecInProcess();
 
 const KEY = defineSearchAttributeKey('PatientIdx', 'KEYWORD');
 

@@ -3,13 +3,16 @@ import { describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, SealedType, secret, Secret, Sensitive } from '../../src';
 import { makeVisit, Visit } from '../fixtures/dto';
 import { payloadBytes } from '../support/payloads';
+import { pendingText, withCodecInProcess } from '../support/pending';
+
+withCodecInProcess();
 
 type Payload = ReturnType<ReturnType<typeof createSealedPayloadConverter>['toPayload']>;
 
 /** In clear where the codec will not seal it: in `data` or any metadata entry but `sealed-pending` (which the codec replaces). */
 function leaks(payload: Payload, canary: string): boolean {
-  const { ['sealed-pending']: pending, ...rest } = payload.metadata ?? {};
-  return !Buffer.from(pending ?? []).includes(canary) || payloadBytes({ ...payload, metadata: rest }).toString('latin1').includes(canary);
+  const { ['sealed-pending']: _pending, ...rest } = payload.metadata ?? {};
+  return !(pendingText(payload) ?? '').includes(canary) || payloadBytes({ ...payload, metadata: rest }).toString('latin1').includes(canary);
 }
 
 describe('review: key rules', () => {

@@ -2,6 +2,9 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { createSealedPayloadConverter, sealedTypeInfo, sensitive, type ZodLike } from '../../src';
+import { withCodecInProcess } from '../support/pending';
+
+withCodecInProcess();
 
 type Converter = ReturnType<typeof createSealedPayloadConverter>;
 

@@ -1,5 +1,8 @@
 import { expect, test } from 'vitest';
 import { createSealedFailureConverter, createSealedPayloadConverter, SealedError } from '../../src';
+import { withCodecInProcess } from '../support/pending';
+
+withCodecInProcess();
 
 const payloadConverter = createSealedPayloadConverter();
 const failureConverter = createSealedFailureConverter();

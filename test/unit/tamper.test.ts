@@ -98,7 +98,7 @@ describe('tampering fails decoding with a code', () => {
 
   test('an unknown format version fails', async () => {
     const bad = envelopeOf(sealed).slice();
-    bad[2] = 2;
+    bad[2] = 9;
     expect(await decodeCode(withMeta(sealed, 'sealed-fields', bad))).toBe('SEALED_VERSION_UNSUPPORTED');
   });
 
@@ -116,7 +116,9 @@ describe('tampering fails decoding with a code', () => {
 
   test('a namespace changed inside the envelope fails', async () => {
     const envelope = readEnvelope(envelopeOf(sealed));
-    expect(await decodeCode(withMeta(sealed, 'sealed-fields', writeEnvelope({ ...envelope, namespace: '' })))).toBe('SEALED_TAMPERED');
+    // A reader in the namespace refuses an unbound envelope outright; one without a namespace still finds the AAD broken.
+    expect(await decodeCode(withMeta(sealed, 'sealed-fields', writeEnvelope({ ...envelope, namespace: '' })))).toBe('SEALED_WRONG_NAMESPACE');
+    await expect(codec.decode([withMeta(sealed, 'sealed-fields', writeEnvelope({ ...envelope, namespace: '' }))])).rejects.toMatchObject({ code: 'SEALED_TAMPERED' });
   });
 
   test('an opened list smuggled in from the wire is refused', async () => {

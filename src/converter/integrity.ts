@@ -1,0 +1,57 @@
+import { sealedError } from '../errors';
+import { appendToken } from './json-pointer';
+import type { Shape } from './shapes';
+
+// The exact text of a placeholder: `[sealed:<purpose>]` or `[sealed:<purpose>:<keyId>]`.
+const PLACEHOLDER = /^\[sealed:[a-z][a-z0-9_-]{0,31}(?::[A-Za-z0-9._-]{1,64})?\]$/;
+const PLACEHOLDER_START = '[sealed:';
+
+/**
+ * A typed value's sensitive positions hold only what the codec opened (or nothing). A clear
+ * value there means someone stripped the envelope and wrote text of their own in its place.
+ */
+export function checkSensitivePositions(value: unknown, shape: Shape, opened: ReadonlySet<string>, path = ''): void {
+  if (shape.kind === 'sensitive') {
+    if (value !== undefined && !opened.has(path)) throw stripped();
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const at = (key: string, child: Shape): void => {
+    if (Object.prototype.hasOwnProperty.call(value, key)) checkSensitivePositions((value as Record<string, unknown>)[key], child, opened, appendToken(path, key));
+  };
+  switch (shape.kind) {
+    case 'class':
+    case 'object':
+      return shape.fields.forEach((field) => at(field.key, field.shape));
+    case 'classOrArray':
+      return Array.isArray(value) ? value.forEach((_, i) => at(String(i), shape.cls)) : shape.cls.fields.forEach((field) => at(field.key, field.shape));
+    case 'array':
+      return Array.isArray(value) ? value.forEach((_, i) => at(String(i), shape.element)) : undefined;
+    case 'record':
+      return Object.keys(value).forEach((key) => at(key, shape.value));
+  }
+}
+
+/** Clear JSON text that may hold placeholder strings (a cheap test before `countPlaceholders`). */
+export function mayHoldPlaceholders(text: string): boolean {
+  return text.includes(PLACEHOLDER_START);
+}
+
+/** How many strings in a JSON value are exactly a placeholder. */
+export function countPlaceholders(value: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === 'string') {
+      if (node.startsWith(PLACEHOLDER_START) && PLACEHOLDER.test(node)) count++;
+    } else if (typeof node === 'object' && node !== null) {
+      for (const child of Object.values(node)) stack.push(child);
+    }
+  }
+  return count;
+}
+
+export function stripped(): Error {
+  return sealedError('SEALED_TAMPERED', 'a sealed position holds a clear value: the sealed fields were removed or replaced');
+}

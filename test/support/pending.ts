@@ -1,0 +1,20 @@
+// What the converter marked for sealing, as the codec will see it: inline (workflow sandbox) or in the realm's hand-off store.
+import { beforeAll } from 'vitest';
+import type { Payload } from '@temporalio/common';
+import { Keyring, SealingCodec } from '../../src/codec';
+import { peekPending } from '../../src/lib/handoff';
+
+/** The `sealed-pending` field list of a payload, without claiming it; undefined when nothing is pending. */
+export function pendingText(payload: Payload): string | undefined {
+  const bytes = payload.metadata?.['sealed-pending'];
+  if (bytes === undefined || bytes === null) return undefined;
+  const text = Buffer.from(bytes).toString('utf8');
+  return text.startsWith('{') ? text : peekPending(text);
+}
+
+/** Converter-only suites: a SealingCodec exists in this process, as in every correctly wired client and worker. */
+export function withCodecInProcess(): void {
+  beforeAll(async () => {
+    await SealingCodec.create({ keyring: new Keyring({ active: 'test', keys: { test: Keyring.generateKey() } }) });
+  });
+}
