@@ -1,9 +1,11 @@
 /**
  * One audit record. Holds who, where, which purposes and how many fields; never a value,
- * a token or a payload.
+ * a token or a payload. `namespace` is where the data belongs: for `reveal` the namespace the
+ * payloads were sealed in (null: sealed with none; one record per namespace), with the
+ * request's in `requestNamespace`; for `seal` the one they are sealed in; otherwise the request's.
  */
 export type AuditEvent =
-  | { event: 'reveal'; subject: string; namespace: string | null; purposes: string[]; fields: number; payloads: number }
+  | { event: 'reveal'; subject: string; namespace: string | null; requestNamespace: string | null; purposes: string[]; fields: number; payloads: number }
   | { event: 'seal'; subject: string; namespace: string | null; payloads: number }
   | { event: 'denied'; subject: string | null; namespace: string | null; status: number; route: 'decode' | 'encode' }
   | { event: 'rejected'; subject: string; namespace: string | null; code: string; route: 'decode' | 'encode' };

@@ -3,11 +3,27 @@ import type { AuditEvent } from '../audit/audit-log';
 import type { CodecBatch } from '../protocol/batch';
 import type { WirePayload } from '../protocol/payloads-json';
 import { mayUseNamespace } from '../auth/principal';
-import { revealForDisplay } from './reveal';
+import { revealForDisplay, type Revealed } from './reveal';
+
+/** What one batch revealed of the payloads sealed in one namespace. */
+interface Tally {
+  fields: number;
+  payloads: number;
+  purposes: Set<string>;
+}
+
+function count(tallies: Map<string, Tally>, revealed: Revealed): void {
+  const tally = tallies.get(revealed.sealedIn) ?? { fields: 0, payloads: 0, purposes: new Set<string>() };
+  tally.fields += revealed.fields;
+  tally.payloads += 1;
+  revealed.purposes.forEach((purpose) => tally.purposes.add(purpose));
+  tallies.set(revealed.sealedIn, tally);
+}
 
 /**
- * Decodes a batch for display and records one `reveal` audit event when any field was opened.
- * A payload that fails to open fails the whole batch (the caller answers 422).
+ * Decodes a batch for display and records one `reveal` audit event per namespace the opened
+ * payloads were sealed in (the data's namespace, which can differ from the request's when the
+ * codec accepts other namespaces). A payload that fails to open fails the whole batch (the caller answers 422).
  *
  * @example
  * ```ts
@@ -16,16 +32,22 @@ import { revealForDisplay } from './reveal';
  */
 export function decodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: CodecBatch): WirePayload[] {
   const { principal, namespace, payloads } = request;
-  let fields = 0;
-  const purposes = new Set<string>();
+  const bySealedIn = new Map<string, Tally>();
   const out = payloads.map((payload) => {
     const revealed = revealForDisplay(codec, payload, namespace, principal.purposes, (sealedIn) => mayUseNamespace(principal, sealedIn));
-    fields += revealed.fields;
-    revealed.purposes.forEach((purpose) => purposes.add(purpose));
+    if (revealed.fields > 0) count(bySealedIn, revealed);
     return revealed.payload;
   });
-  if (fields > 0) {
-    audit({ event: 'reveal', subject: principal.subject, namespace: namespace ?? null, purposes: [...purposes].sort(), fields, payloads: payloads.length });
+  for (const [sealedIn, tally] of bySealedIn) {
+    audit({
+      event: 'reveal',
+      subject: principal.subject,
+      namespace: sealedIn === '' ? null : sealedIn,
+      requestNamespace: namespace ?? null,
+      purposes: [...tally.purposes].sort(),
+      fields: tally.fields,
+      payloads: tally.payloads,
+    });
   }
   return out;
 }

@@ -4,11 +4,13 @@ import { sealedError } from '../../errors';
 import { fromUtf8, JSON_ENCODING, META, utf8 } from '../../converter/metadata';
 import type { Grant } from '../auth/principal';
 
-/** What revealing one payload did: the payload for display and the fields it opened. */
+/** What revealing one payload did: the payload for display, the fields it opened and where it was sealed. */
 export interface Revealed {
   payload: Payload;
   fields: number;
   purposes: string[];
+  /** The namespace the envelope was sealed in (`''` for none, or for a payload that is not sealed). */
+  sealedIn: string;
 }
 
 function displayMetadata(metadata: Record<string, Uint8Array | null | undefined>): Record<string, Uint8Array> {
@@ -32,7 +34,8 @@ function mergeIntoData(data: Uint8Array, result: OpenedPayload): Uint8Array {
  * Prepares one payload for display (Web UI, CLI): a sealed payload becomes `json/plain`
  * data with the values of the allowed purposes merged in and every other sealed field left
  * as its placeholder. Payloads this library did not write pass through unchanged. Fails
- * closed (SealedError) on tampering, unknown keys, a wrong namespace or a pending payload.
+ * closed (SealedError) on tampering, unknown keys, a wrong namespace, a pending payload or one
+ * carrying opened values.
  *
  * @example
  * ```ts
@@ -48,12 +51,15 @@ export function revealForDisplay(
 ): Revealed {
   const metadata = payload.metadata ?? {};
   if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
-  if (metadata[META.sealed] === undefined || metadata[META.sealed] === null) return { payload, fields: 0, purposes: [] };
+  // Opened values live in a process's memory only, as the codec refuses them too.
+  if (metadata[META.opened] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload arrived with an opened field list');
+  if (metadata[META.sealed] === undefined || metadata[META.sealed] === null) return { payload, fields: 0, purposes: [], sealedIn: '' };
   // The grant covers the namespace the payload was sealed in, not only the one the request names
   // (they differ when the codec accepts other namespaces, e.g. for Nexus).
   const result = codec.open(payload, { namespace, purposes: purposes === 'all' ? undefined : purposes, mayOpenNamespace: mayUseNamespace });
   const { opened } = result;
   const data = payload.data ?? new Uint8Array();
   const merged = opened.paths.length === 0 ? data : mergeIntoData(data, result);
-  return { payload: { metadata: displayMetadata(metadata), data: merged }, fields: opened.paths.length, purposes: [...new Set(opened.purposes)] };
+  const shown = { metadata: displayMetadata(metadata), data: merged };
+  return { payload: shown, fields: opened.paths.length, purposes: [...new Set(opened.purposes)], sealedIn: result.envelope.namespace };
 }

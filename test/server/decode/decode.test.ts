@@ -105,7 +105,7 @@ describe('decode for display', () => {
     const before = audit.records.length;
     await post(url, '/decode', toWire([sealed, sealed]), { token: TOKENS.clinician, namespace: 'default' });
     const record = audit.records.slice(before).find((r) => r.event === 'reveal');
-    expect(record).toMatchObject({ event: 'reveal', subject: 'dr-ana', namespace: 'default', purposes: ['credential', 'phi'], fields: 6, payloads: 2 });
+    expect(record).toMatchObject({ event: 'reveal', subject: 'dr-ana', namespace: 'default', requestNamespace: 'default', purposes: ['credential', 'phi'], fields: 6, payloads: 2 });
     expectNoPlaintext(JSON.stringify(audit.records));
   });
 });
@@ -147,6 +147,13 @@ describe('decode refuses what it cannot trust', () => {
     const { status, text } = await post(url, '/decode', toWire([pending]), { token: TOKENS.clinician, namespace: 'default' });
     expect(status).toBe(422);
     expect(JSON.parse(text)).toEqual({ error: 'unprocessable', code: 'SEALED_NOT_SEALED' });
+  });
+
+  test('a payload carrying opened values (sealed-opened) is 422 SEALED_MALFORMED and its values are not echoed', async () => {
+    const opened = (await SealingCodec.create({ keyring })).openPayload(sealed, 'default');
+    const { status, text } = await post(url, '/decode', toWire([opened]), { token: TOKENS.clinician, namespace: 'default' });
+    expect(status).toBe(422);
+    expect(JSON.parse(text)).toEqual({ error: 'unprocessable', code: 'SEALED_MALFORMED' });
   });
 
   test.each([

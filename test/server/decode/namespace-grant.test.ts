@@ -4,11 +4,13 @@ import { CLEAR, expectNoPlaintext, fromWire, keyring, memoryAudit, PLAINTEXT, po
 
 // A server that accepts payloads sealed in other namespaces (Nexus) must still hold each caller to the
 // namespaces their token grants: the grant covers the namespace a payload was sealed in.
+const audit = memoryAudit();
+const BOTH = { token: 'two-namespaces-token-0123', subject: 'nia-nexus', purposes: '*', namespaces: ['default', 'billing'] } as const;
 let server: CodecServer;
 let url: string;
 
 beforeAll(async () => {
-  server = await createCodecServer({ keyring, acceptNamespaces: '*', auth: { staticTokens: STATIC_TOKENS }, audit: memoryAudit().sink });
+  server = await createCodecServer({ keyring, acceptNamespaces: '*', auth: { staticTokens: [...STATIC_TOKENS, BOTH] }, audit: audit.sink });
   url = (await server.listen()).url;
 });
 
@@ -27,6 +29,23 @@ test('the same token opens payloads sealed in its own namespace', async () => {
   const { status, text } = await post(url, '/decode', toWire([sealedInBilling]), { token: TOKENS.otherNs, namespace: 'billing' });
   expect(status).toBe(200);
   expect(fromWire(text)[0]!.data).toMatchObject({ ssn: PLAINTEXT.ssn });
+});
+
+test('the audit line names the namespace each payload was sealed in, and the request namespace apart', async () => {
+  const before = audit.records.length;
+  const batch = [await sealedIntake('billing'), await sealedIntake('default'), await sealedIntake('billing')];
+  const { status } = await post(url, '/decode', toWire(batch), { token: BOTH.token, namespace: 'default' });
+  expect(status).toBe(200);
+  const reveals = audit.records.slice(before).filter((r) => r.event === 'reveal');
+  expect(reveals).toHaveLength(2);
+  expect(reveals).toContainEqual(expect.objectContaining({ event: 'reveal', subject: 'nia-nexus', namespace: 'billing', requestNamespace: 'default', fields: 6, payloads: 2 }));
+  expect(reveals).toContainEqual(expect.objectContaining({ event: 'reveal', subject: 'nia-nexus', namespace: 'default', requestNamespace: 'default', fields: 3, payloads: 1 }));
+});
+
+test('a payload sealed with no namespace is audited as such (null), not as the request namespace', async () => {
+  const before = audit.records.length;
+  await post(url, '/decode', toWire([await sealedIntake('')]), { token: BOTH.token, namespace: 'billing' });
+  expect(audit.records.slice(before).find((r) => r.event === 'reveal')).toMatchObject({ namespace: null, requestNamespace: 'billing', fields: 3 });
 });
 
 test('a caller allowed only the purpose of a value sealed inside a withheld one sees the container placeholder, not an error', async () => {
