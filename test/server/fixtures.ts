@@ -4,6 +4,7 @@ import { createSealedPayloadConverter } from '../../src';
 import { intake, PLAINTEXT } from '../ui/fixtures/samples';
 import { Keyring, SealingCodec } from '../../src/codec';
 import type { AuditEvent, AuditSink, StaticToken } from '../../src/server';
+import { pendingText } from '../support/pending';
 
 export { CLEAR, PLAINTEXT, intake } from '../ui/fixtures/samples';
 export type { Intake } from '../ui/fixtures/model';
@@ -15,6 +16,16 @@ export async function sealedIntake(namespace = 'default', ring: Keyring = keyrin
   const codec = await SealingCodec.create({ keyring: ring });
   const [sealed] = await codec.encode([converter.toPayload(intake())], { type: 'workflow', namespace, workflowId: 'w' });
   return sealed!;
+}
+
+/**
+ * A pending payload as another process sends it (the workflow sandbox, a remote client): the
+ * field list inline in `sealed-pending`, not a reference into this process's hand-off store.
+ */
+export function inlinePending(payload: Payload): Payload {
+  const list = pendingText(payload);
+  if (list === undefined) throw new Error('payload has nothing pending');
+  return { ...payload, metadata: { ...payload.metadata, 'sealed-pending': new TextEncoder().encode(list) } };
 }
 
 export const TOKENS = {

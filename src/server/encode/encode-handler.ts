@@ -19,6 +19,7 @@ export function encodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => v
   const { principal, namespace, payloads } = request;
   let sealed = 0;
   const out = payloads.map((payload) => {
+    refuseReferences(payload);
     // sealPayload returns the payload itself when it holds nothing to seal.
     const next = codec.sealPayload(payload, namespace ?? '') as WirePayload; // keeps `extra`: sealPayload spreads the payload
     if (next === payload) return payload;
@@ -28,6 +29,22 @@ export function encodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => v
   out.forEach(refuseClearValues);
   if (sealed > 0) audit({ event: 'seal', subject: principal.subject, namespace: namespace ?? null, payloads: sealed });
   return out;
+}
+
+const JSON_OBJECT_START = 0x7b; // '{'
+
+/**
+ * A remote caller's field lists must travel inline. A hand-off reference (`ref:...`) names values
+ * another caller's send left in this process (a codec server embedded in a client or worker):
+ * resolving it would seal, and so hand over, someone else's values.
+ */
+function refuseReferences(payload: WirePayload): void {
+  for (const key of [META.pending, META.opened]) {
+    const entry = payload.metadata?.[key];
+    if (entry !== undefined && entry !== null && entry[0] !== JSON_OBJECT_START) {
+      throw sealedError('SEALED_NOT_SEALED', 'a field list reference is valid only in the process that wrote it');
+    }
+  }
 }
 
 /** The last word before a response: no payload leaves `/encode` with values in the clear. */

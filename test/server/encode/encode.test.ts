@@ -3,7 +3,8 @@ import { SealingCodec } from '../../../src/codec';
 import { createCodecServer, type CodecServer } from '../../../src/server';
 import { parsePayloadsBody } from '../../../src/server/protocol/payloads-json';
 import { findLeaks } from '../../support/payloads';
-import { PLAINTEXT, STATIC_TOKENS, TOKENS, converter, expectNoPlaintext, intake, keyring, memoryAudit, post, sealedIntake, toWire, type Intake } from '../fixtures';
+import { peekPending } from '../../../src/lib/handoff';
+import { PLAINTEXT, STATIC_TOKENS, TOKENS, converter, expectNoPlaintext, inlinePending, intake, keyring, memoryAudit, post, sealedIntake, toWire, type Intake } from '../fixtures';
 
 const audit = memoryAudit();
 let server: CodecServer;
@@ -18,10 +19,10 @@ afterAll(() => server?.close());
 
 describe('encode', () => {
   test('a caller allowed to encode gets pending payloads sealed, and a worker codec opens them', async () => {
-    const pending = converter.toPayload(intake());
+    const pending = inlinePending(converter.toPayload(intake()));
     const { status, text } = await post(url, '/encode', toWire([pending]), { token: TOKENS.encoder, namespace: 'default' });
     expect(status).toBe(200);
-    expectNoPlaintext(text);
+    expect(findLeaks(text, Object.values(PLAINTEXT))).toEqual([]);
     const [sealed] = parsePayloadsBody(text, 10);
     expect(Object.keys(sealed!.metadata!)).toContain('sealed-fields');
     const codec = await SealingCodec.create({ keyring });
@@ -61,7 +62,7 @@ describe('encode', () => {
   });
 
   test('a pending payload never comes back carrying its pending plaintext, whatever else it carries', async () => {
-    const pending = converter.toPayload(intake());
+    const pending = inlinePending(converter.toPayload(intake()));
     const meta = pending.metadata!;
     const variants = [
       pending,
@@ -82,6 +83,21 @@ describe('encode', () => {
         expect(Object.keys(JSON.parse(text))).toEqual(['error', 'code']);
       }
     }
+  });
+
+  test('a pending reference is never resolved for a remote caller: 422 SEALED_NOT_SEALED, the values stay with the process that wrote them', async () => {
+    // The codec server shares this process with a converter: a caller naming its hand-off reference must not get those values sealed for it.
+    const pending = converter.toPayload(intake());
+    const reference = Buffer.from(pending.metadata!['sealed-pending']!).toString('utf8');
+    expect(reference.startsWith('ref:')).toBe(true);
+    for (const entry of ['sealed-pending', 'sealed-opened']) {
+      const { 'sealed-pending': _, ...rest } = pending.metadata!;
+      const payload = { ...pending, metadata: { ...rest, [entry]: new TextEncoder().encode(reference) } };
+      const { status, text } = await post(url, '/encode', toWire([payload]), { token: TOKENS.encoder, namespace: 'default' });
+      expect(status).toBe(422);
+      expect(JSON.parse(text)).toEqual({ error: 'unprocessable', code: 'SEALED_NOT_SEALED' });
+    }
+    expect(peekPending(reference)).toBeDefined();
   });
 
   test('refusals never echo the pending plaintext', () => {
