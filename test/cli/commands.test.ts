@@ -12,6 +12,7 @@ import { duplicateKeysIn } from '../../src/cli/keyring-source';
 import { Progress } from '../../src/cli/scan/progress';
 import { freePort } from '../support/dev-server';
 import { findLeaks } from '../support/payloads';
+import { pendingText } from '../support/pending';
 import { bin, cli, keyringEnv } from './helpers';
 
 let tmp: string;
@@ -235,6 +236,12 @@ describe('decode offline', () => {
       return { payloads: [{ metadata, data: b64(payload.data!) }] };
     }
 
+    // As a workflow sandbox writes it into history: the field list, plaintext values included, inline.
+    function pendingPayload(): Payload {
+      const payload = converter.toPayload({ id: 7, ssn: secret(SSN, { purpose: 'phi' }) });
+      return { ...payload, metadata: { ...payload.metadata, 'sealed-pending': new TextEncoder().encode(pendingText(payload)!) } };
+    }
+
     async function sealedPayload(): Promise<Payload> {
       const codec = await SealingCodec.create({ keyring });
       return (await codec.encode([converter.toPayload({ id: 7, ssn: secret(SSN, { purpose: 'phi' }) })]))[0]!;
@@ -250,7 +257,7 @@ describe('decode offline', () => {
     ])('a %s payload labelled %s is refused with %s, exit 1, nothing of its values printed', async (kind, encoding, code) => {
       const payloads = {
         sealed: async () => sealedPayload(),
-        pending: async () => converter.toPayload({ id: 7, ssn: secret(SSN, { purpose: 'phi' }) }),
+        pending: async () => pendingPayload(),
         opened: async () => (await SealingCodec.create({ keyring })).openPayload(await sealedPayload()),
       };
       const payload = await payloads[kind as keyof typeof payloads]();
@@ -266,8 +273,7 @@ describe('decode offline', () => {
     });
 
     test('a pending json/plain payload whose data is not JSON is refused too, its plaintext not printed', async () => {
-      const pending = converter.toPayload({ id: 7, ssn: secret(SSN, { purpose: 'phi' }) });
-      const broken = { ...pending, data: new TextEncoder().encode('not json') };
+      const broken = { ...pendingPayload(), data: new TextEncoder().encode('not json') };
       const result = await cli(['decode', '-', '--detailed'], { env, stdin: JSON.stringify(toJson(broken, 'json/plain')) });
       expect(result.code).toBe(1);
       expect(findLeaks(result.stdout + result.stderr, [SSN])).toEqual([]);
