@@ -302,7 +302,7 @@ function containerOf(paths: readonly string[], index: number): number | undefine
   const path = paths[index] as string;
   for (let j = index - 1; j >= 0; j--) {
     const candidate = paths[j] as string;
-    if (candidate === '' || path.startsWith(`${candidate}/`)) return j;
+    if (candidate === '' || candidate === path || path.startsWith(`${candidate}/`)) return j;
   }
   return undefined;
 }

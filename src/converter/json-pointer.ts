@@ -80,6 +80,16 @@ export function setAtPointer(root: unknown, pointer: string, value: unknown): un
   return root;
 }
 
+/** The value at `pointer` inside `root`, through own properties only; undefined where the path is missing. */
+export function getAtPointer(root: unknown, pointer: string): unknown {
+  let node: unknown = root;
+  for (const token of cachedTokens(pointer)) {
+    if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, token)) return undefined;
+    node = (node as Record<string, unknown>)[token];
+  }
+  return node;
+}
+
 /**
  * Writes each value at its pointer, containers before what was sealed inside them (fewer tokens
  * first), skipping pointers under `withheld` ones (sealed values left closed).

@@ -14,7 +14,7 @@ import { checkPurpose } from '../model/purpose';
 import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import type { ZodLike } from '../model/zod';
-import { mergeAtPointers, parentFirstOrder, setAtPointer } from './json-pointer';
+import { getAtPointer, mergeAtPointers, parentFirstOrder, setAtPointer } from './json-pointer';
 import { fieldEntriesToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, utf8, type FieldList } from './metadata';
 import { codecRegistered, depositPending, inWorkflowSandbox } from '../lib/handoff';
 import { checkSensitivePositions, countPlaceholders, mayHoldPlaceholders, stripped } from './integrity';
@@ -239,11 +239,13 @@ function mergeOpened(value: unknown, opened: FieldList): unknown {
   const order = parentFirstOrder(opened.paths);
   let root = mergeAtPointers(value, opened.paths, (i) => opened.values[i], [], order);
   // Before Secrets wrap their values, so objects inside a Secret remember what was sealed in them too.
-  rememberSealedPaths(root, opened.paths, opened.purposes);
-  // Wrap Secrets innermost first, so a Secret sealed inside another value ends up inside its Secret.
+  rememberSealedPaths(root, opened.paths, opened.purposes, order);
+  // Wrap Secrets innermost first, so a Secret sealed inside another value ends up inside its Secret;
+  // each wraps the value now at its path (a Secret sealed at the same path inside it is wrapped already).
   for (let k = order.length - 1; k >= 0; k--) {
     const i = order[k] as number;
-    if (opened.secrets[i]) root = setAtPointer(root, opened.paths[i] as string, new Secret(opened.values[i], opened.purposes[i]));
+    const path = opened.paths[i] as string;
+    if (opened.secrets[i]) root = setAtPointer(root, path, new Secret(getAtPointer(root, path), opened.purposes[i]));
   }
   return root;
 }

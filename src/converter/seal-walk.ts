@@ -3,7 +3,7 @@ import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import { appendToken, isForbiddenKey } from './json-pointer';
 import { pendingPlaceholder } from './placeholder';
-import { sealedKeysOf, anySealedMemory } from './sealed-memory';
+import { anySealedMemory, sealedKeysOf, sealedWholeOf } from './sealed-memory';
 import { shapeOfInstance, type ClassShape, type FieldShape, type Shape } from './shapes';
 
 /** One value the converter hands to the codec for sealing. */
@@ -47,8 +47,8 @@ class SealWalk {
   readonly fields: PendingField[] = [];
   private readonly ancestors = new Set<object>();
   private full: boolean;
-  /** Purpose of the sealed value the walk is inside, if any. */
-  private enclosing: string | undefined;
+  /** Purposes of the sealed values the walk is inside, outermost first. */
+  private enclosing: string[] = [];
 
   constructor(private readonly options: WalkOptions) {
     this.full = options.full;
@@ -58,9 +58,11 @@ class SealWalk {
     if (depth > this.options.maxDepth) {
       throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth: this.options.maxDepth });
     }
-    if (Secret.isSecret(value)) return this.take(path, value.purpose, value, undefined, depth);
     if (shape?.kind === 'sensitive') return value === undefined ? undefined : this.take(path, shape.purpose, value, shape.inner, depth);
+    if (Secret.isSecret(value)) return this.take(path, value.purpose, value, undefined, depth);
     if (typeof value !== 'object' || value === null) return this.primitive(value, path);
+    const missing = sealedWholeOf(value)?.find((purpose) => !this.enclosing.includes(purpose));
+    if (missing !== undefined) return this.take(path, missing, value, shape, depth);
     if (this.ancestors.has(value)) throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value contains a cycle', { path });
     this.ancestors.add(value);
     try {
@@ -87,27 +89,28 @@ class SealWalk {
    * the walk is already inside stays in place (its container seals it), but is walked on.
    */
   private take(path: string, purpose: string, value: unknown, inner: Shape | undefined, depth: number): unknown {
-    const secret = Secret.isSecret(value);
-    if (!secret && purpose === this.enclosing) return this.visit(value, inner, path, depth + 1);
-    const revealed = secret ? (value as Secret).reveal() : value;
-    checkSealable(revealed, path);
-    const field: PendingField = { path, purpose, secret, value: revealed };
-    if (this.enclosing !== undefined) field.nested = true;
+    // A Secret of another purpose in a tagged field is sealed inside the field's value: a reader needs both.
+    const secret = Secret.isSecret(value) && value.purpose === purpose;
+    if (!secret && purpose === this.enclosing[this.enclosing.length - 1]) return this.visit(value, inner, path, depth + 1);
+    const content = secret ? (value as Secret).reveal() : value;
+    checkSealable(content, path);
+    const field: PendingField = { path, purpose, secret, value: content };
+    if (this.enclosing.length > 0) field.nested = true;
     this.fields.push(field);
-    if (typeof revealed === 'object' && revealed !== null) field.value = this.inside(purpose, () => this.visit(revealed, inner, path, depth + 1));
+    if (typeof content === 'object' && content !== null) field.value = this.inside(purpose, () => this.visit(content, inner, path, depth + 1));
     return pendingPlaceholder(purpose);
   }
 
   /** Walks a sealed value completely, with `purpose` as the enclosing one. */
   private inside(purpose: string, walk: () => unknown): unknown {
-    const saved = { enclosing: this.enclosing, full: this.full };
-    this.enclosing = purpose;
+    const full = this.full;
+    this.enclosing.push(purpose);
     this.full = true;
     try {
       return walk();
     } finally {
-      this.enclosing = saved.enclosing;
-      this.full = saved.full;
+      this.enclosing.pop();
+      this.full = full;
     }
   }
 
@@ -173,17 +176,25 @@ class SealWalk {
     key: string,
     child: unknown,
     shape: Shape | undefined,
-    remembered: ReadonlyMap<string, string> | undefined,
+    remembered: ReadonlyMap<string, readonly string[]> | undefined,
     path: string,
     depth: number,
     rules = true,
   ): unknown {
     const childPath = appendToken(path, key);
-    const purpose = remembered?.get(key) ?? (rules && shape === undefined && this.full ? this.options.keyRules.find((r) => r.pattern.test(key))?.purpose : undefined);
-    if (purpose !== undefined && shape?.kind !== 'sensitive' && child !== undefined && !Secret.isSecret(child)) {
-      return this.take(childPath, purpose, child, shape, depth + 1);
-    }
-    return this.visit(child, shape, childPath, depth + 1);
+    if (child === undefined || shape?.kind === 'sensitive') return this.visit(child, shape, childPath, depth + 1);
+    const purpose = this.rememberedPurpose(remembered?.get(key), child) ?? (rules && shape === undefined && this.full ? this.rulePurpose(key, child) : undefined);
+    return purpose === undefined ? this.visit(child, shape, childPath, depth + 1) : this.take(childPath, purpose, child, shape, depth + 1);
+  }
+
+  /** The first purpose a key arrived sealed under that the walk is not inside yet (a Secret brings its own). */
+  private rememberedPurpose(chain: readonly string[] | undefined, child: unknown): string | undefined {
+    const own = Secret.isSecret(child) ? child.purpose : undefined;
+    return chain?.find((purpose) => purpose !== own && !this.enclosing.includes(purpose));
+  }
+
+  private rulePurpose(key: string, child: unknown): string | undefined {
+    return Secret.isSecret(child) ? undefined : this.options.keyRules.find((rule) => rule.pattern.test(key))?.purpose;
   }
 }
 
@@ -267,7 +278,7 @@ export function needsFullWalk(value: unknown): boolean {
     const node = stack.pop() as object;
     const toJSON = (node as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function' && toJSON !== dateToJSON && !registry.ownToJSON.has(toJSON)) return true;
-    if (memory && sealedKeysOf(node) !== undefined) return true;
+    if (memory && (sealedKeysOf(node) !== undefined || sealedWholeOf(node) !== undefined)) return true;
     if (!Secret.isSecret(node)) pushChildObjects(node, stack);
   }
   return false;

@@ -114,7 +114,13 @@ export function zodShape(schema: ZodLike): Shape | null {
 
 function compileZod(schema: ZodLike): Shape | null {
   const purpose = sensitivePurpose(schema);
-  if (purpose !== undefined) return { kind: 'sensitive', purpose };
+  if (purpose === undefined) return compileUnmarked(schema);
+  // Tags inside a sensitive value keep their own purpose: the walk seals them as nested fields.
+  const inner = compileUnmarked(schema);
+  return inner === null ? { kind: 'sensitive', purpose } : { kind: 'sensitive', purpose, inner };
+}
+
+function compileUnmarked(schema: ZodLike): Shape | null {
   const def = defOf(schema);
   if (def === undefined) return null;
   if (WRAPPERS.has(def.type)) return zodShape(def['innerType'] as ZodLike);
