@@ -1,5 +1,6 @@
 import * as nodeCrypto from 'node:crypto';
 import { sealedError } from '../errors';
+import { KEY_ID_PATTERN, PURPOSE_PATTERN } from '../lib/identifiers';
 import { NONCE_BYTES } from './nonce-pool';
 
 /**
@@ -190,6 +191,8 @@ function readBox(r: ByteReader): Box {
   }
   const keyId = r.shortString();
   const purpose = r.shortString();
+  // Readers enforce the grammar writers follow: nothing else reaches a placeholder, a log line or a key lookup.
+  if (!KEY_ID_PATTERN.test(keyId) || !PURPOSE_PATTERN.test(purpose)) throw malformed();
   const nonce = r.bytes(NONCE_BYTES);
   const fieldCount = r.u16();
   if (fieldCount === 0) throw malformed();

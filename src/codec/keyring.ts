@@ -1,10 +1,10 @@
+import { KEY_ID_PATTERN } from '../lib/identifiers';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sealedError } from '../errors';
 import { checkPurpose } from '../model/purpose';
 
 export const KEY_BYTES = 32;
-const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /** Key material: raw 32 bytes, or their base64 (standard or URL-safe). */

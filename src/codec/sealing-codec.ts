@@ -235,9 +235,10 @@ export class SealingCodec implements PayloadCodec {
       throw sealedError('SEALED_TAMPERED', 'sealed fields failed authentication', { keyId: box.keyId, purpose: box.purpose });
     }
     const split = version === 2 ? plaintext.indexOf(INNER_ENVELOPE_SEPARATOR) : -1;
-    const text = fromUtf8(split === -1 ? plaintext : plaintext.subarray(0, split));
     let values: unknown;
+    let text = '';
     try {
+      text = strictUtf8.decode(split === -1 ? plaintext : plaintext.subarray(0, split));
       values = JSON.parse(text);
     } catch {
       values = undefined;
@@ -269,6 +270,8 @@ export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<Opened
 }
 
 const MAX_INNER_DEPTH = 64;
+// A box plaintext that is not valid UTF-8 is refused, never repaired with U+FFFD.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function groupByPurpose(list: FieldList, indexes: readonly number[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();

@@ -1,10 +1,8 @@
 import { sealedError } from '../errors';
+import { PLACEHOLDER_PATTERN, PLACEHOLDER_PREFIX } from '../lib/identifiers';
 import { appendToken } from './json-pointer';
 import type { Shape } from './shapes';
 
-// The exact text of a placeholder: `[sealed:<purpose>]` or `[sealed:<purpose>:<keyId>]`.
-const PLACEHOLDER = /^\[sealed:[a-z][a-z0-9_-]{0,31}(?::[A-Za-z0-9._-]{1,64})?\]$/;
-const PLACEHOLDER_START = '[sealed:';
 
 /**
  * A typed value's sensitive positions hold only what the codec opened (or nothing). A clear
@@ -35,7 +33,7 @@ export function checkSensitivePositions(value: unknown, shape: Shape, opened: Re
 
 /** Clear JSON text that may hold placeholder strings (a cheap test before `countPlaceholders`). */
 export function mayHoldPlaceholders(text: string): boolean {
-  return text.includes(PLACEHOLDER_START);
+  return text.includes(PLACEHOLDER_PREFIX);
 }
 
 /** How many strings in a JSON value are exactly a placeholder. */
@@ -45,7 +43,7 @@ export function countPlaceholders(value: unknown): number {
   while (stack.length > 0) {
     const node = stack.pop();
     if (typeof node === 'string') {
-      if (node.startsWith(PLACEHOLDER_START) && PLACEHOLDER.test(node)) count++;
+      if (node.startsWith(PLACEHOLDER_PREFIX) && PLACEHOLDER_PATTERN.test(node)) count++;
     } else if (typeof node === 'object' && node !== null) {
       for (const child of Object.values(node)) stack.push(child);
     }

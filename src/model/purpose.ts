@@ -1,9 +1,9 @@
 import { sealedError } from '../errors';
+import { PURPOSE_PATTERN } from '../lib/identifiers';
 
 /** Purpose used when a field is tagged without one. */
 export const DEFAULT_PURPOSE = 'sensitive';
 
-const PURPOSE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** Purposes name a class of secrets (`phi`, `credential`); they appear in placeholders, so keep them short and plain. */
 export function checkPurpose(purpose: string | undefined): string {
