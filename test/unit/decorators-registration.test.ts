@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadFixture } from '../fixtures/decorators/compile';
 import { lib, toPayload } from '../fixtures/decorators/round-trip';
+import { withCodecInProcess } from '../support/pending';
+
+withCodecInProcess();
 
 type UnregisteredModule = typeof import('../fixtures/decorators/unregistered');
 
