@@ -30,7 +30,7 @@ function isArrayIndex(token: string): boolean {
 const tokenCache = new Map<string, readonly string[]>();
 const TOKEN_CACHE_LIMIT = 2048;
 
-function cachedTokens(pointer: string): readonly string[] {
+export function cachedTokens(pointer: string): readonly string[] {
   let tokens = tokenCache.get(pointer);
   if (tokens !== undefined) return tokens;
   tokens = Object.freeze(parsePointer(pointer));

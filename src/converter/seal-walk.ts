@@ -3,7 +3,7 @@ import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import { appendToken, isForbiddenKey } from './json-pointer';
 import { pendingPlaceholder } from './placeholder';
-import { anySealedMemory, sealedKeysOf, sealedWholeOf } from './sealed-memory';
+import { anySealedMemory, sealedMemoryOf, type Memory } from './sealed-memory';
 import { shapeOfInstance, type ClassShape, type FieldShape, type Shape } from './shapes';
 
 /** One value the converter hands to the codec for sealing. */
@@ -61,26 +61,27 @@ class SealWalk {
     if (shape?.kind === 'sensitive') return value === undefined ? undefined : this.take(path, shape.purpose, value, shape.inner, depth);
     if (Secret.isSecret(value)) return this.take(path, value.purpose, value, undefined, depth);
     if (typeof value !== 'object' || value === null) return this.primitive(value, path);
-    const missing = sealedWholeOf(value)?.find((purpose) => !this.enclosing.includes(purpose));
+    const memory = sealedMemoryOf(value);
+    const missing = memory?.whole?.find((purpose) => !this.enclosing.includes(purpose));
     if (missing !== undefined) return this.take(path, missing, value, shape, depth);
     if (this.ancestors.has(value)) throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value contains a cycle', { path });
     this.ancestors.add(value);
     try {
-      return this.container(value, shape, path, depth);
+      return this.container(value, shape, path, depth, memory?.keys);
     } finally {
       this.ancestors.delete(value);
     }
   }
 
-  private container(value: object, shape: Shape | undefined, path: string, depth: number): unknown {
+  private container(value: object, shape: Shape | undefined, path: string, depth: number, remembered: RememberedKeys): unknown {
     const own = shapeOfInstance(value);
-    if (own !== undefined) return this.object(value, own.fields, path, depth);
-    if (Array.isArray(value)) return this.array(value, elementShape(shape), path, depth);
-    if (shape?.kind === 'class' || shape?.kind === 'object') return this.object(value, shape.fields, path, depth);
-    if (shape?.kind === 'classOrArray') return this.object(value, shape.cls.fields, path, depth);
-    if (shape?.kind === 'record') return this.record(value, shape.value, path, depth);
+    if (own !== undefined) return this.object(value, own.fields, path, depth, remembered);
+    if (Array.isArray(value)) return this.array(value, elementShape(shape), path, depth, remembered);
+    if (shape?.kind === 'class' || shape?.kind === 'object') return this.object(value, shape.fields, path, depth, remembered);
+    if (shape?.kind === 'classOrArray') return this.object(value, shape.cls.fields, path, depth, remembered);
+    if (shape?.kind === 'record') return this.record(value, shape.value, path, depth, remembered);
     if (!this.full) return value;
-    if (sealedKeysOf(value) !== undefined) return this.object(value, NO_FIELDS, path, depth);
+    if (remembered !== undefined) return this.object(value, NO_FIELDS, path, depth, remembered);
     return this.untyped(value, path, depth);
   }
 
@@ -124,10 +125,9 @@ class SealWalk {
    * fields rewritten. An own `toJSON` is dropped: a typed object is written as its fields, never
    * through code that could put a sealed field back in clear.
    */
-  private object(value: object, fields: readonly FieldShape[], path: string, depth: number): object {
+  private object(value: object, fields: readonly FieldShape[], path: string, depth: number, remembered: RememberedKeys): object {
     const copy = copyOwnFields(value);
     if (typeof copy['toJSON'] === 'function') delete copy['toJSON'];
-    const remembered = sealedKeysOf(value);
     for (const field of fields) {
       const child = copy[field.key];
       if (child !== undefined) copy[field.key] = this.visitChild(field.key, child, field.shape, remembered, path, depth);
@@ -140,17 +140,15 @@ class SealWalk {
     return copy;
   }
 
-  private array(value: readonly unknown[], element: Shape | undefined, path: string, depth: number): unknown[] {
+  private array(value: readonly unknown[], element: Shape | undefined, path: string, depth: number, remembered: RememberedKeys): unknown[] {
     if (element === undefined && !this.full) return value as unknown[];
-    const remembered = sealedKeysOf(value);
     const out = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) out[i] = this.visitChild(String(i), value[i], element, remembered, path, depth, false);
     return out;
   }
 
-  private record(value: object, valueShape: Shape, path: string, depth: number): object {
+  private record(value: object, valueShape: Shape, path: string, depth: number, remembered: RememberedKeys): object {
     const copy = copyOwnFields(value);
-    const remembered = sealedKeysOf(value);
     for (const key of Object.keys(copy)) copy[key] = this.visitChild(key, copy[key], valueShape, remembered, path, depth);
     return copy;
   }
@@ -165,7 +163,7 @@ class SealWalk {
       const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
       throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', { type, path });
     }
-    return this.object(value, NO_FIELDS, path, depth);
+    return this.object(value, NO_FIELDS, path, depth, undefined);
   }
 
   /**
@@ -176,7 +174,7 @@ class SealWalk {
     key: string,
     child: unknown,
     shape: Shape | undefined,
-    remembered: ReadonlyMap<string, readonly string[]> | undefined,
+    remembered: RememberedKeys,
     path: string,
     depth: number,
     rules = true,
@@ -199,6 +197,7 @@ class SealWalk {
 }
 
 const NO_FIELDS: readonly FieldShape[] = [];
+type RememberedKeys = Memory['keys'] | undefined;
 
 /** What may be sealed: JSON values, under keys readers accept. */
 function checkSealable(value: unknown, path: string): void {
@@ -278,7 +277,7 @@ export function needsFullWalk(value: unknown): boolean {
     const node = stack.pop() as object;
     const toJSON = (node as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function' && toJSON !== dateToJSON && !registry.ownToJSON.has(toJSON)) return true;
-    if (memory && (sealedKeysOf(node) !== undefined || sealedWholeOf(node) !== undefined)) return true;
+    if (memory && sealedMemoryOf(node) !== undefined) return true;
     if (!Secret.isSecret(node)) pushChildObjects(node, stack);
   }
   return false;

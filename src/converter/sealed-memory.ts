@@ -1,4 +1,4 @@
-import { parsePointer } from './json-pointer';
+import { cachedTokens } from './json-pointer';
 
 /**
  * What a decoded value remembers of its sealing, so that passing it on without a hint (a zod
@@ -10,7 +10,7 @@ import { parsePointer } from './json-pointer';
  * Copies made by spreading or cloning, and primitives taken out, do not carry the memory:
  * wrap such values in `Secret`. One store per realm, pinned on globalThis.
  */
-interface Memory {
+export interface Memory {
   /** Purposes each key arrived sealed under, outermost first (a Secret in a field tagged otherwise has two). */
   keys?: Map<string, readonly string[]>;
   whole?: readonly string[];
@@ -25,14 +25,9 @@ export function anySealedMemory(): boolean {
   return state.used;
 }
 
-/** Keys of `holder` that arrived sealed, with their purposes. */
-export function sealedKeysOf(holder: object): ReadonlyMap<string, readonly string[]> | undefined {
-  return state.used ? state.map.get(holder)?.keys : undefined;
-}
-
-/** The purposes `value` arrived sealed under, outermost first, if it arrived inside a sealed value. */
-export function sealedWholeOf(value: object): readonly string[] | undefined {
-  return state.used ? state.map.get(value)?.whole : undefined;
+/** What `node` remembers, if anything: one lookup serves both questions on the encoding hot path. */
+export function sealedMemoryOf(node: object): Memory | undefined {
+  return state.used ? state.map.get(node) : undefined;
 }
 
 /**
@@ -40,19 +35,17 @@ export function sealedWholeOf(value: object): readonly string[] | undefined {
  * `order` lists containers before the values sealed inside them.
  */
 export function rememberSealedPaths(root: unknown, paths: readonly string[], purposes: readonly string[], order: readonly number[]): void {
+  state.used = true;
   for (const i of order) {
-    const tokens = parsePointer(paths[i] as string);
-    const purpose = purposes[i] as string;
-    const holder = holderOf(root, tokens);
-    const outer = holder === undefined ? undefined : state.map.get(holder)?.whole;
-    if (holder !== undefined) {
-      const keys = (memoryOf(holder).keys ??= new Map());
-      const key = tokens[tokens.length - 1] as string;
-      keys.set(key, withPurpose(keys.get(key) ?? [], purpose));
-    }
-    const value = valueAt(root, tokens);
-    if (typeof value === 'object' && value !== null) markWhole(value, outer === undefined ? [purpose] : withPurpose(outer, purpose));
-    state.used = true;
+    const tokens = cachedTokens(paths[i] as string);
+    const holder = tokens.length === 0 ? undefined : valueAt(root, tokens, tokens.length - 1);
+    if (typeof holder !== 'object' || holder === null) continue;
+    const key = tokens[tokens.length - 1] as string;
+    const memory = memoryOf(holder);
+    const chain = withPurpose(memory.keys?.get(key) ?? memory.whole ?? [], purposes[i] as string);
+    (memory.keys ??= new Map()).set(key, chain);
+    const value = Object.prototype.hasOwnProperty.call(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
+    if (typeof value === 'object' && value !== null) markWhole(value, chain);
   }
 }
 
@@ -76,16 +69,11 @@ function markWhole(value: object, chain: readonly string[]): void {
   }
 }
 
-/** The object or array holding the last token, following own properties only. */
-function holderOf(root: unknown, tokens: readonly string[]): object | undefined {
-  if (tokens.length === 0) return undefined;
-  const node = valueAt(root, tokens.slice(0, -1));
-  return typeof node === 'object' && node !== null ? node : undefined;
-}
-
-function valueAt(root: unknown, tokens: readonly string[]): unknown {
+/** The value at the first `count` tokens, following own properties only. */
+function valueAt(root: unknown, tokens: readonly string[], count: number): unknown {
   let node: unknown = root;
-  for (const token of tokens) {
+  for (let i = 0; i < count; i++) {
+    const token = tokens[i] as string;
     if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, token)) return undefined;
     node = (node as Record<string, unknown>)[token];
   }
