@@ -1,4 +1,4 @@
-// Regenerates test/vectors/v1.json: `npx tsx scripts/make-vectors.ts`.
+// Regenerates test/vectors/v1.json (format v1, still read; writers now write v2: see make-vectors-v2.ts): `npx tsx scripts/make-vectors.ts`.
 // Deterministic key and nonces make the sealed bytes reproducible; never do this outside test vectors.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     const nonces = nonceSequence();
     const issued: string[] = [];
     const recording = { next: () => { const n = nonces.next(); issued.push(Buffer.from(n).toString('hex')); return n; } };
-    const codec = await SealingCodec.create({ keyring, nonceSourceForTestVectors: recording });
+    const codec = await SealingCodec.create({ keyring, nonceSourceForTestVectors: recording, formatVersionForTestVectors: 1 });
     const metadata: Record<string, Uint8Array> = { encoding: Buffer.from('json/plain'), 'sealed-pending': Buffer.from(JSON.stringify(input.pending)) };
     if (input.type !== undefined) metadata['sealed-type'] = Buffer.from(input.type);
     const payload: Payload = { metadata, data: Buffer.from(input.data) };
