@@ -1,33 +1,32 @@
 import { sealedError } from '../errors';
 import { PLACEHOLDER_PATTERN, PLACEHOLDER_PREFIX } from '../lib/identifiers';
-import { appendToken } from './json-pointer';
 import type { Shape } from './shapes';
 
 
 /**
- * A typed value's sensitive positions hold only what the codec opened (or nothing). A clear
+ * A typed value that arrived without an envelope holds nothing at its sensitive positions: a
  * value there means someone stripped the envelope and wrote text of their own in its place.
  */
-export function checkSensitivePositions(value: unknown, shape: Shape, opened: ReadonlySet<string>, path = ''): void {
-  if (opened.has(path)) return; // the whole subtree came out of the envelope
+export function refuseClearSensitiveValues(value: unknown, shape: Shape): void {
   if (shape.kind === 'sensitive') {
     if (value !== undefined) throw stripped();
     return;
   }
   if (typeof value !== 'object' || value === null) return;
-  const at = (key: string, child: Shape): void => {
-    if (Object.prototype.hasOwnProperty.call(value, key)) checkSensitivePositions((value as Record<string, unknown>)[key], child, opened, appendToken(path, key));
-  };
+  const holder = value as Record<string, unknown>;
   switch (shape.kind) {
     case 'class':
     case 'object':
-      return shape.fields.forEach((field) => at(field.key, field.shape));
+      for (const field of shape.fields) if (Object.prototype.hasOwnProperty.call(holder, field.key)) refuseClearSensitiveValues(holder[field.key], field.shape);
+      return;
     case 'classOrArray':
-      return Array.isArray(value) ? value.forEach((_, i) => at(String(i), shape.cls)) : shape.cls.fields.forEach((field) => at(field.key, field.shape));
+      return refuseClearSensitiveValues(value, Array.isArray(value) ? { kind: 'array', element: shape.cls } : shape.cls);
     case 'array':
-      return Array.isArray(value) ? value.forEach((_, i) => at(String(i), shape.element)) : undefined;
+      if (Array.isArray(value)) for (const element of value as unknown[]) refuseClearSensitiveValues(element, shape.element);
+      return;
     case 'record':
-      return Object.keys(value).forEach((key) => at(key, shape.value));
+      for (const key of Object.keys(holder)) refuseClearSensitiveValues(holder[key], shape.value);
+      return;
   }
 }
 

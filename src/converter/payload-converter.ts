@@ -17,7 +17,7 @@ import type { ZodLike } from '../model/zod';
 import { getAtPointer, mergeAtPointers, parentFirstOrder, setAtPointer } from './json-pointer';
 import { fieldEntriesToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, utf8, type FieldList } from './metadata';
 import { codecRegistered, depositPending, inWorkflowSandbox } from '../lib/handoff';
-import { checkSensitivePositions, countPlaceholders, mayHoldPlaceholders, stripped } from './integrity';
+import { countPlaceholders, mayHoldPlaceholders, refuseClearSensitiveValues, stripped } from './integrity';
 import { rehydrate } from './rehydrate';
 import { rememberSealedPaths } from './sealed-memory';
 import { needsFullWalk, shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
@@ -148,27 +148,34 @@ export class SealedPayloadConverter implements PayloadConverter {
     let value = guardJson(() => JSON.parse(text) as unknown);
     const openedBytes = metadata[META.opened];
     const opened = openedBytes === undefined || openedBytes === null ? undefined : parseFieldList(openedBytes);
-    if (opened !== undefined) value = mergeOpened(value, opened);
+    const order = opened === undefined ? undefined : parentFirstOrder(opened.paths);
+    if (opened !== undefined) value = mergeOpened(value, opened, order as number[]);
     else if (mayHoldPlaceholders(text) && countPlaceholders(value) > 0) throw stripped();
     const typeName = (hint as SealedConverterHint | undefined)?.type ?? decodeOptional(metadata[META.type]);
-    return typeName === undefined ? value : this.rebuild(value, typeName, new Set(opened?.paths));
+    const result = typeName === undefined ? value : this.rebuild(value, typeName, opened === undefined);
+    // Last, so that keys a rebuilt class declares need no memory of their own.
+    if (opened !== undefined) rememberSealedPaths(result, opened.paths, opened.purposes, order as number[]);
+    return result;
   }
 
-  private rebuild(value: unknown, typeName: string, opened: ReadonlySet<string>): unknown {
+  /**
+   * Rebuilds registered classes. `unsealed`: the payload carried no envelope, so a typed value
+   * must hold nothing at its sensitive positions (a sealed payload's data is bound by its AAD).
+   */
+  private rebuild(value: unknown, typeName: string, unsealed: boolean): unknown {
     const schema = this.schemas.get(typeName);
-    if (schema !== undefined) return this.validated(this.checkedRehydrate(value, zodShape(schema), opened), schema, typeName);
+    if (schema !== undefined) return this.validated(this.checkedRehydrate(value, zodShape(schema), unsealed), schema, typeName);
     const ctor = registry.byName.get(typeName);
     if (ctor === undefined) {
       if (this.strict) throw sealedError('SEALED_UNREGISTERED_TYPE', 'payload names a type this process has not registered', { type: typeName });
       return value;
     }
-    return this.checkedRehydrate(value, classShape(ctor), opened);
+    return this.checkedRehydrate(value, classShape(ctor), unsealed);
   }
 
-  /** Rebuilds instances along `shape`, after checking that every sensitive position came out of the envelope. */
-  private checkedRehydrate(value: unknown, shape: Shape | null, opened: ReadonlySet<string>): unknown {
+  private checkedRehydrate(value: unknown, shape: Shape | null, unsealed: boolean): unknown {
     if (shape === null) return value;
-    checkSensitivePositions(value, shape, opened);
+    if (unsealed) refuseClearSensitiveValues(value, shape);
     return rehydrate(value, shape, 0, this.maxDepth);
   }
 
@@ -244,11 +251,8 @@ function pendingJson(fields: PendingField[]): string {
   return fieldEntriesToJson(fields, (doc) => guardJson(() => stringifyWatched(doc, true).json));
 }
 
-function mergeOpened(value: unknown, opened: FieldList): unknown {
-  const order = parentFirstOrder(opened.paths);
+function mergeOpened(value: unknown, opened: FieldList, order: readonly number[]): unknown {
   let root = mergeAtPointers(value, opened.paths, (i) => opened.values[i], [], order);
-  // Before Secrets wrap their values, so objects inside a Secret remember what was sealed in them too.
-  rememberSealedPaths(root, opened.paths, opened.purposes, order);
   // Wrap Secrets innermost first, so a Secret sealed inside another value ends up inside its Secret;
   // each wraps the value now at its path (a Secret sealed at the same path inside it is wrapped already).
   for (let k = order.length - 1; k >= 0; k--) {

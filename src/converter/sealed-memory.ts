@@ -1,4 +1,6 @@
+import { Secret } from '../model/secret';
 import { cachedTokens } from './json-pointer';
+import { shapeOfInstance } from './shapes';
 
 /**
  * What a decoded value remembers of its sealing, so that passing it on without a hint (a zod
@@ -16,18 +18,26 @@ export interface Memory {
   whole?: readonly string[];
 }
 
-const MEMORY_KEY = Symbol.for('temporal-sealed-fields.sealedMemory.v1');
-const globalBag = globalThis as unknown as Record<symbol, { map: WeakMap<object, Memory>; used: boolean } | undefined>;
-const state = globalBag[MEMORY_KEY] ?? (globalBag[MEMORY_KEY] = { map: new WeakMap(), used: false });
+/**
+ * Kept on the decoded objects themselves, under a non-enumerable symbol: JSON, spreads,
+ * `Object.keys` and structuredClone never see it, and (unlike a WeakMap, whose ephemeron
+ * tables slow every garbage collection) it costs nothing once the value is dropped.
+ */
+const MEMORY = Symbol.for('temporal-sealed-fields.sealedMemory.v1');
+const USED_KEY = Symbol.for('temporal-sealed-fields.sealedMemoryUsed.v1');
+const globalBag = globalThis as unknown as Record<symbol, { used: boolean } | undefined>;
+const state = globalBag[USED_KEY] ?? (globalBag[USED_KEY] = { used: false });
+
+type Remembering = { [MEMORY]?: Memory };
 
 /** True once any value in this realm remembers sealing (until then encoding skips the lookups). */
 export function anySealedMemory(): boolean {
   return state.used;
 }
 
-/** What `node` remembers, if anything: one lookup serves both questions on the encoding hot path. */
+/** What `node` remembers, if anything. */
 export function sealedMemoryOf(node: object): Memory | undefined {
-  return state.used ? state.map.get(node) : undefined;
+  return state.used ? (node as Remembering)[MEMORY] : undefined;
 }
 
 /**
@@ -38,35 +48,71 @@ export function rememberSealedPaths(root: unknown, paths: readonly string[], pur
   state.used = true;
   for (const i of order) {
     const tokens = cachedTokens(paths[i] as string);
-    const holder = tokens.length === 0 ? undefined : valueAt(root, tokens, tokens.length - 1);
+    const found = tokens.length === 0 ? undefined : valueAt(root, tokens, tokens.length - 1);
+    const holder = unwrap(found);
     if (typeof holder !== 'object' || holder === null) continue;
     const key = tokens[tokens.length - 1] as string;
-    const memory = memoryOf(holder);
-    const chain = withPurpose(memory.keys?.get(key) ?? memory.whole ?? [], purposes[i] as string);
-    (memory.keys ??= new Map()).set(key, chain);
+    const purpose = purposes[i] as string;
     const value = Object.prototype.hasOwnProperty.call(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
+    const memory = (holder as Remembering)[MEMORY];
+    const chain = withPurpose(memory?.keys?.get(key) ?? memory?.whole ?? NONE, purpose);
+    // A registered class that declares the key sensitive under this purpose seals it again by itself.
+    if (chain.length > 1 || declaredPurpose(holder, key) !== purpose) rememberKey(holder, key, chain);
     if (typeof value === 'object' && value !== null) markWhole(value, chain);
   }
 }
 
+const NONE: readonly string[] = [];
+const singleChains = new Map<string, readonly string[]>();
+
 function withPurpose(chain: readonly string[], purpose: string): readonly string[] {
+  if (chain.length === 0) {
+    let single = singleChains.get(purpose);
+    if (single === undefined) singleChains.set(purpose, (single = Object.freeze([purpose])));
+    return single;
+  }
   return chain.includes(purpose) ? chain : [...chain, purpose];
 }
 
+function rememberKey(holder: object, key: string, chain: readonly string[]): void {
+  const memory = memoryOf(holder);
+  (memory.keys ??= new Map()).set(key, chain);
+}
+
+function declaredPurpose(holder: object, key: string): string | undefined {
+  const shape = shapeOfInstance(holder)?.fields.find((field) => field.key === key)?.shape;
+  return shape?.kind === 'sensitive' ? shape.purpose : undefined;
+}
+
 function memoryOf(node: object): Memory {
-  let memory = state.map.get(node);
-  if (memory === undefined) state.map.set(node, (memory = {}));
+  const own = Object.prototype.hasOwnProperty.call(node, MEMORY) ? (node as Remembering)[MEMORY] : undefined;
+  if (own !== undefined) return own;
+  const memory: Memory = {};
+  // A frozen or sealed object cannot remember: it is left as it is (spread copies do not remember either).
+  Reflect.defineProperty(node, MEMORY, { value: memory, enumerable: false, writable: true, configurable: true });
   return memory;
 }
 
 /** Every object and array inside `value` (itself included) arrived sealed under `chain`. */
-function markWhole(value: object, chain: readonly string[]): void {
-  const stack: object[] = [value];
+function markWhole(value: unknown, chain: readonly string[]): void {
+  const stack: unknown[] = [value];
   while (stack.length > 0) {
-    const node = stack.pop() as object;
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    if (Secret.isSecret(node)) {
+      stack.push(node.reveal()); // a Secret seals itself; what it holds still remembers its container
+      continue;
+    }
     memoryOf(node).whole = chain;
-    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push(child);
+    for (const child of Object.values(node)) stack.push(child);
   }
+}
+
+/** What a Secret (or a Secret of a Secret) holds; any other value as it is. */
+function unwrap(value: unknown): unknown {
+  let inner = value;
+  while (Secret.isSecret(inner)) inner = inner.reveal();
+  return inner;
 }
 
 /** The value at the first `count` tokens, following own properties only. */
@@ -74,6 +120,7 @@ function valueAt(root: unknown, tokens: readonly string[], count: number): unkno
   let node: unknown = root;
   for (let i = 0; i < count; i++) {
     const token = tokens[i] as string;
+    node = unwrap(node);
     if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, token)) return undefined;
     node = (node as Record<string, unknown>)[token];
   }

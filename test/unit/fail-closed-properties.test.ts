@@ -286,14 +286,14 @@ function display(payload: Payload, purposes: ReadonlySet<string>): string {
 const GRANTS: ReadonlyArray<ReadonlySet<Purpose>> = [new Set(), new Set(['phi']), new Set(['credential']), new Set(PURPOSES)];
 
 /** Checks property 2 on one payload: each grant sees exactly the markers whose path purposes it holds. */
-function checkReaders(payload: Payload, markers: Map<string, ReadonlySet<Purpose>>, expectedHere: readonly string[]): void {
+function checkReaders(phase: string, payload: Payload, markers: Map<string, ReadonlySet<Purpose>>, expectedHere: readonly string[]): void {
   for (const grant of GRANTS) {
     const shown = display(payload, grant);
     const visible = expectedHere.filter((m) => shown.includes(m));
     const allowed = expectedHere.filter((m) => [...(markers.get(m) ?? [])].every((p) => grant.has(p)));
     const overexposed = visible.filter((m) => !allowed.includes(m)).map((m) => `${m} needs ${[...(markers.get(m) ?? [])].join('+')}`);
-    expect({ grant: [...grant], overexposed }).toEqual({ grant: [...grant], overexposed: [] });
-    expect({ grant: [...grant], visible: sorted(visible) }).toEqual({ grant: [...grant], visible: sorted(allowed) });
+    expect({ phase, grant: [...grant], overexposed }).toEqual({ phase, grant: [...grant], overexposed: [] });
+    expect({ phase, grant: [...grant], visible: sorted(visible) }).toEqual({ phase, grant: [...grant], visible: sorted(allowed) });
   }
 }
 
@@ -350,8 +350,8 @@ describe('fail closed: random DTO graphs sent, decoded and forwarded without hin
       fc.asyncProperty(rootArb, async (root) => {
         const t = await trip(root);
         if (t === undefined) return;
-        checkReaders(t.sealed, t.built.markers, t.all);
-        checkReaders(await send(t.back), t.built.markers, t.all);
+        checkReaders('sent', t.sealed, t.built.markers, t.all);
+        checkReaders('forwarded', await send(t.back), t.built.markers, t.all);
       }),
       RUNS,
     );
