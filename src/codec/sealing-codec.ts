@@ -67,8 +67,11 @@ export interface OpenedPayload {
 
 /** The fields of one level of the tree of sealed values, and where its envelope sits. */
 interface Level {
-  indexes: number[];
+  /** The level's fields by purpose. */
+  groups: Map<string, number[]>;
   place: BoxPlace;
+  /** 0 for the envelope in metadata, 1 for one inside its box, and so on. */
+  depth: number;
 }
 
 interface OpenScope {
@@ -124,12 +127,12 @@ export class SealingCodec implements PayloadCodec {
     if (pending === undefined || pending === null) return payload;
     if (metadata[META.sealed] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload is both pending and sealed');
     const list = parseFieldList(resolvePending(pending));
-    const levels = this.version === 1 ? undefined : childrenOf(list);
-    const top = levels?.get(-1) ?? list.paths.map((_, i) => i);
+    // v1 keeps every field at the top; v2 moves nested ones into their container's box.
+    const children = this.version === 1 || list.nested === undefined ? undefined : childrenOf(list);
+    const top = children?.get(-1) ?? list.paths.map((_, i) => i);
     const groups = groupByPurpose(list, top);
     const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups, list.nested), (p) => this.keyring.keyIdFor(p));
-    const digest = sha256(data);
-    const sealed = this.sealLevel({ indexes: top, place: { version: this.version } }, list, levels, namespace, typeNameOf(metadata), digest);
+    const sealed = this.sealLevel({ groups, place: { version: this.version }, depth: 0 }, list, children, namespace, typeNameOf(metadata), sha256(data));
     return { ...payload, metadata: replaceEntries(metadata, [META.pending, META.opened], META.sealed, sealed), data };
   }
 
@@ -198,6 +201,10 @@ export class SealingCodec implements PayloadCodec {
     if (depth > MAX_INNER_DEPTH) throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply');
     const { envelope, header } = readEnvelopeWithHeader(bytes);
     if (envelope.version !== 2 || envelope.namespace !== outer.namespace) throw sealedError('SEALED_MALFORMED', 'inner envelope does not match its container');
+    const within = (path: string): boolean => container.fields.some((field) => path === field.path || field.path === '' || path.startsWith(`${field.path}/`));
+    if (!envelope.boxes.every((box) => box.fields.every((field) => within(field.path)))) {
+      throw sealedError('SEALED_MALFORMED', 'inner envelope holds a field outside its container');
+    }
     this.openLevel(envelope, header, { version: 2, containerNonce: container.nonce }, scope, depth);
   }
 
@@ -206,14 +213,16 @@ export class SealingCodec implements PayloadCodec {
    * nested sealed values carries their envelope after its JSON, so they open only through it.
    */
   private sealLevel(level: Level, list: FieldList, children: Map<number, number[]> | undefined, namespace: string, typeName: string, digest: Uint8Array): Uint8Array {
-    const groups = groupByPurpose(list, level.indexes);
+    if (level.depth > MAX_INNER_DEPTH) throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply for readers', { maxDepth: MAX_INNER_DEPTH });
+    const groups = level.groups;
     if (groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
     const drafts = [...groups].map(([purpose, indexes]) => {
       if (indexes.length > MAX_FIELDS_PER_BOX) throw sealedError('SEALED_TOO_LARGE', 'too many sealed fields in one payload');
       const nonce = this.nonces.next();
       const json = utf8Bytes(JSON.stringify(indexes.map((i) => list.values[i])));
       const nested = children === undefined ? [] : indexes.flatMap((i) => children.get(i) ?? []);
-      const inner = nested.length === 0 ? undefined : this.sealLevel({ indexes: nested, place: { version: 2, containerNonce: nonce } }, list, children, namespace, typeName, digest);
+      const place = { version: 2, containerNonce: nonce } as const;
+      const inner = nested.length === 0 ? undefined : this.sealLevel({ groups: groupByPurpose(list, nested), place, depth: level.depth + 1 }, list, children, namespace, typeName, digest);
       const plaintext = inner === undefined ? json : concat([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
       const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
       return { alg: ALG_XCHACHA20_POLY1305_IETF, keyId: this.keyring.keyIdFor(purpose), purpose, nonce, fields, plaintext, ciphertextLength: plaintext.length + TAG_BYTES };

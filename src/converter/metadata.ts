@@ -53,7 +53,8 @@ export interface FieldList {
 type FieldTuple = [string, string, 0 | 1] | [string, string, 0 | 1, 1];
 
 export function fieldListToJson(list: FieldList, stringify: (v: unknown) => string | undefined): string {
-  const tuples: FieldTuple[] = list.paths.map((p, i) => [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0]);
+  // The nested flag travels too: a payload opened and sent again keeps each nested value inside its container.
+  const tuples: FieldTuple[] = list.paths.map((p, i) => (list.nested?.[i] === true ? [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0, 1] : [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0]));
   const values = stringify(list.values);
   return `{"v":1,"f":${JSON.stringify(tuples)},"x":${values ?? '[]'}}`;
 }
