@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSealedPayloadConverter, SealedError, Secret } from '../src';
 import { Keyring, SealingCodec } from '../src/codec';
-import { boxAad, envelopeHeaderWithLayout, joinEnvelope, readEnvelopeWithHeader, sha256, type BoxPlace, type FormatVersion } from '../src/codec/envelope';
+import { boxAad, envelopeHeaderWithLayout, joinEnvelope, keyCheck, readEnvelopeWithHeader, sha256, type BoxPlace, type FormatVersion } from '../src/codec/envelope';
 import { peekPending } from '../src/lib/handoff';
 import { V2_INPUTS, V2_TYPES, type V2Input } from '../test/vectors/v2-inputs';
 
@@ -164,7 +164,8 @@ function handSeal(envelope: HandEnvelope, place: BoxPlace, typeName: string, dig
     const inner = box.inner === undefined ? undefined : handSealInner(box.inner, nonce, typeName, digest);
     const plaintext = inner === undefined ? json : Buffer.concat([json, Uint8Array.of(0), inner]);
     const fields = box.fields.map(([path, secret]) => ({ path, secret }));
-    return { alg: 1, keyId: box.keyId, purpose: box.purpose, nonce, fields, plaintext, key: keyBytes(box.key ?? (KEYS[box.keyId] as string)), ciphertextLength: plaintext.length + 16 };
+    const key = keyBytes(box.key ?? (KEYS[box.keyId] as string));
+    return { alg: 1, keyId: box.keyId, purpose: box.purpose, keyCheck: keyCheck(key), nonce, fields, plaintext, key, ciphertextLength: plaintext.length + 16 };
   });
   const { header, boxEnds } = envelopeHeaderWithLayout({ version: envelope.version, namespace: envelope.namespace, boxes: drafts });
   const ciphertexts = drafts.map((box, i) => sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(box.plaintext, boxAad(place, header, i, typeName, digest), null, box.nonce, box.key));
@@ -337,7 +338,7 @@ async function main(): Promise<void> {
     { name: 'unbound envelope read in a namespace', namespace: 'default', payload: unbound, code: 'SEALED_WRONG_NAMESPACE', why: 'sealed with no namespace (""), read in "default", which does not list "" in acceptNamespaces' },
     // Steps 5-6: keys and authentication.
     { name: 'unknown key id', namespace: 'default', payload: unknownKey.sealed, code: 'SEALED_KEY_UNKNOWN', why: 'sealed under "phi-2025", which the reader does not hold (it never tries another key)' },
-    { name: 'wrong key bytes under the right id', namespace: 'default', payload: wrongKey.sealed, code: 'SEALED_TAMPERED', why: '"phi-2026" with other key bytes: authentication fails' },
+    { name: 'wrong key bytes under the right id', namespace: 'default', payload: wrongKey.sealed, code: 'SEALED_KEY_MISMATCH', why: '"phi-2026" with other key bytes: the key check in the box header differs' },
     { name: 'tampered ciphertext', namespace: 'default', payload: withEnvelope(one, setByte((e) => e.length - 1, (b) => b ^ 0x01)), code: 'SEALED_TAMPERED', why: 'last tag byte flipped' },
     { name: 'tampered clear data', namespace: 'default', payload: { metadata: one.metadata as Record<string, Uint8Array>, data: utf8(oneData.replace('p-1', 'p-2')) }, code: 'SEALED_TAMPERED', why: 'patientId changed: SHA-256(data) is in every AAD' },
     { name: 'field path moved in the header', namespace: 'default', payload: withEnvelope(one, (e) => Buffer.from(e.toString('latin1').replace('/ssn', '/sso'), 'latin1')), code: 'SEALED_TAMPERED', why: 'the header is in every AAD' },

@@ -3,6 +3,7 @@
  */
 export type SealedErrorCode =
   | 'SEALED_KEY_UNKNOWN'
+  | 'SEALED_KEY_MISMATCH'
   | 'SEALED_KEY_INVALID'
   | 'SEALED_TAMPERED'
   | 'SEALED_NOT_SEALED'

@@ -23,6 +23,21 @@ export const TAG_BYTES = 16;
 const AAD_DOMAIN: Record<FormatVersion, string> = { 1: 'temporal-sealed-fields/v1', 2: 'temporal-sealed-fields/v2' };
 /** The container nonce of a top-level box in the v2 AAD. */
 const NO_CONTAINER = new Uint8Array(24);
+/** Length of a v2 box's key check. */
+export const KEY_CHECK_BYTES = 16;
+const KEY_CHECK_LABEL = 'temporal-sealed-fields/v2 key check';
+
+/**
+ * The v2 key check: the first 16 bytes of HMAC-SHA-256(key, label). It tells a reader holding
+ * other bytes under the same key id that its key is wrong (SEALED_KEY_MISMATCH, not a tamper
+ * alarm), and makes each box commit to its key: XChaCha20-Poly1305 alone does not, which lets
+ * one ciphertext open under two keys (partitioning oracles). The same for every box of a key,
+ * it says no more than the key id does.
+ */
+export function keyCheck(key: Uint8Array): Uint8Array {
+  return new Uint8Array(nodeCrypto.createHmac('sha256', key).update(KEY_CHECK_LABEL).digest().subarray(0, KEY_CHECK_BYTES));
+}
+
 /** Separates a v2 box's JSON from its inner envelope; JSON text never holds a raw 0x00. */
 export const INNER_ENVELOPE_SEPARATOR = 0x00;
 const FLAG_SECRET = 1;
@@ -38,6 +53,8 @@ export interface Box {
   alg: number;
   keyId: string;
   purpose: string;
+  /** v2: commits the box to its key (see `keyCheck`); absent in v1. */
+  keyCheck?: Uint8Array;
   nonce: Uint8Array;
   fields: BoxField[];
   ciphertext: Uint8Array;
@@ -50,10 +67,14 @@ export interface Envelope {
 }
 
 /** The box header bytes (everything but the ciphertext), given the ciphertext's length. */
-function writeBoxHeader(out: ByteWriter, box: Omit<Box, 'ciphertext'>, ciphertextLength: number): void {
+function writeBoxHeader(out: ByteWriter, version: FormatVersion, box: Omit<Box, 'ciphertext'>, ciphertextLength: number): void {
   out.u8(box.alg);
   out.shortString(box.keyId);
   out.shortString(box.purpose);
+  if (version === 2) {
+    if (box.keyCheck?.length !== KEY_CHECK_BYTES) throw sealedError('SEALED_INVALID_OPTION', 'a v2 box needs its key check');
+    out.bytes(box.keyCheck);
+  }
   out.bytes(box.nonce);
   out.u16(box.fields.length);
   for (const field of box.fields) {
@@ -73,7 +94,7 @@ export function envelopeHeaderWithLayout(envelope: HeaderInput): { header: Uint8
   out.string16(envelope.namespace);
   out.u8(envelope.boxes.length);
   const boxEnds = envelope.boxes.map((box) => {
-    writeBoxHeader(out, box, box.ciphertextLength);
+    writeBoxHeader(out, envelope.version ?? FORMAT_VERSION, box, box.ciphertextLength);
     return out.length;
   });
   return { header: out.finish(), boxEnds };
@@ -137,7 +158,7 @@ export function writeEnvelope(envelope: Envelope): Uint8Array {
   out.string16(envelope.namespace);
   out.u8(envelope.boxes.length);
   for (const box of envelope.boxes) {
-    writeBoxHeader(out, box, box.ciphertext.length);
+    writeBoxHeader(out, envelope.version, box, box.ciphertext.length);
     out.bytes(box.ciphertext);
   }
   return out.finish();
@@ -165,7 +186,7 @@ export function readEnvelopeWithHeader(bytes: Uint8Array): { envelope: Envelope;
   const ciphertextAt: number[] = [];
   const boxes: Box[] = [];
   for (let i = 0; i < count; i++) {
-    const box = readBox(r);
+    const box = readBox(r, version);
     ciphertextAt.push(r.position - box.ciphertext.length);
     boxes.push(box);
   }
@@ -184,7 +205,7 @@ function withoutCiphertexts(bytes: Uint8Array, boxes: Box[], ciphertextAt: numbe
   return concatBytes(parts);
 }
 
-function readBox(r: ByteReader): Box {
+function readBox(r: ByteReader, version: number): Box {
   const alg = r.u8();
   if (alg !== ALG_XCHACHA20_POLY1305_IETF) {
     throw sealedError('SEALED_VERSION_UNSUPPORTED', 'sealed envelope names an unsupported algorithm', { alg });
@@ -193,6 +214,7 @@ function readBox(r: ByteReader): Box {
   const purpose = r.shortString();
   // Readers enforce the grammar writers follow: nothing else reaches a placeholder, a log line or a key lookup.
   if (!KEY_ID_PATTERN.test(keyId) || !PURPOSE_PATTERN.test(purpose)) throw malformed();
+  const keyCheck = version === 2 ? r.bytes(KEY_CHECK_BYTES) : undefined;
   const nonce = r.bytes(NONCE_BYTES);
   const fieldCount = r.u16();
   if (fieldCount === 0) throw malformed();
@@ -205,7 +227,9 @@ function readBox(r: ByteReader): Box {
   }
   const length = r.u32();
   if (length < TAG_BYTES) throw malformed();
-  return { alg, keyId, purpose, nonce, fields, ciphertext: r.bytes(length) };
+  const box: Box = { alg, keyId, purpose, nonce, fields, ciphertext: r.bytes(length) };
+  if (keyCheck !== undefined) box.keyCheck = keyCheck;
+  return box;
 }
 
 function malformed(): Error {

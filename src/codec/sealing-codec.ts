@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { sealedError } from '../errors';
 import { mergeAtPointers } from '../converter/json-pointer';
@@ -11,6 +12,7 @@ import {
   FORMAT_VERSION,
   INNER_ENVELOPE_SEPARATOR,
   joinEnvelope,
+  keyCheck,
   MAX_BOXES,
   MAX_FIELDS_PER_BOX,
   readEnvelopeWithHeader,
@@ -102,6 +104,8 @@ export class SealingCodec implements PayloadCodec {
     private readonly defaultNamespace: string,
     private readonly version: FormatVersion,
   ) {}
+
+  private readonly keyChecks = new Map<string, Uint8Array>();
 
   static async create(options: SealingCodecOptions): Promise<SealingCodec> {
     const accept = options.acceptNamespaces === '*' ? '*' : new Set(options.acceptNamespaces ?? []);
@@ -225,7 +229,9 @@ export class SealingCodec implements PayloadCodec {
       const inner = nested.length === 0 ? undefined : this.sealLevel({ groups: groupByPurpose(list, nested), place, depth: level.depth + 1 }, list, children, namespace, typeName, digest);
       const plaintext = inner === undefined ? json : concat([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
       const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
-      return { alg: ALG_XCHACHA20_POLY1305_IETF, keyId: this.keyring.keyIdFor(purpose), purpose, nonce, fields, plaintext, ciphertextLength: plaintext.length + TAG_BYTES };
+      const keyId = this.keyring.keyIdFor(purpose);
+      const check = level.place.version === 2 ? this.keyCheckOf(keyId) : undefined;
+      return { alg: ALG_XCHACHA20_POLY1305_IETF, keyId, purpose, ...(check && { keyCheck: check }), nonce, fields, plaintext, ciphertextLength: plaintext.length + TAG_BYTES };
     });
     // The header is written once: it goes into every box's AAD and, joined with the ciphertexts, is the envelope.
     const { header, boxEnds } = envelopeHeaderWithLayout({ version: level.place.version, namespace, boxes: drafts });
@@ -237,6 +243,9 @@ export class SealingCodec implements PayloadCodec {
 
   private openBox(box: Box, version: FormatVersion, aad: Uint8Array): { values: unknown[]; text: string; inner: Uint8Array | undefined } {
     const key = this.keyring.key(box.keyId);
+    if (box.keyCheck !== undefined && !timingSafeEqual(box.keyCheck, this.keyCheckOf(box.keyId))) {
+      throw sealedError('SEALED_KEY_MISMATCH', 'the key held under this key id is not the key this value was sealed with', { keyId: box.keyId });
+    }
     let plaintext: Uint8Array;
     try {
       plaintext = this.sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ciphertext, aad, box.nonce, key);
@@ -254,6 +263,13 @@ export class SealingCodec implements PayloadCodec {
     }
     if (!Array.isArray(values) || values.length !== box.fields.length) throw sealedError('SEALED_MALFORMED', 'sealed box content has an unknown shape');
     return { values, text, inner: split === -1 ? undefined : plaintext.subarray(split + 1) };
+  }
+
+  /** Key checks by key id, computed once: a keyring's keys do not change under an id. */
+  private keyCheckOf(keyId: string): Uint8Array {
+    let check = this.keyChecks.get(keyId);
+    if (check === undefined) this.keyChecks.set(keyId, (check = keyCheck(this.keyring.key(keyId))));
+    return check;
   }
 
   /** A reader with a namespace opens what was sealed in it, or in a namespace it accepts; `''` (no namespace) counts as one. */

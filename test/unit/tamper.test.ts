@@ -50,7 +50,7 @@ describe('tampering fails decoding with a code', () => {
       codes.add(await decodeCode(withMeta(sealed, 'sealed-fields', bad)));
     }
     expect(codes.has(undefined)).toBe(false);
-    expect([...codes].every((c) => ['SEALED_TAMPERED', 'SEALED_MALFORMED', 'SEALED_VERSION_UNSUPPORTED', 'SEALED_KEY_UNKNOWN', 'SEALED_WRONG_NAMESPACE'].includes(c as string))).toBe(true);
+    expect([...codes].every((c) => ['SEALED_TAMPERED', 'SEALED_MALFORMED', 'SEALED_VERSION_UNSUPPORTED', 'SEALED_KEY_UNKNOWN', 'SEALED_KEY_MISMATCH', 'SEALED_WRONG_NAMESPACE'].includes(c as string))).toBe(true);
   });
 
   test('a flipped byte of the clear part fails', async () => {
@@ -86,9 +86,15 @@ describe('tampering fails decoding with a code', () => {
     expect(await decodeCode(withMeta(sealed, 'sealed-fields', writeEnvelope(dropped)))).toBe('SEALED_TAMPERED');
   });
 
-  test('a wrong key under the same id fails', async () => {
+  test('a wrong key under the same id is a key mismatch (a configuration error), not a tamper alarm', async () => {
     const impostor = await SealingCodec.create({ keyring: new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } }) });
-    expect(await decodeCode(sealed, impostor)).toBe('SEALED_TAMPERED');
+    expect(await decodeCode(sealed, impostor)).toBe('SEALED_KEY_MISMATCH');
+  });
+
+  test('a box whose key check is changed is refused before any decryption with the reader key', async () => {
+    const envelope = readEnvelope(envelopeOf(sealed));
+    const forged = { ...envelope, boxes: envelope.boxes.map((box) => ({ ...box, keyCheck: new Uint8Array(16) })) };
+    expect(await decodeCode(withMeta(sealed, 'sealed-fields', writeEnvelope(forged)))).toBe('SEALED_KEY_MISMATCH');
   });
 
   test('an unknown key id fails and names the id', async () => {

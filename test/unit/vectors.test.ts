@@ -1,6 +1,6 @@
 import type { Payload } from '@temporalio/common';
 import sodium from 'libsodium-wrappers';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -260,6 +260,7 @@ const MAX_INNER_LEVELS = 64;
 interface DocBox {
   keyId: string;
   purpose: string;
+  keyCheck?: Buffer;
   nonce: Buffer;
   fields: Array<{ path: string; secret: boolean }>;
   ct: Buffer;
@@ -299,6 +300,8 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
     envelope.boxes.forEach((box, i) => {
       const keyHex = Object.prototype.hasOwnProperty.call(v2.keys, box.keyId) ? v2.keys[box.keyId] : undefined;
       if (keyHex === undefined) refuse('SEALED_KEY_UNKNOWN');
+      const check = createHmac('sha256', Buffer.from(keyHex as string, 'hex')).update('temporal-sealed-fields/v2 key check').digest().subarray(0, 16);
+      if (!check.equals(box.keyCheck as Buffer)) refuse('SEALED_KEY_MISMATCH');
       const domain = Buffer.from('temporal-sealed-fields/v2');
       const aad = Buffer.concat([Buffer.from([domain.length]), domain, Buffer.from([i]), containerNonce, u32(envelope.header.length), envelope.header, u16(typeBytes.length), typeBytes, digest]);
       let plain: Buffer;
@@ -366,6 +369,7 @@ function parseEnvelopeDoc(env: Buffer): DocEnvelope {
     const keyId = text(take(take(1)[0] as number));
     const purpose = text(take(take(1)[0] as number));
     if (!KEY_ID.test(keyId) || !PURPOSE.test(purpose)) refuse('SEALED_MALFORMED');
+    const keyCheck = version === 2 ? take(16) : undefined;
     const nonce = take(24);
     const fieldCount = take(2).readUInt16BE(0);
     if (fieldCount === 0) refuse('SEALED_MALFORMED');
@@ -379,7 +383,7 @@ function parseEnvelopeDoc(env: Buffer): DocEnvelope {
     const ctLength = take(4).readUInt32BE(0);
     if (ctLength < 16) refuse('SEALED_MALFORMED');
     const ctAt = at;
-    boxes.push({ keyId, purpose, nonce, fields, ct: take(ctLength), ctAt });
+    boxes.push({ keyId, purpose, ...(keyCheck && { keyCheck }), nonce, fields, ct: take(ctLength), ctAt });
   }
   if (at !== env.length) refuse('SEALED_MALFORMED');
   // The header: the envelope without its ciphertexts.
