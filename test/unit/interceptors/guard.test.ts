@@ -1,8 +1,8 @@
 import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
 import { expect, test } from 'vitest';
-import { createSealedPayloadConverter, refuseSecrets, SealedError, SealedWorkflowInternalsInterceptor, secret } from '../../src';
-import { refuseSealableHeaders } from '../../src/interceptors/guard';
-import { withCodecInProcess } from '../support/pending';
+import { createSealedPayloadConverter, refuseSecrets, SealedError, SealedWorkflowInternalsInterceptor, secret } from '../../../src';
+import { refuseSealableHeaders } from '../../../src/interceptors/guard';
+import { withCodecInProcess } from '../../support/pending';
 
 withCodecInProcess();
 

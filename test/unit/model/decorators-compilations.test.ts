@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { COMPILATIONS, loadFixture, type Compilation } from '../fixtures/decorators/compile';
+import { COMPILATIONS, loadFixture, type Compilation } from '../../fixtures/decorators/compile';
 import {
   clearJson,
   EXPECTED_INTAKE_FACTS,
@@ -13,9 +13,9 @@ import {
   visit,
   type InsuredIntake,
   type IntakeModule,
-} from '../fixtures/decorators/round-trip';
+} from '../../fixtures/decorators/round-trip';
 
-type ClassTransformerModule = typeof import('../fixtures/decorators/class-transformer-intake');
+type ClassTransformerModule = typeof import('../../fixtures/decorators/class-transformer-intake');
 
 describe.each(COMPILATIONS)('DTO decorators compiled by %s', (compilation: Compilation) => {
   let dto: IntakeModule;

@@ -1,9 +1,9 @@
 import type { Payload } from '@temporalio/common';
 import { beforeAll, expect, test } from 'vitest';
-import { createSealedPayloadConverter, sealedTypeInfo, Secret } from '../../src';
-import { Keyring, SealingCodec } from '../../src/codec';
-import { IntakeSchema, PatientIntake, Visit } from '../fixtures/dto';
-import { dataJson } from '../support/payloads';
+import { createSealedPayloadConverter, sealedTypeInfo, Secret } from '../../../src';
+import { Keyring, SealingCodec } from '../../../src/codec';
+import { IntakeSchema, PatientIntake, Visit } from '../../fixtures/dto';
+import { dataJson } from '../../support/payloads';
 
 let codec: SealingCodec;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import type { Payload } from '@temporalio/common';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createSealedPayloadConverter, secret } from '../../src';
-import { Keyring, readEnvelope, SealingCodec, writeEnvelope } from '../../src/codec';
-import { makeIntake, PatientIntake } from '../fixtures/dto';
-import { WORKFLOW_CONTEXT } from '../support/payloads';
+import { createSealedPayloadConverter, secret } from '../../../src';
+import { Keyring, readEnvelope, SealingCodec, writeEnvelope } from '../../../src/codec';
+import { makeIntake, PatientIntake } from '../../fixtures/dto';
+import { WORKFLOW_CONTEXT } from '../../support/payloads';
 
 const converter = createSealedPayloadConverter({ types: [PatientIntake] });
 const k1 = Keyring.generateKey();

@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Keyring } from '../../src/codec';
-import { codeOf } from '../support/errors';
+import { Keyring } from '../../../src/codec';
+import { codeOf } from '../../support/errors';
 
 const keyB64 = Buffer.from(Keyring.generateKey()).toString('base64');
 const otherB64 = Buffer.from(Keyring.generateKey()).toString('base64');

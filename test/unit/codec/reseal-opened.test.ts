@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { createSealedPayloadConverter, SEALED_METADATA_KEYS, secret, Secret } from '../../src';
-import { Keyring, SealingCodec } from '../../src/codec';
+import { createSealedPayloadConverter, SEALED_METADATA_KEYS, secret, Secret } from '../../../src';
+import { Keyring, SealingCodec } from '../../../src/codec';
 
 test('a payload opened by the codec and sent again is sealed again, never stored open', async () => {
   const converter = createSealedPayloadConverter();

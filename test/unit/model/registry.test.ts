@@ -1,7 +1,7 @@
 import type { Payload } from '@temporalio/common';
 import { expect, test } from 'vitest';
-import { createSealedPayloadConverter, SealedType, Sensitive } from '../../src';
-import { Keyring, SealingCodec } from '../../src/codec';
+import { createSealedPayloadConverter, SealedType, Sensitive } from '../../../src';
+import { Keyring, SealingCodec } from '../../../src/codec';
 
 /** Defines the same DTO source again, as a second module loader (ESM and CJS, hot reload) would. */
 function defineCopy(): new () => { id: string; ssn: string } {
@@ -29,6 +29,6 @@ test('a class loaded twice under one name seals instances of both copies and dec
 });
 
 test('the registry is one object per realm, shared through globalThis', async () => {
-  const { registry } = await import('../../src/model/registry');
+  const { registry } = await import('../../../src/model/registry');
   expect((globalThis as Record<symbol, unknown>)[Symbol.for('temporal-sealed-fields.registry.v1')]).toBe(registry);
 });

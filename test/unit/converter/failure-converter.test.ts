@@ -1,8 +1,8 @@
 import { ApplicationFailure, type Payload, type ProtoFailure } from '@temporalio/common';
 import { expect, test } from 'vitest';
-import { createSealedFailureConverter, createSealedPayloadConverter, Secret, secret } from '../../src';
-import { Keyring, SealingCodec } from '../../src/codec';
-import { findLeaks, payloadBytes } from '../support/payloads';
+import { createSealedFailureConverter, createSealedPayloadConverter, Secret, secret } from '../../../src';
+import { Keyring, SealingCodec } from '../../../src/codec';
+import { findLeaks, payloadBytes } from '../../support/payloads';
 
 const payloadConverter = createSealedPayloadConverter();
 const failureConverter = createSealedFailureConverter();

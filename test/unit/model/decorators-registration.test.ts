@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { loadFixture } from '../fixtures/decorators/compile';
-import { lib, toPayload } from '../fixtures/decorators/round-trip';
-import { withCodecInProcess } from '../support/pending';
+import { loadFixture } from '../../fixtures/decorators/compile';
+import { lib, toPayload } from '../../fixtures/decorators/round-trip';
+import { withCodecInProcess } from '../../support/pending';
 
 withCodecInProcess();
 
-type UnregisteredModule = typeof import('../fixtures/decorators/unregistered');
+type UnregisteredModule = typeof import('../../fixtures/decorators/unregistered');
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -45,7 +45,7 @@ describe.each(['tsc-legacy', 'swc-bundler'] as const)('a class with sealed field
 });
 
 test('under TC39 decorators, an instance of a class whose @SealedType is missing is refused, not sent in clear', () => {
-  const dto = loadFixture<typeof import('../fixtures/decorators/standard-forgotten')>('standard-forgotten', 'tsc-standard', 'Forgotten');
+  const dto = loadFixture<typeof import('../../fixtures/decorators/standard-forgotten')>('standard-forgotten', 'tsc-standard', 'Forgotten');
   const intake = Object.assign(new dto.ForgottenIntake(), { patientId: 'p', ssn: '000-12-3456' });
   expect(codeOf(() => toPayload(intake))).toBe('SEALED_UNREGISTERED_TYPE');
   expect(codeOf(() => toPayload({ intake }))).toBe('SEALED_UNREGISTERED_TYPE');

@@ -1,9 +1,9 @@
 import type { Payload } from '@temporalio/common';
 import { describe, expect, test } from 'vitest';
-import { createSealedPayloadConverter, SealedType, secret, Sensitive } from '../../src';
-import { Keyring, SealingCodec } from '../../src/codec';
-import { makeIntake, PatientIntake } from '../fixtures/dto';
-import { codeOf } from '../support/errors';
+import { createSealedPayloadConverter, SealedType, secret, Sensitive } from '../../../src';
+import { Keyring, SealingCodec } from '../../../src/codec';
+import { makeIntake, PatientIntake } from '../../fixtures/dto';
+import { codeOf } from '../../support/errors';
 
 const converter = createSealedPayloadConverter({ types: [PatientIntake] });
 const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });

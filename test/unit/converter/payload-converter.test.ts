@@ -1,9 +1,9 @@
 import { DefaultPayloadConverter, type Payload } from '@temporalio/common';
 import { describe, expect, test } from 'vitest';
-import { createSealedPayloadConverter, SealedError, sealedTypeInfo, Secret, secret } from '../../src';
-import { Keyring, SealingCodec } from '../../src/codec';
-import { Address, CANARIES, IntakeSchema, makeIntake, PatientIntake, Visit } from '../fixtures/dto';
-import { dataJson, findLeaks, payloadBytes, WORKFLOW_CONTEXT } from '../support/payloads';
+import { createSealedPayloadConverter, SealedError, sealedTypeInfo, Secret, secret } from '../../../src';
+import { Keyring, SealingCodec } from '../../../src/codec';
+import { Address, CANARIES, IntakeSchema, makeIntake, PatientIntake, Visit } from '../../fixtures/dto';
+import { dataJson, findLeaks, payloadBytes, WORKFLOW_CONTEXT } from '../../support/payloads';
 
 const converter = createSealedPayloadConverter({ types: [PatientIntake], schemas: { 'test.IntakeRecord': IntakeSchema } });
 const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { loadFixture } from '../fixtures/decorators/compile';
-import { clearJson, EXPECTED_INTAKE_FACTS, intakeFacts, open, sampleIntake, seal, SEALED_PHI, type InsuredIntake, type IntakeModule } from '../fixtures/decorators/round-trip';
+import { loadFixture } from '../../fixtures/decorators/compile';
+import { clearJson, EXPECTED_INTAKE_FACTS, intakeFacts, open, sampleIntake, seal, SEALED_PHI, type InsuredIntake, type IntakeModule } from '../../fixtures/decorators/round-trip';
 
-type SiblingsModule = typeof import('../fixtures/decorators/siblings');
+type SiblingsModule = typeof import('../../fixtures/decorators/siblings');
 
 // Runtimes with Symbol.metadata (or a polyfill) give TC39 decorators a metadata object per class;
 // this file runs in its own process, so the polyfill does not reach the other decorator tests.
