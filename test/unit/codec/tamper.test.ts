@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, secret } from '../../../src';
 import { Keyring, readEnvelope, SealingCodec, writeEnvelope } from '../../../src/codec';
 import { makeIntake, PatientIntake } from '../../fixtures/dto';
+import { codeOf, codeOfAsync } from '../../support/errors';
 import { WORKFLOW_CONTEXT } from '../../support/payloads';
 
 const converter = createSealedPayloadConverter({ types: [PatientIntake] });
@@ -27,13 +28,13 @@ function envelopeOf(payload: Payload): Uint8Array {
   return payload.metadata?.['sealed-fields'] as Uint8Array;
 }
 
-async function decodeCode(payload: Payload, using = codec): Promise<string | undefined> {
-  try {
-    converter.fromPayload((await using.decode([payload], WORKFLOW_CONTEXT))[0] as Payload);
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
+function withEncoding(payload: Payload, encoding: string): Payload {
+  return withMeta(payload, 'encoding', Buffer.from(encoding));
+}
+
+/** The code of the failure decoding `payload` (codec, then converter), or undefined when it opens. */
+function decodeCode(payload: Payload, using = codec): Promise<string | undefined> {
+  return codeOfAsync(async () => converter.fromPayload((await using.decode([payload], WORKFLOW_CONTEXT))[0] as Payload));
 }
 
 describe('tampering fails decoding with a code', () => {
@@ -137,6 +138,25 @@ describe('tampering fails decoding with a code', () => {
     const plain = converter.toPayload({ a: 1 });
     expect(await codec.encode([foreign, plain])).toEqual([foreign, plain]);
     expect(await codec.decode([foreign, plain])).toEqual([foreign, plain]);
+  });
+});
+
+// The encoding metadata entry is not authenticated: an attacker can change it freely.
+describe('a sealed payload relabelled with another encoding', () => {
+  test('fails as tampered when relabelled binary/null or binary/plain, instead of decoding to another value', async () => {
+    for (const encoding of ['binary/null', 'binary/plain']) {
+      expect({ encoding, code: await decodeCode(withEncoding(sealed, encoding)) }).toEqual({ encoding, code: 'SEALED_TAMPERED' });
+    }
+  });
+
+  test('is refused on the codec server path (open) too', () => {
+    expect(codeOf(() => codec.open(withEncoding(sealed, 'binary/plain'), { namespace: 'default' }))).toBe('SEALED_TAMPERED');
+  });
+
+  test('is refused by a converter without the codec, sealed or pending, whatever the encoding says', () => {
+    expect(codeOf(() => converter.fromPayload(withEncoding(sealed, 'binary/null')))).toBe('SEALED_NOT_OPENED');
+    const pending = withEncoding(converter.toPayload(makeIntake()), 'binary/plain');
+    expect(codeOf(() => converter.fromPayload(pending))).toBe('SEALED_NOT_SEALED');
   });
 });
 
