@@ -1,12 +1,19 @@
 import type { Payload } from '@temporalio/common';
-import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, SealedType, secret, Sensitive } from '../../../src';
 import { Keyring, SealingCodec } from '../../../src/codec';
-import { makeIntake, PatientIntake } from '../../fixtures/dto';
-import { codeOf } from '../../support/errors';
+import { IntakeSchema, makeIntake, PatientIntake } from '../../fixtures/dto';
+import { codeOf, codeOfAsync } from '../../support/errors';
+import { WORKFLOW_CONTEXT } from '../../support/payloads';
 
+// Malformed input fails with a typed SealedError, never a TypeError or RangeError.
 const converter = createSealedPayloadConverter({ types: [PatientIntake] });
 const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
+let codec: SealingCodec;
+beforeAll(async () => {
+  codec = await SealingCodec.create({ keyring });
+});
 
 function deeplyNested(depth: number): unknown {
   let value: unknown = { leaf: true };
@@ -97,6 +104,23 @@ describe('deep and non-JSON values', () => {
     }
   });
 
+  test('validateOnDecode on deeply nested clear data fails with SEALED_TOO_DEEP, not a RangeError', () => {
+    const validating = createSealedPayloadConverter({ schemas: { IntakeSchema }, validateOnDecode: true });
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const text = `{"patientId":"p","visits":[],"insurer":null,"extra":${deep}}`;
+    expect(codeOf(() => validating.fromPayload(jsonPayload(text, { 'sealed-type': 'IntakeSchema' })))).toBe('SEALED_TOO_DEEP');
+  });
+
+  test('an opened path that runs into a Secret placed by an earlier path fails typed (a /encode caller can write such lists)', async () => {
+    const untyped = createSealedPayloadConverter();
+    const pending = jsonPayload('{"a":"[sealed:phi]","b":"[sealed:phi]"}', {
+      'sealed-pending': '{"v":1,"f":[["/a","phi",1],["/a/purpose","phi",0]],"x":["s","overwritten"]}',
+    });
+    const [sealed] = await codec.encode([pending], WORKFLOW_CONTEXT);
+    const [opened] = await codec.decode([sealed as Payload], WORKFLOW_CONTEXT);
+    expect(codeOf(() => untyped.fromPayload(opened as Payload))).toBe('SEALED_MALFORMED');
+  });
+
   test('an opened path that does not match the data is refused', async () => {
     const codec = await SealingCodec.create({ keyring });
     const [sealed] = await codec.encode([jsonPayload('{"a":"[sealed:phi]"}', { 'sealed-pending': '{"v":1,"f":[["/missing/deeper","phi",0]],"x":[1]}' })]);
@@ -115,5 +139,62 @@ describe('oversized values', () => {
 
   test('the default limit is Temporal\'s 4 MiB message size', () => {
     expect(codeOf(() => converter.toPayload({ blob: 'x'.repeat(4 * 1024 * 1024) }))).toBe('SEALED_TOO_LARGE');
+  });
+});
+
+describe('random input', () => {
+  // Success, a SealedError code, or Temporal's own ValueError for a payload no converter reads; anything else is a bug.
+  const TYPED = /^(ok|SEALED_[A-Z_]+|not a coded error: ValueError: [^]*)$/;
+
+  test('random metadata and data never give an untyped exception from fromPayload, decode or encode', async () => {
+    const typed = createSealedPayloadConverter({ types: [PatientIntake], schemas: { IntakeSchema }, validateOnDecode: true });
+    const [sealed] = (await codec.encode([typed.toPayload(makeIntake())], WORKFLOW_CONTEXT)) as [Payload];
+    const key = fc.constantFrom('encoding', 'sealed-type', 'sealed-pending', 'sealed-fields', 'sealed-opened', 'other');
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 48 }),
+      fc.json().map((s) => Buffer.from(s)),
+      fc.constantFrom(...['json/plain', 'binary/plain', 'binary/null', 'test.PatientIntake', 'IntakeSchema'].map((s) => Buffer.from(s))),
+      fc.tuple(fc.string(), fc.string(), fc.jsonValue({ maxDepth: 2 })).map(([p, q, v]) => Buffer.from(JSON.stringify({ v: 1, f: [[p, q, 1]], x: [v] }))),
+      fc.constant(sealed.metadata!['sealed-fields'] as Uint8Array),
+    );
+    const payload = fc.record({ metadata: fc.dictionary(key, bytes), data: fc.option(bytes, { nil: undefined }) });
+    const untyped: string[] = [];
+    const keep = (code: string | undefined): void => void (TYPED.test(code ?? 'ok') || untyped.push(code as string));
+    await fc.assert(
+      fc.asyncProperty(payload, async (p) => {
+        keep(codeOf(() => typed.fromPayload(p as Payload)));
+        keep(await codeOfAsync(async () => typed.fromPayload((await codec.decode([p as Payload], WORKFLOW_CONTEXT))[0] as Payload)));
+        keep(await codeOfAsync(async () => codec.decode(await codec.encode([p as Payload], WORKFLOW_CONTEXT), WORKFLOW_CONTEXT)));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(untyped).toEqual([]);
+  });
+});
+
+/** Sends `value` and reads it back; a refusal on read (a payload stored that no reader opens) is reported apart. */
+async function writeThenRead(converter: ReturnType<typeof createSealedPayloadConverter>, value: unknown): Promise<void> {
+  const [sealed] = await codec.encode([converter.toPayload(value)], WORKFLOW_CONTEXT);
+  const [opened] = await codec.decode([sealed as Payload], WORKFLOW_CONTEXT);
+  const onRead = codeOf(() => converter.fromPayload(opened as Payload));
+  if (onRead !== undefined) throw new Error(`stored, then refused on read: ${onRead}`);
+}
+
+describe('what the writer sends, every reader accepts', () => {
+  test('a sealed value under a __proto__, constructor or prototype key is refused when sent, not stored as a payload no reader opens', async () => {
+    const ruled = createSealedPayloadConverter({ keyRules: /^ssn$/ });
+    const values = [{ prototype: secret('CANARY-FK-1') }, { constructor: { ssn: 'CANARY-FK-2' } }, JSON.parse('{"__proto__":{"ssn":"CANARY-FK-3"}}') as unknown];
+    for (const value of values) expect(await codeOfAsync(() => writeThenRead(ruled, value))).toBe('SEALED_FORBIDDEN_KEY');
+  });
+
+  test('a sealed value under a key holding a lone UTF-16 surrogate is refused when sent (UTF-8 paths cannot carry it, so no reader could open it)', async () => {
+    const ruled = createSealedPayloadConverter({ keyRules: /^ssn$/ });
+    const values = [{ notes: { ['caf\ud83d']: secret('CANARY-SUR-1') } }, { ['\udc00x']: { ssn: 'CANARY-SUR-2' } }];
+    for (const value of values) expect(await codeOfAsync(() => writeThenRead(ruled, value))).toBe('SEALED_UNSUPPORTED_VALUE');
+    // Well-formed pairs (emoji) still round-trip.
+    const [sealed] = await codec.encode([ruled.toPayload({ notes: { ['caf\ud83d\ude00']: secret('CANARY-SUR-3') } })], WORKFLOW_CONTEXT);
+    const [opened] = await codec.decode([sealed as Payload], WORKFLOW_CONTEXT);
+    const back = ruled.fromPayload<{ notes: Record<string, { reveal(): unknown }> }>(opened as Payload);
+    expect(back.notes['caf\ud83d\ude00']?.reveal()).toBe('CANARY-SUR-3');
   });
 });
