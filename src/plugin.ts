@@ -1,0 +1,7 @@
+/**
+ * temporal-sealed-fields/plugin: Node only. The Temporal plugin (Client, Worker, bundler, replay)
+ * and the bundler hook for DTOs that use class-transformer and reflect-metadata in workflows.
+ * @packageDocumentation
+ */
+export { SealedFieldsPlugin, type SealedFieldsPluginOptions } from './plugin/sealed-fields-plugin';
+export { sealedBundlerOptions, sealedWebpackConfigHook, type SealedBundlerOptions } from './plugin/bundler';

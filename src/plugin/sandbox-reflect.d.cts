@@ -1,0 +1,2 @@
+declare const sandboxReflect: typeof Reflect;
+export = sandboxReflect;

@@ -1,0 +1,233 @@
+/**
+ * `SealedFieldsPlugin`: one object for Temporal's Client, Worker, bundler and replay workers that
+ * sets the sealed payload and failure converters, adds the SealingCodec to the user's codecs, adds
+ * the client and workflow interceptors, and fixes the workflow bundle for reflect-metadata. Node only.
+ */
+import type { ClientInterceptors, ClientOptions, ClientPlugin } from '@temporalio/client';
+import type { DataConverter, LoadedDataConverter, PayloadCodec } from '@temporalio/common';
+import type { BundleOptions, BundlerPlugin, ReplayWorkerOptions, WorkerOptions, WorkerPlugin } from '@temporalio/worker';
+import {
+  createSealedPayloadConverter,
+  SealedError,
+  SealedScheduleClientInterceptor,
+  SealedWorkflowClientInterceptor,
+  type SealedPayloadConverterOptions,
+  type ZodLike,
+} from '../index';
+import type { Keyring, SealingCodecOptions } from '../codec';
+import { sealedWebpackConfigHook } from './bundler';
+import { publishConverterOptions, toJson } from './converter-options';
+import { DeferredSealingCodec } from './deferred-codec';
+import { libraryFile } from './files';
+import { refuseUndeclaredPurposes, registeredPurposes } from './purposes';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyClass = abstract new (...args: any[]) => unknown;
+
+/** Options of {@link SealedFieldsPlugin}. */
+export interface SealedFieldsPluginOptions {
+  /** Keys that seal and open values (`Keyring.fromEnv()`, `Keyring.fromFile(...)`). */
+  keyring: Keyring;
+  /**
+   * A module of your own exporting `payloadConverter` (made with `createSealedPayloadConverter`), e.g.
+   * for zod schemas used inside workflows. Default: the library's module, which needs none of your code.
+   * With it, the converter options below (`strict`, `keyRules`, ...) belong in your module.
+   */
+  payloadConverterPath?: string;
+  /** A module exporting `failureConverter`. Default: the library's sealed failure converter. */
+  failureConverterPath?: string;
+  /** Decorated classes; listing them loads their modules on the main thread and checks them at start-up. */
+  types?: AnyClass[];
+  /** zod schemas by name, for clients and activities (workflow code needs `payloadConverterPath` for schemas). */
+  schemas?: Record<string, ZodLike>;
+  /** Refuse instances of unregistered classes instead of sending them as plain JSON. */
+  strict?: boolean;
+  /** Seal values under matching keys in untyped plain objects, e.g. `/^(ssn|password|jwt|token)$/i`. */
+  keyRules?: SealedPayloadConverterOptions['keyRules'];
+  /** Deepest nesting walked or rebuilt. */
+  maxDepth?: number;
+  /** Largest payload the converter writes. */
+  maxPayloadBytes?: number;
+  /** Validate zod-typed values after decoding. */
+  validateOnDecode?: boolean;
+  /**
+   * The purposes values may be sealed under (e.g. `['phi', 'credential', 'failure']`). A class field,
+   * key rule or keyring entry naming another one fails at start-up; a value sealed under another one
+   * is refused before it is sent. Default: any purpose.
+   */
+  purposes?: readonly string[];
+  /** Namespaces besides the context's whose payloads this codec opens (Nexus), or `'*'`. */
+  acceptNamespaces?: SealingCodecOptions['acceptNamespaces'];
+  /** Namespace bound when a serialization context names none. */
+  namespace?: string;
+  /** Route `Reflect` and `reflect-metadata` in the workflow bundle (see `sealedWebpackConfigHook`). Default: when installed. */
+  reflectMetadata?: boolean;
+}
+
+const PLUGIN_NAME = 'temporal-sealed-fields';
+const FAILURE_PURPOSE = 'failure';
+
+type ClientConfig = Omit<ClientOptions, 'plugins'>;
+
+/**
+ * The Temporal plugin of this library (SDK 1.24 plugin API, experimental there). Register the same
+ * instance on clients, workers, `bundleWorkflowCode` and replay workers.
+ *
+ * Codec order: the SealingCodec goes FIRST in `payloadCodecs` (encode runs in array order, decode in
+ * reverse), ahead of codecs you configured: it must see the converter's output before a compression
+ * or whole-payload encryption codec turns the payload into bytes it cannot read. Your codecs are kept.
+ *
+ * @example
+ * ```ts
+ * const sealed = new SealedFieldsPlugin({ keyring: Keyring.fromEnv() });
+ * const client = new Client({ connection, plugins: [sealed] });
+ * const worker = await Worker.create({ connection, taskQueue, workflowsPath, activities, plugins: [sealed] });
+ * ```
+ */
+export class SealedFieldsPlugin implements ClientPlugin, WorkerPlugin, BundlerPlugin {
+  readonly name = PLUGIN_NAME;
+  readonly #codec: DeferredSealingCodec;
+  readonly #payloadConverterPath: string;
+  readonly #failureConverterPath: string;
+  readonly #interceptorsPath: string;
+  readonly #purposes: ReadonlySet<string> | undefined;
+  readonly #webpackOptions: Parameters<typeof sealedWebpackConfigHook>[0];
+  readonly #options: SealedFieldsPluginOptions;
+
+  constructor(options: SealedFieldsPluginOptions) {
+    if (options === null || typeof options !== 'object' || typeof options.keyring?.keyIdFor !== 'function') {
+      throw new SealedError('SEALED_INVALID_OPTION', 'SealedFieldsPlugin needs { keyring } (e.g. Keyring.fromEnv())');
+    }
+    this.#options = options;
+    this.#purposes = options.purposes === undefined ? undefined : new Set([...options.purposes]);
+    const converter = converterOptions(options);
+    this.#payloadConverterPath = options.payloadConverterPath ?? this.defaultConverterPath(converter);
+    this.#failureConverterPath = options.failureConverterPath ?? libraryFile('plugin-converter.js', 'converter-module.ts');
+    this.#interceptorsPath = libraryFile('plugin-workflow-interceptors.js', 'workflow-interceptors.ts');
+    this.#webpackOptions = {
+      ...(options.reflectMetadata !== undefined ? { reflectMetadata: options.reflectMetadata } : {}),
+      ...(options.payloadConverterPath === undefined ? { converterOptions: toJson(converter) } : {}),
+    };
+    const codecOptions: SealingCodecOptions = { keyring: options.keyring };
+    if (options.acceptNamespaces !== undefined) codecOptions.acceptNamespaces = options.acceptNamespaces;
+    if (options.namespace !== undefined) codecOptions.namespace = options.namespace;
+    this.#codec = new DeferredSealingCodec(codecOptions, this.#purposes);
+    this.checkPurposes();
+  }
+
+  /** The codec this plugin adds, e.g. for a codec server or `sealed-fields decode` in the same process. */
+  get codec(): PayloadCodec {
+    return this.#codec;
+  }
+
+  configureClient(options: ClientConfig): ClientConfig {
+    this.checkPurposes();
+    return { ...options, dataConverter: this.dataConverter(options.dataConverter), interceptors: withClientInterceptors(options.interceptors) };
+  }
+
+  async configureWorker(options: WorkerOptions): Promise<WorkerOptions> {
+    return this.configureAnyWorker(options);
+  }
+
+  async configureReplayWorker(options: ReplayWorkerOptions): Promise<ReplayWorkerOptions> {
+    return this.configureAnyWorker(options);
+  }
+
+  configureBundler(options: BundleOptions): BundleOptions {
+    this.checkPurposes();
+    return {
+      ...options,
+      payloadConverterPath: samePath(options.payloadConverterPath, this.#payloadConverterPath, 'payloadConverterPath'),
+      failureConverterPath: samePath(options.failureConverterPath, this.#failureConverterPath, 'failureConverterPath'),
+      workflowInterceptorModules: withModule(options.workflowInterceptorModules, this.#interceptorsPath),
+      webpackConfigHook: sealedWebpackConfigHook(this.#webpackOptions, options.webpackConfigHook),
+    };
+  }
+
+  private async configureAnyWorker<T extends WorkerOptions | ReplayWorkerOptions>(options: T): Promise<T> {
+    this.checkPurposes();
+    await this.#codec.codec(); // a bad keyring or libsodium fails here, at start-up
+    const interceptors = options.interceptors ?? {};
+    return {
+      ...options,
+      dataConverter: this.dataConverter(options.dataConverter),
+      interceptors: { ...interceptors, workflowModules: withModule(interceptors.workflowModules, this.#interceptorsPath) },
+      bundlerOptions: {
+        ...options.bundlerOptions,
+        webpackConfigHook: sealedWebpackConfigHook(this.#webpackOptions, options.bundlerOptions?.webpackConfigHook),
+      },
+    };
+  }
+
+  private dataConverter(existing: DataConverter | LoadedDataConverter | undefined): DataConverter {
+    if (existing !== undefined && 'payloadConverter' in existing) {
+      throw new SealedError('SEALED_INVALID_OPTION', 'SealedFieldsPlugin cannot add to a loaded data converter: pass dataConverter as paths and codecs');
+    }
+    const codecs = (existing?.payloadCodecs ?? []).filter((codec) => codec !== this.#codec);
+    return {
+      ...existing,
+      payloadConverterPath: samePath(existing?.payloadConverterPath, this.#payloadConverterPath, 'payloadConverterPath'),
+      failureConverterPath: samePath(existing?.failureConverterPath, this.#failureConverterPath, 'failureConverterPath'),
+      payloadCodecs: [this.#codec, ...codecs],
+    };
+  }
+
+  private defaultConverterPath(converter: SealedPayloadConverterOptions): string {
+    const key = JSON.stringify({ ...toJson(converter), schemas: Object.keys(converter.schemas ?? {}).sort() });
+    if (!publishConverterOptions(converter, key)) {
+      throw new SealedError(
+        'SEALED_INVALID_OPTION',
+        'another SealedFieldsPlugin in this process uses different converter options: give each its own payloadConverterPath',
+      );
+    }
+    createSealedPayloadConverter(converter); // unregistered types and bad key rules fail here
+    return libraryFile('plugin-converter.js', 'converter-module.ts');
+  }
+
+  /** Declared purposes: what classes registered so far, key rules, the keyring and failures use. */
+  private checkPurposes(): void {
+    if (this.#purposes === undefined) return;
+    const used = [...registeredPurposes(), { purpose: FAILURE_PURPOSE, where: 'failure converter' }];
+    for (const [purpose] of Object.entries(this.#options.keyring.describe().purposes)) used.push({ purpose, where: 'keyring' });
+    const rules = this.#options.keyRules === undefined ? [] : Array.isArray(this.#options.keyRules) ? this.#options.keyRules : [this.#options.keyRules];
+    for (const rule of rules) used.push({ purpose: rule instanceof RegExp ? 'sensitive' : (rule.purpose ?? 'sensitive'), where: 'keyRules' });
+    refuseUndeclaredPurposes(this.#purposes, used);
+  }
+}
+
+function converterOptions(options: SealedFieldsPluginOptions): SealedPayloadConverterOptions {
+  const converter: SealedPayloadConverterOptions = {};
+  if (options.types !== undefined) converter.types = options.types as NonNullable<SealedPayloadConverterOptions['types']>;
+  if (options.schemas !== undefined) converter.schemas = options.schemas;
+  if (options.strict !== undefined) converter.strict = options.strict;
+  if (options.keyRules !== undefined) converter.keyRules = options.keyRules;
+  if (options.maxDepth !== undefined) converter.maxDepth = options.maxDepth;
+  if (options.maxPayloadBytes !== undefined) converter.maxPayloadBytes = options.maxPayloadBytes;
+  if (options.validateOnDecode !== undefined) converter.validateOnDecode = options.validateOnDecode;
+  return converter;
+}
+
+/** A converter path set elsewhere must be ours: a converter that does not seal next to our codec would send tagged values in clear. */
+function samePath(existing: string | undefined, ours: string, what: string): string {
+  if (existing !== undefined && existing !== ours) {
+    throw new SealedError('SEALED_INVALID_OPTION', `dataConverter.${what} is set and differs from the plugin's: give it to SealedFieldsPlugin({ ${what} }) instead`);
+  }
+  return ours;
+}
+
+function withModule(modules: string[] | undefined, module: string): string[] {
+  return modules?.includes(module) === true ? modules : [...(modules ?? []), module];
+}
+
+function withClientInterceptors(existing: ClientInterceptors | undefined): ClientInterceptors {
+  const workflow = existing?.workflow ?? [];
+  if (!Array.isArray(workflow)) {
+    throw new SealedError('SEALED_INVALID_OPTION', 'SealedFieldsPlugin needs client workflow interceptors as an array (the object form is deprecated)');
+  }
+  const schedule = existing?.schedule ?? [];
+  return {
+    ...existing,
+    workflow: workflow.some((i) => i instanceof SealedWorkflowClientInterceptor) ? workflow : [...workflow, new SealedWorkflowClientInterceptor()],
+    schedule: schedule.some((i) => i instanceof SealedScheduleClientInterceptor) ? schedule : [...schedule, new SealedScheduleClientInterceptor()],
+  };
+}
