@@ -3,6 +3,7 @@ import { beforeAll } from 'vitest';
 import type { Payload } from '@temporalio/common';
 import { Keyring, SealingCodec } from '../../src/codec';
 import { peekPending } from '../../src/lib/handoff';
+import { payloadBytes } from './payloads';
 
 /** The `sealed-pending` field list of a payload, without claiming it; undefined when nothing is pending. */
 export function pendingText(payload: Payload): string | undefined {
@@ -10,6 +11,15 @@ export function pendingText(payload: Payload): string | undefined {
   if (bytes === undefined || bytes === null) return undefined;
   const text = Buffer.from(bytes).toString('utf8');
   return text.startsWith('{') ? text : peekPending(text);
+}
+
+/**
+ * True when `canary` would be stored in clear: not marked for sealing in `sealed-pending`, or present
+ * in `data` or any other metadata entry (the codec replaces only `sealed-pending`).
+ */
+export function sentInClear(payload: Payload, canary: string): boolean {
+  const { ['sealed-pending']: _pending, ...rest } = payload.metadata ?? {};
+  return !(pendingText(payload) ?? '').includes(canary) || payloadBytes({ ...payload, metadata: rest }).toString('latin1').includes(canary);
 }
 
 /** Converter-only suites: a SealingCodec exists in this process, as in every correctly wired client and worker. */

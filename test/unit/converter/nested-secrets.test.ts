@@ -41,6 +41,16 @@ test('nested Secrets decode whatever order their boxes come in', async () => {
   expect(back.contact.reveal().phone.reveal()).toBe('CANARY-P');
 });
 
+test('a Secret inside a Secret decodes as a Secret and stays sealed when passed on', async () => {
+  // A Secret inside a value being sealed becomes a field of its own, listed after its container;
+  // readers merge containers first and wrap Secrets innermost first, whatever the box order.
+  const { back } = await roundTrip<{ contact: Secret<{ phone: unknown }> }>({ contact: secret({ phone: secret('CANARY-NESTED-1', { purpose: 'phi' }) }) });
+  const phone = back.contact.reveal().phone; // what a workflow would pass to an activity
+  expect(Secret.isSecret(phone) && [phone.reveal(), phone.purpose]).toEqual(['CANARY-NESTED-1', 'phi']);
+  const [passedOn] = (await codec.encode([converter.toPayload(phone)])) as [Payload];
+  expect(Buffer.from(passedOn.data ?? []).toString()).not.toContain('CANARY-NESTED-1');
+});
+
 test('a nested Secret passed on alone stays sealed', async () => {
   const { back } = await roundTrip<{ contact: Secret<{ phone: Secret<string> }> }>({ contact: secret({ phone: secret('CANARY-PASS', { purpose: 'phi' }) }) });
   const [passedOn] = (await codec.encode([converter.toPayload(back.contact.reveal().phone)])) as [Payload];
