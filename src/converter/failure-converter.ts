@@ -21,8 +21,10 @@ const WRAPPED = Symbol('sealed-failure-attributes');
 
 /**
  * A failure converter that moves error messages and stack traces into a payload
- * (`encodeCommonAttributes`) and seals that payload whole. Sensitive values in
- * `ApplicationFailure` details are sealed like any other payload.
+ * (`encodeCommonAttributes`) and seals that payload whole, under the `failure` purpose (grant it to
+ * whoever debugs failures in the Web UI). Sensitive values in `ApplicationFailure` details are
+ * sealed like any other payload. This library's own `SealedError`s stay readable: code, message
+ * and detail (key ids, purposes, type names, JSON pointers; never values).
  */
 export class SealedFailureConverter extends DefaultFailureConverter {
   private readonly purpose: string;
@@ -33,7 +35,10 @@ export class SealedFailureConverter extends DefaultFailureConverter {
   }
 
   override errorToFailure(err: unknown, payloadConverter: PayloadConverter, context?: SerializationContext): ProtoFailure {
-    return super.errorToFailure(withReadableCode(err), this.sealingAttributes(payloadConverter), context);
+    // This library's own errors carry codes, key ids and purposes, never values: their message and
+    // stack stay readable in history (a worker with the wrong key could not seal them readably anyway).
+    if (SealedError.is(err)) return this.errorToFailureInner(readableFailure(err), this.sealingAttributes(payloadConverter), context);
+    return super.errorToFailure(err, this.sealingAttributes(payloadConverter), context);
   }
 
   override failureToError(failure: ProtoFailure, payloadConverter: PayloadConverter, context?: SerializationContext): Error {
@@ -57,9 +62,9 @@ export class SealedFailureConverter extends DefaultFailureConverter {
   }
 }
 
-/** A SealedError keeps its code and safe detail (key id, purpose) readable in history, where operators look first. */
-function withReadableCode(err: unknown): unknown {
-  if (!SealedError.is(err) || err instanceof ApplicationFailure) return err;
+/** A SealedError as an ApplicationFailure whose type is its code and whose details are its safe detail (key id, purpose). */
+function readableFailure(err: SealedError): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
   const failure = ApplicationFailure.create({ message: err.message, type: err.code, details: [err.detail] });
   failure.stack = err.stack ?? '';
   return failure;

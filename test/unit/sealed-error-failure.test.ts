@@ -12,5 +12,6 @@ test('a SealedError becomes a failure whose type is its code and whose details n
   expect(failure.applicationFailureInfo?.type).toBe('SEALED_KEY_UNKNOWN');
   const [detail] = failure.applicationFailureInfo?.details?.payloads ?? [];
   expect(payloadConverter.fromPayload(detail!)).toEqual({ keyId: 'k-missing' });
-  expect(failure.message).not.toContain('no key'); // the message itself travels sealed in encodedAttributes
+  expect(failure.message).toBe('no key'); // the library's own errors stay readable (codes and ids, never values)
+  expect(failure.encodedAttributes).toBeUndefined();
 });
