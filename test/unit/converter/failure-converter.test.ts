@@ -1,8 +1,11 @@
 import { ApplicationFailure, type Payload, type ProtoFailure } from '@temporalio/common';
 import { expect, test } from 'vitest';
-import { createSealedFailureConverter, createSealedPayloadConverter, Secret, secret } from '../../../src';
+import { createSealedFailureConverter, createSealedPayloadConverter, SealedError, Secret, secret } from '../../../src';
 import { Keyring, SealingCodec } from '../../../src/codec';
 import { findLeaks, payloadBytes } from '../../support/payloads';
+import { withCodecInProcess } from '../../support/pending';
+
+withCodecInProcess();
 
 const payloadConverter = createSealedPayloadConverter();
 const failureConverter = createSealedFailureConverter();
@@ -40,4 +43,13 @@ test('without the codec, a failure is refused rather than shown with placeholder
   const failure = failureConverter.errorToFailure(new Error('CANARY-X'), payloadConverter);
   const sealed = await mapFailurePayloads(failure, (p) => codec.encode(p));
   expect(() => failureConverter.failureToError(sealed, payloadConverter)).toThrow(expect.objectContaining({ code: 'SEALED_NOT_OPENED' }));
+});
+
+test('a SealedError becomes a failure whose type is its code and whose details name the key id', () => {
+  const failure = failureConverter.errorToFailure(new SealedError('SEALED_KEY_UNKNOWN', 'no key', { keyId: 'k-missing' }), payloadConverter);
+  expect(failure.applicationFailureInfo?.type).toBe('SEALED_KEY_UNKNOWN');
+  const [detail] = failure.applicationFailureInfo?.details?.payloads ?? [];
+  expect(payloadConverter.fromPayload(detail!)).toEqual({ keyId: 'k-missing' });
+  expect(failure.message).toBe('no key'); // the library's own errors stay readable (codes and ids, never values)
+  expect(failure.encodedAttributes).toBeUndefined();
 });

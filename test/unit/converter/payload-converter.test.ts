@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, SealedError, sealedTypeInfo, Secret, secret } from '../../../src';
 import { Keyring, SealingCodec } from '../../../src/codec';
 import { Address, CANARIES, IntakeSchema, makeIntake, PatientIntake, Visit } from '../../fixtures/dto';
+import { thrownBy } from '../../support/errors';
 import { dataJson, findLeaks, payloadBytes, WORKFLOW_CONTEXT } from '../../support/payloads';
 
 const converter = createSealedPayloadConverter({ types: [PatientIntake], schemas: { 'test.IntakeRecord': IntakeSchema } });
@@ -135,13 +136,9 @@ describe('fail closed', () => {
   });
 
   test('errors are SealedErrors with codes and carry no value', () => {
-    try {
-      converter.toPayload({ big: 10n, ssn: secret('CANARY-IN-ERROR') });
-      expect.unreachable();
-    } catch (err) {
-      expect(SealedError.is(err)).toBe(true);
-      expect((err as SealedError).code).toBe('SEALED_UNSUPPORTED_VALUE');
-      expect(JSON.stringify({ m: (err as Error).message, d: (err as SealedError).detail, s: (err as Error).stack })).not.toContain('CANARY');
-    }
+    const err = thrownBy(() => converter.toPayload({ big: 10n, ssn: secret('CANARY-IN-ERROR') }));
+    expect(SealedError.is(err)).toBe(true);
+    expect((err as SealedError).code).toBe('SEALED_UNSUPPORTED_VALUE');
+    expect(JSON.stringify({ m: (err as Error).message, d: (err as SealedError).detail, s: (err as Error).stack })).not.toContain('CANARY');
   });
 });
