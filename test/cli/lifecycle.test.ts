@@ -104,8 +104,8 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function scanJson(args: string[]): Promise<{ code: number; report: ScanReport; stderr: string; stdout: string }> {
-  const result = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--json', ...args]);
+async function scanJson(args: string[], env?: Record<string, string>): Promise<{ code: number; report: ScanReport; stderr: string; stdout: string }> {
+  const result = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--json', ...args], env === undefined ? {} : { env });
   return { ...result, report: JSON.parse(result.stdout) as ScanReport };
 }
 
@@ -127,13 +127,19 @@ describe('scan', () => {
     expect(report.problems).toEqual([]);
   });
 
-  test('--retire exits 1 while a retained history still needs the key, 0 for a key nothing needs', async () => {
+  test('--retire exits 1 while a retained history still needs the key, 0 for a key nothing needs (looked inside with the keyring)', async () => {
     const needed = await scanJson(['--query', ECHOES, '--retire', 'k1', '--quiet']);
     expect(needed.code).toBe(1);
-    expect(needed.report.retire).toEqual([{ keyId: 'k1', payloads: 6, workflows: 3, safeToRemove: false }]);
-    const unused = await scanJson(['--query', ECHOES, '--retire', 'k-old', '--quiet']);
+    expect(needed.report.retire).toEqual([{ keyId: 'k1', payloads: 6, workflows: 3, safeToRemove: false, reason: 'needed' }]);
+    // Without keys scan cannot see inside the v2 boxes, where another key could be needed.
+    const blind = await scanJson(['--query', ECHOES, '--retire', 'k-old', '--quiet']);
+    expect(blind.code).toBe(1);
+    expect(blind.report.retire).toEqual([{ keyId: 'k-old', payloads: 0, workflows: 0, safeToRemove: false, reason: 'unopened' }]);
+    expect(blind.report.unopened).toMatchObject({ payloads: 10, workflows: 5, boxes: 20 });
+    const unused = await scanJson(['--query', ECHOES, '--retire', 'k-old', '--check-keyring', '--quiet'], ENV_ROTATED);
     expect(unused.code).toBe(0);
-    expect(unused.report.retire[0]?.safeToRemove).toBe(true);
+    expect(unused.report.retire).toEqual([{ keyId: 'k-old', payloads: 0, workflows: 0, safeToRemove: true }]);
+    expect(unused.report.unopened.boxes).toBe(0);
   });
 
   test('--check-keyring exits 1 when histories need a key the keyring lacks (k1 dropped too early)', async () => {
@@ -273,6 +279,37 @@ describe('decode', () => {
     const client = await sealingClient(ENV_ROTATED);
     const result = (await client.workflow.getHandle(`k1-${RUN}-1`).result()) as { ssn: { reveal(): string } };
     expect(result.ssn.reveal()).toBe(SSN);
+  });
+});
+
+describe('values sealed inside sealed values', () => {
+  test('scan with the keyring counts the inner key, and decode opens it', async () => {
+    // Sealed under k1 only, inside a phi box sealed under phi-k: retiring k1 must be refused.
+    const phiKey = Keyring.generateKey();
+    const env = { ...keyringEnv({ k1, k2, 'phi-k': phiKey }, 'k1'), SEALED_FIELDS_PURPOSE_KEYS: 'phi:phi-k' };
+    const client = await sealingClient(env);
+    const workflowId = `nested-${RUN}`;
+    await client.workflow.start('neverRuns', {
+      taskQueue: `nobody-${RUN}`,
+      workflowId,
+      args: [{ name: 'n', portal: secret({ user: 'ana', password: secret(JWT, { purpose: 'credential' }) }, { purpose: 'phi' }) }],
+    });
+    const query = `WorkflowId = '${workflowId}'`;
+    await waitForCount(query, 1);
+    const keyed = await scanJson(['--query', query, '--retire', 'k1', '--check-keyring', '--quiet'], env);
+    expect(keyed.report.keys.map((k) => [k.keyId, k.purposes.map((p) => p.purpose)])).toEqual([['k1', ['credential']], ['phi-k', ['phi']]]);
+    expect(keyed.report.retire[0]).toMatchObject({ keyId: 'k1', safeToRemove: false, reason: 'needed' });
+    expect(keyed.code).toBe(1);
+    const blind = await scanJson(['--query', query, '--retire', 'k1', '--quiet']);
+    expect(blind.report.keys.map((k) => k.keyId)).toEqual(['phi-k']); // the header names only the container's key
+    expect(blind.report.retire[0]).toMatchObject({ keyId: 'k1', safeToRemove: false, reason: 'unopened' });
+    const text = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--query', query, '--retire', 'k1', '--quiet']);
+    expect(text.stdout).toContain('retire k1: NOT known to be unused: cannot see inside 1 sealed boxes');
+    const decoded = await cli(['decode', exportHistory(workflowId)], { env });
+    expect(decoded.code).toBe(0);
+    const input = (JSON.parse(decoded.stdout) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: unknown[] } } }> }).events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0];
+    expect(input).toEqual({ name: 'n', portal: { user: 'ana', password: JWT } });
+    expect(findLeaks(keyed.stdout + keyed.stderr + blind.stdout + text.stdout, [JWT])).toEqual([]);
   });
 });
 

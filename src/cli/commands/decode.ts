@@ -1,29 +1,33 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SealingCodec } from '../../codec/sealing-codec';
 import { boolFlag, listFlag, parseFlags, stringFlag } from '../args';
 import type { Command } from '../command';
 import { EXIT, inputError, line, printHelp, usageError, type CliIo } from '../io';
 import { loadKeyring } from '../keyring-source';
 import { openDocument, type OpenSummary } from '../decode/open-document';
+import { SealedOpener } from '../history/open-sealed';
 
 const HELP = `Usage: sealed-fields decode FILE|- [--keyring FILE] [--purpose P]... [--redact] [--detailed]
 
 Reads an event history as exported by "temporal workflow show --output json" (or the
 proto3 JSON of Payloads, {"payloads":[...]}) from FILE or stdin, opens the sealed fields
 whose key id is in the keyring (loaded like workers do: SEALED_FIELDS_* environment, or
---keyring FILE), merges them into the data and prints the document with every payload
+--keyring FILE), at every level: values sealed inside a sealed value open too when their
+key is held. It merges them into the data and prints the document with every payload
 shown decoded. Fields under keys the keyring lacks keep their "[sealed:purpose:keyId]"
-placeholder. A sealed or sealed-pending payload labelled with an encoding other than
-json/plain is refused (SEALED_TAMPERED / SEALED_NOT_SEALED) and printed as
-{metadata, error} without its data. Runs offline: no server, no codec endpoint.
+placeholder ("[sealed:purpose]" inside a sealed value) and are listed as left sealed.
+A sealed or sealed-pending payload labelled with an encoding other than json/plain is
+refused (SEALED_TAMPERED / SEALED_NOT_SEALED) and printed as {metadata, error} without
+its data. Runs offline: no server, no codec endpoint.
 
 Options:
   --keyring FILE   keyring JSON file instead of the environment
   --prefix PREFIX  environment variable prefix (default SEALED_FIELDS)
-  --purpose P      open only this purpose (repeatable)
+  --purpose P      open only this purpose (repeatable; a value sealed inside a sealed
+                   value opens only when its container's purpose is named too)
   --redact         open nothing: show placeholders (no keyring needed)
   --detailed       show each payload as {metadata, sealed, data} instead of its data alone
+                   (sealed: the top-level boxes, and inner boxes left sealed, marked nested)
   --quiet          no summary on stderr
   -h, --help       this help
 
@@ -49,8 +53,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const doc = parseJson(await readInput(parsed.positionals[0] as string, io));
   const purposes = listFlag(parsed, 'purpose');
   const { output, summary } = openDocument(doc, {
-    keyring,
-    codec: keyring === undefined ? undefined : await SealingCodec.create({ keyring }),
+    opener: keyring === undefined ? undefined : await SealedOpener.create(keyring),
     purposes: purposes.length > 0 ? new Set(purposes) : undefined,
     detailed: boolFlag(parsed, 'detailed'),
   });

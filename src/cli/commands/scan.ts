@@ -1,8 +1,10 @@
 import path from 'node:path';
 import type { Connection } from '@temporalio/client';
+import type { Keyring } from '../../codec/keyring';
 import { boolFlag, intFlag, listFlag, parseFlags, stringFlag, type Parsed } from '../args';
 import type { Command } from '../command';
 import { CliError, EXIT, line, printHelp, usageError, type CliIo } from '../io';
+import { SealedOpener } from '../history/open-sealed';
 import { loadKeyring } from '../keyring-source';
 import { DEFAULT_KEY_RULES } from '../scan/classify';
 import { Progress } from '../scan/progress';
@@ -23,8 +25,14 @@ and the oldest and newest event time. Also reports problems:
   keyRules    clear JSON keys matching the sensitive-key rules (default ${DEFAULT_KEY_RULES})
   malformed   sealed payloads whose envelope cannot be read
   failed      runs whose history could not be read (retried on the next run with --state)
-  retire      a key named with --retire that some history still needs
+  retire      a key named with --retire that some history still needs, or that may be
+              needed inside sealed values scan could not open (below)
   missingKeys with --check-keyring: key ids some history needs that the keyring lacks
+Values sealed inside a sealed value (format v2) are in an inner envelope inside its box:
+with --check-keyring or --keyring, scan opens every sealed payload in memory to count the
+key ids and purposes of those inner boxes too (values are dropped, never printed);
+without the keys it cannot, reports how many boxes it could not look into, and --retire
+then never calls a key unused.
 Prints key ids, purposes, workflow ids and counts; never a value.
 
 Options:
@@ -35,7 +43,8 @@ Options:
   --state FILE          resume file: finished run ids and totals so far
   --key-rules REGEX     sensitive-key rule (case-insensitive), replaces the default
   --retire KEY_ID       exit 1 while any scanned history still needs this key (repeatable)
-  --check-keyring       compare with the keyring workers load (SEALED_FIELDS_* environment)
+  --check-keyring       compare with the keyring workers load (SEALED_FIELDS_* environment),
+                        and look inside sealed values with it
   --keyring FILE        ... or with this keyring file (implies --check-keyring)
   --max-workflows N     read at most N more runs, then stop (use with --state)
   --connect-timeout S   seconds to wait for the server (default 10)
@@ -76,7 +85,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const rules = keyRules(stringFlag(parsed, 'key-rules'));
   const statePath = stringFlag(parsed, 'state');
   const state = statePath === undefined ? newState(namespace, query) : loadState(path.resolve(io.cwd, statePath), namespace, query);
-  const held = heldKeyIds(parsed, io);
+  const keyring = heldKeyring(parsed, io);
+  const held = keyring === undefined ? undefined : new Set(keyring.describe().keyIds);
+  const opener = keyring === undefined ? undefined : await SealedOpener.create(keyring);
   const connection = await connect(address, timeoutSeconds, io);
   try {
     const outcome = await scanNamespace({
@@ -85,6 +96,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       query,
       concurrency,
       rules,
+      opener,
       state,
       statePath: statePath === undefined ? undefined : path.resolve(io.cwd, statePath),
       maxWorkflows,
@@ -114,11 +126,11 @@ export function keyRules(text: string | undefined): RegExp {
   }
 }
 
-/** Key ids of the keyring to compare with, when --check-keyring or --keyring asks for it. */
-function heldKeyIds(parsed: Parsed, io: CliIo): Set<string> | undefined {
+/** The keyring to compare with and open payloads with, when --check-keyring or --keyring asks for it. */
+function heldKeyring(parsed: Parsed, io: CliIo): Keyring | undefined {
   const file = stringFlag(parsed, 'keyring');
   if (file === undefined && !boolFlag(parsed, 'check-keyring')) return undefined;
-  return new Set(loadKeyring({ file, prefix: stringFlag(parsed, 'prefix') ?? 'SEALED_FIELDS' }, io).describe().keyIds);
+  return loadKeyring({ file, prefix: stringFlag(parsed, 'prefix') ?? 'SEALED_FIELDS' }, io);
 }
 
 type ClientModule = typeof import('@temporalio/client');

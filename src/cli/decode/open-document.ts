@@ -1,15 +1,15 @@
 import type { Payload } from '@temporalio/common';
-import { readEnvelope, type Envelope } from '../../codec/envelope';
-import type { Keyring } from '../../codec/keyring';
-import { mergeForDisplay, type SealingCodec } from '../../codec/sealing-codec';
+import { readEnvelope, type Box } from '../../codec/envelope';
+import { mergeForDisplay } from '../../codec/sealing-codec';
 import { SealedError, type SealedErrorCode } from '../../errors';
 import { SEALED_METADATA_KEYS as META } from '../../index';
+import type { SealedOpener } from '../history/open-sealed';
 import { mapJsonPayloads, metadataText, payloadFromJson, type JsonPayload } from '../history/payloads';
 
-/** How to open payloads; without a codec (redact) nothing is opened. */
+/** How to open payloads; without an opener (redact) nothing is opened. */
 export interface OpenDocumentOptions {
-  codec?: SealingCodec | undefined;
-  keyring?: Keyring | undefined;
+  /** Opens, at every level, the boxes whose key id is in its keyring. */
+  opener?: SealedOpener | undefined;
   /** Open only these purposes (default: every purpose whose key id is in the keyring). */
   purposes?: ReadonlySet<string> | undefined;
   /** Show `{metadata, sealed, data}` per payload instead of the data alone. */
@@ -21,7 +21,7 @@ export interface OpenSummary {
   payloads: number;
   sealedPayloads: number;
   openedFields: number;
-  /** Boxes left sealed, by "keyId/purpose". */
+  /** Boxes left sealed at every level reached (inner boxes of opened boxes included), by "keyId/purpose". */
   withheld: Record<string, number>;
   pending: number;
   errors: Array<{ pointer: string; code: string }>;
@@ -89,28 +89,38 @@ interface SealedView {
   purpose: string;
   fields: string[];
   opened: boolean;
+  /** An inner box, inside a box that was opened (only those left sealed are listed). */
+  nested?: true;
 }
 
 function openSealed(payload: Payload, data: unknown, options: OpenDocumentOptions, summary: OpenSummary, view: SealedView[]): unknown {
-  const envelope = readEnvelope(payload.metadata?.[META.sealed] as Uint8Array);
-  const allowed = allowedPurposes(envelope, options);
-  for (const box of envelope.boxes) {
-    const opened = allowed.has(box.purpose);
-    view.push({ keyId: box.keyId, purpose: box.purpose, fields: box.fields.map((f) => f.path), opened });
-    if (!opened) summary.withheld[`${box.keyId}/${box.purpose}`] = (summary.withheld[`${box.keyId}/${box.purpose}`] ?? 0) + 1;
+  const opener = options.opener;
+  if (opener === undefined) {
+    // Redact: nothing opens, and nothing inside the top-level boxes is seen.
+    const boxes = readEnvelope(payload.metadata?.[META.sealed] as Uint8Array).boxes;
+    showBoxes(boxes, boxes, summary, view);
+    return data;
   }
-  if (allowed.size === 0 || options.codec === undefined) return data;
-  const result = options.codec.open(payload, { purposes: allowed });
-  summary.openedFields += result.opened.paths.length;
-  return mergeForDisplay(data, result);
+  const reached = opener.open(payload, options.purposes);
+  showBoxes(reached.envelope.boxes, reached.withheld, summary, view);
+  summary.openedFields += reached.opened.paths.length;
+  return mergeForDisplay(data, { opened: reached.opened, withheld: reached.withheld });
 }
 
-/** Purposes whose box names a key the keyring holds (and that the caller asked for). */
-function allowedPurposes(envelope: Envelope, options: OpenDocumentOptions): Set<string> {
-  const keyring = options.keyring;
-  if (keyring === undefined) return new Set();
-  const boxes = envelope.boxes.filter((box) => keyring.has(box.keyId) && (options.purposes === undefined || options.purposes.has(box.purpose)));
-  return new Set(boxes.map((box) => box.purpose));
+/** Lists the top-level boxes, and the boxes left sealed at every level reached (inner ones marked nested), and counts the latter. */
+function showBoxes(top: readonly Box[], withheld: readonly Box[], summary: OpenSummary, view: SealedView[]): void {
+  const closed = new Set(withheld);
+  const topLevel = new Set(top);
+  for (const box of top) view.push(viewOf(box, !closed.has(box)));
+  for (const box of withheld) {
+    if (!topLevel.has(box)) view.push({ ...viewOf(box, false), nested: true });
+    const id = `${box.keyId}/${box.purpose}`;
+    summary.withheld[id] = (summary.withheld[id] ?? 0) + 1;
+  }
+}
+
+function viewOf(box: Box, opened: boolean): SealedView {
+  return { keyId: box.keyId, purpose: box.purpose, fields: box.fields.map((f) => f.path), opened };
 }
 
 function parseData(payload: Payload): unknown {

@@ -2,14 +2,19 @@ import type { Payload } from '@temporalio/common';
 import { readEnvelope } from '../../codec/envelope';
 import { SEALED_METADATA_KEYS as META } from '../../index';
 import { SealedError } from '../../errors';
+import type { BoxName, SealedOpener } from '../history/open-sealed';
 import { metadataText } from '../history/payloads';
 
 /** The default sensitive-key rule, as in the converter's `keyRules` examples. */
 export const DEFAULT_KEY_RULES = /^(ssn|password|jwt|token)$/i;
 
-/** What one stored payload tells about keys and leaks; never holds a value. */
+/**
+ * What one stored payload tells about keys and leaks; never holds a value. A sealed payload lists
+ * the boxes seen at every level, and how many boxes of a version 2 envelope stayed closed (their
+ * inner envelopes, and the key ids in them, unseen); `code` when opening it failed.
+ */
 export type PayloadClass =
-  | { kind: 'sealed'; boxes: Array<{ keyId: string; purpose: string }>; ruleKeys: string[] }
+  | { kind: 'sealed'; boxes: BoxName[]; unopened: number; code?: string; ruleKeys: string[] }
   | { kind: 'pending'; ruleKeys: string[] }
   | { kind: 'malformed'; code: string }
   | { kind: 'clear'; ruleKeys: string[] }
@@ -18,22 +23,42 @@ export type PayloadClass =
 const PLACEHOLDER = /^\[sealed:[a-z][a-z0-9_-]{0,31}(?::[A-Za-z0-9._-]{1,64})?\]$/;
 const MAX_DEPTH = 64;
 
-/** Classifies a payload: sealed (which key ids and purposes), pending (written without the codec), clear JSON, other. */
-export function classifyPayload(payload: Payload, rules: RegExp): PayloadClass {
+/**
+ * Classifies a payload: sealed (which key ids and purposes), pending (written without the codec),
+ * clear JSON, other. With an opener (scan holds a keyring), a version 2 payload is opened in memory,
+ * all purposes, so the key ids and purposes of boxes sealed inside sealed values count too; its
+ * values are dropped unread.
+ */
+export function classifyPayload(payload: Payload, rules: RegExp, opener?: SealedOpener): PayloadClass {
   if (payload.metadata?.[META.pending] != null) return { kind: 'pending', ruleKeys: ruleKeysOf(payload, rules) };
   const sealed = payload.metadata?.[META.sealed];
-  if (sealed != null) return classifySealed(payload, sealed, rules);
+  if (sealed != null) return classifySealed(payload, sealed, rules, opener);
   if (metadataText(payload, META.encoding) !== 'json/plain') return { kind: 'other' };
   return { kind: 'clear', ruleKeys: ruleKeysOf(payload, rules) };
 }
 
-function classifySealed(payload: Payload, sealed: Uint8Array, rules: RegExp): PayloadClass {
+function classifySealed(payload: Payload, sealed: Uint8Array, rules: RegExp, opener: SealedOpener | undefined): PayloadClass {
+  let envelope;
   try {
-    const boxes = readEnvelope(sealed).boxes.map((box) => ({ keyId: box.keyId, purpose: box.purpose }));
-    return { kind: 'sealed', boxes, ruleKeys: ruleKeysOf(payload, rules) };
+    envelope = readEnvelope(sealed);
   } catch (err) {
-    return { kind: 'malformed', code: SealedError.is(err) ? err.code : 'SEALED_MALFORMED' };
+    return { kind: 'malformed', code: codeOf(err) };
   }
+  const top = envelope.boxes.map((box) => ({ keyId: box.keyId, purpose: box.purpose }));
+  const ruleKeys = ruleKeysOf(payload, rules);
+  // Version 1 envelopes are flat: the header names every box.
+  if (envelope.version === 1) return { kind: 'sealed', boxes: top, unopened: 0, ruleKeys };
+  if (opener === undefined) return { kind: 'sealed', boxes: top, unopened: top.length, ruleKeys };
+  try {
+    const reached = opener.open(payload);
+    return { kind: 'sealed', boxes: reached.boxes, unopened: reached.withheld.length, ruleKeys };
+  } catch (err) {
+    return { kind: 'sealed', boxes: top, unopened: top.length, code: codeOf(err), ruleKeys };
+  }
+}
+
+function codeOf(err: unknown): string {
+  return SealedError.is(err) ? err.code : 'SEALED_MALFORMED';
 }
 
 /** Keys of the clear JSON that match the rules and hold something other than a sealed placeholder. */

@@ -21,13 +21,21 @@ export interface ScanReport extends Counts {
   pending: Finding;
   keyRules: ScanTotals['keyRules'];
   malformed: ScanTotals['malformed'];
+  /** Version 2 payloads with boxes scan could not look into: without a keyring (--check-keyring, --keyring) all of them. */
+  unopened: ScanTotals['unopened'];
   failed: ScanTotals['failed'];
-  retire: Array<{ keyId: string; payloads: number; workflows: number; safeToRemove: boolean }>;
+  /**
+   * Keys named with --retire. Not safe when a scanned payload needs the key (`needed`), when
+   * boxes scan could not look into may hold it (`unopened`), or when the scan is incomplete.
+   */
+  retire: Array<{ keyId: string; payloads: number; workflows: number; safeToRemove: boolean; reason?: RetireReason }>;
   /** With --check-keyring: key ids some history needs that the keyring lacks (null: not checked). */
   missingKeys: string[] | null;
   /** Names of the problems found: pending, keyRules, malformed, failed, retire, missingKeys. Empty means exit 0. */
   problems: string[];
 }
+
+export type RetireReason = 'needed' | 'unopened' | 'incomplete';
 
 /** What the report is built from; `held` is the keyring's key ids when --check-keyring asked for it. */
 export interface ReportInput {
@@ -53,13 +61,15 @@ export function buildReport(input: ReportInput): ScanReport {
     }));
   const retire = input.retire.map((keyId) => {
     const usage = t.keys[keyId];
-    return { keyId, payloads: usage?.payloads ?? 0, workflows: usage?.workflows ?? 0, safeToRemove: input.complete && usage === undefined };
+    // A key may be needed only inside boxes scan did not open: then nothing says it is unused.
+    const reason: RetireReason | undefined = usage !== undefined ? 'needed' : t.unopened.boxes > 0 ? 'unopened' : input.complete ? undefined : 'incomplete';
+    return { keyId, payloads: usage?.payloads ?? 0, workflows: usage?.workflows ?? 0, safeToRemove: reason === undefined, ...(reason === undefined ? {} : { reason }) };
   });
   const { workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads } = t;
   const report = { address: input.address, namespace: input.namespace, query: input.query, complete: input.complete, workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads };
   const held = input.held;
   const missingKeys = held === undefined ? null : keys.map((k) => k.keyId).filter((id) => !held.has(id));
-  const findings = { pending: t.pending, keyRules: t.keyRules, malformed: t.malformed, failed: t.failed, retire, missingKeys };
+  const findings = { pending: t.pending, keyRules: t.keyRules, malformed: t.malformed, unopened: t.unopened, failed: t.failed, retire, missingKeys };
   return { ...report, keys, ...findings, problems: problemsOf(t, retire, missingKeys) };
 }
 
@@ -87,11 +97,21 @@ export function printReport(out: TextSink, r: ScanReport): void {
   printFinding(out, r.keyRules, `have clear keys matching the sensitive-key rules (${Object.entries(r.keyRules.keys).map(([k, n]) => `${k}: ${n}`).join(', ')})`);
   printFinding(out, r.malformed, `have unreadable sealed envelopes (${Object.entries(r.malformed.codes).map(([k, n]) => `${k}: ${n}`).join(', ')})`);
   for (const f of r.failed) line(out, `problem: history of ${f.workflowId} (run ${f.runId}) could not be read: ${f.reason}`);
-  for (const k of r.retire) {
-    line(out, k.safeToRemove ? `retire ${k.keyId}: no scanned history needs it` : `retire ${k.keyId}: NOT safe, still needed by ${k.payloads} payloads in ${k.workflows} workflow runs${r.complete ? '' : ' (or scan incomplete)'}`);
-  }
+  if (r.unopened.boxes > 0) line(out, `note: ${unopenedText(r)}: key ids sealed inside them are not counted above`);
+  for (const k of r.retire) line(out, retireText(k, r));
   if (r.missingKeys !== null && r.missingKeys.length > 0) line(out, `problem: histories need keys the keyring lacks: ${r.missingKeys.join(', ')}`);
   line(out, r.problems.length === 0 ? 'no problems' : `problems: ${r.problems.join(', ')}`);
+}
+
+function unopenedText(r: ScanReport): string {
+  return `cannot see inside ${r.unopened.boxes} sealed boxes (${r.unopened.payloads} payloads in ${r.unopened.workflows} workflow runs) without their keys`;
+}
+
+function retireText(k: ScanReport['retire'][number], r: ScanReport): string {
+  if (k.reason === undefined) return `retire ${k.keyId}: no scanned history needs it`;
+  if (k.reason === 'needed') return `retire ${k.keyId}: NOT safe, still needed by ${k.payloads} payloads in ${k.workflows} workflow runs${r.complete ? '' : ' (and scan incomplete)'}`;
+  if (k.reason === 'unopened') return `retire ${k.keyId}: NOT known to be unused: ${unopenedText(r)}, and it may be needed in there (scan with --keyring FILE or --check-keyring, holding every key, to look inside)${r.complete ? '' : ' (and scan incomplete)'}`;
+  return `retire ${k.keyId}: NOT safe, scan incomplete`;
 }
 
 function printKeys(out: TextSink, r: ScanReport): void {

@@ -2,6 +2,7 @@ import type { Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { CliError, EXIT } from '../io';
+import type { SealedOpener } from '../history/open-sealed';
 import { forEachProtoPayload } from '../history/payloads';
 import { classifyPayload } from './classify';
 import { Progress } from './progress';
@@ -18,6 +19,8 @@ export interface ScanOptions {
   query: string | null;
   concurrency: number;
   rules: RegExp;
+  /** With the keyring: opens sealed payloads in memory to count the key ids inside sealed values. */
+  opener?: SealedOpener | undefined;
   state: ScanState;
   statePath?: string | undefined;
   /** Stop after this many more runs (the state file lets the next call go on). */
@@ -86,7 +89,7 @@ async function scanRun(options: ScanOptions, run: { workflowId: string; runId: s
       const page = await call(() =>
         options.service.getWorkflowExecutionHistory({ namespace: options.namespace, execution: run, maximumPageSize: HISTORY_PAGE_SIZE, nextPageToken: nextPageToken ?? null }),
       );
-      for (const event of page.history?.events ?? []) tallyEvent(tally, event, options.rules);
+      for (const event of page.history?.events ?? []) tallyEvent(tally, event, options);
       nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
     } while (nextPageToken !== undefined);
   } catch (err) {
@@ -98,14 +101,14 @@ async function scanRun(options: ScanOptions, run: { workflowId: string; runId: s
   mergeTotals(options.state.totals, tally.totals);
 }
 
-function tallyEvent(tally: RunTally, event: HistoryEvent, rules: RegExp): void {
+function tallyEvent(tally: RunTally, event: HistoryEvent, options: Pick<ScanOptions, 'rules' | 'opener'>): void {
   tally.addEvent();
   const at = {
     eventId: String(event.eventId ?? ''),
     eventType: eventTypeOf(event),
     time: event.eventTime ? tsToMs(event.eventTime) : null,
   };
-  forEachProtoPayload(event, (payload) => tally.addPayload(classifyPayload(payload, rules), at));
+  forEachProtoPayload(event, (payload) => tally.addPayload(classifyPayload(payload, options.rules, options.opener), at));
 }
 
 /** The event type, named after its attributes field: `workflowExecutionStartedEventAttributes` gives `WorkflowExecutionStarted`. */

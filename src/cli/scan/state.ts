@@ -2,9 +2,13 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { usageError } from '../io';
 import { emptyTotals, type ScanTotals } from './tally';
 
-/** What `--state FILE` holds: the finished run ids and the totals so far. Plain JSON, rewritten atomically. */
+/**
+ * What `--state FILE` holds: the finished run ids and the totals so far. Plain JSON, rewritten
+ * atomically. Version 2: totals count the key ids of boxes inside sealed values, and the boxes
+ * scan could not look into (version 1 files counted header key ids only, and are refused).
+ */
 export interface ScanState {
-  version: 1;
+  version: 2;
   namespace: string;
   query: string | null;
   /** Run ids whose whole history has been read and counted. */
@@ -13,7 +17,7 @@ export interface ScanState {
 }
 
 export function newState(namespace: string, query: string | null): ScanState {
-  return { version: 1, namespace, query, done: [], totals: emptyTotals() };
+  return { version: 2, namespace, query, done: [], totals: emptyTotals() };
 }
 
 /** Loads a state file, or starts fresh when it does not exist; a state of another scan is a usage error. */
@@ -31,7 +35,10 @@ export function loadState(file: string, namespace: string, query: string | null)
   } catch {
     throw usageError(`the state file ${file} is not JSON`);
   }
-  if (state?.version !== 1 || !Array.isArray(state.done) || typeof state.totals !== 'object') throw usageError(`the state file ${file} has an unknown shape`);
+  if ((state as { version?: unknown })?.version === 1) {
+    throw usageError(`the state file ${file} was written by an earlier scan that did not count key ids inside sealed values: start a new state file`);
+  }
+  if (state?.version !== 2 || !Array.isArray(state.done) || typeof state.totals !== 'object') throw usageError(`the state file ${file} has an unknown shape`);
   if (state.namespace !== namespace || state.query !== query) throw usageError(`the state file ${file} belongs to another scan (namespace or query differ)`);
   state.totals.failed = []; // failed runs were not marked done: they are retried
   return state;

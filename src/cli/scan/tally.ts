@@ -1,3 +1,4 @@
+import type { BoxName } from '../history/open-sealed';
 import type { PayloadClass } from './classify';
 
 /** Payloads and workflows that use something, with the oldest and newest event time (ms since epoch). */
@@ -40,6 +41,8 @@ export interface ScanTotals {
   pending: Finding;
   keyRules: Finding & { keys: Record<string, number> };
   malformed: Finding & { codes: Record<string, number> };
+  /** Version 2 payloads with boxes scan could not look into (no keyring, or keys missing): key ids inside them are not counted. */
+  unopened: Finding & { boxes: number };
   failed: Array<{ workflowId: string; runId: string; reason: string }>;
 }
 
@@ -58,6 +61,7 @@ export function emptyTotals(): ScanTotals {
     pending: finding(),
     keyRules: { ...finding(), keys: {} },
     malformed: { ...finding(), codes: {} },
+    unopened: { ...finding(), boxes: 0 },
     failed: [],
   };
 }
@@ -91,14 +95,27 @@ export class RunTally {
     }
     if (found.kind === 'pending') this.note(t.pending, at);
     if (found.kind === 'clear') t.clearPayloads++;
-    if (found.kind === 'sealed') this.addSealed(found.boxes, event.time);
+    if (found.kind === 'sealed') this.addSealed(found, at, event.time);
     if (found.ruleKeys.length > 0) this.noteRuleKeys(found.ruleKeys, at);
   }
 
-  private addSealed(boxes: Array<{ keyId: string; purpose: string }>, time: number | null): void {
-    this.totals.sealedPayloads++;
-    for (const keyId of new Set(boxes.map((b) => b.keyId))) touch((this.totals.keys[keyId] ??= { ...emptyUsage(), purposes: {} }), time);
-    for (const { keyId, purpose } of boxes) touch(((this.totals.keys[keyId] as KeyUsage).purposes[purpose] ??= emptyUsage()), time);
+  private addSealed(found: { boxes: BoxName[]; unopened: number; code?: string }, at: Example, time: number | null): void {
+    const t = this.totals;
+    t.sealedPayloads++;
+    for (const keyId of new Set(found.boxes.map((b) => b.keyId))) touch((t.keys[keyId] ??= { ...emptyUsage(), purposes: {} }), time);
+    const pairs = new Set(found.boxes.filter((b) => b.purpose !== undefined).map((b) => `${b.keyId}/${b.purpose}`));
+    for (const { keyId, purpose } of found.boxes) {
+      if (purpose === undefined || !pairs.delete(`${keyId}/${purpose}`)) continue; // each pair once per payload
+      touch(((t.keys[keyId] as KeyUsage).purposes[purpose] ??= emptyUsage()), time);
+    }
+    if (found.unopened > 0) {
+      this.note(t.unopened, at);
+      t.unopened.boxes += found.unopened;
+    }
+    if (found.code !== undefined) {
+      this.note(t.malformed, { ...at, code: found.code });
+      count(t.malformed.codes, found.code);
+    }
   }
 
   private noteRuleKeys(keys: string[], at: Example): void {
@@ -139,6 +156,8 @@ export function mergeTotals(into: ScanTotals, run: ScanTotals): void {
   mergeFinding(into.pending, run.pending);
   mergeFinding(into.keyRules, run.keyRules);
   mergeFinding(into.malformed, run.malformed);
+  mergeFinding(into.unopened, run.unopened);
+  into.unopened.boxes += run.unopened.boxes;
   for (const [k, n] of Object.entries(run.keyRules.keys)) into.keyRules.keys[k] = (into.keyRules.keys[k] ?? 0) + n;
   for (const [k, n] of Object.entries(run.malformed.codes)) into.malformed.codes[k] = (into.malformed.codes[k] ?? 0) + n;
   into.failed.push(...run.failed);

@@ -1,0 +1,119 @@
+import type { Payload } from '@temporalio/common';
+import type { Box } from '../../codec/envelope';
+import type { Keyring } from '../../codec/keyring';
+import { SealingCodec, type OpenedPayload } from '../../codec/sealing-codec';
+import { SealedError } from '../../errors';
+
+/** A box named by its header: key id and purpose (`undefined` when only the key id is known). */
+export interface BoxName {
+  keyId: string;
+  purpose: string | undefined;
+}
+
+/** What opening a payload with the keys at hand reached. */
+export interface Reached extends OpenedPayload {
+  /**
+   * Every box at every level reached, opened or left closed: the top-level boxes, and the boxes
+   * of the inner envelopes of every box opened. Ids and purposes only, each pair once.
+   */
+  boxes: BoxName[];
+}
+
+/**
+ * Opens sealed payloads as far as the keyring allows, for the CLI: every allowed purpose whose
+ * boxes name a key the keyring holds, at every level; a box whose key is missing stays closed and
+ * is listed in `withheld` with the boxes of purposes not allowed, instead of failing with
+ * `SEALED_KEY_UNKNOWN`.
+ *
+ * `SealingCodec.open` filters by purpose only, and the purposes of inner boxes are known only
+ * once their container is open; so a payload is opened in rounds: each round allows the purposes
+ * of the boxes the previous round left closed whose keys are held. A purpose whose opening meets a
+ * missing key deeper down stays closed.
+ */
+export class SealedOpener {
+  private constructor(
+    private readonly keyring: Keyring,
+    private readonly codec: SealingCodec,
+    private readonly opened: { keyIds: string[] },
+  ) {}
+
+  static async create(keyring: Keyring): Promise<SealedOpener> {
+    const opened = { keyIds: [] as string[] };
+    // The codec looks each box it opens up by key id: recording the ids gives the key ids of the inner boxes it opened.
+    const recording = new Proxy(keyring, {
+      get(target, property) {
+        if (property === 'key') {
+          return (id: string): Uint8Array => {
+            const key = target.key(id);
+            opened.keyIds.push(id);
+            return key;
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    return new SealedOpener(keyring, await SealingCodec.create({ keyring: recording }), opened);
+  }
+
+  /** Opens `payload`'s boxes of the `allowed` purposes (all when undefined) whose keys the keyring holds. */
+  open(payload: Payload, allowed?: ReadonlySet<string>): Reached {
+    const named = new Map<string, BoxName>();
+    const name = (box: Pick<Box, 'keyId' | 'purpose'>): void => void named.set(`${box.keyId}/${box.purpose}`, { keyId: box.keyId, purpose: box.purpose });
+    const purposes = new Set<string>();
+    const blocked = new Set<string>();
+    // With no purpose allowed nothing is decrypted: the top-level boxes are all withheld.
+    let reached = { result: this.codec.open(payload, { purposes }), keyIds: [] as string[] };
+    reached.result.envelope.boxes.forEach(name);
+    for (;;) {
+      reached.result.withheld.forEach(name);
+      const candidates = this.candidates(reached.result.withheld, allowed, purposes, blocked);
+      if (candidates.length === 0) break;
+      const together = this.attempt(payload, new Set([...purposes, ...candidates]));
+      if (together !== undefined) {
+        candidates.forEach((p) => purposes.add(p));
+        reached = together;
+        continue;
+      }
+      // Some candidate meets a missing key deeper down: find which, one at a time.
+      for (const purpose of candidates) {
+        const one = this.attempt(payload, new Set([...purposes, purpose]));
+        if (one === undefined) blocked.add(purpose);
+        else {
+          purposes.add(purpose);
+          reached = one;
+          reached.result.withheld.forEach(name);
+        }
+      }
+    }
+    const pairs = [...named.values()];
+    for (const keyId of new Set(reached.keyIds)) {
+      if (!pairs.some((b) => b.keyId === keyId)) pairs.push({ keyId, purpose: undefined });
+    }
+    return { ...reached.result, boxes: pairs };
+  }
+
+  /** Purposes of closed boxes that may open now: allowed, not blocked, and every such box's key held. */
+  private candidates(withheld: readonly Box[], allowed: ReadonlySet<string> | undefined, purposes: ReadonlySet<string>, blocked: ReadonlySet<string>): string[] {
+    const found = new Set<string>();
+    const missing = new Set<string>();
+    for (const box of withheld) {
+      if (purposes.has(box.purpose) || blocked.has(box.purpose) || (allowed !== undefined && !allowed.has(box.purpose))) continue;
+      if (this.keyring.has(box.keyId)) found.add(box.purpose);
+      else missing.add(box.purpose);
+    }
+    return [...found].filter((p) => !missing.has(p));
+  }
+
+  /** One `codec.open`; `undefined` when it met a key the keyring lacks. Other failures are thrown. */
+  private attempt(payload: Payload, purposes: ReadonlySet<string>): { result: OpenedPayload; keyIds: string[] } | undefined {
+    this.opened.keyIds = [];
+    try {
+      const result = this.codec.open(payload, { purposes });
+      return { result, keyIds: this.opened.keyIds };
+    } catch (err) {
+      if (SealedError.is(err) && err.code === 'SEALED_KEY_UNKNOWN') return undefined;
+      throw err;
+    }
+  }
+}
