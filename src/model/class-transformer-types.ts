@@ -20,3 +20,18 @@ export function classTransformerTypes(ctor: AnyClass): Map<string, ClassThunk> {
   }
   return found;
 }
+
+interface WritableStorageLike extends MetadataStorageLike {
+  addTypeMetadata?: (metadata: { target: unknown; propertyName: string; reflectedType: unknown; typeFunction: () => unknown; options: object }) => void;
+}
+
+/**
+ * Records `@Nested(() => X)` as class-transformer's `@Type(() => X)` too, so `plainToInstance`
+ * builds nested instances from the same DTO. Never replaces a `@Type` the field already has.
+ */
+export function recordClassTransformerType(ctor: AnyClass, field: string, type: ClassThunk): void {
+  for (const storage of storages as WritableStorageLike[]) {
+    if (typeof storage?.addTypeMetadata !== 'function' || storage._typeMetadatas?.get(ctor)?.has(field) === true) continue;
+    storage.addTypeMetadata({ target: ctor, propertyName: field, reflectedType: undefined, typeFunction: type, options: {} });
+  }
+}

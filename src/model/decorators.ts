@@ -1,5 +1,6 @@
 import { sealedError } from '../errors';
 import { checkPurpose } from './purpose';
+import { recordClassTransformerType } from './class-transformer-types';
 import { classDecl, recordField, registry, type AnyClass, type ClassThunk, type FieldDecl } from './registry';
 
 /** Options of {@link Sensitive}. */
@@ -46,10 +47,17 @@ function fieldDecorator(decl: FieldDecl): LegacyOrStandardField {
     // field behind it, which would then go out in clear. Fields get none (tsc, swc) or an initializer-only one (Babel).
     if (isAccessorOrMethod(descriptor)) throw sealedError('SEALED_INVALID_OPTION', 'sealed field decorators apply to fields');
     const ctor = (target as { constructor: AnyClass }).constructor;
-    recordField(ctor, context, decl);
+    recordDeclaredField(ctor, context, decl);
     // Lets the converter notice (and refuse) instances of this class if @SealedType is missing.
     installWatchHook(ctor);
   };
+}
+
+/** Records a field, and a nested type also as class-transformer type metadata (one DTO set for both libraries). */
+function recordDeclaredField(ctor: AnyClass, field: string, decl: FieldDecl): void {
+  recordField(ctor, field, decl);
+  // class-transformer has no notion of a Record<string, T> (it would build one T from the record): arrays and single values only.
+  if (decl.nested !== undefined && decl.record !== true) recordClassTransformerType(ctor, field, decl.nested);
 }
 
 function isAccessorOrMethod(descriptor: unknown): boolean {
@@ -111,7 +119,9 @@ export function Sensitive(options: SensitiveOptions = {}): LegacyOrStandardField
 
 /**
  * Declares that a clear field holds a registered class (or an array or record of it), so
- * decoding rehydrates it. class-transformer's `@Type(() => X)` is read too (legacy decorators only).
+ * decoding rehydrates it. Also recorded as class-transformer type metadata, so its
+ * `plainToInstance` builds the nested instances too. class-transformer's own `@Type(() => X)`
+ * is read as well (legacy decorators only).
  *
  * @example
  * ```ts
@@ -153,7 +163,7 @@ function claimStandardFields(target: AnyClass, context: unknown): void {
   const metadata = isStandardContext(context) ? context.metadata : undefined;
   const fromMetadata = metadata === undefined ? undefined : ownStandardFields(metadata, false);
   const entries = fromMetadata ?? registry.pendingStandardFields;
-  for (const [field, decl] of entries) recordField(target, field, decl);
+  for (const [field, decl] of entries) recordDeclaredField(target, field, decl);
   if (fromMetadata === undefined) registry.pendingStandardFields = [];
 }
 
