@@ -3,11 +3,11 @@ import { createRequire } from 'node:module';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, ReplayError, Runtime, Worker, type ReplayWorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { SealedError } from '../../src';
 import { Keyring, SealingCodec } from '../../src/codec';
 import { createReplayCodec, REPLAY_FILES, REPLAY_KEY_ID, REPLAY_TEST_KEY } from '../fixtures/replay/codec';
 import { historyFromJson } from '../fixtures/replay/history-json';
 import { SENSITIVE_VALUES } from '../fixtures/replay/samples';
+import { errorCode } from '../support/errors';
 
 // tsx's CommonJS hook, so Node's own require() loads .ts (the package exports map hides its types from node10 resolution).
 const { register } = createRequire(__filename)('tsx/cjs/api') as { register(): () => void };
@@ -16,9 +16,6 @@ type History = ReturnType<typeof historyFromJson>;
 // The fixed message of SEALED_NOT_OPENED (src/converter/payload-converter.ts); the code itself does not cross the failure.
 const NOT_OPENED_MESSAGE = 'payload is sealed: register the SealingCodec to open it';
 
-function codeOf(err: unknown): string | undefined {
-  return SealedError.is(err) ? err.code : undefined;
-}
 const WORKFLOW_ID = 'sealed-replay-fixture'; // as generate.ts started it
 
 let bundle: WorkflowBundleWithSourceMap;
@@ -116,7 +113,7 @@ test('after a key rotation the history still replays while the old key stays in 
 test('keys are chosen by id: the same key bytes under another id cannot replay the history (SEALED_KEY_UNKNOWN)', async () => {
   const codec = new RecordingCodec(await SealingCodec.create({ keyring: new Keyring({ active: 'k-other', keys: { 'k-other': REPLAY_TEST_KEY } }) }));
   expect(await replayError(committedHistory(), codec)).toBeInstanceOf(ReplayError);
-  expect(codec.decodeErrors.map(codeOf)).toEqual(['SEALED_KEY_UNKNOWN']);
+  expect(codec.decodeErrors.map(errorCode)).toEqual(['SEALED_KEY_UNKNOWN']);
 });
 
 test('a flipped byte in a sealed field of the history fails replay with SEALED_TAMPERED', async () => {
@@ -125,7 +122,7 @@ test('a flipped byte in a sealed field of the history fails replay with SEALED_T
   envelope[envelope.length - 1]! ^= 0x01; // last byte: inside the authentication tag
   const codec = new RecordingCodec(await createReplayCodec());
   expect(await replayError(history, codec)).toBeInstanceOf(ReplayError);
-  expect(codec.decodeErrors.map(codeOf)).toEqual(['SEALED_TAMPERED']);
+  expect(codec.decodeErrors.map(errorCode)).toEqual(['SEALED_TAMPERED']);
 });
 
 test("a flipped byte in the activity failure's sealed message fails replay with SEALED_TAMPERED", async () => {
@@ -136,7 +133,7 @@ test("a flipped byte in the activity failure's sealed message fails replay with 
   envelope[envelope.length - 1]! ^= 0x01;
   const codec = new RecordingCodec(await createReplayCodec());
   expect(await replayError(history, codec)).toBeInstanceOf(ReplayError);
-  expect(codec.decodeErrors.map(codeOf)).toEqual(['SEALED_TAMPERED']);
+  expect(codec.decodeErrors.map(errorCode)).toEqual(['SEALED_TAMPERED']);
 });
 
 test('an edited clear field of a sealed payload fails replay with SEALED_TAMPERED', async () => {
@@ -146,7 +143,7 @@ test('an edited clear field of a sealed payload fails replay with SEALED_TAMPERE
   input.data = new Uint8Array(Buffer.from(text.replace('replay-patient-42', 'replay-patient-43'), 'utf8'));
   const codec = new RecordingCodec(await createReplayCodec());
   expect(await replayError(history, codec)).toBeInstanceOf(ReplayError);
-  expect(codec.decodeErrors.map(codeOf)).toEqual(['SEALED_TAMPERED']);
+  expect(codec.decodeErrors.map(errorCode)).toEqual(['SEALED_TAMPERED']);
 });
 
 test('replay without the sealing codec fails in the sandbox instead of running on placeholders', async () => {

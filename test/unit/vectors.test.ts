@@ -4,8 +4,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createSealedPayloadConverter, SealedError, Secret } from '../../src';
+import { createSealedPayloadConverter, Secret } from '../../src';
 import { Keyring, SealingCodec } from '../../src/codec';
+import { codeOfAsync } from '../support/errors';
 import { pendingText } from '../support/pending';
 import { V2_INPUTS, V2_TYPES } from '../vectors/v2-inputs';
 
@@ -157,14 +158,6 @@ function repr(value: unknown): unknown {
   return value;
 }
 
-async function codeOf(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-  } catch (err) {
-    return SealedError.is(err) || err instanceof DocRefusal ? err.code : `not a coded error: ${String(err)}`;
-  }
-  return 'not refused';
-}
 
 describe('v2 vectors file', () => {
   test('covers the cases FORMAT.md promises', () => {
@@ -219,15 +212,15 @@ describe.each(v2.negative)('v2 negative vector: $name', (negative) => {
     const context = contextFor(negative.namespace);
     const payload = toPayload(negative.payload);
     if (negative.refusedBy === 'codec') {
-      expect(await codeOf(() => codec.decode([payload], context))).toBe(negative.code);
+      expect(await codeOfAsync(() => codec.decode([payload], context))).toBe(negative.code);
       return;
     }
     const [decoded] = (await codec.decode([payload], context)) as [Payload];
-    expect(await codeOf(async () => converter.fromPayload(decoded, context))).toBe(negative.code);
+    expect(await codeOfAsync(async () => converter.fromPayload(decoded, context))).toBe(negative.code);
   });
 
   test('the reader written from docs/FORMAT.md refuses it with the same code', async () => {
-    expect(await codeOf(async () => readPerFormatDocV2(toPayload(negative.payload), negative.namespace))).toBe(negative.code);
+    expect(await codeOfAsync(async () => readPerFormatDocV2(toPayload(negative.payload), negative.namespace))).toBe(negative.code);
   });
 });
 
