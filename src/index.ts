@@ -17,7 +17,7 @@ export {
   type SealedPayloadConverterOptions,
 } from './converter/payload-converter';
 export { createSealedFailureConverter, type SealedFailureConverterOptions } from './converter/failure-converter';
-export { META as SEALED_METADATA_KEYS } from './converter/metadata';
+export { META as SEALED_METADATA_KEYS } from './lib/metadata';
 export {
   sealedClientInterceptors,
   sealedWorkflowInterceptors,

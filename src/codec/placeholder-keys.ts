@@ -1,4 +1,4 @@
-import { pendingPlaceholder, sealedPlaceholder } from '../converter/placeholder';
+import { pendingPlaceholder, sealedPlaceholder } from '../lib/placeholders';
 import { utf8Bytes } from './utf8';
 
 /**

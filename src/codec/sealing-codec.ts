@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { sealedError } from '../errors';
-import { mergeAtPointers } from '../converter/json-pointer';
-import { fieldListToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, type FieldList } from '../converter/metadata';
+import { mergeAtPointers } from '../lib/json-pointer';
+import { fieldListToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, type FieldList } from '../lib/metadata';
 import { checkPurpose } from '../model/purpose';
 import { claimPending, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
 import {

@@ -1,5 +1,5 @@
 import { Secret } from '../model/secret';
-import { cachedTokens } from './json-pointer';
+import { cachedTokens } from '../lib/json-pointer';
 import { shapeOfInstance } from './shapes';
 
 /**

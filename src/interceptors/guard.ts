@@ -1,6 +1,6 @@
 import type { Payload } from '@temporalio/common';
 import { sealedError } from '../errors';
-import { fromUtf8, META } from '../converter/metadata';
+import { fromUtf8, META } from '../lib/metadata';
 import { Secret } from '../model/secret';
 
 const MAX_DEPTH = 32;

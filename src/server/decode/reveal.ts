@@ -1,7 +1,7 @@
 import type { Payload } from '@temporalio/common';
 import { mergeForDisplay, type OpenedPayload, type SealingCodec } from '../../codec/sealing-codec';
 import { sealedError } from '../../errors';
-import { fromUtf8, JSON_ENCODING, META, utf8 } from '../../converter/metadata';
+import { fromUtf8, JSON_ENCODING, META, utf8 } from '../../lib/metadata';
 import type { Grant } from '../auth/principal';
 
 /** What revealing one payload did: the payload for display, the fields it opened and where it was sealed. */

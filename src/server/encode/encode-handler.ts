@@ -1,5 +1,5 @@
 import type { SealingCodec } from '../../codec/sealing-codec';
-import { META } from '../../converter/metadata';
+import { META } from '../../lib/metadata';
 import { sealedError } from '../../errors';
 import type { AuditEvent } from '../audit/audit-log';
 import type { CodecBatch } from '../protocol/batch';
