@@ -5,12 +5,13 @@ import path from 'node:path';
 import type { Payload } from '@temporalio/common';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BlindIndexer, blindIndex, Keyring, SealedError, SealingCodec } from '../../src/codec';
+import { BlindIndexer, blindIndex, Keyring, SealingCodec } from '../../src/codec';
 import { createSealedPayloadConverter, secret } from '../../src/index';
 import type { KeysReport } from '../../src/cli/commands/keys';
 import { duplicateKeysIn } from '../../src/cli/keyring-source';
 import { Progress } from '../../src/cli/scan/progress';
 import { freePort } from '../support/dev-server';
+import { codeOf } from '../support/errors';
 import { findLeaks } from '../support/payloads';
 import { pendingText } from '../support/pending';
 import { bin, cli, keyringEnv } from './helpers';
@@ -306,20 +307,12 @@ describe('blindIndex', () => {
   });
 
   test('refuses short keys, out-of-range lengths and unsupported values with stable codes', () => {
-    const code = (run: () => unknown): string | undefined => {
-      try {
-        run();
-        return undefined;
-      } catch (err) {
-        return SealedError.is(err) ? err.code : 'not a SealedError';
-      }
-    };
-    expect(code(() => blindIndex('x', { purpose: 'p', key: key.subarray(0, 16) }))).toBe('SEALED_KEY_INVALID');
-    expect(code(() => blindIndex('x', { purpose: 'p', key, bytes: 3 }))).toBe('SEALED_INVALID_OPTION');
-    expect(code(() => blindIndex('x', { purpose: 'p', key, bytes: 33 }))).toBe('SEALED_INVALID_OPTION');
-    expect(code(() => blindIndex(Number.NaN, { purpose: 'p', key }))).toBe('SEALED_UNSUPPORTED_VALUE');
-    expect(code(() => blindIndex('x', { purpose: 'Bad Purpose', key }))).toBe('SEALED_INVALID_OPTION');
-    expect(code(() => BlindIndexer.fromEnv({}))).toBe('SEALED_INVALID_OPTION');
+    expect(codeOf(() => blindIndex('x', { purpose: 'p', key: key.subarray(0, 16) }))).toBe('SEALED_KEY_INVALID');
+    expect(codeOf(() => blindIndex('x', { purpose: 'p', key, bytes: 3 }))).toBe('SEALED_INVALID_OPTION');
+    expect(codeOf(() => blindIndex('x', { purpose: 'p', key, bytes: 33 }))).toBe('SEALED_INVALID_OPTION');
+    expect(codeOf(() => blindIndex(Number.NaN, { purpose: 'p', key }))).toBe('SEALED_UNSUPPORTED_VALUE');
+    expect(codeOf(() => blindIndex('x', { purpose: 'Bad Purpose', key }))).toBe('SEALED_INVALID_OPTION');
+    expect(codeOf(() => BlindIndexer.fromEnv({}))).toBe('SEALED_INVALID_OPTION');
     expect(JSON.stringify(new BlindIndexer({ key }))).toBe('{"bytes":8}');
   });
 });

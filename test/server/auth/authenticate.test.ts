@@ -6,8 +6,8 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAuthenticator, type AuthOptions } from '../../../src/server/auth/authenticate';
 import type { Principal } from '../../../src/server/auth/principal';
-import { SealedError } from '../../../src/errors';
 import { CodecHttpError } from '../../../src/server/http-errors/http-errors';
+import { codeOf } from '../../support/errors';
 
 const ISSUER = 'https://idp.test/';
 const AUDIENCE = 'temporal-codec';
@@ -186,13 +186,7 @@ describe('JWT bearer tokens', () => {
     ['a secret with an asymmetric algorithm', { secret: SECRET, algorithms: ['RS256'] }],
     ['a public key with an HMAC algorithm', { jwksUrl: 'https://idp.test/jwks.json', algorithms: ['RS256', 'HS256'] }],
   ])('%s is refused at configuration (SEALED_INVALID_OPTION)', (_name, jwt) => {
-    let code: string | undefined;
-    try {
-      createAuthenticator({ jwt });
-    } catch (err) {
-      code = SealedError.is(err) ? err.code : 'not a SealedError';
-    }
-    expect(code).toBe('SEALED_INVALID_OPTION');
+    expect(codeOf(() => createAuthenticator({ jwt }))).toBe('SEALED_INVALID_OPTION');
   });
 
   test('a 32-byte secret is accepted', () => {
