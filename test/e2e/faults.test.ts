@@ -5,9 +5,10 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { sealedClientInterceptors, SEALED_METADATA_KEYS, SealedError, secret } from '../../src';
+import { sealedClientInterceptors, SEALED_METADATA_KEYS, secret } from '../../src';
 import { Keyring } from '../../src/codec';
 import { startDevServer, type DevServer } from '../support/dev-server';
+import { errorCode } from '../support/errors';
 import { payloadConverter } from './fixtures/converter';
 import { makeVisit } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
@@ -28,10 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.teardown();
 });
-
-function codeOf(err: unknown): string | undefined {
-  return SealedError.is(err) ? err.code : undefined;
-}
 
 async function waitForEvent(client: Client, workflowId: string, type: temporal.api.enums.v1.EventType): Promise<temporal.api.history.v1.IHistoryEvent> {
   for (let i = 0; i < 300; i++) {
@@ -102,11 +99,11 @@ describe('search attributes and headers never carry a Secret', () => {
     const withStart = `sa-sws-${randomUUID()}`;
     const ref = secret(canary('SearchAttr'), { purpose: 'phi' });
     const refused = await Promise.all([
-      client.workflow.start(workflows.echoSecret, { taskQueue, workflowId: typed, args: [ref], typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }] }).catch(codeOf),
-      client.workflow.start(workflows.echoSecret, { taskQueue, workflowId: legacy, args: [ref], searchAttributes: { PatientIdx: [ref as unknown as string] } }).catch(codeOf),
+      client.workflow.start(workflows.echoSecret, { taskQueue, workflowId: typed, args: [ref], typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }] }).catch(errorCode),
+      client.workflow.start(workflows.echoSecret, { taskQueue, workflowId: legacy, args: [ref], searchAttributes: { PatientIdx: [ref as unknown as string] } }).catch(errorCode),
       client.workflow
         .signalWithStart(workflows.mailbox, { taskQueue, workflowId: withStart, args: [ref], signal: workflows.finish, signalArgs: [], typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }] })
-        .catch(codeOf),
+        .catch(errorCode),
     ]);
     expect(refused).toEqual(['SEALED_NOT_ALLOWED_HERE', 'SEALED_NOT_ALLOWED_HERE', 'SEALED_NOT_ALLOWED_HERE']);
     for (const workflowId of [typed, legacy, withStart]) await expectNotStarted(client, workflowId);
@@ -122,7 +119,7 @@ describe('search attributes and headers never carry a Secret', () => {
         action: { type: 'startWorkflow', workflowType: workflows.reviewVisit, taskQueue, args: [makeVisit('d', 'n')], typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }] },
       })
       .catch((e: unknown) => e);
-    expect(codeOf(err)).toBe('SEALED_NOT_ALLOWED_HERE');
+    expect(errorCode(err)).toBe('SEALED_NOT_ALLOWED_HERE');
     const listed = await client.workflowService.listSchedules({ namespace: server.namespace });
     expect(listed.schedules?.some((s) => s.scheduleId === scheduleId)).toBe(false);
   });
@@ -135,7 +132,7 @@ describe('search attributes and headers never carry a Secret', () => {
     const headerClient = createSealedClient(server, codec, { ...base, workflow: [addsSensitiveHeader, ...(base.workflow as WorkflowClientInterceptor[])] });
     const workflowId = `header-${randomUUID()}`;
     const err = await headerClient.workflow.start(workflows.echoSecret, { taskQueue, workflowId, args: [secret('x')] }).catch((e: unknown) => e);
-    expect(codeOf(err)).toBe('SEALED_NOT_ALLOWED_HERE');
+    expect(errorCode(err)).toBe('SEALED_NOT_ALLOWED_HERE');
     await expectNotStarted(client, workflowId);
   });
 
