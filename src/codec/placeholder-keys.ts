@@ -1,5 +1,5 @@
 import { pendingPlaceholder, sealedPlaceholder } from '../lib/placeholders';
-import { utf8Bytes } from './utf8';
+import { strictUtf8Text, utf8Bytes } from '../lib/utf8';
 
 /**
  * Names the key in each placeholder of the clear JSON: `"[sealed:phi]"` becomes
@@ -14,16 +14,12 @@ export function nameKeysInPlaceholders(data: Uint8Array, counts: Map<string, num
 // Up to this size, decoding to a string and using native split/join costs less than a byte search
 // and a view per placeholder (50 placeholders in 2 KB: ~40% less); above it, re-encoding costs more.
 const TEXT_PATH_MAX_BYTES = 32 * 1024;
-const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The same replacement on the decoded text; undefined when `data` is not valid UTF-8 (the byte path keeps such bytes as they are). */
 function nameKeysInText(data: Uint8Array, counts: Map<string, number>, keyIdFor: (purpose: string) => string): Uint8Array | undefined {
-  let text: string;
-  try {
-    text = strictDecoder.decode(data);
-  } catch {
-    return undefined;
-  }
+  const decoded = strictUtf8Text(data);
+  if (decoded === undefined) return undefined;
+  let text = decoded;
   let changed = false;
   for (const [purpose, expected] of counts) {
     const parts = text.split(JSON.stringify(pendingPlaceholder(purpose)));

@@ -2,7 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { sealedError } from '../errors';
 import { mergeAtPointers } from '../lib/json-pointer';
-import { fieldListToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, type FieldList } from '../lib/metadata';
+import { fieldListToJson, parseFieldList, type FieldList } from '../lib/field-list';
+import { JSON_ENCODING, META } from '../lib/metadata';
+import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
 import { checkPurpose } from '../model/purpose';
 import { claimPending, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
 import {
@@ -27,7 +29,6 @@ import type { Keyring } from './keyring';
 import { NoncePool } from './nonce-pool';
 import { nameKeysInPlaceholders } from './placeholder-keys';
 import { loadSodium, type Sodium } from './sodium';
-import { utf8Bytes } from './utf8';
 
 /** Options of {@link SealingCodec.create}. */
 export interface SealingCodecOptions {
@@ -166,7 +167,7 @@ export class SealingCodec implements PayloadCodec {
     if (sealed === undefined || sealed === null) throw sealedError('SEALED_MALFORMED', 'payload is not sealed');
     // The encoding entry is not in the AAD: only json/plain is ever sealed, so any other label is tampering.
     const encoding = metadata[META.encoding];
-    if (encoding === undefined || encoding === null || fromUtf8(encoding) !== JSON_ENCODING) {
+    if (encoding === undefined || encoding === null || utf8Text(encoding) !== JSON_ENCODING) {
       throw sealedError('SEALED_TAMPERED', 'sealed payload does not carry the json/plain encoding');
     }
     const { envelope, header } = readEnvelopeWithHeader(sealed);
@@ -253,15 +254,12 @@ export class SealingCodec implements PayloadCodec {
       throw sealedError('SEALED_TAMPERED', 'sealed fields failed authentication', { keyId: box.keyId, purpose: box.purpose });
     }
     const split = version === 2 ? plaintext.indexOf(INNER_ENVELOPE_SEPARATOR) : -1;
-    let values: unknown;
-    let text = '';
-    try {
-      text = strictUtf8.decode(split === -1 ? plaintext : plaintext.subarray(0, split));
-      values = JSON.parse(text);
-    } catch {
-      values = undefined;
+    // A box plaintext that is not valid UTF-8 is refused, never repaired with U+FFFD.
+    const text = strictUtf8Text(split === -1 ? plaintext : plaintext.subarray(0, split));
+    const values = text === undefined ? undefined : parsedOrUndefined(text);
+    if (text === undefined || !Array.isArray(values) || values.length !== box.fields.length) {
+      throw sealedError('SEALED_MALFORMED', 'sealed box content has an unknown shape');
     }
-    if (!Array.isArray(values) || values.length !== box.fields.length) throw sealedError('SEALED_MALFORMED', 'sealed box content has an unknown shape');
     return { values, text, inner: split === -1 ? undefined : plaintext.subarray(split + 1) };
   }
 
@@ -295,8 +293,6 @@ export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<Opened
 }
 
 const MAX_INNER_DEPTH = 64;
-// A box plaintext that is not valid UTF-8 is refused, never repaired with U+FFFD.
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function groupByPurpose(list: FieldList, indexes: readonly number[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();
@@ -338,7 +334,7 @@ function containerOf(paths: readonly string[], index: number): number | undefine
 /** The field list of a pending entry: inline (from the workflow sandbox) or left in this realm's hand-off store. */
 function resolvePending(pending: Uint8Array): Uint8Array {
   if (pending[0] === 0x7b) return pending; // '{': a field list written inline
-  const reference = fromUtf8(pending);
+  const reference = utf8Text(pending);
   if (!reference.startsWith(PENDING_REFERENCE_PREFIX)) throw sealedError('SEALED_MALFORMED', 'sealed field list is neither a list nor a reference');
   const list = claimPending(reference);
   if (list === undefined) {
@@ -355,6 +351,14 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return out;
+}
+
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The elements of a JSON array text that JSON.parse accepted as an array: only JSON whitespace can surround its brackets. */
@@ -381,6 +385,6 @@ function replaceEntries(metadata: Record<string, Uint8Array | null | undefined>,
 
 function typeNameOf(metadata: Record<string, Uint8Array | null | undefined>): string {
   const bytes = metadata[META.type];
-  return bytes === undefined || bytes === null ? '' : fromUtf8(bytes);
+  return bytes === undefined || bytes === null ? '' : utf8Text(bytes);
 }
 

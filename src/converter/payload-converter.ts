@@ -15,7 +15,9 @@ import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import type { ZodLike } from '../model/zod';
 import { getAtPointer, mergeAtPointers, parentFirstOrder, setAtPointer } from '../lib/json-pointer';
-import { fieldEntriesToJson, fromUtf8, JSON_ENCODING, META, parseFieldList, utf8, type FieldList } from '../lib/metadata';
+import { fieldEntriesToJson, parseFieldList, type FieldList } from '../lib/field-list';
+import { JSON_ENCODING, META } from '../lib/metadata';
+import { utf8Bytes, utf8Text } from '../lib/utf8';
 import { codecRegistered, depositPending, inWorkflowSandbox } from '../lib/handoff';
 import { countPlaceholders, mayHoldPlaceholders, refuseClearSensitiveValues, stripped } from './integrity';
 import { rehydrate } from './rehydrate';
@@ -100,7 +102,7 @@ export class SealedPayloadConverter implements PayloadConverter {
     if (sameBytes(encoding, JSON_ENCODING_BYTES)) return this.fromJsonPayload(payload, hint) as T;
     // Only json/plain payloads carry sealed fields; the encoding entry is not authenticated, so never let it hide them.
     refuseSealedMetadata(payload.metadata ?? {});
-    const name = fromUtf8(encoding);
+    const name = utf8Text(encoding);
     if (name === 'binary/null') return undefined as T;
     if (name === 'binary/plain') return this.binaryConverter.fromPayload(payload);
     if (name !== JSON_ENCODING) throw new ValueError(`Unknown encoding: ${name}`);
@@ -116,11 +118,11 @@ export class SealedPayloadConverter implements PayloadConverter {
     const metadata: Record<string, Uint8Array> = { [META.encoding]: JSON_ENCODING_BYTES };
     if (typeName !== undefined) metadata[META.type] = typeNameBytes(typeName);
     const pending = fields.length > 0 ? pendingJson(fields) : undefined;
-    const data = utf8(json);
+    const data = utf8Bytes(json);
     if (data.length + (pending?.length ?? 0) > this.maxPayloadBytes) {
       throw sealedError('SEALED_TOO_LARGE', 'payload is larger than maxPayloadBytes', { maxPayloadBytes: this.maxPayloadBytes });
     }
-    if (pending !== undefined) metadata[META.pending] = utf8(handOver(pending));
+    if (pending !== undefined) metadata[META.pending] = utf8Bytes(handOver(pending));
     return { metadata, data };
   }
 
@@ -144,7 +146,7 @@ export class SealedPayloadConverter implements PayloadConverter {
     const metadata = payload.metadata ?? {};
     refusePendingOrSealed(metadata);
     if (payload.data === undefined || payload.data === null) throw new ValueError('Got payload with no data');
-    const text = fromUtf8(payload.data as Uint8Array);
+    const text = utf8Text(payload.data as Uint8Array);
     let value = guardJson(() => JSON.parse(text) as unknown);
     const openedBytes = metadata[META.opened];
     const opened = openedBytes === undefined || openedBytes === null ? undefined : parseFieldList(openedBytes);
@@ -200,13 +202,13 @@ export class SealedPayloadConverter implements PayloadConverter {
 
 // Encoded once and shared between payloads, as the SDK shares its own encoding constants
 // (a TextEncoder call costs ~0.7 us; metadata values are never written in place).
-const JSON_ENCODING_BYTES = utf8(JSON_ENCODING);
+const JSON_ENCODING_BYTES = utf8Bytes(JSON_ENCODING);
 const typeNameCache = new Map<string, Uint8Array>();
 
 /** Type names come from registered classes and schemas only, so the cache stays small. */
 function typeNameBytes(name: string): Uint8Array {
   let bytes = typeNameCache.get(name);
-  if (bytes === undefined) typeNameCache.set(name, (bytes = utf8(name)));
+  if (bytes === undefined) typeNameCache.set(name, (bytes = utf8Bytes(name)));
   return bytes;
 }
 
@@ -279,7 +281,7 @@ function refuseSealedMetadata(metadata: Record<string, Uint8Array | null | undef
 }
 
 function decodeOptional(bytes: Uint8Array | null | undefined): string | undefined {
-  return bytes === undefined || bytes === null ? undefined : fromUtf8(bytes);
+  return bytes === undefined || bytes === null ? undefined : utf8Text(bytes);
 }
 
 /** Maps JSON's own exceptions (cycles, BigInt, stack overflow, bad text) to typed errors without echoing values. */

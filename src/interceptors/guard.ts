@@ -1,6 +1,7 @@
 import type { Payload } from '@temporalio/common';
 import { sealedError } from '../errors';
-import { fromUtf8, META } from '../lib/metadata';
+import { META } from '../lib/metadata';
+import { utf8Text } from '../lib/utf8';
 import { Secret } from '../model/secret';
 
 const MAX_DEPTH = 32;
@@ -54,5 +55,5 @@ export function refuseSecretSearchAttributes(options: SearchAttributeCarrier | u
 /** True when an already-encoded search attribute payload holds a redacted Secret. */
 export function isRedactedSecretPayload(payload: Payload | null | undefined): boolean {
   const data = payload?.data;
-  return data != null && REDACTED_SECRET.test(fromUtf8(data));
+  return data != null && REDACTED_SECRET.test(utf8Text(data));
 }

@@ -1,7 +1,8 @@
 import type { Payload } from '@temporalio/common';
 import { mergeForDisplay, type OpenedPayload, type SealingCodec } from '../../codec/sealing-codec';
 import { sealedError } from '../../errors';
-import { fromUtf8, JSON_ENCODING, META, utf8 } from '../../lib/metadata';
+import { JSON_ENCODING, META } from '../../lib/metadata';
+import { utf8Bytes, utf8Text } from '../../lib/utf8';
 import type { Grant } from '../auth/principal';
 
 /** What revealing one payload did: the payload for display, the fields it opened and where it was sealed. */
@@ -14,7 +15,7 @@ export interface Revealed {
 }
 
 function displayMetadata(metadata: Record<string, Uint8Array | null | undefined>): Record<string, Uint8Array> {
-  const shown: Record<string, Uint8Array> = { [META.encoding]: utf8(JSON_ENCODING) };
+  const shown: Record<string, Uint8Array> = { [META.encoding]: utf8Bytes(JSON_ENCODING) };
   const type = metadata[META.type];
   if (type !== undefined && type !== null) shown[META.type] = type;
   return shown;
@@ -23,11 +24,11 @@ function displayMetadata(metadata: Record<string, Uint8Array | null | undefined>
 function mergeIntoData(data: Uint8Array, result: OpenedPayload): Uint8Array {
   let root: unknown;
   try {
-    root = JSON.parse(fromUtf8(data));
+    root = JSON.parse(utf8Text(data));
   } catch {
     throw sealedError('SEALED_MALFORMED', 'sealed payload data is not JSON');
   }
-  return utf8(JSON.stringify(mergeForDisplay(root, result)));
+  return utf8Bytes(JSON.stringify(mergeForDisplay(root, result)));
 }
 
 /**

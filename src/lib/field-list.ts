@@ -1,0 +1,67 @@
+import { sealedError } from '../errors';
+import { utf8Text } from './utf8';
+
+/**
+ * The list of sensitive values exchanged between converter and codec, in one JSON document:
+ * `{"v":1,"f":[[path, purpose, secretFlag, nestedFlag?], ...],"x":[value, ...]}`.
+ */
+export interface FieldList {
+  paths: string[];
+  purposes: string[];
+  secrets: boolean[];
+  values: unknown[];
+  /** Fields sealed inside another sealed value (no placeholder of theirs in the clear JSON). */
+  nested?: boolean[];
+}
+
+type FieldTuple = [string, string, 0 | 1] | [string, string, 0 | 1, 1];
+
+export function fieldListToJson(list: FieldList, stringify: (v: unknown) => string | undefined): string {
+  // The nested flag travels too: a payload opened and sent again keeps each nested value inside its container.
+  const tuples: FieldTuple[] = list.paths.map((p, i) => (list.nested?.[i] === true ? [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0, 1] : [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0]));
+  const values = stringify(list.values);
+  return `{"v":1,"f":${JSON.stringify(tuples)},"x":${values ?? '[]'}}`;
+}
+
+/** One field as the converter takes it out of a value. */
+interface FieldEntry {
+  path: string;
+  purpose: string;
+  secret: boolean;
+  value: unknown;
+  nested?: boolean;
+}
+
+/** The same JSON as `fieldListToJson`, straight from the converter's entries in one `stringify` call. */
+export function fieldEntriesToJson(fields: readonly FieldEntry[], stringify: (doc: unknown) => string | undefined): string {
+  const f: FieldTuple[] = new Array<FieldTuple>(fields.length);
+  const x: unknown[] = new Array<unknown>(fields.length);
+  fields.forEach((field, i) => {
+    f[i] = field.nested === true ? [field.path, field.purpose, field.secret ? 1 : 0, 1] : [field.path, field.purpose, field.secret ? 1 : 0];
+    x[i] = field.value;
+  });
+  return stringify({ v: 1, f, x }) as string;
+}
+
+export function parseFieldList(bytes: Uint8Array): FieldList {
+  let doc: { v?: unknown; f?: unknown; x?: unknown };
+  try {
+    doc = JSON.parse(utf8Text(bytes)) as typeof doc;
+  } catch {
+    throw sealedError('SEALED_MALFORMED', 'sealed field list is not valid JSON');
+  }
+  if (doc?.v !== 1 || !Array.isArray(doc.f) || !Array.isArray(doc.x) || doc.f.length !== doc.x.length) {
+    throw sealedError('SEALED_MALFORMED', 'sealed field list has an unknown shape');
+  }
+  const list: FieldList = { paths: [], purposes: [], secrets: [], values: doc.x };
+  for (const tuple of doc.f as unknown[]) {
+    if (!Array.isArray(tuple) || typeof tuple[0] !== 'string' || typeof tuple[1] !== 'string') {
+      throw sealedError('SEALED_MALFORMED', 'sealed field list has an unknown shape');
+    }
+    list.paths.push(tuple[0]);
+    list.purposes.push(tuple[1]);
+    list.secrets.push(tuple[2] === 1);
+    if (tuple[3] === 1) (list.nested ??= [])[list.paths.length - 1] = true;
+  }
+  return list;
+}
