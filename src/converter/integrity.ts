@@ -1,38 +1,43 @@
 import { sealedError } from '../errors';
 import { PLACEHOLDER_PATTERN, PLACEHOLDER_PREFIX } from '../lib/identifiers';
-import type { Shape } from './shapes';
+import { resolveShape, type Shape } from './shapes';
 
 
 /**
  * A typed value that arrived without an envelope holds nothing at its sensitive positions: a
  * value there means someone stripped the envelope and wrote text of their own in its place.
  */
-export function refuseClearSensitiveValues(value: unknown, shape: Shape): void {
+export function refuseClearSensitiveValues(value: unknown, declared: Shape, maxDepth: number, depth = 0): void {
+  if (depth > maxDepth) throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth });
+  const shape = resolveShape(declared);
+  if (shape === undefined) return;
   if (shape.kind === 'sensitive') {
     if (value !== undefined) throw stripped();
     return;
   }
   if (typeof value !== 'object' || value === null) return;
   const holder = value as Record<string, unknown>;
+  const next = depth + 1;
   switch (shape.kind) {
     case 'class':
     case 'object':
-      for (const field of shape.fields) if (Object.prototype.hasOwnProperty.call(holder, field.key)) refuseClearSensitiveValues(holder[field.key], field.shape);
+      for (const field of shape.fields) if (Object.prototype.hasOwnProperty.call(holder, field.key)) refuseClearSensitiveValues(holder[field.key], field.shape, maxDepth, next);
       return;
     case 'classOrArray':
-      return refuseClearSensitiveValues(value, Array.isArray(value) ? { kind: 'array', element: shape.cls } : shape.cls);
+      return refuseClearSensitiveValues(value, Array.isArray(value) ? { kind: 'array', element: shape.cls } : shape.cls, maxDepth, next);
     case 'array':
-      if (Array.isArray(value)) for (const element of value as unknown[]) refuseClearSensitiveValues(element, shape.element);
+      if (Array.isArray(value)) for (const element of value as unknown[]) refuseClearSensitiveValues(element, shape.element, maxDepth, next);
       return;
     case 'record':
-      for (const key of Object.keys(holder)) refuseClearSensitiveValues(holder[key], shape.value);
+      for (const key of Object.keys(holder)) refuseClearSensitiveValues(holder[key], shape.value, maxDepth, next);
       return;
   }
 }
 
 /** Clear JSON text that may hold placeholder strings (a cheap test before `countPlaceholders`). */
 export function mayHoldPlaceholders(text: string): boolean {
-  return text.includes(PLACEHOLDER_PREFIX);
+  // A JSON escape can spell a placeholder without its plain text (`\u005bsealed:`): look closer then too.
+  return text.includes(PLACEHOLDER_PREFIX) || text.includes('\\u');
 }
 
 /** How many strings in a JSON value are exactly a placeholder. */

@@ -177,7 +177,7 @@ export class SealedPayloadConverter implements PayloadConverter {
 
   private checkedRehydrate(value: unknown, shape: Shape | null, unsealed: boolean): unknown {
     if (shape === null) return value;
-    if (unsealed) refuseClearSensitiveValues(value, shape);
+    if (unsealed) refuseClearSensitiveValues(value, shape, this.maxDepth);
     return rehydrate(value, shape, 0, this.maxDepth);
   }
 

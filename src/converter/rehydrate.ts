@@ -1,14 +1,15 @@
 import { sealedError } from '../errors';
-import type { Shape } from './shapes';
+import { resolveShape, type Shape } from './shapes';
 
 /**
  * Turns parsed JSON back into class instances along a compiled shape: the plain objects
  * JSON.parse made get the class prototype (no constructor runs, nothing is copied).
  * Objects that would carry an own `__proto__` or `constructor` key are refused.
  */
-export function rehydrate(value: unknown, shape: Shape, depth: number, maxDepth: number): unknown {
+export function rehydrate(value: unknown, declared: Shape, depth: number, maxDepth: number): unknown {
   if (depth > maxDepth) throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth });
-  if (typeof value !== 'object' || value === null) return value;
+  const shape = resolveShape(declared);
+  if (typeof value !== 'object' || value === null || shape === undefined) return value;
   switch (shape.kind) {
     case 'sensitive':
       return shape.inner === undefined ? value : rehydrate(value, shape.inner, depth, maxDepth);

@@ -4,7 +4,7 @@ import { Secret } from '../model/secret';
 import { appendToken, isForbiddenKey } from '../lib/json-pointer';
 import { pendingPlaceholder } from '../lib/placeholders';
 import { anySealedMemory, sealedMemoryOf, type Memory } from './sealed-memory';
-import { shapeOfInstance, type ClassShape, type FieldShape, type Shape } from './shapes';
+import { resolveShape, shapeOfInstance, type ClassShape, type FieldShape, type Shape } from './shapes';
 
 /** One value the converter hands to the codec for sealing. */
 export interface PendingField {
@@ -47,42 +47,64 @@ class SealWalk {
   readonly fields: PendingField[] = [];
   private readonly ancestors = new Set<object>();
   private full: boolean;
-  /** Purposes of the sealed values the walk is inside, outermost first. */
+  /** Purposes of the sealed values the walk is inside, outermost first, and their paths. */
   private enclosing: string[] = [];
+  private readonly containerPaths: string[] = [];
 
   constructor(private readonly options: WalkOptions) {
     this.full = options.full;
   }
 
-  visit(value: unknown, shape: Shape | undefined, path: string, depth: number): unknown {
+  visit(value: unknown, declared: Shape | undefined, path: string, depth: number): unknown {
     if (depth > this.options.maxDepth) {
       throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth: this.options.maxDepth });
     }
+    const shape = resolveShape(declared);
     if (shape?.kind === 'sensitive') return value === undefined ? undefined : this.take(path, shape.purpose, value, shape.inner, depth);
     if (Secret.isSecret(value)) return this.take(path, value.purpose, value, undefined, depth);
     if (typeof value !== 'object' || value === null) return this.primitive(value, path);
     const memory = sealedMemoryOf(value);
     const missing = memory?.whole?.find((purpose) => !this.enclosing.includes(purpose));
     if (missing !== undefined) return this.take(path, missing, value, shape, depth);
-    if (this.ancestors.has(value)) throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value contains a cycle', { path });
+    if (this.ancestors.has(value)) throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value contains a cycle', { path: this.shown(path) });
     this.ancestors.add(value);
     try {
-      return this.container(value, shape, path, depth, memory?.keys);
+      return this.container(value, shape, path, depth, memory);
     } finally {
       this.ancestors.delete(value);
     }
   }
 
-  private container(value: object, shape: Shape | undefined, path: string, depth: number, remembered: RememberedKeys): unknown {
+  private container(value: object, shape: ResolvedShape | undefined, path: string, depth: number, memory: Memory | undefined): unknown {
     const own = shapeOfInstance(value);
-    if (own !== undefined) return this.object(value, own.fields, path, depth, remembered);
-    if (Array.isArray(value)) return this.array(value, elementShape(shape), path, depth, remembered);
-    if (shape?.kind === 'class' || shape?.kind === 'object') return this.object(value, shape.fields, path, depth, remembered);
-    if (shape?.kind === 'classOrArray') return this.object(value, shape.cls.fields, path, depth, remembered);
-    if (shape?.kind === 'record') return this.record(value, shape.value, path, depth, remembered);
+    if (own !== undefined) return this.object(value, own.fields, path, depth, memory?.keys);
+    if (Array.isArray(value)) return this.array(value, elementShape(shape), path, depth, memory?.elements);
+    if (shape?.kind === 'class' || shape?.kind === 'object' || shape?.kind === 'classOrArray' || shape?.kind === 'record') {
+      const written = this.writtenForm(value, path);
+      if (written !== value) return this.visit(written, shape, path, depth + 1);
+      if (shape.kind === 'record') return this.record(value, shape.value, path, depth, memory?.keys);
+      return this.object(value, shape.kind === 'classOrArray' ? shape.cls.fields : shape.fields, path, depth, memory?.keys);
+    }
     if (!this.full) return value;
-    if (remembered !== undefined) return this.object(value, NO_FIELDS, path, depth, remembered);
+    if (memory?.keys !== undefined) return this.object(value, NO_FIELDS, path, depth, memory.keys);
     return this.untyped(value, path, depth);
+  }
+
+  /**
+   * What JSON would write for an object at a typed position that is not a registered class: the
+   * result of its own `toJSON` (a redacting one must not be bypassed), after strict mode's check.
+   */
+  private writtenForm(value: object, path: string): unknown {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto === Object.prototype || proto === null) return value;
+    refuseUnregisteredSealedClass(value, this.shown(path));
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function' && toJSON !== Date.prototype.toJSON) return toJSON.call(value, '');
+    if (this.options.strict) {
+      const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+      throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', { type, path: this.shown(path) });
+    }
+    return value;
   }
 
   /**
@@ -94,29 +116,39 @@ class SealWalk {
     const secret = Secret.isSecret(value) && value.purpose === purpose;
     if (!secret && purpose === this.enclosing[this.enclosing.length - 1]) return this.visit(value, inner, path, depth + 1);
     const content = secret ? (value as Secret).reveal() : value;
-    checkSealable(content, path);
+    checkSealable(content, path, this.shown(path));
     const field: PendingField = { path, purpose, secret, value: content };
     if (this.enclosing.length > 0) field.nested = true;
     this.fields.push(field);
-    if (typeof content === 'object' && content !== null) field.value = this.inside(purpose, () => this.visit(content, inner, path, depth + 1));
+    if (typeof content === 'object' && content !== null) field.value = this.inside(purpose, path, () => this.visit(content, inner, path, depth + 1));
     return pendingPlaceholder(purpose);
   }
 
   /** Walks a sealed value completely, with `purpose` as the enclosing one. */
-  private inside(purpose: string, walk: () => unknown): unknown {
+  private inside(purpose: string, path: string, walk: () => unknown): unknown {
     const full = this.full;
     this.enclosing.push(purpose);
+    this.containerPaths.push(path);
     this.full = true;
     try {
       return walk();
     } finally {
       this.enclosing.pop();
+      this.containerPaths.pop();
       this.full = full;
     }
   }
 
+  /**
+   * The path an error may name: inside a sealed value, only the outermost sealed field's path
+   * (the keys below it are sealed too, and errors reach failure details in clear).
+   */
+  private shown(path: string): string {
+    return this.containerPaths[0] ?? path;
+  }
+
   private primitive(value: unknown, path: string): unknown {
-    if (typeof value === 'bigint') throw sealedError('SEALED_UNSUPPORTED_VALUE', 'BigInt cannot be serialized as JSON', { path });
+    if (typeof value === 'bigint') throw sealedError('SEALED_UNSUPPORTED_VALUE', 'BigInt cannot be serialized as JSON', { path: this.shown(path) });
     return value;
   }
 
@@ -140,11 +172,18 @@ class SealWalk {
     return copy;
   }
 
-  private array(value: readonly unknown[], element: Shape | undefined, path: string, depth: number, remembered: RememberedKeys): unknown[] {
+  /** Elements of an array that arrived holding sealed elements are all sealed again: indexes shift (unshift, splice). */
+  private array(value: readonly unknown[], element: Shape | undefined, path: string, depth: number, sealedElements: readonly string[] | undefined): unknown[] {
     if (element === undefined && !this.full) return value as unknown[];
     const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = this.visitChild(String(i), value[i], element, remembered, path, depth, false);
+    for (let i = 0; i < value.length; i++) out[i] = this.visitElement(i, value[i], element, sealedElements, path, depth);
     return out;
+  }
+
+  private visitElement(index: number, child: unknown, shape: Shape | undefined, sealedElements: readonly string[] | undefined, path: string, depth: number): unknown {
+    const childPath = appendToken(path, index);
+    const purpose = child === undefined || resolveShape(shape)?.kind === 'sensitive' ? undefined : this.rememberedPurpose(sealedElements, child);
+    return purpose === undefined ? this.visit(child, shape, childPath, depth + 1) : this.take(childPath, purpose, child, shape, depth + 1);
   }
 
   private record(value: object, valueShape: Shape, path: string, depth: number, remembered: RememberedKeys): object {
@@ -155,13 +194,13 @@ class SealWalk {
 
   /** Full walk of an object nothing describes: JSON semantics, key rules, strict mode. */
   private untyped(value: object, path: string, depth: number): unknown {
-    refuseUnregisteredSealedClass(value, path);
+    refuseUnregisteredSealedClass(value, this.shown(path));
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return this.visit(toJSON.call(value, ''), undefined, path, depth + 1);
     const proto = Object.getPrototypeOf(value) as unknown;
     if (this.options.strict && proto !== Object.prototype && proto !== null) {
       const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-      throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', { type, path });
+      throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', { type, path: this.shown(path) });
     }
     return this.object(value, NO_FIELDS, path, depth, undefined);
   }
@@ -177,11 +216,10 @@ class SealWalk {
     remembered: RememberedKeys,
     path: string,
     depth: number,
-    rules = true,
   ): unknown {
     const childPath = appendToken(path, key);
-    if (child === undefined || shape?.kind === 'sensitive') return this.visit(child, shape, childPath, depth + 1);
-    const purpose = this.rememberedPurpose(remembered?.get(key), child) ?? (rules && shape === undefined && this.full ? this.rulePurpose(key, child) : undefined);
+    if (child === undefined || resolveShape(shape)?.kind === 'sensitive') return this.visit(child, shape, childPath, depth + 1);
+    const purpose = this.rememberedPurpose(remembered?.get(key), child) ?? (shape === undefined && this.full ? this.rulePurpose(key, child) : undefined);
     return purpose === undefined ? this.visit(child, shape, childPath, depth + 1) : this.take(childPath, purpose, child, shape, depth + 1);
   }
 
@@ -198,11 +236,12 @@ class SealWalk {
 
 const NO_FIELDS: readonly FieldShape[] = [];
 type RememberedKeys = Memory['keys'] | undefined;
+type ResolvedShape = ReturnType<typeof resolveShape>;
 
-/** What may be sealed: JSON values, under keys readers accept. */
-function checkSealable(value: unknown, path: string): void {
+/** What may be sealed: JSON values, under keys readers accept. `shown` is the path an error may name. */
+function checkSealable(value: unknown, path: string, shown: string): void {
   if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
-    throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sensitive value must be JSON (string, number, boolean, null, object, array)', { path });
+    throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sensitive value must be JSON (string, number, boolean, null, object, array)', { path: shown });
   }
   // Readers refuse these tokens in a field path (FORMAT.md): refuse here, rather than store a payload nobody can open.
   if ((path.includes('proto') || path.includes('constructor')) && path.split('/').some(isForbiddenKey)) {
@@ -238,7 +277,7 @@ function refuseUnregisteredSealedClass(value: object, path: string): void {
   }
 }
 
-function elementShape(shape: Shape | undefined): Shape | undefined {
+function elementShape(shape: ResolvedShape | undefined): Shape | undefined {
   if (shape?.kind === 'array') return shape.element;
   if (shape?.kind === 'classOrArray') return shape.cls satisfies ClassShape;
   return undefined;

@@ -15,6 +15,8 @@ import { shapeOfInstance } from './shapes';
 export interface Memory {
   /** Purposes each key arrived sealed under, outermost first (a Secret in a field tagged otherwise has two). */
   keys?: Map<string, readonly string[]>;
+  /** An array that held sealed elements: every element is sealed under these purposes (indexes shift). */
+  elements?: readonly string[];
   whole?: readonly string[];
 }
 
@@ -48,7 +50,11 @@ export function rememberSealedPaths(root: unknown, paths: readonly string[], pur
   state.used = true;
   for (const i of order) {
     const tokens = cachedTokens(paths[i] as string);
-    const found = tokens.length === 0 ? undefined : valueAt(root, tokens, tokens.length - 1);
+    if (tokens.length === 0) {
+      markWhole(root, withPurpose(NONE, purposes[i] as string)); // the whole value was sealed
+      continue;
+    }
+    const found = valueAt(root, tokens, tokens.length - 1);
     const holder = unwrap(found);
     if (typeof holder !== 'object' || holder === null) continue;
     const key = tokens[tokens.length - 1] as string;
@@ -57,7 +63,8 @@ export function rememberSealedPaths(root: unknown, paths: readonly string[], pur
     const memory = (holder as Remembering)[MEMORY];
     const chain = withPurpose(memory?.keys?.get(key) ?? memory?.whole ?? NONE, purpose);
     // A registered class that declares the key sensitive under this purpose seals it again by itself.
-    if (chain.length > 1 || declaredPurpose(holder, key) !== purpose) rememberKey(holder, key, chain);
+    if (Array.isArray(holder)) rememberElements(holder, chain);
+    else if (chain.length > 1 || declaredPurpose(holder, key) !== purpose) rememberKey(holder, key, chain);
     if (typeof value === 'object' && value !== null) markWhole(value, chain);
   }
 }
@@ -72,6 +79,11 @@ function withPurpose(chain: readonly string[], purpose: string): readonly string
     return single;
   }
   return chain.includes(purpose) ? chain : [...chain, purpose];
+}
+
+function rememberElements(holder: unknown[], chain: readonly string[]): void {
+  const memory = memoryOf(holder);
+  memory.elements = chain.reduce((merged, purpose) => withPurpose(merged, purpose), memory.elements ?? NONE);
 }
 
 function rememberKey(holder: object, key: string, chain: readonly string[]): void {

@@ -7,7 +7,7 @@ import { sensitivePurpose, type ZodLike } from '../model/zod';
  * A compiled description of where sensitive values and nested classes sit in a type.
  * Only the branches that matter are kept, so walks skip clear subtrees entirely.
  */
-export type Shape = SensitiveShape | ClassShape | ObjectShape | ArrayShape | RecordShape | ClassOrArrayShape;
+export type Shape = SensitiveShape | ClassShape | ObjectShape | ArrayShape | RecordShape | ClassOrArrayShape | RefShape;
 
 export interface SensitiveShape {
   kind: 'sensitive';
@@ -38,6 +38,19 @@ export interface RecordShape {
   kind: 'record';
   value: Shape;
 }
+/** A recursive zod schema's reference to itself, resolved once its shape is compiled. */
+export interface RefShape {
+  kind: 'ref';
+  resolve(): Shape | null;
+}
+
+/** The shape a reference stands for (itself for any other shape); undefined when it holds nothing sensitive. */
+export function resolveShape(shape: Shape | undefined): Exclude<Shape, RefShape> | undefined {
+  let current: Shape | null | undefined = shape;
+  while (current?.kind === 'ref') current = current.resolve();
+  return current ?? undefined;
+}
+
 /** class-transformer's `@Type` convention: a field holds an instance or an array of them. */
 export interface ClassOrArrayShape {
   kind: 'classOrArray';
@@ -101,15 +114,23 @@ export function shapeOfInstance(value: object): ClassShape | undefined {
 }
 
 const zodShapes = new WeakMap<object, Shape | null>();
+const compiling = new WeakMap<object, RefShape>();
 const WRAPPERS = new Set(['optional', 'nullable', 'default', 'readonly', 'nonoptional', 'catch', 'prefault', 'success']);
 
 /** The shape of a zod v4 schema, or null when it contains nothing sensitive. */
 export function zodShape(schema: ZodLike): Shape | null {
   if (zodShapes.has(schema)) return zodShapes.get(schema) ?? null;
-  zodShapes.set(schema, null); // breaks z.lazy cycles
-  const shape = compileZod(schema);
-  zodShapes.set(schema, shape);
-  return shape;
+  // A schema met again while it compiles (z.lazy, getters) is recursive: refer to its shape, never assume it holds nothing.
+  const inProgress = compiling.get(schema);
+  if (inProgress !== undefined) return inProgress;
+  compiling.set(schema, { kind: 'ref', resolve: () => zodShapes.get(schema) ?? null });
+  try {
+    const shape = compileZod(schema);
+    zodShapes.set(schema, shape);
+    return shape;
+  } finally {
+    compiling.delete(schema);
+  }
 }
 
 function compileZod(schema: ZodLike): Shape | null {
@@ -131,6 +152,9 @@ function compileUnmarked(schema: ZodLike): Shape | null {
     case 'array':
       return wrap(zodShape(def['element'] as ZodLike), (element) => ({ kind: 'array', element }));
     case 'record':
+      if (zodShape(def['keyType'] as ZodLike) !== null) {
+        throw sealedError('SEALED_INVALID_OPTION', 'sensitive() on a zod record key is not supported: keys are written in clear; mark the whole record');
+      }
       return wrap(zodShape(def['valueType'] as ZodLike), (value) => ({ kind: 'record', value }));
     case 'pipe':
       // z.preprocess and .pipe(sensitive(...)) put the mark on the output side.

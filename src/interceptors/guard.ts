@@ -3,18 +3,19 @@ import { sealedError } from '../errors';
 import { META } from '../lib/metadata';
 import { utf8Text } from '../lib/utf8';
 import { Secret } from '../model/secret';
+import { sealedMemoryOf } from '../converter/sealed-memory';
 
 const MAX_DEPTH = 32;
 // What JSON.stringify makes of a Secret outside the converter: seen in a search attribute, it means a Secret went there.
 const REDACTED_SECRET = /"\[secret:[^"\]]*\]"/;
 
 function refuse(where: string): never {
-  throw sealedError('SEALED_NOT_ALLOWED_HERE', 'search attributes and headers never pass through a codec: a Secret cannot go there', { where });
+  throw sealedError('SEALED_NOT_ALLOWED_HERE', 'search attributes and headers never pass through a codec: a Secret or a value that arrived sealed cannot go there', { where });
 }
 
 function holdsSecret(value: unknown, depth: number, seen: Set<object>): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (Secret.isSecret(value)) return true;
+  if (Secret.isSecret(value) || sealedMemoryOf(value) !== undefined) return true; // a Secret, or a value that arrived sealed
   if (depth >= MAX_DEPTH || seen.has(value) || ArrayBuffer.isView(value)) return false;
   seen.add(value);
   const children = value instanceof Map ? [...value.values()] : Object.values(value);

@@ -1,7 +1,6 @@
-// Adversarial review of the fail-closed change (issue 9). Every test here reproduces a problem on
-// the current main and is marked test.fails so the suite stays green: each body asserts the
-// behaviour the fail-closed rule (DESIGN.md) or FORMAT.md/SECURITY.md promises. When a fix lands,
-// its test starts "failing" (vitest reports an unexpected pass): turn it into a plain test then.
+// Adversarial review of the fail-closed change (issue 9): each test reproduces an attack that broke
+// the first version and asserts what the fail-closed rule (DESIGN.md), FORMAT.md or SECURITY.md
+// promise. The two still marked test.fails are known limits, documented in SECURITY.md.
 import type { Payload, SerializationContext } from '@temporalio/common';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
@@ -100,18 +99,18 @@ function jsonPayload(data: string, metadata: Record<string, string> = {}): Paylo
   return { metadata: Object.fromEntries(entries), data: Buffer.from(data) };
 }
 
-describe('attack findings (each currently broken; test.fails)', () => {
-  test.fails('HIGH leak (fails today): recursive zod schema (z.lazy) sends sensitive() fields below the first level in clear', async () => {
+describe('attacks on fail closed', () => {
+  test('a recursive zod schema (z.lazy) seals sensitive() fields at every level', async () => {
     const payload = await send({ ssn: 'SSN-LEVEL-1', child: { ssn: 'SSN-LEVEL-2', child: { ssn: 'SSN-LEVEL-3' } } }, hint('LazyTree'));
     expect(findLeaks(payloadBytes(payload), ['SSN-LEVEL-1', 'SSN-LEVEL-2', 'SSN-LEVEL-3'])).toEqual([]);
   });
 
-  test.fails('HIGH leak (fails today): recursive zod schema (getter recursion) sends sensitive() fields below the first level in clear', async () => {
+  test('a recursive zod schema written with getters seals sensitive() fields at every level', async () => {
     const payload = await send({ ssn: 'SSN-GETTER-1', child: { ssn: 'SSN-GETTER-2' } }, hint('GetterTree'));
     expect(findLeaks(payloadBytes(payload), ['SSN-GETTER-1', 'SSN-GETTER-2'])).toEqual([]);
   });
 
-  test.fails('HIGH leak (fails today): an object forwarded alone is sealed whole at path "", but decodes without memory, so the next hop sends it in clear', async () => {
+  test('an object that arrived sealed whole remembers it, so the next hop seals it again', async () => {
     const referral = await receive<{ details: { dx: string } }>(await send({ id: 'r', tags: [], details: { dx: 'DX-TWO-HOPS' } }, hint('Referral')));
     const hop1 = await send(referral.details); // sealed whole: fine
     expect(findLeaks(payloadBytes(hop1), ['DX-TWO-HOPS'])).toEqual([]);
@@ -120,18 +119,18 @@ describe('attack findings (each currently broken; test.fails)', () => {
     expect(findLeaks(payloadBytes(hop2), ['DX-TWO-HOPS'])).toEqual([]);
   });
 
-  test.fails('HIGH leak (fails today): a schema that is sensitive() as a whole decodes without memory, so forwarding it without a hint sends it in clear', async () => {
+  test('a value of a schema that is sensitive() as a whole remembers it: forwarded without a hint, it is sealed', async () => {
     const value = await receive<unknown>(await send({ ssn: 'SSN-WHOLE-SCHEMA' }, hint('WholeSensitive')));
     expect(findLeaks(payloadBytes(await send(value)), ['SSN-WHOLE-SCHEMA'])).toEqual([]);
   });
 
-  test.fails('MEDIUM leak (fails today): unshift on a decoded array of sensitive elements moves one past the remembered indexes and sends it in clear', async () => {
+  test('every element of a decoded array of sealed elements is sealed again, even after unshift', async () => {
     const referral = await receive<{ tags: string[] }>(await send({ id: 'r', tags: ['TAG-FIRST-1', 'TAG-LAST-22'], details: { dx: 'd' } }, hint('Referral')));
     referral.tags.unshift('public-tag');
     expect(findLeaks(payloadBytes(await send(referral)), ['TAG-FIRST-1', 'TAG-LAST-22'])).toEqual([]);
   });
 
-  test.fails('MEDIUM (fails today): sensitive() on a z.record key type is silently ignored; the keys (e.g. SSNs) go in clear instead of a typed refusal', async () => {
+  test('sensitive() on a z.record key type is refused with SEALED_INVALID_OPTION (keys are written in clear)', async () => {
     let payload: Payload | undefined;
     const code = await send({ visitsBySsn: { 'SSN-AS-KEY-42': 3 } }, hint('BySsn')).then(
       (p) => ((payload = p), 'no error'),
@@ -141,13 +140,13 @@ describe('attack findings (each currently broken; test.fails)', () => {
     else expect(code).toBe('SEALED_INVALID_OPTION');
   });
 
-  test.fails('MEDIUM leak (fails today): at a typed (schema) position an object\'s own toJSON is bypassed, so a value its owner redacts is written raw', async () => {
+  test('at a typed position, an object that is not a registered class is written through its own toJSON (a redaction holds)', async () => {
     const auth = Object.assign(new RedactedCredential('RAW-CREDENTIAL-XYZ'), { kind: 'pin', pin: '1234' });
     expect(JSON.stringify({ auth })).not.toContain('RAW-CREDENTIAL-XYZ'); // what Temporal's default converter writes
     expect(findLeaks(payloadBytes(await send({ auth }, hint('Typed'))), ['RAW-CREDENTIAL-XYZ'])).toEqual([]);
   });
 
-  test.fails('MEDIUM (fails today): a SealedError raised inside a sealed value puts that value\'s keys (an e-mail) in clear ApplicationFailure details', async () => {
+  test('a SealedError raised inside a sealed value names only the sealed field, never the keys inside it (they reach failure details in clear)', async () => {
     let error: unknown;
     try {
       converter.toPayload(Object.assign(new Ledger(), { id: 'l', byEmail: { 'ana.patient@example.org': { amount: 10n } } }), context);
@@ -160,23 +159,23 @@ describe('attack findings (each currently broken; test.fails)', () => {
     expect(details.flatMap((p) => findLeaks(payloadBytes(p), ['ana.patient@example.org']))).toEqual([]);
   });
 
-  test.fails('MEDIUM crash (fails today): an unsealed typed payload of a recursive class, nested 20,000 deep, throws RangeError instead of a SealedError', () => {
+  test('an unsealed typed payload nested 20,000 deep fails with SEALED_TOO_DEEP, not a RangeError', () => {
     let data = '{}';
     for (let i = 0; i < 20_000; i++) data = `{"child":${data}}`;
     expect(codeOf(() => converter.fromPayload(jsonPayload(data, { 'sealed-type': 'attack.Node' }), context))).toBe('SEALED_TOO_DEEP');
   });
 
-  test.fails('LOW (fails today): refuseSecrets (search attribute guard) lets a decoded array of sealed values through', async () => {
+  test('the search attribute guard refuses a value that arrived sealed', async () => {
     const referral = await receive<{ tags: string[] }>(await send({ id: 'r', tags: ['TAG-SEARCH-ATTR'], details: { dx: 'd' } }, hint('Referral')));
     expect(codeOf(() => refuseSecrets({ Tags: referral.tags }, 'upsertSearchAttributes'))).toBe('SEALED_NOT_ALLOWED_HERE');
   });
 
-  test.fails('LOW (fails today): a stripped envelope whose placeholder is written with a JSON escape (\\u005b) is not detected (FORMAT.md reading step 3)', () => {
+  test('a stripped envelope whose placeholder is written with a JSON escape (\\u005b) is refused (FORMAT.md reading step 3)', () => {
     const payload = jsonPayload('{"jwt":"\\u005bsealed:credential:k1]"}');
     expect(codeOf(() => converter.fromPayload(payload, context))).toBe('SEALED_TAMPERED');
   });
 
-  test.fails('LOW (fails today): a sealed-opened entry from the wire is trusted by a reader whose codec is missing, forging a Secret', () => {
+  test.fails('LOW (known limit): a sealed-opened entry from the wire is trusted by a reader whose codec is missing, forging a Secret', () => {
     const payload = jsonPayload('{"jwt":"[sealed:credential:k1]"}', { 'sealed-opened': '{"v":1,"f":[["/jwt","credential",1]],"x":["ATTACKER-TOKEN"]}' });
     let decoded: unknown;
     const code = codeOf(() => (decoded = converter.fromPayload(payload, context)));
@@ -184,11 +183,11 @@ describe('attack findings (each currently broken; test.fails)', () => {
     expect(code).toBe('SEALED_MALFORMED');
   });
 
-  test.fails('LOW (fails today): strict mode accepts an instance of an unregistered class at a typed position', () => {
+  test('strict mode refuses an instance of an unregistered class at a typed position', () => {
     expect(codeOf(() => strictConverter.toPayload({ auth: new NotRegistered('x') }, context, hint('Typed')))).toBe('SEALED_UNREGISTERED_TYPE');
   });
 
-  test.fails('documented limit, still a leak (fails today): in the workflow sandbox the converter writes Secret plaintext into sealed-pending, sent in clear by a worker without the codec', () => {
+  test.fails('documented limit, still a leak (known limit): in the workflow sandbox the converter writes Secret plaintext into sealed-pending, sent in clear by a worker without the codec', () => {
     const bag = globalThis as { __TEMPORAL_ACTIVATOR__?: unknown };
     bag.__TEMPORAL_ACTIVATOR__ = {};
     try {

@@ -293,7 +293,9 @@ function checkReaders(phase: string, payload: Payload, markers: Map<string, Read
     const allowed = expectedHere.filter((m) => [...(markers.get(m) ?? [])].every((p) => grant.has(p)));
     const overexposed = visible.filter((m) => !allowed.includes(m)).map((m) => `${m} needs ${[...(markers.get(m) ?? [])].join('+')}`);
     expect({ phase, grant: [...grant], overexposed }).toEqual({ phase, grant: [...grant], overexposed: [] });
-    expect({ phase, grant: [...grant], visible: sorted(visible) }).toEqual({ phase, grant: [...grant], visible: sorted(allowed) });
+    // Once forwarded, an array that held sealed elements seals every element under their purposes
+    // (indexes shift), so a reader may see less than it could: never more.
+    if (phase === 'sent') expect({ phase, grant: [...grant], visible: sorted(visible) }).toEqual({ phase, grant: [...grant], visible: sorted(allowed) });
   }
 }
 
