@@ -93,7 +93,7 @@ export function printReport(out: TextSink, r: ScanReport): void {
   line(out, `namespace ${r.namespace}${r.query ? ` (query: ${r.query})` : ''}: ${r.workflows} workflow runs, ${r.events} events, ${r.payloads} payloads`);
   line(out, `  ${r.sealedPayloads} sealed, ${r.clearPayloads} clear JSON, ${r.otherPayloads} other encodings${r.complete ? '' : '; INCOMPLETE (--max-workflows reached; rerun with the same --state)'}`);
   printKeys(out, r);
-  printFinding(out, r.pending, 'carry sealed-pending metadata: written without the SealingCodec, values stored in plaintext');
+  printFinding(out, r.pending, 'carry sealed-pending metadata: sent without the SealingCodec (an inline list, from a workflow sandbox, holds the values in plaintext; a ref: reference holds none, and the values are lost)');
   printFinding(out, r.keyRules, `have clear keys matching the sensitive-key rules (${Object.entries(r.keyRules.keys).map(([k, n]) => `${k}: ${n}`).join(', ')})`);
   printFinding(out, r.malformed, `have unreadable sealed envelopes (${Object.entries(r.malformed.codes).map(([k, n]) => `${k}: ${n}`).join(', ')})`);
   for (const f of r.failed) line(out, `problem: history of ${f.workflowId} (run ${f.runId}) could not be read: ${f.reason}`);
