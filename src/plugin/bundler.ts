@@ -31,8 +31,15 @@ interface Parser {
   state: { module?: { resource?: string } };
   hooks: Record<'expression' | 'call', { for(name: string): { tap(options: { name: string; stage: number }, fn: () => true | undefined): void } }>;
 }
+interface Compilation {
+  assets: Record<string, { source(): string | Uint8Array }>;
+  errors: Error[];
+}
 interface Compiler {
-  hooks: { compilation: { tap(name: string, fn: (compilation: unknown, params: { normalModuleFactory: NormalModuleFactory }) => void): void } };
+  hooks: {
+    compilation: { tap(name: string, fn: (compilation: unknown, params: { normalModuleFactory: NormalModuleFactory }) => void): void };
+    afterCompile: { tap(name: string, fn: (compilation: Compilation) => void): void };
+  };
 }
 interface NormalModuleFactory {
   hooks: { parser: { for(type: string): { tap(name: string, fn: (parser: Parser) => void): void } } };
@@ -95,6 +102,28 @@ function addPlugin(config: WebpackConfig, plugin: { apply(compiler: Compiler): v
   (config.plugins ??= []).push(plugin as unknown as ConfigPlugin);
 }
 
+const MISSING_MODULE = /Cannot find module '([^'"]+)'"\); e\.code = 'MODULE_NOT_FOUND'/g;
+
+/** Fails the bundle (at worker start-up) when webpack left a module unresolved without reporting it, instead of at the first workflow task. */
+class MissingModuleCheck {
+  readonly [MARK] = 'missing-modules';
+  apply(compiler: Compiler): void {
+    compiler.hooks.afterCompile.tap(MARK, (compilation) => {
+      const missing = new Set<string>();
+      for (const asset of Object.values(compilation.assets)) {
+        for (const match of String(asset.source()).matchAll(MISSING_MODULE)) missing.add(match[1] as string);
+      }
+      if (missing.size === 0) return;
+      compilation.errors.push(
+        new Error(
+          `temporal-sealed-fields: the workflow bundle would fail to load these modules in the sandbox: ${[...missing].join(', ')}. ` +
+            'Move the code that needs them out of workflow code (DTO modules imported by workflows must be workflow-safe), or list them in bundlerOptions.ignoreModules if never used at run time.',
+        ),
+      );
+    });
+  }
+}
+
 function alreadyConfigured(config: WebpackConfig): boolean {
   return (config.plugins ?? []).some((p) => typeof p === 'object' && p !== null && MARK in p);
 }
@@ -139,6 +168,10 @@ export function sealedWebpackConfigHook(options: SealedBundlerOptions = {}, then
       throw new TypeError("temporal-sealed-fields: reflectMetadata: true but 'reflect-metadata' does not resolve from the workflow code: npm install reflect-metadata");
     }
     if (noConflict !== undefined) withReflect(config, webpack, noConflict);
+    // webpack 5 (as Temporal's bundler runs it) drops re-exported modules of "sideEffects": false packages
+    // such as class-validator and class-transformer without an error; the sandbox then fails on load.
+    config.optimization = { ...config.optimization, sideEffects: false };
+    addPlugin(config, new MissingModuleCheck());
     if (options.converterOptions !== undefined) withConverterOptions(config, webpack, options.converterOptions);
     return config;
   };
