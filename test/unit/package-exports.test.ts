@@ -1,21 +1,21 @@
 // The published entry points as a user loads them: by package name, through package.json "exports",
-// with require and with import, plus what `npm pack` ships. Needs dist/ (`npm test` builds it first).
+// with require and with import, plus what `npm pack` ships. Builds dist/ first when it is missing or stale.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { ensureBuilt, ROOT as root } from '../support/dist';
 
-const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   name: string;
   main: string;
   types: string;
   bin: Record<string, string>;
-  exports: Record<string, string | Record<string, string>>;
+  exports: Record<string, string | Record<string, Record<string, string>>>;
   typesVersions: Record<string, Record<string, string[]>>;
 };
-const entries = ['', '/codec', '/server'];
-const built = existsSync(join(root, 'dist', 'index.js'));
+const entries = ['', '/codec', '/server', '/plugin'];
+ensureBuilt();
 
 // Loads every entry by package name (self-reference) with require and import, in a plain Node process.
 const probe = `
@@ -33,17 +33,31 @@ for (const sub of ${JSON.stringify(entries)}) {
 console.log(JSON.stringify(out));
 `;
 
-describe.skipIf(!built)('package entry points (dist/)', () => {
+describe('package entry points (dist/)', () => {
   test('every exports, typesVersions, main, types and bin target exists', () => {
     const targets = [pkg.main, pkg.types, ...Object.values(pkg.bin)];
-    for (const value of Object.values(pkg.exports)) targets.push(...(typeof value === 'string' ? [value] : Object.values(value)));
+    for (const value of Object.values(pkg.exports)) {
+      if (typeof value === 'string') targets.push(value);
+      else for (const conditions of Object.values(value)) targets.push(...Object.values(conditions));
+    }
     for (const paths of Object.values(pkg.typesVersions['*'] ?? {})) targets.push(...paths);
     for (const target of targets) expect(existsSync(join(root, target)), target).toBe(true);
     // moduleResolution node10 (no "exports") finds the subpath types through typesVersions.
-    expect(Object.keys(pkg.typesVersions['*'] ?? {}).sort()).toEqual(['codec', 'server']);
+    expect(Object.keys(pkg.typesVersions['*'] ?? {}).sort()).toEqual(['codec', 'plugin', 'server']);
   });
 
-  test('require and import load ".", "/codec" and "/server" with the same exports and one module instance', () => {
+  test('import gets ESM types (.d.mts) and require CJS types (.d.ts), each beside its JS', () => {
+    for (const [sub, value] of Object.entries(pkg.exports)) {
+      if (typeof value === 'string') continue;
+      const base = sub === '.' ? 'index' : sub.slice(2);
+      expect(value, sub).toEqual({
+        import: { types: `./dist/${base}.d.mts`, default: `./dist/${base}.mjs` },
+        require: { types: `./dist/${base}.d.ts`, default: `./dist/${base}.js` },
+      });
+    }
+  });
+
+  test('require and import load ".", "/codec", "/server" and "/plugin" with the same exports and one module instance', () => {
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: root, encoding: 'utf8' })) as Record<
       string,
       { cjsNames: string[]; esmNames: string[]; same: boolean; defaultIsCjs: boolean }
@@ -58,6 +72,7 @@ describe.skipIf(!built)('package entry points (dist/)', () => {
     expect(out[pkg.name]!.cjsNames).toEqual(expect.arrayContaining(['createSealedPayloadConverter', 'SealedType', 'Sensitive', 'secret']));
     expect(out[`${pkg.name}/codec`]!.cjsNames).toEqual(expect.arrayContaining(['SealingCodec', 'Keyring']));
     expect(out[`${pkg.name}/server`]!.cjsNames).toContain('createCodecServer');
+    expect(out[`${pkg.name}/plugin`]!.cjsNames).toContain('SealedFieldsPlugin');
   });
 
   test('the bin runs', () => {
@@ -65,17 +80,26 @@ describe.skipIf(!built)('package entry points (dist/)', () => {
     expect(help).toContain('Usage: sealed-fields');
   });
 
-  test('npm pack ships dist, bin, docs and README, and no sources or tests', () => {
+  test('npm pack ships dist, bin, docs, the screenshots the README shows and README; no sources, tests, examples or source maps', () => {
     const [report] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as [
       { files: Array<{ path: string }> },
     ];
     const files = report.files.map((f) => f.path);
-    for (const needed of ['package.json', 'README.md', 'bin/sealed-fields.js', 'dist/cli.js', 'docs/FORMAT.md'])
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'bin/sealed-fields.js', 'dist/cli.js', 'docs/FORMAT.md'])
       expect(files, needed).toContain(needed);
-    for (const entry of ['index', 'codec', 'server']) {
-      for (const ext of ['.js', '.mjs', '.d.ts']) expect(files, entry + ext).toContain(`dist/${entry}${ext}`);
+    for (const entry of ['index', 'codec', 'server', 'plugin']) {
+      for (const ext of ['.js', '.mjs', '.d.ts', '.d.mts']) expect(files, entry + ext).toContain(`dist/${entry}${ext}`);
     }
-    const odd = files.filter((f) => !/^(dist|bin|docs)\//.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f));
-    expect(odd).toEqual([]);
+    // What the plugin hands to workers and workflow bundles (src/plugin/files.ts).
+    for (const internal of ['plugin-converter.js', 'plugin-workflow-interceptors.js', 'plugin-reflect.js']) expect(files, internal).toContain(`dist/${internal}`);
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const odd = files.filter((f) => !/^(dist|bin)\//.test(f) && !/^docs\/[^/]+\.md$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f));
+    // Images: exactly those README.md shows by a relative link (shipped so the README in node_modules shows them too).
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const relativeImages = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((src) => !/^[a-z]+:/i.test(src));
+    expect(odd.sort()).toEqual([...new Set(relativeImages)].sort());
+    // Every relative link in README.md points at a shipped file (or is made absolute).
+    const relativeLinks = [...readme.matchAll(/(?<!!)\[[^\]]*\]\(([^)\s#]+)[^)]*\)/g)].map((m) => m[1]!).filter((href) => !/^[a-z]+:/i.test(href));
+    for (const href of relativeLinks) expect(files, `README links ${href}`).toContain(href.replace(/^\.\//, ''));
   });
 });
