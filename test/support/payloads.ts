@@ -10,15 +10,21 @@ export function payloadBytes(payload: Payload): Buffer {
   return Buffer.concat(parts);
 }
 
-/** The forms in which a secret could show up in stored bytes: utf-8 and base64 at every alignment. */
+/**
+ * Every form in which `secret` could show up in stored bytes: itself (utf-8), and base64 and base64url
+ * of its own bytes at each of the three alignments a surrounding stream can give it. Encoded forms
+ * shorter than 6 characters are left out: they would match random ciphertext.
+ */
 export function leakForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
   const forms = [secret];
   for (let shift = 0; shift < 3; shift++) {
-    const b64 = Buffer.from('x'.repeat(shift) + secret).toString('base64');
-    // Keep only whole base64 groups made of the secret's own bytes.
-    forms.push(b64.slice(Math.ceil(shift / 3) * 4, -4));
+    // Whole 3-byte groups starting `shift` bytes in: these encode the same whatever surrounds the secret.
+    const whole = bytes.subarray(shift, shift + Math.floor((bytes.length - shift) / 3) * 3);
+    const b64 = whole.toString('base64');
+    if (b64.length >= 6) forms.push(b64, whole.toString('base64url'));
   }
-  return forms.filter((f) => f.length >= 6);
+  return [...new Set(forms)];
 }
 
 export function findLeaks(haystack: Buffer | string, secrets: readonly string[]): string[] {
@@ -28,4 +34,11 @@ export function findLeaks(haystack: Buffer | string, secrets: readonly string[])
 
 export function dataJson(payload: Payload): unknown {
   return JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
+}
+
+/** A `json/plain` payload with the given data text and metadata entries, as a hostile or foreign writer could send. */
+export function jsonPayload(text: string, metadata: Record<string, string> = {}): Payload {
+  const meta: Record<string, Uint8Array> = { encoding: Buffer.from('json/plain') };
+  for (const [key, value] of Object.entries(metadata)) meta[key] = Buffer.from(value);
+  return { metadata: meta, data: Buffer.from(text) };
 }

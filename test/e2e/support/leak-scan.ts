@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec, PayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { Secret } from '../../../src';
+import { leakForms } from '../../support/payloads';
 import { payloadConverter } from '../fixtures/converter';
 
 export type Canaries = Record<string, string>;
@@ -14,22 +15,10 @@ export function canary(label: string): string {
   return `CANARY${label}${randomBytes(8).toString('hex')}`;
 }
 
-/** Every form a leaked canary could take in bytes: itself, and base64/base64url whatever its offset in the stream. */
-export function encodedForms(text: string): string[] {
-  const bytes = Buffer.from(text, 'utf8');
-  const forms = [text];
-  for (let shift = 0; shift < 3; shift++) {
-    const whole = bytes.subarray(shift, shift + Math.floor((bytes.length - shift) / 3) * 3);
-    const b64 = whole.toString('base64');
-    if (b64.length >= 4) forms.push(b64, b64.replace(/\+/g, '-').replace(/\//g, '_')); // too short a tail matches anything
-  }
-  return [...new Set(forms)];
-}
-
 /** Names of the canaries found in `haystack` in any encoded form. */
 export function findCanaries(haystack: Buffer, canaries: Canaries): string[] {
   return Object.entries(canaries)
-    .filter(([, value]) => encodedForms(value).some((form) => haystack.includes(form)))
+    .filter(([, value]) => leakForms(value).some((form) => haystack.includes(form)))
     .map(([name]) => name);
 }
 

@@ -5,7 +5,7 @@ import { createSealedPayloadConverter, SealedType, secret, Sensitive } from '../
 import { Keyring, SealingCodec } from '../../../src/codec';
 import { IntakeSchema, makeIntake, PatientIntake } from '../../fixtures/dto';
 import { codeOf, codeOfAsync } from '../../support/errors';
-import { WORKFLOW_CONTEXT } from '../../support/payloads';
+import { jsonPayload, WORKFLOW_CONTEXT } from '../../support/payloads';
 
 // Malformed input fails with a typed SealedError, never a TypeError or RangeError.
 const converter = createSealedPayloadConverter({ types: [PatientIntake] });
@@ -19,12 +19,6 @@ function deeplyNested(depth: number): unknown {
   let value: unknown = { leaf: true };
   for (let i = 0; i < depth; i++) value = { child: value };
   return value;
-}
-
-function jsonPayload(text: string, metadata: Record<string, string> = {}): Payload {
-  const meta: Record<string, Uint8Array> = { encoding: Buffer.from('json/plain') };
-  for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v);
-  return { metadata: meta, data: Buffer.from(text) };
 }
 
 describe('prototype-polluting keys', () => {
