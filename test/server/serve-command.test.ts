@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseServeArgs, runServe, serveCommand } from '../../src/cli/commands/serve';
 import type { CliIo } from '../../src/cli/io';
 import { Keyring } from '../../src/codec';
+import { ensureBuilt } from '../support/dist';
 import { fromWire, PLAINTEXT, post, sealedIntake, toWire } from './fixtures';
 
 function memoryIo(env: Record<string, string | undefined> = {}): CliIo & { out: () => string; err: () => string } {
@@ -107,9 +108,9 @@ async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
 
 describe('the built sealed-fields binary', () => {
   const bin = path.join(__dirname, '../../bin/sealed-fields.js');
-  const built = existsSync(path.join(__dirname, '../../dist/cli.js'));
 
-  test.skipIf(!built)('serve runs the codec server until SIGTERM and exits 0', async () => {
+  test('serve runs the codec server until SIGTERM and exits 0', async () => {
+    ensureBuilt();
     const key = Keyring.generateKey();
     const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, ...keyringEnv(key) }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
