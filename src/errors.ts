@@ -1,5 +1,8 @@
+import { META } from './lib/metadata';
+
 /**
- * Stable codes for every failure this library reports. Switch on `code`, never on message text.
+ * Stable codes for every failure this library reports; each means one thing (docs/ERRORS.md
+ * lists them with what to do). Switch on `code`, never on message text.
  */
 export type SealedErrorCode =
   | 'SEALED_KEY_UNKNOWN'
@@ -11,6 +14,7 @@ export type SealedErrorCode =
   | 'SEALED_NOT_OPENED'
   | 'SEALED_MALFORMED'
   | 'SEALED_VERSION_UNSUPPORTED'
+  | 'SEALED_ALG_UNSUPPORTED'
   | 'SEALED_WRONG_NAMESPACE'
   | 'SEALED_UNREGISTERED_TYPE'
   | 'SEALED_UNSUPPORTED_VALUE'
@@ -19,7 +23,8 @@ export type SealedErrorCode =
   | 'SEALED_FORBIDDEN_KEY'
   | 'SEALED_INVALID_OPTION'
   | 'SEALED_NOT_ALLOWED_HERE'
-  | 'SEALED_VALIDATION_FAILED';
+  | 'SEALED_VALIDATION_FAILED'
+  | 'SEALED_ALREADY_LISTENING';
 
 const ERROR_BRAND = Symbol.for('temporal-sealed-fields.SealedError');
 
@@ -59,4 +64,41 @@ export function sealedError(
   detail?: Record<string, string | number>,
 ): SealedError {
   return new SealedError(code, message, detail);
+}
+
+/** A payload state a reader refuses: `pending` (marked, never sealed), `sealed` (never opened), `opened` (from outside). */
+export type RefusedState = 'pending' | 'sealed' | 'opened';
+
+const REFUSALS: Readonly<Record<RefusedState, readonly [SealedErrorCode, string]>> = {
+  pending: ['SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed: seal it with the SealingCodec of the process that wrote it'],
+  sealed: ['SEALED_NOT_OPENED', 'payload is sealed and was not opened: register the SealingCodec to open it'],
+  opened: ['SEALED_MALFORMED', 'payload arrived with an opened field list: opened values live in one process only'],
+};
+
+/**
+ * The one error, with its one message, for a payload in a state its reader refuses.
+ *
+ * @example
+ * ```ts
+ * if (claimPending(reference) === undefined) throw refusal('pending');
+ * ```
+ */
+export function refusal(state: RefusedState): SealedError {
+  const [code, message] = REFUSALS[state];
+  return new SealedError(code, message);
+}
+
+/**
+ * Throws {@link refusal} for the first of `states` the metadata is in; returns otherwise.
+ *
+ * @example
+ * ```ts
+ * refuseStates(payload.metadata ?? {}, ['pending', 'opened']); // the codec and the codec server, before opening
+ * refuseStates(payload.metadata ?? {}, ['pending', 'sealed']); // the converter, when no codec ran
+ * ```
+ */
+export function refuseStates(metadata: Readonly<Record<string, Uint8Array | null | undefined>>, states: readonly RefusedState[]): void {
+  for (const state of states) {
+    if (metadata[META[state]] !== undefined) throw refusal(state);
+  }
 }

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { SealingCodec } from '../codec/sealing-codec';
-import { SealedError } from '../errors';
+import { SealedError, sealedError } from '../errors';
 import { auditWith, stderrAuditSink, type AuditSink } from './audit/audit-log';
 import { createAuthenticator, type AuthOptions } from './auth/authenticate';
 import { mayUseNamespace, type Principal } from './auth/principal';
@@ -73,7 +73,7 @@ export function createCodecApp(options: CodecAppOptions): Hono {
 
 function mountPoint(basePath: string | undefined): Hono {
   if (basePath === undefined || basePath === '' || basePath === '/') return new Hono();
-  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) throw new TypeError('basePath must look like /codec or /a/b');
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) throw sealedError('SEALED_INVALID_OPTION', 'basePath must look like /codec or /a/b');
   return new Hono().basePath(basePath) as unknown as Hono;
 }
 

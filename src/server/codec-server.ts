@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Keyring } from '../codec/keyring';
+import { sealedError } from '../errors';
 import { SealingCodec } from '../codec/sealing-codec';
 import { createCodecApp, type CodecAppOptions } from './app';
 import { resolveLimits } from './limits/limits';
@@ -25,7 +26,7 @@ export interface ListenOptions {
 export interface CodecServer {
   /** The Hono app, usable without a socket: `server.app.request('/decode', ...)`. */
   readonly app: Hono;
-  /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:8888`. */
+  /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:8888`. Twice without `close()`: SEALED_ALREADY_LISTENING. */
   listen(options?: ListenOptions): Promise<{ url: string; port: number }>;
   /** Stops accepting connections, lets requests in flight finish (up to `graceMs`), then closes the rest. */
   close(graceMs?: number): Promise<void>;
@@ -82,7 +83,7 @@ export async function createCodecServer(options: CodecServerOptions): Promise<Co
   return {
     app,
     async listen(listenOptions = {}) {
-      if (server !== undefined) throw new Error('codec server is already listening');
+      if (server !== undefined) throw sealedError('SEALED_ALREADY_LISTENING', 'codec server is already listening: close it first');
       server = await listenOn(app, listenOptions, timeoutMs);
       const { port, address } = server.address() as AddressInfo;
       return { url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`, port };

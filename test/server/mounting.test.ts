@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createCodecServer } from '../../src/server';
+import { codeOfAsync } from '../support/errors';
 import { STATIC_TOKENS, TOKENS, keyring, memoryAudit, post, sealedIntake, toWire } from './fixtures';
 
 describe('mounting', () => {
@@ -16,7 +17,7 @@ describe('mounting', () => {
     }
   });
 
-  test('a basePath that is not a plain path is refused at startup', async () => {
-    await expect(createCodecServer({ keyring, basePath: 'codec/' })).rejects.toThrow(TypeError);
+  test('a basePath that is not a plain path is refused at startup (SEALED_INVALID_OPTION)', async () => {
+    expect(await codeOfAsync(() => createCodecServer({ keyring, basePath: 'codec/' }))).toBe('SEALED_INVALID_OPTION');
   });
 });

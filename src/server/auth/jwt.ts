@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { sealedError } from '../../errors';
+import { sealedError, type SealedError } from '../../errors';
 import { CodecHttpError } from '../http-errors/http-errors';
 import type { Principal } from './principal';
 
@@ -16,14 +16,8 @@ export interface ClaimNames {
   encode?: string;
 }
 
-/** Bearer JWTs verified with jose: give exactly one of `jwksUrl`, `publicKey` or `secret`. */
-export interface JwtAuthOptions {
-  /** The identity provider's JWKS, fetched and cached by jose. */
-  jwksUrl?: string;
-  /** A PEM (SPKI) public key. */
-  publicKey?: string;
-  /** A shared secret for HS256/384/512: at least 32 bytes (48 for HS384, 64 for HS512, RFC 7518 3.2). */
-  secret?: string | Uint8Array;
+/** What every kind of {@link JwtAuthOptions} shares: the checks on a verified token and the claims read from it. */
+export interface JwtCheckOptions {
   /** Accepted `alg` values. Default: what the key allows (HS256 for a secret). HMAC only with a secret, never with a public key. */
   algorithms?: string[];
   issuer?: string | string[];
@@ -33,12 +27,44 @@ export interface JwtAuthOptions {
   clockToleranceSeconds?: number;
 }
 
+/** Verify against the identity provider's JWKS, fetched and cached by jose. */
+export interface JwtJwksOptions extends JwtCheckOptions {
+  jwksUrl: string;
+  publicKey?: never;
+  secret?: never;
+}
+
+/** Verify against a PEM (SPKI) public key. */
+export interface JwtPublicKeyOptions extends JwtCheckOptions {
+  publicKey: string;
+  jwksUrl?: never;
+  secret?: never;
+}
+
+/** Verify with a shared secret for HS256/384/512: at least 32 bytes (48 for HS384, 64 for HS512, RFC 7518 3.2). */
+export interface JwtSecretOptions extends JwtCheckOptions {
+  secret: string | Uint8Array;
+  jwksUrl?: never;
+  publicKey?: never;
+}
+
+/**
+ * Bearer JWTs verified with jose: exactly one of `jwksUrl`, `publicKey` or `secret`, which the
+ * compiler checks (from JavaScript, anything else is SEALED_INVALID_OPTION at construction).
+ *
+ * @example
+ * ```ts
+ * const jwt: JwtAuthOptions = { jwksUrl: 'https://idp.example/.well-known/jwks.json', issuer: 'https://idp.example/', audience: 'codec' };
+ * ```
+ */
+export type JwtAuthOptions = JwtJwksOptions | JwtPublicKeyOptions | JwtSecretOptions;
+
 type VerificationKey = JWTVerifyGetKey | KeyObject | Uint8Array;
 
 // RFC 7518 3.2: an HMAC key at least as long as the hash output.
 const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
-function invalidOption(message: string): Error {
+function invalidOption(message: string): SealedError {
   return sealedError('SEALED_INVALID_OPTION', message);
 }
 
@@ -82,10 +108,21 @@ function remoteKeys(url: URL): JWTVerifyGetKey {
 
 function verificationKey(options: JwtAuthOptions): VerificationKey {
   const given = [options.jwksUrl, options.publicKey, options.secret].filter((v) => v !== undefined);
-  if (given.length !== 1) throw new TypeError('jwt auth needs exactly one of jwksUrl, publicKey, secret');
-  if (options.jwksUrl !== undefined) return remoteKeys(new URL(options.jwksUrl));
-  if (options.publicKey !== undefined) return createPublicKey(options.publicKey);
-  return typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : (options.secret as Uint8Array);
+  if (given.length !== 1) throw invalidOption('jwt auth needs exactly one of jwksUrl, publicKey, secret');
+  if (options.jwksUrl !== undefined) return remoteKeys(parsed(() => new URL(options.jwksUrl as string), 'jwt auth jwksUrl is not a URL'));
+  if (options.publicKey !== undefined) return parsed(() => createPublicKey(options.publicKey as string), 'jwt auth publicKey is not a PEM public key');
+  if (typeof options.secret === 'string') return new TextEncoder().encode(options.secret);
+  if (options.secret instanceof Uint8Array) return options.secret;
+  throw invalidOption('jwt auth secret must be a string or a Uint8Array');
+}
+
+/** Runs a parser of an option; its own error (which may quote the option) becomes SEALED_INVALID_OPTION. */
+function parsed<T>(parse: () => T, message: string): T {
+  try {
+    return parse();
+  } catch {
+    throw invalidOption(message);
+  }
 }
 
 function namesIn(claim: unknown): Set<string> {

@@ -1,6 +1,6 @@
 import type { Payload } from '@temporalio/common';
 import { mergeForDisplay, type OpenedPayload, type SealingCodec } from '../../codec/sealing-codec';
-import { sealedError } from '../../errors';
+import { refuseStates, sealedError } from '../../errors';
 import { JSON_ENCODING, META } from '../../lib/metadata';
 import { utf8Bytes, utf8Text } from '../../lib/utf8';
 import type { Grant } from '../auth/principal';
@@ -51,9 +51,8 @@ export function revealForDisplay(
   mayUseNamespace: (namespace: string) => boolean = () => true,
 ): Revealed {
   const metadata = payload.metadata ?? {};
-  if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
-  // Opened values live in a process's memory only, as the codec refuses them too.
-  if (metadata[META.opened] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload arrived with an opened field list');
+  // As SealingCodec.openPayload: opened values live in a process's memory only.
+  refuseStates(metadata, ['pending', 'opened']);
   if (metadata[META.sealed] === undefined || metadata[META.sealed] === null) return { payload, fields: 0, purposes: [], sealedIn: '' };
   // The grant covers the namespace the payload was sealed in, not only the one the request names
   // (they differ when the codec accepts other namespaces, e.g. for Nexus).

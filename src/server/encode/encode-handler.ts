@@ -1,6 +1,6 @@
 import type { SealingCodec } from '../../codec/sealing-codec';
 import { META } from '../../lib/metadata';
-import { sealedError } from '../../errors';
+import { refusal } from '../../errors';
 import type { AuditEvent } from '../audit/audit-log';
 import type { CodecBatch } from '../protocol/batch';
 import type { WirePayload } from '../protocol/payloads-json';
@@ -42,7 +42,7 @@ function refuseReferences(payload: WirePayload): void {
   for (const key of [META.pending, META.opened]) {
     const entry = payload.metadata?.[key];
     if (entry !== undefined && entry !== null && entry[0] !== JSON_OBJECT_START) {
-      throw sealedError('SEALED_NOT_SEALED', 'a field list reference is valid only in the process that wrote it');
+      throw refusal('pending');
     }
   }
 }
@@ -50,7 +50,6 @@ function refuseReferences(payload: WirePayload): void {
 /** The last word before a response: no payload leaves `/encode` with values in the clear. */
 function refuseClearValues(payload: WirePayload): void {
   const metadata = payload.metadata ?? {};
-  if (metadata[META.pending] !== undefined || metadata[META.opened] !== undefined) {
-    throw sealedError('SEALED_NOT_SEALED', 'payload would leave the codec server with values in the clear');
-  }
+  // An opened entry left after sealing is, like a pending one, a value that was never sealed.
+  if (metadata[META.pending] !== undefined || metadata[META.opened] !== undefined) throw refusal('pending');
 }

@@ -1,5 +1,6 @@
 import { bodyLimit } from 'hono/body-limit';
 import type { MiddlewareHandler } from 'hono';
+import { sealedError } from '../../errors';
 import { CodecHttpError } from '../http-errors/http-errors';
 
 /** Bounds on what one request may cost. */
@@ -21,8 +22,13 @@ export const DEFAULT_LIMITS = { maxBodyBytes: 8 * 1024 * 1024, maxPayloads: 1000
  */
 export const MAX_UNKNOWN_FIELD_DEPTH = 32;
 
+/** The limits with defaults filled in; each must be a positive integer (SEALED_INVALID_OPTION). */
 export function resolveLimits(options: LimitOptions = {}): Required<LimitOptions> {
-  return { ...DEFAULT_LIMITS, ...options };
+  const limits = { ...DEFAULT_LIMITS, ...options };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw sealedError('SEALED_INVALID_OPTION', 'codec server limits must be positive integers', { option: name });
+  }
+  return limits;
 }
 
 /**

@@ -94,9 +94,9 @@ describe('static tokens', () => {
     expect(await failureKind(createAuthenticator(options)(request({ authorization: 'Bearer local-token-0123456780' })))).toBe('unauthorized');
   });
 
-  test('tokens shorter than 16 characters or outside the bearer alphabet are refused at startup', () => {
+  test('tokens shorter than 16 characters or outside the bearer alphabet are refused at startup (SEALED_INVALID_OPTION)', () => {
     for (const token of ['short', 'has spaces in it 0123456789', 'quote"0123456789abcdef']) {
-      expect(() => createAuthenticator({ staticTokens: [{ token, subject: 'x', purposes: [] }] })).toThrow(TypeError);
+      expect(codeOf(() => createAuthenticator({ staticTokens: [{ token, subject: 'x', purposes: [] }] }))).toBe('SEALED_INVALID_OPTION');
     }
   });
 
@@ -194,8 +194,18 @@ describe('JWT bearer tokens', () => {
     expect(() => createAuthenticator({ jwt: { secret: new Uint8Array(64).fill(1), algorithms: ['HS512'] } })).not.toThrow();
   });
 
-  test('jwt options need exactly one key source', () => {
-    expect(() => createAuthenticator({ jwt: {} })).toThrow(TypeError);
-    expect(() => createAuthenticator({ jwt: { secret: SECRET, jwksUrl } })).toThrow(TypeError);
+  test('jwt options need exactly one key source: the compiler says so, and from JavaScript it is SEALED_INVALID_OPTION', () => {
+    // @ts-expect-error no key source
+    expect(codeOf(() => createAuthenticator({ jwt: {} }))).toBe('SEALED_INVALID_OPTION');
+    // @ts-expect-error two key sources
+    expect(codeOf(() => createAuthenticator({ jwt: { secret: SECRET, jwksUrl } }))).toBe('SEALED_INVALID_OPTION');
+  });
+
+  test.each([
+    ['a jwksUrl that is not a URL', { jwksUrl: 'not a url' }],
+    ['a publicKey that is not PEM', { publicKey: 'not a key' }],
+    ['a secret that is neither a string nor bytes', { secret: 42 as unknown as string }],
+  ])('%s is refused at configuration (SEALED_INVALID_OPTION)', (_name, jwt) => {
+    expect(codeOf(() => createAuthenticator({ jwt }))).toBe('SEALED_INVALID_OPTION');
   });
 });
