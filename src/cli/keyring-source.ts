@@ -2,12 +2,27 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Keyring } from '../codec/keyring';
 import { SealedError } from '../errors';
+import { stringFlag, type Aliases, type Parsed } from './args';
 import { usageError, type CliIo } from './io';
 
 /** Where the keyring comes from: the environment (as workers read it) or a JSON file. */
 export interface KeyringSource {
   file?: string | undefined;
   prefix: string;
+}
+
+/** The flags every command that loads a keyring takes, under one name each. */
+export const KEYRING_FLAGS = {
+  keyring: { type: 'string' },
+  'env-prefix': { type: 'string' },
+} as const;
+
+/** Earlier names of {@link KEYRING_FLAGS} that still work: `--prefix` (keys, decode, scan). `keys` also takes `--file`. */
+export const KEYRING_ALIASES: Aliases = { prefix: 'env-prefix' };
+
+/** Where the parsed {@link KEYRING_FLAGS} say the keyring is. */
+export function keyringSourceOf(parsed: Parsed): KeyringSource {
+  return { file: stringFlag(parsed, 'keyring'), prefix: stringFlag(parsed, 'env-prefix') ?? 'SEALED_FIELDS' };
 }
 
 export function describeSource(source: KeyringSource): string {

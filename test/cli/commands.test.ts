@@ -125,19 +125,19 @@ describe('keys check', () => {
     }
   });
 
-  test('--file checks a keyring file, including ids written twice in JSON', async () => {
+  test('--keyring checks a keyring file, including ids written twice in JSON', async () => {
     const good = path.join(tmp, 'good.json');
     writeFileSync(good, JSON.stringify({ active: 'k2', keys: { k1: b64(k1), k2: b64(k2) } }));
-    expect((await check({}, ['--file', good])).code).toBe(0);
+    expect((await check({}, ['--keyring', good])).code).toBe(0);
     const dup = path.join(tmp, 'dup.json');
     writeFileSync(dup, `{"active":"k1","keys":{"k1":"${b64(k1)}","k1":"${b64(k2)}"}}`);
-    const dupReport = await check({}, ['--file', dup]);
+    const dupReport = await check({}, ['--keyring', dup]);
     expect(dupReport.code).toBe(1);
     expect(dupReport.report.problems).toContainEqual({ problem: 'key-duplicate', keyId: 'k1' });
     const notJson = path.join(tmp, 'bad.json');
     writeFileSync(notJson, 'active=k1');
-    expect((await check({}, ['--file', notJson])).report.problems).toEqual([{ problem: 'file-not-json' }]);
-    const missing = await check({}, ['--file', path.join(tmp, 'nope.json')]);
+    expect((await check({}, ['--keyring', notJson])).report.problems).toEqual([{ problem: 'file-not-json' }]);
+    const missing = await check({}, ['--keyring', path.join(tmp, 'nope.json')]);
     expect(missing.code).toBe(1);
     expect(missing.report.problems).toEqual([{ problem: 'file-unreadable' }]);
   });

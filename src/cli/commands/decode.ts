@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { boolFlag, listFlag, parseFlags, stringFlag } from '../args';
+import { boolFlag, listFlag, noteRenamed, parseFlags } from '../args';
 import type { Command } from '../command';
 import { EXIT, inputError, line, printHelp, usageError, type CliIo } from '../io';
-import { loadKeyring } from '../keyring-source';
+import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
 import { openDocument, type OpenSummary } from '../decode/open-document';
 import { SealedOpener } from '../history/open-sealed';
 
@@ -21,23 +21,22 @@ refused (SEALED_TAMPERED / SEALED_NOT_SEALED) and printed as {metadata, error} w
 its data. Runs offline: no server, no codec endpoint.
 
 Options:
-  --keyring FILE   keyring JSON file instead of the environment
-  --prefix PREFIX  environment variable prefix (default SEALED_FIELDS)
-  --purpose P      open only this purpose (repeatable; a value sealed inside a sealed
-                   value opens only when its container's purpose is named too)
-  --redact         open nothing: show placeholders (no keyring needed)
-  --detailed       show each payload as {metadata, sealed, data} instead of its data alone
-                   (sealed: the top-level boxes, and inner boxes left sealed, marked nested)
-  --quiet          no summary on stderr
-  -h, --help       this help
+  --keyring FILE        keyring JSON file instead of the environment
+  --env-prefix PREFIX   environment variable prefix (default SEALED_FIELDS; was --prefix)
+  --purpose P           open only this purpose (repeatable; a value sealed inside a sealed
+                        value opens only when its container's purpose is named too)
+  --redact              open nothing: show placeholders (no keyring needed)
+  --detailed            show each payload as {metadata, sealed, data} instead of its data alone
+                        (sealed: the top-level boxes, and inner boxes left sealed, marked nested)
+  --quiet               no summary on stderr
+  -h, --help            this help
 
 Exit codes: 0 done, 1 a payload failed to open (tampered, relabelled, wrong key) or was written
 without the codec (sealed-pending), 2 bad arguments or keyring, 3 cannot read the input
 or it is not JSON.`;
 
 const OPTIONS = {
-  keyring: { type: 'string' },
-  prefix: { type: 'string' },
+  ...KEYRING_FLAGS,
   purpose: { type: 'string', multiple: true },
   redact: { type: 'boolean' },
   detailed: { type: 'boolean' },
@@ -45,11 +44,12 @@ const OPTIONS = {
 } as const;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseFlags(args, OPTIONS, true);
+  const parsed = parseFlags(args, OPTIONS, true, KEYRING_ALIASES);
   if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
+  noteRenamed(io, 'decode', parsed);
   if (parsed.positionals.length !== 1) throw usageError('usage: sealed-fields decode FILE|- (see --help)');
   const redact = boolFlag(parsed, 'redact');
-  const keyring = redact ? undefined : loadKeyring({ file: stringFlag(parsed, 'keyring'), prefix: stringFlag(parsed, 'prefix') ?? 'SEALED_FIELDS' }, io);
+  const keyring = redact ? undefined : loadKeyring(keyringSourceOf(parsed), io);
   const doc = parseJson(await readInput(parsed.positionals[0] as string, io));
   const purposes = listFlag(parsed, 'purpose');
   const { output, summary } = openDocument(doc, {

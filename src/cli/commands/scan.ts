@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { Connection } from '@temporalio/client';
 import type { Keyring } from '../../codec/keyring';
-import { boolFlag, intFlag, listFlag, parseFlags, stringFlag, type Parsed } from '../args';
+import { boolFlag, intFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Parsed } from '../args';
 import type { Command } from '../command';
 import { CliError, EXIT, line, printHelp, usageError, type CliIo } from '../io';
 import { SealedOpener } from '../history/open-sealed';
-import { loadKeyring } from '../keyring-source';
+import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
 import { DEFAULT_KEY_RULES } from '../scan/classify';
 import { Progress } from '../scan/progress';
 import { buildReport, printReport, type ScanReport } from '../scan/report';
@@ -46,6 +46,7 @@ Options:
   --check-keyring       compare with the keyring workers load (SEALED_FIELDS_* environment),
                         and look inside sealed values with it
   --keyring FILE        ... or with this keyring file (implies --check-keyring)
+  --env-prefix PREFIX   environment variable prefix (default SEALED_FIELDS; was --prefix)
   --max-workflows N     read at most N more runs, then stop (use with --state)
   --connect-timeout S   seconds to wait for the server (default 10)
   --json                machine-readable report on stdout
@@ -65,8 +66,7 @@ const OPTIONS = {
   'key-rules': { type: 'string' },
   retire: { type: 'string', multiple: true },
   'check-keyring': { type: 'boolean' },
-  keyring: { type: 'string' },
-  prefix: { type: 'string' },
+  ...KEYRING_FLAGS,
   'max-workflows': { type: 'string' },
   'connect-timeout': { type: 'string' },
   json: { type: 'boolean' },
@@ -74,8 +74,9 @@ const OPTIONS = {
 } as const;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseFlags(args, OPTIONS);
+  const parsed = parseFlags(args, OPTIONS, false, KEYRING_ALIASES);
   if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
+  noteRenamed(io, 'scan', parsed);
   const address = stringFlag(parsed, 'address') ?? io.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespace = stringFlag(parsed, 'namespace') ?? io.env.TEMPORAL_NAMESPACE ?? 'default';
   const query = stringFlag(parsed, 'query') ?? null;
@@ -128,9 +129,9 @@ export function keyRules(text: string | undefined): RegExp {
 
 /** The keyring to compare with and open payloads with, when --check-keyring or --keyring asks for it. */
 function heldKeyring(parsed: Parsed, io: CliIo): Keyring | undefined {
-  const file = stringFlag(parsed, 'keyring');
-  if (file === undefined && !boolFlag(parsed, 'check-keyring')) return undefined;
-  return loadKeyring({ file, prefix: stringFlag(parsed, 'prefix') ?? 'SEALED_FIELDS' }, io);
+  const source = keyringSourceOf(parsed);
+  if (source.file === undefined && !boolFlag(parsed, 'check-keyring')) return undefined;
+  return loadKeyring(source, io);
 }
 
 type ClientModule = typeof import('@temporalio/client');

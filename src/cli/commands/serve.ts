@@ -3,12 +3,12 @@ import path from 'node:path';
 import type { Keyring } from '../../codec/keyring';
 import { SealedError } from '../../errors';
 import type { AuthOptions } from '../../server/auth/authenticate';
-import type { JwtAuthOptions } from '../../server/auth/jwt';
+import type { JwtAuthOptions, JwtJwksOptions, JwtPublicKeyOptions, JwtSecretOptions } from '../../server/auth/jwt';
 import type { StaticToken } from '../../server/auth/static-tokens';
 import { createCodecServer, type CodecServer, type CodecServerOptions } from '../../server/codec-server';
-import { boolFlag, intFlag, listFlag, parseFlags, stringFlag, type Parsed } from '../args';
+import { boolFlag, intFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Aliases, type Parsed } from '../args';
 import { EXIT, line, processIo, usageError, type CliIo } from '../io';
-import { loadKeyring } from '../keyring-source';
+import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
 
 export const SERVE_HELP = `Usage: sealed-fields serve [options]
 
@@ -16,67 +16,89 @@ Runs the codec server for the Temporal Web UI and CLI (POST /decode, /encode,
 /{namespace}/decode|encode, GET /health). Callers see the sealed fields of the purposes
 their token allows; everything else stays a placeholder. Stops on SIGINT/SIGTERM.
 
-Keys (as workers read them):
-  --keyring FILE          keyring JSON file (default: SEALED_FIELDS_* environment)
-  --env-prefix PREFIX     environment prefix (default SEALED_FIELDS)
-  --accept-namespace NS   also open payloads sealed in NS (repeatable, * for any)
+Keyring (as workers read it):
+  --keyring FILE              keyring JSON file (default: SEALED_FIELDS_* environment)
+  --env-prefix PREFIX         environment variable prefix (default SEALED_FIELDS)
+  --accept-namespace NS       also open payloads sealed in NS (repeatable, * for any)
 
 Listening:
-  --host HOST             default 127.0.0.1
-  --port PORT             default 8888 (0: any free port)
-  --base-path PATH        serve under PATH, e.g. /codec for /codec/decode
-  --ui-origin ORIGIN      allow this browser origin (repeatable), e.g. http://localhost:8233
-  --cors-credentials      let the Web UI send cookies ("include credentials")
+  --host HOST                 default 127.0.0.1
+  --port PORT                 default 8888 (0: any free port)
+  --base-path PATH            serve under PATH, e.g. /codec for /codec/decode
 
-Who sees what:
-  --tokens FILE           static tokens, JSON: [{"token","subject","purposes":[..]|"*",
-                          "namespaces":[..]|"*","canEncode":false}] (tokens >= 16 chars)
-  --jwks-url URL          verify bearer JWTs against this JWKS
-  --jwt-public-key FILE   ... or against this PEM public key
-  --jwt-secret-env NAME   ... or with the HS256 secret (32+ bytes) in environment variable NAME
-  --jwt-issuer ISS        required issuer
-  --jwt-audience AUD      required audience
-  --purposes-claim NAME   claim listing purposes (default sealed_purposes)
-  --namespaces-claim NAME claim listing namespaces (default temporal_namespaces)
-  --encode-claim NAME     boolean claim allowing /encode (default sealed_encode)
-  --subject-claim NAME    claim naming the caller in the audit log (default sub)
-  --token-cookie NAME     also read the bearer token from this cookie
-  --anonymous-purposes P  purposes anyone may see, comma-separated (default none)
-  --require-auth          401 for callers without a token (default: placeholders)
+Web UI in a browser:
+  --ui-origin ORIGIN          allow this browser origin (repeatable), e.g. http://localhost:8233
+  --cors-credentials          let the Web UI send cookies ("include credentials")
+  --token-cookie NAME         also read the bearer token from this cookie
+
+Callers with static tokens (local use):
+  --tokens FILE               JSON: [{"token","subject","purposes":[..]|"*",
+                              "namespaces":[..]|"*","canEncode":false}] (tokens >= 16 chars)
+
+Callers with JWTs (one of --jwks-url, --jwt-public-key, --jwt-secret-env):
+  --jwks-url URL              verify bearer JWTs against this JWKS
+  --jwt-public-key FILE       ... or against this PEM public key
+  --jwt-secret-env NAME       ... or with the HS256 secret (32+ bytes) in environment variable NAME
+  --jwt-issuer ISS            required issuer
+  --jwt-audience AUD          required audience
+  --jwt-subject-claim NAME    claim naming the caller in the audit log (default sub)
+  --jwt-purposes-claim NAME   claim listing purposes (default sealed_purposes)
+  --jwt-namespaces-claim NAME claim listing namespaces (default temporal_namespaces)
+  --jwt-encode-claim NAME     boolean claim allowing /encode (default sealed_encode)
+
+Callers without a token:
+  --anonymous-purposes P      purposes anyone may see, comma-separated (default none)
+  --require-auth              answer 401 instead of placeholders
 
 Limits:
-  --max-body-bytes N      default 8388608
-  --max-payloads N        default 1000
-  --timeout-ms N          default 10000
+  --max-body-bytes N          default 8388608
+  --max-payloads N            default 1000
+  --timeout-ms N              default 10000
 
+  -h, --help                  this help
+
+Old names that still work (with a note on stderr): --prefix for --env-prefix;
+--subject-claim, --purposes-claim, --namespaces-claim, --encode-claim for --jwt-*-claim.
 Audit records (JSON lines: who, namespace, purposes, field counts; never values) go to stderr.`;
 
-const FLAGS = {
-  keyring: { type: 'string' },
-  'env-prefix': { type: 'string' },
+/** The flags of `serve`, in the groups of its help. */
+export const SERVE_FLAGS = {
+  ...KEYRING_FLAGS,
   'accept-namespace': { type: 'string', multiple: true },
   host: { type: 'string' },
   port: { type: 'string' },
   'base-path': { type: 'string' },
   'ui-origin': { type: 'string', multiple: true },
   'cors-credentials': { type: 'boolean' },
+  'token-cookie': { type: 'string' },
   tokens: { type: 'string' },
   'jwks-url': { type: 'string' },
   'jwt-public-key': { type: 'string' },
   'jwt-secret-env': { type: 'string' },
   'jwt-issuer': { type: 'string' },
   'jwt-audience': { type: 'string' },
-  'purposes-claim': { type: 'string' },
-  'namespaces-claim': { type: 'string' },
-  'encode-claim': { type: 'string' },
-  'subject-claim': { type: 'string' },
-  'token-cookie': { type: 'string' },
+  'jwt-subject-claim': { type: 'string' },
+  'jwt-purposes-claim': { type: 'string' },
+  'jwt-namespaces-claim': { type: 'string' },
+  'jwt-encode-claim': { type: 'string' },
   'anonymous-purposes': { type: 'string' },
   'require-auth': { type: 'boolean' },
   'max-body-bytes': { type: 'string' },
   'max-payloads': { type: 'string' },
   'timeout-ms': { type: 'string' },
 } as const;
+
+/** Earlier names of serve flags; they still work. */
+export const SERVE_ALIASES: Aliases = {
+  ...KEYRING_ALIASES,
+  'subject-claim': 'jwt-subject-claim',
+  'purposes-claim': 'jwt-purposes-claim',
+  'namespaces-claim': 'jwt-namespaces-claim',
+  'encode-claim': 'jwt-encode-claim',
+};
+
+const JWT_KEY_FLAGS = ['jwks-url', 'jwt-public-key', 'jwt-secret-env'] as const;
+const JWT_CHECK_FLAGS = ['jwt-issuer', 'jwt-audience', 'jwt-subject-claim', 'jwt-purposes-claim', 'jwt-namespaces-claim', 'jwt-encode-claim'] as const;
 
 /** What `sealed-fields serve` runs: server options plus where to listen. */
 export interface ServeOptions extends CodecServerOptions {
@@ -104,23 +126,36 @@ function readStaticTokens(file: string, io: CliIo): StaticToken[] {
   return tokens as StaticToken[];
 }
 
-function jwtOptions(parsed: Parsed, io: CliIo): JwtAuthOptions | undefined {
+type JwtKey = Pick<JwtJwksOptions, 'jwksUrl'> | Pick<JwtPublicKeyOptions, 'publicKey'> | Pick<JwtSecretOptions, 'secret'>;
+
+/** The one JWT verification key the flags name; JWT checks without a key, or two keys, are usage errors. */
+function jwtKey(parsed: Parsed, io: CliIo): JwtKey | undefined {
+  const given = JWT_KEY_FLAGS.filter((flag) => stringFlag(parsed, flag) !== undefined);
+  const checks = JWT_CHECK_FLAGS.filter((flag) => stringFlag(parsed, flag) !== undefined);
+  if (given.length > 1) throw usageError('give one of --jwks-url, --jwt-public-key, --jwt-secret-env');
+  if (given.length === 0 && checks.length > 0) throw usageError(`--${checks[0]} needs one of --jwks-url, --jwt-public-key, --jwt-secret-env`);
   const jwksUrl = stringFlag(parsed, 'jwks-url');
+  if (jwksUrl !== undefined) return { jwksUrl };
   const keyFile = stringFlag(parsed, 'jwt-public-key');
+  if (keyFile !== undefined) return { publicKey: readText(keyFile, io, 'public key') };
   const secretEnv = stringFlag(parsed, 'jwt-secret-env');
-  if (jwksUrl === undefined && keyFile === undefined && secretEnv === undefined) return undefined;
-  const secret = secretEnv !== undefined ? io.env[secretEnv] : undefined;
-  if (secretEnv !== undefined && (secret === undefined || secret === '')) throw usageError(`environment variable ${secretEnv} is empty`);
+  if (secretEnv === undefined) return undefined;
+  const secret = io.env[secretEnv];
+  if (secret === undefined || secret === '') throw usageError(`environment variable ${secretEnv} is empty`);
+  return { secret };
+}
+
+function jwtOptions(parsed: Parsed, io: CliIo): JwtAuthOptions | undefined {
+  const key = jwtKey(parsed, io);
+  if (key === undefined) return undefined;
   const claims = {
-    ...optional('subject', stringFlag(parsed, 'subject-claim')),
-    ...optional('purposes', stringFlag(parsed, 'purposes-claim')),
-    ...optional('namespaces', stringFlag(parsed, 'namespaces-claim')),
-    ...optional('encode', stringFlag(parsed, 'encode-claim')),
+    ...optional('subject', stringFlag(parsed, 'jwt-subject-claim')),
+    ...optional('purposes', stringFlag(parsed, 'jwt-purposes-claim')),
+    ...optional('namespaces', stringFlag(parsed, 'jwt-namespaces-claim')),
+    ...optional('encode', stringFlag(parsed, 'jwt-encode-claim')),
   };
   return {
-    ...optional('jwksUrl', jwksUrl),
-    ...optional('publicKey', keyFile !== undefined ? readText(keyFile, io, 'public key') : undefined),
-    ...optional('secret', secret),
+    ...key,
     ...optional('issuer', stringFlag(parsed, 'jwt-issuer')),
     ...optional('audience', stringFlag(parsed, 'jwt-audience')),
     claims,
@@ -158,9 +193,10 @@ function acceptNamespaces(parsed: Parsed): readonly string[] | '*' | undefined {
  * ```
  */
 export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help' {
-  const parsed = parseFlags(args, FLAGS);
+  const parsed = parseFlags(args, SERVE_FLAGS, false, SERVE_ALIASES);
   if (boolFlag(parsed, 'help')) return 'help';
-  const keyring: Keyring = loadKeyring({ file: stringFlag(parsed, 'keyring'), prefix: stringFlag(parsed, 'env-prefix') ?? 'SEALED_FIELDS' }, io);
+  noteRenamed(io, 'serve', parsed);
+  const keyring: Keyring = loadKeyring(keyringSourceOf(parsed), io);
   const accept = acceptNamespaces(parsed);
   return {
     keyring,
