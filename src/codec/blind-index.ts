@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { sealedError } from '../errors';
+import { decodeBase64, encodeBase64, KEY_MATERIAL } from '../lib/base64';
 import { checkPurpose } from '../model/purpose';
 import type { KeyMaterial } from './keyring';
 
@@ -42,7 +43,7 @@ export function blindIndex(value: IndexableValue, options: BlindIndexOptions): s
   const key = indexKey(options.key);
   const bytes = checkBytes(options.bytes ?? BLIND_INDEX_DEFAULT_BYTES);
   const mac = createHmac('sha256', key).update(canonical(checkPurpose(options.purpose), value)).digest();
-  return mac.subarray(0, bytes).toString('base64url');
+  return encodeBase64(mac.subarray(0, bytes), { url: true });
 }
 
 /**
@@ -111,15 +112,9 @@ function checkBytes(bytes: number): number {
 }
 
 function indexKey(material: KeyMaterial): Uint8Array {
-  const bytes = typeof material === 'string' ? decodeBase64(material) : material instanceof Uint8Array ? material : undefined;
+  const bytes = typeof material === 'string' ? decodeBase64(material, KEY_MATERIAL) : material instanceof Uint8Array ? material : undefined;
   if (bytes === undefined || bytes.length < INDEX_KEY_MIN_BYTES) {
     throw sealedError('SEALED_KEY_INVALID', 'a blind index key must be at least 32 bytes (raw, or base64)');
   }
   return new Uint8Array(bytes);
-}
-
-function decodeBase64(text: string): Uint8Array | undefined {
-  const trimmed = text.trim();
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return undefined;
-  return new Uint8Array(Buffer.from(trimmed, 'base64'));
 }

@@ -1,5 +1,6 @@
 import * as nodeCrypto from 'node:crypto';
 import { sealedError } from '../errors';
+import { concatBytes } from '../lib/bytes';
 import { KEY_ID_PATTERN, PURPOSE_PATTERN } from '../lib/identifiers';
 import { NONCE_BYTES } from './nonce-pool';
 
@@ -109,16 +110,6 @@ export function joinEnvelope(header: Uint8Array, boxEnds: readonly number[], cip
     return [boxHeader, ciphertexts[i] as Uint8Array];
   });
   return concatBytes(parts);
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** Where a box sits: its envelope's version and, for an inner envelope, the nonce of the box that carries it. */

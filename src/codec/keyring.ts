@@ -1,7 +1,8 @@
-import { KEY_ID_PATTERN } from '../lib/identifiers';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sealedError } from '../errors';
+import { decodeBase64, KEY_MATERIAL } from '../lib/base64';
+import { KEY_ID_PATTERN, shownIdentifier } from '../lib/identifiers';
 import { checkPurpose } from '../model/purpose';
 
 export const KEY_BYTES = 32;
@@ -48,7 +49,7 @@ export class Keyring {
     this.#active = checkKeyId(options.active);
     for (const [purpose, id] of Object.entries(options.purposes ?? {})) this.#purposes.set(checkPurpose(purpose), checkKeyId(id));
     for (const id of [this.#active, ...this.#purposes.values()]) {
-      if (!this.#keys.has(id)) throw sealedError('SEALED_KEY_UNKNOWN', 'keyring names a key id it does not hold', { keyId: shownId(id) });
+      if (!this.#keys.has(id)) throw sealedError('SEALED_KEY_UNKNOWN', 'keyring names a key id it does not hold', { keyId: shownIdentifier(id) });
     }
   }
 
@@ -114,36 +115,19 @@ export class Keyring {
   }
 }
 
-export function checkKeyId(id: unknown): string {
+function checkKeyId(id: unknown): string {
   if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) {
-    throw sealedError('SEALED_INVALID_OPTION', 'key ids must match /^[A-Za-z0-9._-]{1,64}$/');
+    throw sealedError('SEALED_INVALID_OPTION', `key ids must match ${KEY_ID_PATTERN}`);
   }
   return id;
 }
 
-/**
- * A configured id as error details may show it. Key ids may be up to 64 characters, but one of 40 or more
- * that decodes as base64 to 30+ bytes is most likely a key given where its id belongs (id and key swapped):
- * never echo that. Same rule as `sealed-fields keys check`.
- */
-function shownId(id: string): string {
-  if (id.length < 40) return id;
-  const bytes = decodeBase64(id);
-  return bytes !== undefined && bytes.length >= 30 ? `(not shown, ${id.length} characters)` : id;
-}
-
 function decodeKey(id: string, material: KeyMaterial): Uint8Array {
-  const bytes = typeof material === 'string' ? decodeBase64(material) : material instanceof Uint8Array ? new Uint8Array(material) : undefined;
+  const bytes = typeof material === 'string' ? decodeBase64(material, KEY_MATERIAL) : material instanceof Uint8Array ? new Uint8Array(material) : undefined;
   if (bytes === undefined || bytes.length !== KEY_BYTES) {
-    throw sealedError('SEALED_KEY_INVALID', 'a key must be 32 bytes (raw, or base64)', { keyId: shownId(id) });
+    throw sealedError('SEALED_KEY_INVALID', 'a key must be 32 bytes (raw, or base64)', { keyId: shownIdentifier(id) });
   }
   return bytes;
-}
-
-function decodeBase64(text: string): Uint8Array | undefined {
-  const trimmed = text.trim();
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return undefined;
-  return new Uint8Array(Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
 }
 
 function parsePairs(text: string | undefined, name: string, optional = false): Record<string, string> {
@@ -156,7 +140,7 @@ function parsePairs(text: string | undefined, name: string, optional = false): R
     const at = pair.indexOf(':');
     if (at <= 0) throw sealedError('SEALED_INVALID_OPTION', `${name} must look like "id:value,id:value"`);
     const id = pair.slice(0, at).trim();
-    if (Object.prototype.hasOwnProperty.call(out, id)) throw sealedError('SEALED_INVALID_OPTION', `${name} lists an id twice`, { keyId: shownId(id) });
+    if (Object.prototype.hasOwnProperty.call(out, id)) throw sealedError('SEALED_INVALID_OPTION', `${name} lists an id twice`, { keyId: shownIdentifier(id) });
     out[id] = pair.slice(at + 1).trim();
   }
   return out;

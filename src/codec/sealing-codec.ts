@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { sealedError } from '../errors';
+import { concatBytes, equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
 import { fieldListToJson, parseFieldList, type FieldList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
@@ -228,7 +228,7 @@ export class SealingCodec implements PayloadCodec {
       const nested = children === undefined ? [] : indexes.flatMap((i) => children.get(i) ?? []);
       const place = { version: 2, containerNonce: nonce } as const;
       const inner = nested.length === 0 ? undefined : this.sealLevel({ groups: groupByPurpose(list, nested), place, depth: level.depth + 1 }, list, children, namespace, typeName, digest);
-      const plaintext = inner === undefined ? json : concat([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
+      const plaintext = inner === undefined ? json : concatBytes([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
       const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
       const keyId = this.keyring.keyIdFor(purpose);
       const check = level.place.version === 2 ? this.keyCheckOf(keyId) : undefined;
@@ -244,7 +244,7 @@ export class SealingCodec implements PayloadCodec {
 
   private openBox(box: Box, version: FormatVersion, aad: Uint8Array): { values: unknown[]; text: string; inner: Uint8Array | undefined } {
     const key = this.keyring.key(box.keyId);
-    if (box.keyCheck !== undefined && !timingSafeEqual(box.keyCheck, this.keyCheckOf(box.keyId))) {
+    if (box.keyCheck !== undefined && !equalBytes(box.keyCheck, this.keyCheckOf(box.keyId))) {
       throw sealedError('SEALED_KEY_MISMATCH', 'the key held under this key id is not the key this value was sealed with', { keyId: box.keyId });
     }
     let plaintext: Uint8Array;
@@ -341,16 +341,6 @@ function resolvePending(pending: Uint8Array): Uint8Array {
     throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing in another process or was sealed already: seal it where it was written');
   }
   return utf8Bytes(list);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 function parsedOrUndefined(text: string): unknown {

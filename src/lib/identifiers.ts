@@ -11,3 +11,16 @@ export const PLACEHOLDER_PATTERN = /^\[sealed:[a-z][a-z0-9_-]{0,31}(?::[A-Za-z0-
 
 /** Every placeholder starts with this text. */
 export const PLACEHOLDER_PREFIX = '[sealed:';
+
+/** Identifiers this long or longer are never echoed: a base64url key is 43 characters. */
+const SHOWN_ID_MAX_LENGTH = 39;
+
+/**
+ * A configured key id or purpose as errors and reports may show it. Only well-formed identifiers
+ * shorter than 40 characters are shown: a mangled entry (a key pasted where its id belongs,
+ * id and key swapped) must not echo key material. Anything else is shown by its length.
+ */
+export function shownIdentifier(id: string): string {
+  if (id.length <= SHOWN_ID_MAX_LENGTH && (KEY_ID_PATTERN.test(id) || PURPOSE_PATTERN.test(id))) return id;
+  return `(not shown, ${id.length} characters)`;
+}

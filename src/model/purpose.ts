@@ -9,7 +9,7 @@ export const DEFAULT_PURPOSE = 'sensitive';
 export function checkPurpose(purpose: string | undefined): string {
   const value = purpose ?? DEFAULT_PURPOSE;
   if (typeof value !== 'string' || !PURPOSE_PATTERN.test(value)) {
-    throw sealedError('SEALED_INVALID_OPTION', 'purpose must match /^[a-z][a-z0-9_-]{0,31}$/');
+    throw sealedError('SEALED_INVALID_OPTION', `purpose must match ${PURPOSE_PATTERN}`);
   }
   return value;
 }

@@ -1,4 +1,6 @@
-import { checkKeyId, Keyring } from '../../codec/keyring';
+import { Keyring } from '../../codec/keyring';
+import { encodeBase64 } from '../../lib/base64';
+import { KEY_ID_PATTERN } from '../../lib/identifiers';
 import { boolFlag, parseFlags, stringFlag } from '../args';
 import type { Command } from '../command';
 import { EXIT, line, printHelp, usageError, type CliIo } from '../io';
@@ -26,7 +28,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
   const format = stringFlag(parsed, 'format') ?? 'all';
   if (!FORMATS.has(format)) throw usageError('--format must be one of all, base64, env, json');
-  const key = Buffer.from(Keyring.generateKey()).toString('base64');
+  const key = encodeBase64(Keyring.generateKey());
   if (boolFlag(parsed, 'index')) return printIndexKey(io, key, format);
   const id = keyIdFrom(stringFlag(parsed, 'id'));
   const forms = {
@@ -49,11 +51,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
 function keyIdFrom(id: string | undefined): string {
   if (id === undefined) return Keyring.generateKeyId();
-  try {
-    return checkKeyId(id);
-  } catch {
-    throw usageError('--id must match /^[A-Za-z0-9._-]{1,64}$/');
-  }
+  if (!KEY_ID_PATTERN.test(id)) throw usageError(`--id must match ${KEY_ID_PATTERN}`);
+  return id;
 }
 
 function printIndexKey(io: CliIo, key: string, format: string): number {

@@ -1,4 +1,7 @@
 import { KEY_BYTES } from '../../codec/keyring';
+import { decodeBase64, KEY_MATERIAL } from '../../lib/base64';
+import { equalBytes } from '../../lib/bytes';
+import { KEY_ID_PATTERN, PURPOSE_PATTERN, shownIdentifier } from '../../lib/identifiers';
 import { boolFlag, parseFlags, stringFlag } from '../args';
 import type { Command } from '../command';
 import { EXIT, line, printHelp, usageError, type CliIo } from '../io';
@@ -42,9 +45,6 @@ export interface KeysReport {
   problems: KeyProblem[];
 }
 
-const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const PURPOSE = /^[a-z][a-z0-9_-]{0,31}$/;
-
 async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(args, { file: { type: 'string' }, keyring: { type: 'string' }, prefix: { type: 'string' }, json: { type: 'boolean' } }, true);
   if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
@@ -62,54 +62,60 @@ export function checkKeyring(source: KeyringSource, io: CliIo): KeysReport {
   const raw = readRawKeyring(source, io);
   const base = { source: describeSource(source), active: null, keys: [], purposes: {}, indexKey: false };
   if ('unreadable' in raw) return { ...base, problems: [{ problem: raw.unreadable }] };
-  const decoded = raw.keys.map(([id, material]) => ({ id, bytes: decodeMaterial(material) }));
+  const decoded = raw.keys.map(([id, material]) => ({ id, bytes: decodeBase64(material, KEY_MATERIAL) }));
   const problems = [...keyProblems(raw, decoded), ...activeProblems(raw), ...purposeProblems(raw), ...indexProblems(raw, decoded)];
   if (problems.length === 0) problems.push(...loadProblems(source, io));
   return {
     ...base,
-    active: typeof raw.active === 'string' ? safeId(raw.active) : null,
-    keys: decoded.map(({ id, bytes }) => ({ id: safeId(id), bytes: bytes === undefined ? null : bytes.length })),
-    purposes: Object.fromEntries(raw.purposes.map(([p, id]) => [safeId(p), safeId(String(id))])),
+    active: typeof raw.active === 'string' ? shownIdentifier(raw.active) : null,
+    keys: decoded.map(({ id, bytes }) => ({ id: shownIdentifier(id), bytes: bytes === undefined ? null : bytes.length })),
+    purposes: Object.fromEntries(raw.purposes.map(([p, id]) => [shownIdentifier(p), shownIdentifier(String(id))])),
     indexKey: raw.indexKey !== undefined && raw.indexKey !== '',
     problems,
   };
 }
 
-function keyProblems(raw: RawKeyring, decoded: Array<{ id: string; bytes: Buffer | undefined }>): KeyProblem[] {
+function keyProblems(raw: RawKeyring, decoded: Array<{ id: string; bytes: Uint8Array | undefined }>): KeyProblem[] {
   const problems: KeyProblem[] = raw.keys.length === 0 ? [{ problem: 'keys-missing' }] : [];
-  for (const id of new Set(raw.duplicates)) problems.push({ problem: 'key-duplicate', keyId: safeId(id) });
+  for (const id of new Set(raw.duplicates)) problems.push({ problem: 'key-duplicate', keyId: shownIdentifier(id) });
   const byValue = new Map<string, string>();
   for (const { id, bytes } of decoded) {
-    if (!KEY_ID.test(id)) problems.push({ problem: 'key-id-invalid', keyId: safeId(id) });
-    else if (id.length >= PRINTABLE_ID_LENGTH && (decodeMaterial(id)?.length ?? 0) >= 30) problems.push({ problem: 'key-id-looks-like-key', keyId: safeId(id) });
-    if (bytes === undefined) problems.push({ problem: 'key-bad-base64', keyId: safeId(id) });
-    else if (bytes.length !== KEY_BYTES) problems.push({ problem: 'key-wrong-length', keyId: safeId(id) });
-    const same = bytes === undefined ? undefined : byValue.get(bytes.toString('hex'));
-    if (same !== undefined && same !== id) problems.push({ problem: 'key-reused', keyId: safeId(id) });
-    if (bytes !== undefined) byValue.set(bytes.toString('hex'), id);
+    if (!KEY_ID_PATTERN.test(id)) problems.push({ problem: 'key-id-invalid', keyId: shownIdentifier(id) });
+    else if (looksLikeKey(id)) problems.push({ problem: 'key-id-looks-like-key', keyId: shownIdentifier(id) });
+    if (bytes === undefined) problems.push({ problem: 'key-bad-base64', keyId: shownIdentifier(id) });
+    else if (bytes.length !== KEY_BYTES) problems.push({ problem: 'key-wrong-length', keyId: shownIdentifier(id) });
+    const hex = bytes === undefined ? undefined : Buffer.from(bytes).toString('hex');
+    const same = hex === undefined ? undefined : byValue.get(hex);
+    if (same !== undefined && same !== id) problems.push({ problem: 'key-reused', keyId: shownIdentifier(id) });
+    if (hex !== undefined) byValue.set(hex, id);
   }
   return problems;
 }
 
+/** An id of 40 or more characters that reads as 30+ bytes of base64 is most likely a key given where its id belongs. */
+function looksLikeKey(id: string): boolean {
+  return id.length >= 40 && (decodeBase64(id, KEY_MATERIAL)?.length ?? 0) >= 30;
+}
+
 function activeProblems(raw: RawKeyring): KeyProblem[] {
   if (typeof raw.active !== 'string' || raw.active === '') return [{ problem: 'active-missing' }];
-  return raw.keys.some(([id]) => id === raw.active) ? [] : [{ problem: 'active-unknown', keyId: safeId(raw.active) }];
+  return raw.keys.some(([id]) => id === raw.active) ? [] : [{ problem: 'active-unknown', keyId: shownIdentifier(raw.active) }];
 }
 
 function purposeProblems(raw: RawKeyring): KeyProblem[] {
   const problems: KeyProblem[] = [];
   for (const [purpose, id] of raw.purposes) {
-    if (!PURPOSE.test(purpose)) problems.push({ problem: 'purpose-invalid', purpose: safeId(purpose) });
-    if (!raw.keys.some(([known]) => known === id)) problems.push({ problem: 'purpose-key-unknown', purpose: safeId(purpose), keyId: safeId(String(id)) });
+    if (!PURPOSE_PATTERN.test(purpose)) problems.push({ problem: 'purpose-invalid', purpose: shownIdentifier(purpose) });
+    if (!raw.keys.some(([known]) => known === id)) problems.push({ problem: 'purpose-key-unknown', purpose: shownIdentifier(purpose), keyId: shownIdentifier(String(id)) });
   }
   return problems;
 }
 
-function indexProblems(raw: RawKeyring, decoded: Array<{ bytes: Buffer | undefined }>): KeyProblem[] {
+function indexProblems(raw: RawKeyring, decoded: Array<{ bytes: Uint8Array | undefined }>): KeyProblem[] {
   if (raw.indexKey === undefined || raw.indexKey === '') return [];
-  const bytes = decodeMaterial(raw.indexKey);
+  const bytes = decodeBase64(raw.indexKey, KEY_MATERIAL);
   if (bytes === undefined || bytes.length < KEY_BYTES) return [{ problem: 'index-key-invalid' }];
-  return decoded.some((k) => k.bytes !== undefined && k.bytes.equals(bytes)) ? [{ problem: 'index-key-reuses-sealing-key' }] : [];
+  return decoded.some((k) => k.bytes !== undefined && equalBytes(k.bytes, bytes)) ? [{ problem: 'index-key-reuses-sealing-key' }] : [];
 }
 
 // Anything the checks above missed: the real loader is the judge.
@@ -122,25 +128,12 @@ function loadProblems(source: KeyringSource, io: CliIo): KeyProblem[] {
   }
 }
 
-function decodeMaterial(material: unknown): Buffer | undefined {
-  if (typeof material !== 'string') return undefined;
-  const text = material.trim();
-  return /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : undefined;
-}
-
-// Ids are printed; a mangled entry (e.g. a key pasted where an id belongs) must not echo key
-// material, so long ids (a base64url key is 43 characters) are not printed either.
-const PRINTABLE_ID_LENGTH = 40;
-function safeId(id: string): string {
-  if (id.length < PRINTABLE_ID_LENGTH && (KEY_ID.test(id) || PURPOSE.test(id))) return id;
-  return `(not shown, ${id.length} characters)`;
-}
-
+/** Prints the report; its ids and purposes are already in the form `shownIdentifier` allows. */
 function printReport(io: CliIo, report: KeysReport): void {
   line(io.stdout, `keyring from ${report.source}`);
-  line(io.stdout, `  active key: ${report.active === null ? '(none)' : safeId(report.active)}`);
-  for (const key of report.keys) line(io.stdout, `  key ${safeId(key.id)}: ${key.bytes === null ? 'not base64' : `${key.bytes} bytes`}`);
-  for (const [purpose, id] of Object.entries(report.purposes)) line(io.stdout, `  purpose ${safeId(purpose)} -> key ${safeId(id)}`);
+  line(io.stdout, `  active key: ${report.active ?? '(none)'}`);
+  for (const key of report.keys) line(io.stdout, `  key ${key.id}: ${key.bytes === null ? 'not base64' : `${key.bytes} bytes`}`);
+  for (const [purpose, id] of Object.entries(report.purposes)) line(io.stdout, `  purpose ${purpose} -> key ${id}`);
   line(io.stdout, `  blind-index key: ${report.indexKey ? 'set' : 'not set'}`);
   if (report.problems.length === 0) return line(io.stdout, 'no problems');
   for (const p of report.problems) line(io.stdout, `problem: ${p.problem}${p.keyId ? ` (key ${p.keyId})` : ''}${p.purpose ? ` (purpose ${p.purpose})` : ''}`);

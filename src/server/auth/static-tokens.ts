@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { equalBytes } from '../../lib/bytes';
 import { toGrant, type Principal } from './principal';
 
 /** One token of static-token mode (local use): who it is and what it may see. */
@@ -40,7 +41,7 @@ export class StaticTokenTable {
     const wanted = digest(token);
     let found: Principal | undefined;
     for (const entry of this.entries) {
-      if (timingSafeEqual(entry.digest, wanted)) found = entry.principal;
+      if (equalBytes(entry.digest, wanted)) found = entry.principal;
     }
     return found;
   }

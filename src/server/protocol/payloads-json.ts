@@ -1,11 +1,10 @@
 import type { Payload } from '@temporalio/common';
 import { CodecHttpError } from '../http-errors/http-errors';
 import { MAX_UNKNOWN_FIELD_DEPTH } from '../limits/limits';
+import { decodeBase64, encodeBase64, PROTOBUF_JSON } from '../../lib/base64';
 
 // Temporal's remote codec protocol: `{"payloads":[{"metadata":{"k":"<base64>"},"data":"<base64>"}]}`,
 // the protobuf JSON form of `Payloads`. Protobuf JSON accepts standard or URL-safe base64, padded or not.
-const BASE64_STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
-const BASE64_URL = /^[A-Za-z0-9_-]*={0,2}$/;
 
 /** Wire payloads plus any fields this server does not know, kept so pass-through payloads stay intact. */
 export interface WirePayload extends Payload {
@@ -16,12 +15,11 @@ function badRequest(): CodecHttpError {
   return new CodecHttpError('bad_request');
 }
 
-/** Decodes one base64 string strictly: Node's decoder silently skips bad characters, this refuses them. */
-export function decodeBase64(text: unknown): Uint8Array {
-  if (typeof text !== 'string' || text.replace(/=+$/, '').length % 4 === 1) throw badRequest();
-  if (BASE64_STANDARD.test(text)) return new Uint8Array(Buffer.from(text, 'base64'));
-  if (BASE64_URL.test(text)) return new Uint8Array(Buffer.from(text, 'base64url'));
-  throw badRequest();
+/** One protobuf JSON `bytes` field; anything else is a bad request. */
+function bytesField(text: unknown): Uint8Array {
+  const bytes = decodeBase64(text, PROTOBUF_JSON);
+  if (bytes === undefined) throw badRequest();
+  return bytes;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -32,7 +30,7 @@ function parseMetadata(value: unknown): Record<string, Uint8Array> {
   if (value === undefined || value === null) return {};
   if (!isPlainObject(value)) throw badRequest();
   const metadata: Record<string, Uint8Array> = Object.create(null) as Record<string, Uint8Array>;
-  for (const [key, text] of Object.entries(value)) metadata[key] = decodeBase64(text);
+  for (const [key, text] of Object.entries(value)) metadata[key] = bytesField(text);
   return metadata;
 }
 
@@ -51,7 +49,7 @@ function nestsWithin(value: unknown, max: number): boolean {
 function parsePayload(value: unknown): WirePayload {
   if (!isPlainObject(value)) throw badRequest();
   const { metadata, data, ...extra } = value;
-  const payload: WirePayload = { metadata: parseMetadata(metadata), data: data === undefined || data === null ? new Uint8Array() : decodeBase64(data) };
+  const payload: WirePayload = { metadata: parseMetadata(metadata), data: data === undefined || data === null ? new Uint8Array() : bytesField(data) };
   if (Object.keys(extra).length === 0) return payload;
   // Unknown fields go back out in the response: refuse what could not be serialized again.
   if (!Object.values(extra).every((field) => nestsWithin(field, MAX_UNKNOWN_FIELD_DEPTH))) throw badRequest();
@@ -86,9 +84,9 @@ export function parsePayloadsBody(text: string, maxPayloads: number): WirePayloa
 function payloadToJson(payload: WirePayload): Record<string, unknown> {
   const metadata: Record<string, string> = {};
   for (const [key, bytes] of Object.entries(payload.metadata ?? {})) {
-    if (bytes !== null && bytes !== undefined) metadata[key] = Buffer.from(bytes).toString('base64');
+    if (bytes !== null && bytes !== undefined) metadata[key] = encodeBase64(bytes);
   }
-  return { ...payload.extra, metadata, data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
+  return { ...payload.extra, metadata, data: encodeBase64(payload.data ?? new Uint8Array()) };
 }
 
 /** Serializes payloads as the codec protocol's JSON response body. */

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { CodecHttpError } from '../../../src/server/http-errors/http-errors';
 import { MAX_UNKNOWN_FIELD_DEPTH } from '../../../src/server/limits/limits';
-import { decodeBase64, parsePayloadsBody, payloadsToJson } from '../../../src/server/protocol/payloads-json';
+import { decodeBase64, PROTOBUF_JSON } from '../../../src/lib/base64';
+import { parsePayloadsBody, payloadsToJson } from '../../../src/server/protocol/payloads-json';
 
 function kindOf(run: () => unknown): string | undefined {
   try {
@@ -22,7 +23,7 @@ describe('codec protocol JSON', () => {
 
   test('standard and URL-safe base64, padded or not, decode to the same bytes', () => {
     const bytes = Uint8Array.from([0xfb, 0xff, 0xfe, 0x01]);
-    for (const text of ['+//+AQ==', '+//+AQ', '-__-AQ==', '-__-AQ']) expect(decodeBase64(text)).toEqual(bytes);
+    for (const text of ['+//+AQ==', '+//+AQ', '-__-AQ==', '-__-AQ']) expect(decodeBase64(text, PROTOBUF_JSON)).toEqual(bytes);
   });
 
   test.each([
