@@ -8,7 +8,7 @@ import { createCodecApp } from '../../src/server';
 import { STATIC_TOKENS, TOKENS, expectNoPlaintext, memoryAudit, sealedIntake, toWire, keyring } from './fixtures';
 
 const RUNS = { numRuns: 150, interruptAfterTimeLimit: 8_000 } as const;
-const REFUSAL_CODES = new Set(['SEALED_TAMPERED', 'SEALED_MALFORMED', 'SEALED_KEY_UNKNOWN', 'SEALED_KEY_MISMATCH', 'SEALED_VERSION_UNSUPPORTED', 'SEALED_WRONG_NAMESPACE', 'SEALED_FORBIDDEN_KEY']);
+const REFUSAL_CODES = new Set(['SEALED_TAMPERED', 'SEALED_MALFORMED', 'SEALED_KEY_UNKNOWN', 'SEALED_KEY_MISMATCH', 'SEALED_VERSION_UNSUPPORTED', 'SEALED_ALG_UNSUPPORTED', 'SEALED_WRONG_NAMESPACE', 'SEALED_FORBIDDEN_KEY']);
 
 let app: Hono;
 let sealed: Payload;
