@@ -28,10 +28,10 @@ const bag = globalThis as unknown as Record<symbol, Slot | undefined>;
 
 export function toJson(options: SealedPayloadConverterOptions): ConverterOptionsJson {
   const json: ConverterOptionsJson = {};
-  if (options.strict !== undefined) json.strict = options.strict;
+  if (options.strict === true) json.strict = true; // false is the default: same options
   if (options.maxDepth !== undefined) json.maxDepth = options.maxDepth;
   if (options.maxPayloadBytes !== undefined) json.maxPayloadBytes = options.maxPayloadBytes;
-  if (options.validateOnDecode !== undefined) json.validateOnDecode = options.validateOnDecode;
+  if (options.validateOnDecode === true) json.validateOnDecode = true;
   if (options.keyRules !== undefined) {
     const rules = Array.isArray(options.keyRules) ? options.keyRules : [options.keyRules];
     json.keyRules = rules.map((rule) =>
