@@ -1,11 +1,11 @@
 // Runs the sealed-fields command in process (fast) or as the real bin (exit codes of a process).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Keyring } from '../../src/codec';
 import type { CliIo } from '../../src/cli/io';
 import { runCli } from '../../src/cli/run';
+import { ensureBuilt } from '../support/dist';
 
 export interface CliResult {
   code: number;
@@ -30,11 +30,10 @@ export async function cli(argv: string[], options: { env?: Record<string, string
   return { code, stdout, stderr };
 }
 
-/** Runs the real bin (`bin/sealed-fields.js` over dist after `npm run build`; the TS entry through tsx otherwise). */
+/** Runs the real bin, `bin/sealed-fields.js` over dist/ (built first when missing or stale). */
 export function bin(argv: string[], options: { env?: Record<string, string>; input?: string } = {}): CliResult {
-  const built = existsSync(path.join(ROOT, 'dist/cli.js'));
-  const command = built ? [path.join(ROOT, 'bin/sealed-fields.js')] : [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/cli/main.ts')];
-  const result = spawnSync(process.execPath, [...command, ...argv], {
+  ensureBuilt();
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'bin/sealed-fields.js'), ...argv], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...options.env },
     input: options.input ?? '',
