@@ -2,29 +2,38 @@ import { KEY_BYTES } from '../../codec/keyring';
 import { decodeBase64, KEY_MATERIAL } from '../../lib/base64';
 import { equalBytes } from '../../lib/bytes';
 import { KEY_ID_PATTERN, PURPOSE_PATTERN, shownIdentifier } from '../../lib/identifiers';
-import { boolFlag, parseFlags, stringFlag } from '../args';
+import { boolFlag, noteRenamed, parseFlags } from '../args';
 import type { Command } from '../command';
 import { EXIT, line, printHelp, usageError, type CliIo } from '../io';
-import { describeSource, loadKeyring, readRawKeyring, type KeyringSource, type RawKeyring } from '../keyring-source';
+import {
+  describeSource,
+  KEYRING_ALIASES,
+  KEYRING_FLAGS,
+  keyringSourceOf,
+  loadKeyring,
+  readRawKeyring,
+  type KeyringSource,
+  type RawKeyring,
+} from '../keyring-source';
 
-const HELP = `Usage: sealed-fields keys check [--file FILE] [--prefix PREFIX] [--json]
+const HELP = `Usage: sealed-fields keys check [--keyring FILE] [--env-prefix PREFIX] [--json]
 
 Loads the keyring the way workers do and reports key ids, the active key, purpose keys
 and problems. Never prints key material.
   default   the environment: SEALED_FIELDS_KEYS="id:base64,id:base64",
             SEALED_FIELDS_ACTIVE_KEY, SEALED_FIELDS_PURPOSE_KEYS="phi:id",
             SEALED_FIELDS_INDEX_KEY (blind-index key, optional)
-  --file    a keyring JSON file {"active","keys","purposes"} (Keyring.fromFile)
+  --keyring a keyring JSON file {"active","keys","purposes"} (Keyring.fromFile)
 
 Problems: key-id-invalid, key-id-looks-like-key, key-duplicate, key-bad-base64, key-wrong-length, key-reused,
 keys-missing, active-missing, active-unknown, purpose-invalid, purpose-key-unknown,
 index-key-invalid, index-key-reuses-sealing-key, file-unreadable, file-not-json, load-failed.
 
 Options:
-  --file FILE       read a keyring file instead of the environment
-  --prefix PREFIX   environment variable prefix (default SEALED_FIELDS)
-  --json            machine-readable report
-  -h, --help        this help
+  --keyring FILE        read a keyring file instead of the environment (was --file)
+  --env-prefix PREFIX   environment variable prefix (default SEALED_FIELDS; was --prefix)
+  --json                machine-readable report
+  -h, --help            this help
 
 Exit codes: 0 keyring loads and has no problems, 1 problems found, 2 bad arguments.`;
 
@@ -46,11 +55,12 @@ export interface KeysReport {
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseFlags(args, { file: { type: 'string' }, keyring: { type: 'string' }, prefix: { type: 'string' }, json: { type: 'boolean' } }, true);
+  const parsed = parseFlags(args, { ...KEYRING_FLAGS, json: { type: 'boolean' } }, true, { ...KEYRING_ALIASES, file: 'keyring' });
   if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
+  noteRenamed(io, 'keys', parsed);
   const [verb, ...rest] = parsed.positionals;
-  if (verb !== 'check' || rest.length > 0) throw usageError('usage: sealed-fields keys check [--file FILE] [--json]');
-  const source: KeyringSource = { file: stringFlag(parsed, 'file') ?? stringFlag(parsed, 'keyring'), prefix: stringFlag(parsed, 'prefix') ?? 'SEALED_FIELDS' };
+  if (verb !== 'check' || rest.length > 0) throw usageError('usage: sealed-fields keys check [--keyring FILE] [--json]');
+  const source = keyringSourceOf(parsed);
   const report = checkKeyring(source, io);
   if (boolFlag(parsed, 'json')) line(io.stdout, JSON.stringify(report, null, 2));
   else printReport(io, report);

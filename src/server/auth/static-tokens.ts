@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { equalBytes } from '../../lib/bytes';
+import { sealedError } from '../../errors';
 import { toGrant, type Principal } from './principal';
 
 /** One token of static-token mode (local use): who it is and what it may see. */
@@ -23,7 +24,8 @@ function digest(text: string): Buffer {
 
 /**
  * Looks tokens up in constant time (compares SHA-256 digests of every configured token).
- * Tokens shorter than 16 characters, or with characters a bearer header cannot carry, are refused at construction.
+ * Tokens shorter than 16 characters, or with characters a bearer header cannot carry, are refused at
+ * construction (SEALED_INVALID_OPTION).
  */
 export class StaticTokenTable {
   private readonly entries: Array<{ digest: Buffer; principal: Principal }>;
@@ -31,7 +33,7 @@ export class StaticTokenTable {
   constructor(tokens: readonly StaticToken[]) {
     this.entries = tokens.map((entry) => {
       if (typeof entry.token !== 'string' || !TOKEN_PATTERN.test(entry.token)) {
-        throw new TypeError('static codec-server tokens need 16 or more of A-Z a-z 0-9 . _ ~ + / = -');
+        throw sealedError('SEALED_INVALID_OPTION', 'static codec-server tokens need 16 or more of A-Z a-z 0-9 . _ ~ + / = -');
       }
       return { digest: digest(entry.token), principal: principalOf(entry) };
     });
