@@ -1,4 +1,5 @@
 import { sealedError } from '../errors';
+import { Secret } from '../model/secret';
 import { resolveShape, type Shape } from './shapes';
 
 /**
@@ -42,15 +43,10 @@ function rehydrateField(holder: object, key: string, shape: Shape, depth: number
   if (!Object.prototype.hasOwnProperty.call(holder, key)) return;
   const record = holder as Record<string, unknown>;
   const child = record[key];
-  if (typeof child === 'object' && child !== null && !isSecretLike(child)) record[key] = rehydrate(child, shape, depth + 1, maxDepth);
+  if (typeof child === 'object' && child !== null && !Secret.isSecret(child)) record[key] = rehydrate(child, shape, depth + 1, maxDepth);
 }
 
 function eachElement(values: unknown[], shape: Shape, depth: number, maxDepth: number): unknown[] {
   for (let i = 0; i < values.length; i++) values[i] = rehydrate(values[i], shape, depth + 1, maxDepth);
   return values;
-}
-
-const SECRET_BRAND = Symbol.for('temporal-sealed-fields.Secret');
-function isSecretLike(value: object): boolean {
-  return (value as Record<symbol, unknown>)[SECRET_BRAND] === true;
 }

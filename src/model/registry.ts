@@ -67,12 +67,3 @@ export function recordField(ctor: AnyClass, field: string, patch: FieldDecl): vo
   const fields = classDecl(ctor).fields;
   fields.set(field, { ...fields.get(field), ...patch });
 }
-
-/** The registered name of a class, looking through its prototype chain. */
-export function registeredName(ctor: unknown): string | undefined {
-  return typeof ctor === 'function' ? registry.classes.get(ctor as AnyClass)?.name : undefined;
-}
-
-export function classByName(name: string): AnyClass | undefined {
-  return registry.byName.get(name);
-}

@@ -1,5 +1,5 @@
 import { CodecHttpError } from '../http-errors/http-errors';
-import { readCredentials } from './bearer-token';
+import { readBearerToken } from './bearer-token';
 import { jwtVerifier, type JwtAuthOptions } from './jwt';
 import { anonymousPrincipal, type Principal } from './principal';
 import { StaticTokenTable, type StaticToken } from './static-tokens';
@@ -43,14 +43,14 @@ export function createAuthenticator(options: AuthOptions = {}): (request: AuthRe
   const verifyJwt = options.jwt !== undefined ? jwtVerifier(options.jwt) : undefined;
   const anonymous = anonymousPrincipal(options.allowAnonymousPurposes ?? []);
   return async ({ headers, originAllowed }) => {
-    const credentials = readCredentials(headers, originAllowed ? options.tokenCookie : undefined);
-    if (credentials === undefined) {
+    const token = readBearerToken(headers, originAllowed ? options.tokenCookie : undefined);
+    if (token === undefined) {
       if (options.requireAuthentication === true) throw new CodecHttpError('unauthorized');
       return anonymous;
     }
-    const fromTable = table.find(credentials.token);
+    const fromTable = table.find(token);
     if (fromTable !== undefined) return fromTable;
     if (verifyJwt === undefined) throw new CodecHttpError('unauthorized');
-    return verifyJwt(credentials.token);
+    return verifyJwt(token);
   };
 }

@@ -1,8 +1,5 @@
 import { CodecHttpError } from '../http-errors/http-errors';
 
-/** Where a request's credentials were found. */
-export type Credentials = { token: string; source: 'header' | 'cookie' } | undefined;
-
 function cookieValue(cookieHeader: string | null, name: string): string | undefined {
   if (cookieHeader === null) return undefined;
   for (const part of cookieHeader.split(';')) {
@@ -17,14 +14,13 @@ function cookieValue(cookieHeader: string | null, name: string): string | undefi
  * named cookie (how the Web UI's "include credentials" option reaches the codec server).
  * A malformed Authorization header is refused, never ignored.
  */
-export function readCredentials(headers: Headers, cookieName: string | undefined): Credentials {
+export function readBearerToken(headers: Headers, cookieName: string | undefined): string | undefined {
   const authorization = headers.get('authorization');
   if (authorization !== null) {
     const match = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)[ ]*$/i.exec(authorization);
     if (match === null) throw new CodecHttpError('unauthorized');
-    return { token: match[1] as string, source: 'header' };
+    return match[1] as string;
   }
   if (cookieName === undefined) return undefined;
-  const token = cookieValue(headers.get('cookie'), cookieName);
-  return token === undefined ? undefined : { token, source: 'cookie' };
+  return cookieValue(headers.get('cookie'), cookieName);
 }

@@ -19,10 +19,6 @@ export function toGrant(names: readonly string[] | '*'): Grant {
   return names === '*' ? 'all' : new Set(names);
 }
 
-export function grants(grant: Grant, name: string): boolean {
-  return grant === 'all' || grant.has(name);
-}
-
 /** The caller without credentials: sees the purposes an operator chose to show anyone (default none). */
 export function anonymousPrincipal(purposes: readonly string[]): Principal {
   return { subject: 'anonymous', authenticated: false, purposes: new Set(purposes), namespaces: 'all', canEncode: false };
