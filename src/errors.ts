@@ -24,7 +24,13 @@ export type SealedErrorCode =
   | 'SEALED_INVALID_OPTION'
   | 'SEALED_NOT_ALLOWED_HERE'
   | 'SEALED_VALIDATION_FAILED'
-  | 'SEALED_ALREADY_LISTENING';
+  | 'SEALED_ALREADY_LISTENING'
+  | 'SEALED_KMS_UNAVAILABLE'
+  | 'SEALED_KMS_THROTTLED'
+  | 'SEALED_KMS_ACCESS_DENIED'
+  | 'SEALED_KMS_KEY_DISABLED'
+  | 'SEALED_KMS_KEY_NOT_ALLOWED'
+  | 'SEALED_KMS_CONTEXT_MISMATCH';
 
 const ERROR_BRAND = Symbol.for('temporal-sealed-fields.SealedError');
 
@@ -71,7 +77,8 @@ export type RefusedState = 'pending' | 'sealed' | 'opened';
 
 const REFUSALS: Readonly<Record<RefusedState, readonly [SealedErrorCode, string]>> = {
   pending: ['SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed: seal it with the SealingCodec of the process that wrote it'],
-  sealed: ['SEALED_NOT_OPENED', 'payload is sealed and was not opened: register the SealingCodec to open it'],
+  // test/unit/bundle-replay reads this message: the code does not cross a replay failure.
+  sealed: ['SEALED_NOT_OPENED', 'payload is sealed: register the SealingCodec to open it'],
   opened: ['SEALED_MALFORMED', 'payload arrived with an opened field list: opened values live in one process only'],
 };
 
