@@ -331,7 +331,8 @@ export function createSealedPayloadConverter(options: SealedPayloadConverterOpti
  *
  * @example
  * ```ts
- * await client.workflow.start(intakeWorkflow, { args: [plainIntake], typeInfo: { inputTypes: [sealedTypeInfo('PatientIntake')] }, ... });
+ * // on the workflow definition (SDK 1.24 refuses type info at the call site of a workflow function):
+ * defineWorkflowOptions(intakeWorkflow, { staticOptions: { typeInfo: { inputTypes: [sealedTypeInfo('PatientIntake')] } } });
  * ```
  */
 export function sealedTypeInfo<T = unknown>(type: string | AnyClass): TypeInfo<T> {
