@@ -11,7 +11,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSealedPayloadConverter, SealedError, Secret } from '../src';
 import { Keyring, SealingCodec } from '../src/codec';
-import { boxAad, envelopeHeaderWithLayout, joinEnvelope, keyCheck, readEnvelopeWithHeader, sha256, type BoxPlace, type FormatVersion } from '../src/codec/envelope';
+import { boxAad, type BoxPlace } from '../src/codec/aad';
+import { envelopeHeaderWithLayout, joinEnvelope, readEnvelopeWithHeader, type FormatVersion } from '../src/codec/envelope';
+import { keyCheck, sha256 } from '../src/codec/hash';
 import { peekPending } from '../src/lib/handoff';
 import { V2_INPUTS, V2_TYPES, type V2Input } from '../test/vectors/v2-inputs';
 

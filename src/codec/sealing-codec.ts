@@ -7,24 +7,22 @@ import { JSON_ENCODING, META } from '../lib/metadata';
 import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
 import { checkPurpose } from '../model/purpose';
 import { claimPending, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
+import { boxAad, type BoxPlace } from './aad';
 import {
   ALG_XCHACHA20_POLY1305_IETF,
-  boxAad,
   envelopeHeaderWithLayout,
   FORMAT_VERSION,
   INNER_ENVELOPE_SEPARATOR,
   joinEnvelope,
-  keyCheck,
   MAX_BOXES,
   MAX_FIELDS_PER_BOX,
   readEnvelopeWithHeader,
-  sha256,
   TAG_BYTES,
   type Box,
-  type BoxPlace,
   type Envelope,
   type FormatVersion,
 } from './envelope';
+import { keyCheck, sha256 } from './hash';
 import type { Keyring } from './keyring';
 import { NoncePool } from './nonce-pool';
 import { nameKeysInPlaceholders } from './placeholder-keys';
