@@ -4,6 +4,7 @@ import { sealedError } from '../errors';
 import { decodeBase64, KEY_MATERIAL } from '../lib/base64';
 import { KEY_ID_PATTERN, shownIdentifier } from '../lib/identifiers';
 import { checkPurpose } from '../model/purpose';
+import { NOT_WRAPPED, type KeyScope, type KeySource, type SealedKeyReference, type SealingKey } from './key-source';
 
 export const KEY_BYTES = 32;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -39,7 +40,7 @@ export interface KeyringDescription {
  * const keyring2 = Keyring.fromEnv(); // SEALED_FIELDS_KEYS="k1:BASE64,k2:BASE64" SEALED_FIELDS_ACTIVE_KEY=k2
  * ```
  */
-export class Keyring {
+export class Keyring implements KeySource {
   readonly #keys = new Map<string, Uint8Array>();
   readonly #active: string;
   readonly #purposes = new Map<string, string>();
@@ -96,6 +97,20 @@ export class Keyring {
     if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no key with this id in the keyring', { keyId: id });
     // A copy, so no caller can change the ring's key.
     return key.slice();
+  }
+
+  /** {@link KeySource}: the purpose's key (or the active key), not wrapped. */
+  async sealingKey(scope: KeyScope): Promise<SealingKey> {
+    const keyId = this.keyIdFor(scope.purpose);
+    return { keyId, key: this.key(keyId), wrapped: NOT_WRAPPED };
+  }
+
+  /** {@link KeySource}: the key with this id. A box carrying a wrapped key was sealed by a KMS source: `SEALED_KEY_UNKNOWN` here. */
+  async openingKey(box: SealedKeyReference): Promise<Uint8Array> {
+    if (box.wrapped.length > 0) {
+      throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a KMS-wrapped data key: open it with the KMS key source', { keyId: box.keyId });
+    }
+    return this.key(box.keyId);
   }
 
   has(id: string): boolean {
