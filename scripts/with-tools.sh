@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs a command with the pinned Temporal CLI (and, with --chromium, Debian's Chromium) installed,
-# their paths exported as TEMPORAL_CLI_PATH and CHROMIUM_PATH. Installs only what is missing.
+# Runs a command with the pinned Temporal CLI, the pinned moto server (a KMS API for the KMS key
+# source's tests) and, with --chromium, Debian's Chromium installed, their paths exported as
+# TEMPORAL_CLI_PATH, MOTO_SERVER_PATH and CHROMIUM_PATH. Installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ fi
 
 TEMPORAL_CLI_PATH="$(bash scripts/install-temporal.sh | tail -n1)"
 export TEMPORAL_CLI_PATH
+MOTO_SERVER_PATH="$(bash scripts/install-moto.sh | tail -n1)"
+export MOTO_SERVER_PATH
 if [ "$with_chromium" = true ]; then
   CHROMIUM_PATH="$(bash scripts/install-chromium.sh | tail -n1)"
   export CHROMIUM_PATH
