@@ -9,6 +9,7 @@ export type { JwtAuthOptions, ClaimNames } from './server/auth/jwt';
 export type { StaticToken } from './server/auth/static-tokens';
 export type { Principal, Grant } from './server/auth/principal';
 export type { CorsOptions } from './server/cors/cors';
+export type { TokenPageOptions } from './server/token-page';
 export type { LimitOptions } from './server/limits/limits';
 export { stderrAuditSink, type AuditEvent, type AuditSink } from './server/audit/audit-log';
 export type { CodecHttpErrorKind, CodecHttpErrorBody } from './server/http-errors/http-errors';

@@ -12,6 +12,7 @@ import { CodecHttpError, errorResponse } from './http-errors/http-errors';
 import { limitBody, limitTime, requireJson, resolveLimits, type LimitOptions } from './limits/limits';
 import type { CodecBatch } from './protocol/batch';
 import { parsePayloadsBody, payloadsToJson, type WirePayload } from './protocol/payloads-json';
+import { mountTokenPage, withTokenPage, type TokenPageOptions } from './token-page';
 
 /** Everything the codec HTTP app needs; {@link createCodecServer} builds the codec from a keyring. */
 export interface CodecAppOptions {
@@ -23,6 +24,12 @@ export interface CodecAppOptions {
   audit?: AuditSink;
   /** Serve every route under this path, e.g. `/codec` for `/codec/decode` behind a proxy. Default none. */
   basePath?: string;
+  /**
+   * Serve the token page (`GET /token`): a person pastes a bearer token, kept in an HttpOnly
+   * cookie that authentication reads when there is no Authorization header; CORS then allows
+   * credentials for `cors.origins` (which must name the Web UI). Default off.
+   */
+  tokenPage?: boolean | TokenPageOptions;
 }
 
 type Route = 'decode' | 'encode';
@@ -56,11 +63,13 @@ function toHttpError(err: unknown): CodecHttpError {
  * const response = await app.request('/decode', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
  * ```
  */
-export function createCodecApp(options: CodecAppOptions): Hono {
+export function createCodecApp(given: CodecAppOptions): Hono {
+  const options = withTokenPage(given);
   const routes = codecRoutes(options);
   const app = mountPoint(options.basePath);
   app.onError((err) => errorResponse(toHttpError(err)));
   app.notFound(() => errorResponse(new CodecHttpError('not_found')));
+  mountTokenPage(app, options); // before CORS: the page grants other origins nothing
   app.use('*', codecCors(options.cors));
   app.get('/health', (c) => c.json({ status: 'ok' }));
   for (const route of ['decode', 'encode'] as const) {

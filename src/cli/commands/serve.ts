@@ -30,6 +30,8 @@ Web UI in a browser:
   --ui-origin ORIGIN          allow this browser origin (repeatable), e.g. http://localhost:8233
   --cors-credentials          let the Web UI send cookies ("include credentials")
   --token-cookie NAME         also read the bearer token from this cookie
+  --token-page                serve GET /token: paste a token, kept in an HttpOnly cookie
+                              (needs --ui-origin; implies --cors-credentials)
 
 Callers with static tokens (local use):
   --tokens FILE               JSON: [{"token","subject","purposes":[..]|"*",
@@ -71,6 +73,7 @@ export const SERVE_FLAGS = {
   'ui-origin': { type: 'string', multiple: true },
   'cors-credentials': { type: 'boolean' },
   'token-cookie': { type: 'string' },
+  'token-page': { type: 'boolean' },
   tokens: { type: 'string' },
   'jwks-url': { type: 'string' },
   'jwt-public-key': { type: 'string' },
@@ -198,6 +201,8 @@ export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help'
   noteRenamed(io, 'serve', parsed);
   const keyring: Keyring = loadKeyring(keyringSourceOf(parsed), io);
   const accept = acceptNamespaces(parsed);
+  const tokenPage = boolFlag(parsed, 'token-page');
+  if (tokenPage && listFlag(parsed, 'ui-origin').length === 0) throw usageError('--token-page needs --ui-origin: the Web UI origin that may send the cookie');
   return {
     keyring,
     ...(accept !== undefined ? { acceptNamespaces: accept } : {}),
@@ -205,7 +210,8 @@ export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help'
     port: intFlag(parsed, 'port', 8888, 0, 65535),
     ...optional('basePath', stringFlag(parsed, 'base-path')),
     auth: authOptions(parsed, io),
-    cors: { origins: listFlag(parsed, 'ui-origin'), credentials: boolFlag(parsed, 'cors-credentials') },
+    cors: { origins: listFlag(parsed, 'ui-origin'), credentials: boolFlag(parsed, 'cors-credentials') || tokenPage },
+    ...(tokenPage ? { tokenPage: true } : {}),
     limits: {
       maxBodyBytes: intFlag(parsed, 'max-body-bytes', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       maxPayloads: intFlag(parsed, 'max-payloads', 1000, 1, 1_000_000),
@@ -264,6 +270,7 @@ export async function serveCommand(args: string[], io: CliIo = processIo(), sign
   if (options === 'help') return void line(io.stdout, SERVE_HELP), EXIT.ok;
   const { server, url } = await runServe(options);
   line(io.stderr, `sealed-fields serve: listening on ${url}`);
+  if (options.tokenPage === true) line(io.stderr, `sealed-fields serve: token page at ${url}${options.basePath === undefined || options.basePath === '/' ? '' : options.basePath}/token (open it on the host name the Web UI uses)`);
   await stopSignal(signal);
   await server.close();
   line(io.stderr, 'sealed-fields serve: stopped');

@@ -5,7 +5,7 @@ import type { MiddlewareHandler } from 'hono';
 export interface CorsOptions {
   /** Exact origins, e.g. `['http://localhost:8233']`. Default none: browsers get no CORS grant. */
   origins?: readonly string[];
-  /** Send `Access-Control-Allow-Credentials: true` (needed for the UI's "include credentials"). Default false. */
+  /** Send `Access-Control-Allow-Credentials: true` to the allowed origins, never to others (needed for the UI's "include credentials"). Default false. */
   credentials?: boolean;
   /** Preflight cache time in seconds. Default 600. */
   maxAgeSeconds?: number;
@@ -31,11 +31,20 @@ export function originAllowedBy(options: CorsOptions): (origin: string | undefin
  */
 export function codecCors(options: CorsOptions = {}): MiddlewareHandler {
   const isAllowed = originAllowedBy(options);
-  return cors({
-    origin: (origin) => (origin !== '' && isAllowed(origin) ? origin : null),
-    allowMethods: ['POST', 'GET', 'OPTIONS'],
-    allowHeaders: [...CODEC_REQUEST_HEADERS],
-    credentials: options.credentials === true,
-    maxAge: options.maxAgeSeconds ?? 600,
-  });
+  const grant = (credentials: boolean) =>
+    cors({
+      origin: (origin) => (origin !== '' && isAllowed(origin) ? origin : null),
+      allowMethods: ['POST', 'GET', 'OPTIONS'],
+      allowHeaders: [...CODEC_REQUEST_HEADERS],
+      credentials,
+      maxAge: options.maxAgeSeconds ?? 600,
+    });
+  if (options.credentials !== true) return grant(false);
+  // hono's cors would send Access-Control-Allow-Credentials to every origin: only allowed ones get it.
+  const withCredentials = grant(true);
+  const without = grant(false);
+  return (c, next) => {
+    const origin = c.req.header('origin');
+    return (origin !== undefined && origin !== '' && isAllowed(origin) ? withCredentials : without)(c, next);
+  };
 }
