@@ -15,13 +15,13 @@ async function main(): Promise<void> {
   const bench = new Bench({ time: 300, warmupTime: 100 });
   for (const s of createScenarios().filter((x) => only.length === 0 || only.includes(x.name))) {
     const pending = converter.toPayload(s.sealedInput, undefined, s.sealedHint);
-    const sealed = codec.sealPayload(pending, 'default');
-    const opened = codec.openPayload(sealed, 'default');
+    const sealed = codec.seal(pending, { namespace: 'default' });
+    const opened = codec.open(sealed, { namespace: 'default' });
     const plain = defaultPayloadConverter.toPayload(s.plainInput) as Payload;
     bench.add(`${s.name} default toPayload`, () => defaultPayloadConverter.toPayload(s.plainInput));
     bench.add(`${s.name} sealed toPayload`, () => converter.toPayload(s.sealedInput, undefined, s.sealedHint));
-    bench.add(`${s.name} codec seal`, () => codec.sealPayload(pending, 'default'));
-    bench.add(`${s.name} codec open`, () => codec.openPayload(sealed, 'default'));
+    bench.add(`${s.name} codec seal`, () => codec.seal(pending, { namespace: 'default' }));
+    bench.add(`${s.name} codec open`, () => codec.open(sealed, { namespace: 'default' }));
     bench.add(`${s.name} sealed fromPayload`, () => converter.fromPayload(opened, undefined, s.sealedHint));
     bench.add(`${s.name} default fromPayload`, () => defaultPayloadConverter.fromPayload(plain));
   }

@@ -127,7 +127,7 @@ async function positive(input: V2Input): Promise<{ vector: Record<string, unknow
   const decoded = repr(converter.fromPayload(opened));
   if (!isDeepStrictEqual(decoded, repr(value))) throw new Error(`${input.name}: decodes to ${JSON.stringify(decoded)}`);
   const fields = openedFields(sealed);
-  const library = reader.open(sealed, { namespace: input.namespace }).opened;
+  const library = reader.reveal(sealed, { namespace: input.namespace }).opened;
   const same = fields.every((f, i) => f.path === library.paths[i] && f.purpose === library.purposes[i] && f.secret === library.secrets[i] && isDeepStrictEqual(f.value, library.values[i]));
   if (!same || fields.length !== library.paths.length) throw new Error(`${input.name}: the script's reading differs from the library's`);
   const vector = { name: input.name, namespace: input.namespace, nonces, input: wire(inline), sealed: wire(sealed), fields, decoded };

@@ -50,16 +50,27 @@ export interface SealingCodecOptions {
   formatVersionForTestVectors?: FormatVersion;
 }
 
-/** Which purposes to open when decoding; the rest stay sealed (the codec server uses this). */
-export interface OpenOptions {
+/** Options of {@link SealingCodec.seal}. */
+export interface SealOptions {
+  /** Namespace the envelope is bound to; default: the codec's `namespace` option, else none (`''`). */
   namespace?: string | undefined;
+}
+
+/** Options of {@link SealingCodec.open}. */
+export interface OpenOptions {
+  /** The reader's namespace: a payload sealed in another opens only when the codec accepts that one. */
+  namespace?: string | undefined;
+}
+
+/** Options of {@link SealingCodec.reveal}: which purposes to open; the rest stay sealed. */
+export interface RevealOptions extends OpenOptions {
   purposes?: ReadonlySet<string> | undefined;
   /** Whether the caller may see payloads sealed in this namespace; when not, every box stays closed. */
   mayOpenNamespace?: ((sealedIn: string) => boolean) | undefined;
 }
 
-/** Result of opening a payload: values by path, and boxes left sealed. */
-export interface OpenedPayload {
+/** Result of {@link SealingCodec.reveal}: values by path, and boxes left sealed. */
+export interface RevealedPayload {
   envelope: Envelope;
   opened: FieldList;
   /** Boxes not opened because their purpose (or namespace) was not allowed; inner boxes only when their container was opened. */
@@ -76,17 +87,21 @@ interface Level {
 }
 
 interface OpenScope {
-  options: OpenOptions;
+  options: RevealOptions;
   typeName: string;
   digest: Uint8Array;
   namespaceClosed: boolean;
-  result: OpenedPayload & { texts: string[] };
+  result: RevealedPayload & { texts: string[] };
 }
 
 /**
  * The libsodium sealing codec: seals what the sealed converter marked with
  * XChaCha20-Poly1305-IETF, one box per purpose, and opens it again. Payloads it did not
  * write pass through unchanged. Stateless apart from a nonce pool, so safe to call concurrently.
+ *
+ * One payload at a time: `seal` and `open` are what `encode` and `decode` do to each payload
+ * (for the sealed converter); `reveal` opens the purposes a reader may see and returns the
+ * values by path (for the codec server and the CLI).
  *
  * @example
  * ```ts
@@ -115,15 +130,23 @@ export class SealingCodec implements PayloadCodec {
   }
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    return payloads.map((payload) => this.sealPayload(payload, context?.namespace ?? this.defaultNamespace));
+    return payloads.map((payload) => this.seal(payload, { namespace: context?.namespace }));
   }
 
   async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    return payloads.map((payload) => this.openPayload(payload, context?.namespace));
+    return payloads.map((payload) => this.open(payload, { namespace: context?.namespace }));
   }
 
-  /** Seals one payload's pending values; returns it unchanged when nothing is pending. */
-  sealPayload(payload: Payload, namespace: string): Payload {
+  /**
+   * Seals one payload's pending values; returns it unchanged when nothing is pending.
+   *
+   * @example
+   * ```ts
+   * const sealed = codec.seal(pending, { namespace: 'default' });
+   * ```
+   */
+  seal(payload: Payload, options: SealOptions = {}): Payload {
+    const namespace = options.namespace ?? this.defaultNamespace;
     const metadata = payload.metadata ?? {};
     // A payload this process opened and sends again (the SDK re-sends a decoded failure as is) is sealed again, never passed on open.
     const pending = metadata[META.pending] ?? metadata[META.opened];
@@ -139,27 +162,43 @@ export class SealingCodec implements PayloadCodec {
     return { ...payload, metadata: replaceEntries(metadata, [META.pending, META.opened], META.sealed, sealed), data };
   }
 
-  /** Opens one payload for the converter; returns it unchanged when it is not sealed. */
-  openPayload(payload: Payload, namespace?: string): Payload {
+  /**
+   * Opens every box of one payload for the sealed converter (the values travel in metadata,
+   * in memory only); returns it unchanged when it is not sealed. Fails closed on any mismatch.
+   *
+   * @example
+   * ```ts
+   * const opened = codec.open(sealed, { namespace: 'default' });
+   * ```
+   */
+  open(payload: Payload, options: OpenOptions = {}): Payload {
     const metadata = payload.metadata ?? {};
     if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
     if (metadata[META.opened] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload arrived with an opened field list');
     if (metadata[META.sealed] === undefined) return payload;
-    const { opened, texts } = this.openWithTexts(payload, { namespace });
+    const { opened, texts } = this.openWithTexts(payload, options);
     // Each box's text was parsed and counted already: join its elements rather than stringify the values again.
     const valuesJson = `[${texts.map(arrayElementsText).join(',')}]`;
     const openedJson = utf8Bytes(fieldListToJson(opened, () => valuesJson));
     return { ...payload, metadata: replaceEntries(metadata, [META.sealed], META.opened, openedJson) };
   }
 
-  /** Opens the boxes of a sealed payload whose purposes are allowed. Fails closed on any mismatch. */
-  open(payload: Payload, options: OpenOptions = {}): OpenedPayload {
+  /**
+   * Opens the boxes of a sealed payload whose purposes (and namespace) the reader may see, and
+   * returns the values by path with the boxes left closed. Fails closed on any mismatch.
+   *
+   * @example
+   * ```ts
+   * const { opened, withheld } = codec.reveal(payload, { namespace: 'default', purposes: new Set(['phi']) });
+   * ```
+   */
+  reveal(payload: Payload, options: RevealOptions = {}): RevealedPayload {
     const { envelope, opened, withheld } = this.openWithTexts(payload, options);
     return { envelope, opened, withheld };
   }
 
-  /** `open`, plus each opened box's JSON text: a JSON array already parsed and counted against its fields. */
-  private openWithTexts(payload: Payload, options: OpenOptions): OpenedPayload & { texts: string[] } {
+  /** `reveal`, plus each opened box's JSON text: a JSON array already parsed and counted against its fields. */
+  private openWithTexts(payload: Payload, options: RevealOptions): RevealedPayload & { texts: string[] } {
     const metadata = payload.metadata ?? {};
     const sealed = metadata[META.sealed];
     if (sealed === undefined || sealed === null) throw sealedError('SEALED_MALFORMED', 'payload is not sealed');
@@ -277,15 +316,15 @@ export class SealingCodec implements PayloadCodec {
 }
 
 /**
- * Writes what `open` opened into the parsed clear JSON for people to read (no `Secret` wrapping),
+ * Writes what `reveal` opened into the parsed clear JSON for people to read (no `Secret` wrapping),
  * leaving the placeholders of closed boxes and of everything sealed inside them.
  *
  * @example
  * ```ts
- * const shown = mergeForDisplay(JSON.parse(text), codec.open(payload, { purposes: new Set(['phi']) }));
+ * const shown = mergeForDisplay(JSON.parse(text), codec.reveal(payload, { purposes: new Set(['phi']) }));
  * ```
  */
-export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<OpenedPayload, 'opened' | 'withheld'>): unknown {
+export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<RevealedPayload, 'opened' | 'withheld'>): unknown {
   const closed = withheld.flatMap((box) => box.fields.map((field) => field.path));
   return mergeAtPointers(root, opened.paths, (i) => opened.values[i], closed);
 }

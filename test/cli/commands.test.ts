@@ -259,7 +259,7 @@ describe('decode offline', () => {
       const payloads = {
         sealed: async () => sealedPayload(),
         pending: async () => pendingPayload(),
-        opened: async () => (await SealingCodec.create({ keyring })).openPayload(await sealedPayload()),
+        opened: async () => (await SealingCodec.create({ keyring })).open(await sealedPayload()),
       };
       const payload = await payloads[kind as keyof typeof payloads]();
       const entry = `sealed-${kind === 'sealed' ? 'fields' : kind}`;

@@ -51,7 +51,7 @@ describe.each(doc.vectors)('v1 test vector: $name', (vector) => {
 
   test('the library opens the recorded bytes', async () => {
     const codec = await SealingCodec.create({ keyring });
-    const { opened } = codec.open(toPayload(vector.sealed), { namespace: vector.namespace });
+    const { opened } = codec.reveal(toPayload(vector.sealed), { namespace: vector.namespace });
     expect(Object.fromEntries(opened.paths.map((p, i) => [p, opened.values[i]]))).toEqual(vector.fields);
   });
 });
@@ -193,7 +193,7 @@ describe.each(v2.vectors)('v2 test vector: $name', (vector) => {
 
   test('the library opens the recorded bytes (codec, then converter, as a worker does)', async () => {
     const codec = await SealingCodec.create({ keyring: v2Keyring });
-    const { opened } = codec.open(toPayload(vector.sealed), { namespace: vector.namespace });
+    const { opened } = codec.reveal(toPayload(vector.sealed), { namespace: vector.namespace });
     expect(opened.paths.map((path, i) => ({ path, purpose: opened.purposes[i], secret: opened.secrets[i], nested: opened.nested?.[i] === true, value: opened.values[i] }))).toEqual(
       vector.fields.map((f) => ({ path: f.path, purpose: f.purpose, secret: f.secret, nested: f.depth > 0, value: f.value })),
     );

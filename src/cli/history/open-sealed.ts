@@ -1,7 +1,7 @@
 import type { Payload } from '@temporalio/common';
 import type { Box } from '../../codec/envelope';
 import type { Keyring } from '../../codec/keyring';
-import { SealingCodec, type OpenedPayload } from '../../codec/sealing-codec';
+import { SealingCodec, type RevealedPayload } from '../../codec/sealing-codec';
 import { SealedError } from '../../errors';
 
 /** A box named by its header: key id and purpose (`undefined` when only the key id is known). */
@@ -11,7 +11,7 @@ export interface BoxName {
 }
 
 /** What opening a payload with the keys at hand reached. */
-export interface Reached extends OpenedPayload {
+export interface Reached extends RevealedPayload {
   /**
    * Every box at every level reached, opened or left closed: the top-level boxes, and the boxes
    * of the inner envelopes of every box opened. Ids and purposes only, each pair once.
@@ -25,7 +25,7 @@ export interface Reached extends OpenedPayload {
  * is listed in `withheld` with the boxes of purposes not allowed, instead of failing with
  * `SEALED_KEY_UNKNOWN`.
  *
- * `SealingCodec.open` filters by purpose only, and the purposes of inner boxes are known only
+ * `SealingCodec.reveal` filters by purpose only, and the purposes of inner boxes are known only
  * once their container is open; so a payload is opened in rounds: each round allows the purposes
  * of the boxes the previous round left closed whose keys are held. A purpose whose opening meets a
  * missing key deeper down stays closed.
@@ -63,7 +63,7 @@ export class SealedOpener {
     const purposes = new Set<string>();
     const blocked = new Set<string>();
     // With no purpose allowed nothing is decrypted: the top-level boxes are all withheld.
-    let reached = { result: this.codec.open(payload, { purposes }), keyIds: [] as string[] };
+    let reached = { result: this.codec.reveal(payload, { purposes }), keyIds: [] as string[] };
     reached.result.envelope.boxes.forEach(name);
     for (;;) {
       reached.result.withheld.forEach(name);
@@ -106,10 +106,10 @@ export class SealedOpener {
   }
 
   /** One `codec.open`; `undefined` when it met a key the keyring lacks. Other failures are thrown. */
-  private attempt(payload: Payload, purposes: ReadonlySet<string>): { result: OpenedPayload; keyIds: string[] } | undefined {
+  private attempt(payload: Payload, purposes: ReadonlySet<string>): { result: RevealedPayload; keyIds: string[] } | undefined {
     this.opened.keyIds = [];
     try {
-      const result = this.codec.open(payload, { purposes });
+      const result = this.codec.reveal(payload, { purposes });
       return { result, keyIds: this.opened.keyIds };
     } catch (err) {
       if (SealedError.is(err) && err.code === 'SEALED_KEY_UNKNOWN') return undefined;

@@ -1,5 +1,5 @@
 import type { Payload } from '@temporalio/common';
-import { mergeForDisplay, type OpenedPayload, type SealingCodec } from '../../codec/sealing-codec';
+import { mergeForDisplay, type RevealedPayload, type SealingCodec } from '../../codec/sealing-codec';
 import { refuseStates, sealedError } from '../../errors';
 import { JSON_ENCODING, META } from '../../lib/metadata';
 import { utf8Bytes, utf8Text } from '../../lib/utf8';
@@ -21,7 +21,7 @@ function displayMetadata(metadata: Record<string, Uint8Array | null | undefined>
   return shown;
 }
 
-function mergeIntoData(data: Uint8Array, result: OpenedPayload): Uint8Array {
+function mergeIntoData(data: Uint8Array, result: RevealedPayload): Uint8Array {
   let root: unknown;
   try {
     root = JSON.parse(utf8Text(data));
@@ -51,12 +51,12 @@ export function revealForDisplay(
   mayUseNamespace: (namespace: string) => boolean = () => true,
 ): Revealed {
   const metadata = payload.metadata ?? {};
-  // As SealingCodec.openPayload: opened values live in a process's memory only.
+  // As SealingCodec.open: opened values live in a process's memory only.
   refuseStates(metadata, ['pending', 'opened']);
   if (metadata[META.sealed] === undefined || metadata[META.sealed] === null) return { payload, fields: 0, purposes: [], sealedIn: '' };
   // The grant covers the namespace the payload was sealed in, not only the one the request names
   // (they differ when the codec accepts other namespaces, e.g. for Nexus).
-  const result = codec.open(payload, { namespace, purposes: purposes === 'all' ? undefined : purposes, mayOpenNamespace: mayUseNamespace });
+  const result = codec.reveal(payload, { namespace, purposes: purposes === 'all' ? undefined : purposes, mayOpenNamespace: mayUseNamespace });
   const { opened } = result;
   const data = payload.data ?? new Uint8Array();
   const merged = opened.paths.length === 0 ? data : mergeIntoData(data, result);

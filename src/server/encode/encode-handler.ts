@@ -20,8 +20,8 @@ export function encodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => v
   let sealed = 0;
   const out = payloads.map((payload) => {
     refuseReferences(payload);
-    // sealPayload returns the payload itself when it holds nothing to seal.
-    const next = codec.sealPayload(payload, namespace ?? '') as WirePayload; // keeps `extra`: sealPayload spreads the payload
+    // seal returns the payload itself when it holds nothing to seal.
+    const next = codec.seal(payload, { namespace: namespace ?? '' }) as WirePayload; // keeps `extra`: seal spreads the payload
     if (next === payload) return payload;
     sealed += 1;
     return next;
