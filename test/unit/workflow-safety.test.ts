@@ -31,7 +31,19 @@ test('lib/, model/, converter/ and the main entry import nothing Node-only and n
   expect(offenders).toEqual([]);
 });
 
-test('codec/ never imports server/ or cli/', () => {
-  const offenders = files(join(SRC, 'codec')).flatMap((file) => importsOf(file).filter((s) => /(\.\.\/)(server|cli)(\/|$)/.test(s)).map((s) => `${file} -> ${s}`));
-  expect(offenders).toEqual([]);
+/** Every relative import of the files under `from` (type-only ones too) that lands in one of `folders`. */
+function reachesInto(from: string, folders: readonly string[]): string[] {
+  return files(join(SRC, from)).flatMap((file) => {
+    const specs = [...readFileSync(file, 'utf8').matchAll(/(?:from\s+|require\(|import\()\s*['"](\.[^'"]*)['"]/g)].map((m) => m[1] as string);
+    return specs.filter((spec) => folders.includes(relative(SRC, join(file, '..', spec)).split('/')[0] as string)).map((spec) => `${relative(SRC, file)} -> ${spec}`);
+  });
+}
+
+test('codec/ never imports server/, cli/ or converter/: what it shares with the converter lives in lib/', () => {
+  expect(reachesInto('codec', ['server', 'cli', 'converter'])).toEqual([]);
+});
+
+test('server/ and cli/ never reach into converter/ internals', () => {
+  expect(reachesInto('server', ['converter'])).toEqual([]);
+  expect(reachesInto('cli', ['converter'])).toEqual([]);
 });
