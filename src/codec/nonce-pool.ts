@@ -5,7 +5,7 @@ const NONCES_PER_REFILL = 512;
 
 /**
  * 24-byte XChaCha20 nonces from Node's CSPRNG, drawn in batches: one `randomFillSync`
- * call per 512 nonces (libsodium's `randombytes_buf` costs ~100 us a call here).
+ * call per 512 nonces, as a CSPRNG call costs far more than copying 24 bytes out.
  * Each nonce is copied out and its pool bytes zeroed, so none is handed out twice.
  */
 export class NoncePool {

@@ -12,7 +12,7 @@ export function nameKeysInPlaceholders(data: Uint8Array, counts: Map<string, num
 }
 
 // Up to this size, decoding to a string and using native split/join costs less than a byte search
-// and a view per placeholder (50 placeholders in 2 KB: ~40% less); above it, re-encoding costs more.
+// and a view per placeholder; above it, re-encoding the text costs more.
 const TEXT_PATH_MAX_BYTES = 32 * 1024;
 
 /** The same replacement on the decoded text; undefined when `data` is not valid UTF-8 (the byte path keeps such bytes as they are). */
