@@ -1,5 +1,4 @@
 import { sealedError } from '../errors';
-import { PLACEHOLDER_PATTERN, PLACEHOLDER_PREFIX } from '../lib/identifiers';
 import { resolveShape, type Shape } from './shapes';
 
 
@@ -32,27 +31,6 @@ export function refuseClearSensitiveValues(value: unknown, declared: Shape, maxD
       for (const key of Object.keys(holder)) refuseClearSensitiveValues(holder[key], shape.value, maxDepth, next);
       return;
   }
-}
-
-/** Clear JSON text that may hold placeholder strings (a cheap test before `countPlaceholders`). */
-export function mayHoldPlaceholders(text: string): boolean {
-  // A JSON escape can spell a placeholder without its plain text (`\u005bsealed:`): look closer then too.
-  return text.includes(PLACEHOLDER_PREFIX) || text.includes('\\u');
-}
-
-/** How many strings in a JSON value are exactly a placeholder. */
-export function countPlaceholders(value: unknown): number {
-  let count = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (typeof node === 'string') {
-      if (node.startsWith(PLACEHOLDER_PREFIX) && PLACEHOLDER_PATTERN.test(node)) count++;
-    } else if (typeof node === 'object' && node !== null) {
-      for (const child of Object.values(node)) stack.push(child);
-    }
-  }
-  return count;
 }
 
 export function stripped(): Error {

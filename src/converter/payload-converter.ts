@@ -19,7 +19,8 @@ import { fieldEntriesToJson, parseFieldList, type FieldList } from '../lib/field
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { utf8Bytes, utf8Text } from '../lib/utf8';
 import { codecRegistered, depositPending, inWorkflowSandbox } from '../lib/handoff';
-import { countPlaceholders, mayHoldPlaceholders, refuseClearSensitiveValues, stripped } from './integrity';
+import { countPlaceholders, countQuotedPlaceholderStarts, mayHoldPlaceholders } from '../lib/placeholders';
+import { refuseClearSensitiveValues, stripped } from './integrity';
 import { rehydrate } from './rehydrate';
 import { rememberSealedPaths } from './sealed-memory';
 import { needsFullWalk, shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
@@ -231,20 +232,12 @@ function handOver(pendingList: string): string {
   return depositPending(pendingList);
 }
 
-const QUOTED_PLACEHOLDER_START = '"[sealed:';
-
-function countOccurrences(text: string, needle: string): number {
-  let count = 0;
-  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) count++;
-  return count;
-}
-
 /** A clear string with the exact form of a placeholder would read as a stripped sealed value: refuse to write it. */
 function refuseLookalikePlaceholders(json: string, shadow: unknown, fields: readonly PendingField[]): void {
   if (!mayHoldPlaceholders(json)) return;
   const expected = fields.reduce((n, field) => (field.nested === true ? n : n + 1), 0);
   // Each placeholder string shows as `"[sealed:` in the JSON text: only more of those than fields needs a closer look.
-  if (countOccurrences(json, QUOTED_PLACEHOLDER_START) > expected && countPlaceholders(shadow) > expected) {
+  if (countQuotedPlaceholderStarts(json) > expected && countPlaceholders(shadow) > expected) {
     throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a clear string has the exact form of a sealed placeholder ([sealed:<purpose>])');
   }
 }

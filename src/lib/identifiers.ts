@@ -6,14 +6,8 @@ export const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 /** Purposes name a class of secrets (`phi`, `credential`); they appear in placeholders. */
 export const PURPOSE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
-/** The exact text of a placeholder string: `[sealed:<purpose>]` or `[sealed:<purpose>:<keyId>]`. */
-export const PLACEHOLDER_PATTERN = /^\[sealed:[a-z][a-z0-9_-]{0,31}(?::[A-Za-z0-9._-]{1,64})?\]$/;
-
-/** Every placeholder starts with this text. */
-export const PLACEHOLDER_PREFIX = '[sealed:';
-
-/** Identifiers this long or longer are never echoed: a base64url key is 43 characters. */
-const SHOWN_ID_MAX_LENGTH = 39;
+/** Identifiers of this length or more are never echoed: a base64url key is 43 characters. */
+const NEVER_SHOWN_LENGTH = 40;
 
 /**
  * A configured key id or purpose as errors and reports may show it. Only well-formed identifiers
@@ -21,6 +15,6 @@ const SHOWN_ID_MAX_LENGTH = 39;
  * id and key swapped) must not echo key material. Anything else is shown by its length.
  */
 export function shownIdentifier(id: string): string {
-  if (id.length <= SHOWN_ID_MAX_LENGTH && (KEY_ID_PATTERN.test(id) || PURPOSE_PATTERN.test(id))) return id;
+  if (id.length < NEVER_SHOWN_LENGTH && (KEY_ID_PATTERN.test(id) || PURPOSE_PATTERN.test(id))) return id;
   return `(not shown, ${id.length} characters)`;
 }
