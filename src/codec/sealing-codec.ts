@@ -2,7 +2,7 @@ import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/co
 import { sealedError } from '../errors';
 import { concatBytes, equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
-import { fieldListToJson, parseFieldList, type FieldList } from '../lib/field-list';
+import { fieldListJson, parseFieldList, type FieldList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
 import { checkPurpose } from '../model/purpose';
@@ -177,9 +177,7 @@ export class SealingCodec implements PayloadCodec {
     if (metadata[META.opened] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload arrived with an opened field list');
     if (metadata[META.sealed] === undefined) return payload;
     const { opened, texts } = this.openWithTexts(payload, options);
-    // Each box's text was parsed and counted already: join its elements rather than stringify the values again.
-    const valuesJson = `[${texts.map(arrayElementsText).join(',')}]`;
-    const openedJson = utf8Bytes(fieldListToJson(opened, () => valuesJson));
+    const openedJson = utf8Bytes(fieldListJson(opened, texts));
     return { ...payload, metadata: replaceEntries(metadata, [META.sealed], META.opened, openedJson) };
   }
 
@@ -386,11 +384,6 @@ function parsedOrUndefined(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** The elements of a JSON array text that JSON.parse accepted as an array: only JSON whitespace can surround its brackets. */
-function arrayElementsText(text: string): string {
-  return text.trim().slice(1, -1);
 }
 
 /** Placeholders to expect in the clear JSON per purpose: fields sealed inside other values have theirs inside those. */

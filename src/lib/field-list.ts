@@ -16,11 +16,20 @@ export interface FieldList {
 
 type FieldTuple = [string, string, 0 | 1] | [string, string, 0 | 1, 1];
 
-export function fieldListToJson(list: FieldList, stringify: (v: unknown) => string | undefined): string {
+/**
+ * The JSON of `list`, whose values arrive as JSON array texts (the opened boxes' plaintexts, each
+ * parsed and counted against its fields already): their elements are joined in order instead of
+ * stringifying the values again.
+ */
+export function fieldListJson(list: FieldList, valueArrays: readonly string[]): string {
   // The nested flag travels too: a payload opened and sent again keeps each nested value inside its container.
   const tuples: FieldTuple[] = list.paths.map((p, i) => (list.nested?.[i] === true ? [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0, 1] : [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0]));
-  const values = stringify(list.values);
-  return `{"v":1,"f":${JSON.stringify(tuples)},"x":${values ?? '[]'}}`;
+  return `{"v":1,"f":${JSON.stringify(tuples)},"x":[${valueArrays.map(arrayElementsText).join(',')}]}`;
+}
+
+/** The elements of a JSON array text that JSON.parse accepted as an array: only JSON whitespace can surround its brackets. */
+function arrayElementsText(text: string): string {
+  return text.trim().slice(1, -1);
 }
 
 /** One field as the converter takes it out of a value. */
@@ -32,7 +41,7 @@ interface FieldEntry {
   nested?: boolean;
 }
 
-/** The same JSON as `fieldListToJson`, straight from the converter's entries in one `stringify` call. */
+/** The same JSON as `fieldListJson`, straight from the converter's entries in one `stringify` call. */
 export function fieldEntriesToJson(fields: readonly FieldEntry[], stringify: (doc: unknown) => string | undefined): string {
   const f: FieldTuple[] = new Array<FieldTuple>(fields.length);
   const x: unknown[] = new Array<unknown>(fields.length);
