@@ -15,7 +15,7 @@ import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import type { ZodLike } from '../model/zod';
 import { getAtPointer, mergeAtPointers, parentFirstOrder, setAtPointer } from '../lib/json-pointer';
-import { fieldEntriesToJson, parseFieldList, type FieldList } from '../lib/field-list';
+import { parseFieldList, pendingFieldsToJson, type FieldList, type PendingField } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { utf8Bytes, utf8Text } from '../lib/utf8';
 import { codecRegistered, depositPending, inWorkflowSandbox } from '../lib/handoff';
@@ -23,7 +23,7 @@ import { countPlaceholders, countQuotedPlaceholderStarts, mayHoldPlaceholders } 
 import { refuseClearSensitiveValues, stripped } from './integrity';
 import { rehydrate } from './rehydrate';
 import { rememberSealedPaths } from './sealed-memory';
-import { needsFullWalk, shadowValue, stringifyWatched, type KeyRule, type PendingField, type WalkOptions } from './seal-walk';
+import { needsFullWalk, shadowValue, stringifyWatched, type KeyRule, type WalkOptions } from './seal-walk';
 import { classShape, shapeOfInstance, zodShape, type Shape } from './shapes';
 
 /** Name of this converter in SDK 1.24 `ConverterHint`s. */
@@ -243,7 +243,7 @@ function refuseLookalikePlaceholders(json: string, shadow: unknown, fields: read
 }
 
 function pendingJson(fields: PendingField[]): string {
-  return fieldEntriesToJson(fields, (doc) => guardJson(() => stringifyWatched(doc, true).json));
+  return pendingFieldsToJson(fields, (doc) => guardJson(() => stringifyWatched(doc, true).json));
 }
 
 function mergeOpened(value: unknown, opened: FieldList, order: readonly number[]): unknown {

@@ -1,22 +1,11 @@
 import { sealedError } from '../errors';
 import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
+import type { PendingField } from '../lib/field-list';
 import { appendToken, isForbiddenKey } from '../lib/json-pointer';
 import { pendingPlaceholder } from '../lib/placeholders';
 import { anySealedMemory, sealedMemoryOf, type Memory } from './sealed-memory';
 import { resolveShape, shapeOfInstance, type ClassShape, type FieldShape, type Shape } from './shapes';
-
-/** One value the converter hands to the codec for sealing. */
-export interface PendingField {
-  /** JSON pointer of the placeholder in the clear JSON (or, when nested, inside its container's value). */
-  path: string;
-  purpose: string;
-  /** The value was a `Secret` and decodes back into one. */
-  secret: boolean;
-  value: unknown;
-  /** Sealed inside another sealed value (its placeholder is in that value, not in the clear JSON). */
-  nested?: boolean;
-}
 
 /** A key-name rule for untyped plain objects, like SOPS's `encrypted_regex`. */
 export interface KeyRule {

@@ -32,17 +32,20 @@ function arrayElementsText(text: string): string {
   return text.trim().slice(1, -1);
 }
 
-/** One field as the converter takes it out of a value. */
-interface FieldEntry {
+/** One value the converter hands to the codec for sealing. */
+export interface PendingField {
+  /** JSON pointer of the placeholder in the clear JSON (or, when nested, inside its container's value). */
   path: string;
   purpose: string;
+  /** The value was a `Secret` and decodes back into one. */
   secret: boolean;
   value: unknown;
+  /** Sealed inside another sealed value (its placeholder is in that value, not in the clear JSON). */
   nested?: boolean;
 }
 
-/** The same JSON as `fieldListJson`, straight from the converter's entries in one `stringify` call. */
-export function fieldEntriesToJson(fields: readonly FieldEntry[], stringify: (doc: unknown) => string | undefined): string {
+/** The same JSON as `fieldListJson`, straight from the converter's fields in one `stringify` call. */
+export function pendingFieldsToJson(fields: readonly PendingField[], stringify: (doc: unknown) => string | undefined): string {
   const f: FieldTuple[] = new Array<FieldTuple>(fields.length);
   const x: unknown[] = new Array<unknown>(fields.length);
   fields.forEach((field, i) => {
