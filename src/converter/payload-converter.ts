@@ -23,7 +23,8 @@ import { countPlaceholders, countQuotedPlaceholderStarts, mayHoldPlaceholders } 
 import { refuseClearSensitiveValues, stripped } from './integrity';
 import { rehydrate } from './rehydrate';
 import { rememberSealedPaths } from './sealed-memory';
-import { needsFullWalk, shadowValue, stringifyWatched, type KeyRule, type WalkOptions } from './seal-walk';
+import { stringifyWatched } from '../model/encoding-watch';
+import { needsFullWalk, shadowValue, type KeyRule, type WalkOptions } from './seal-walk';
 import { classShape, shapeOfInstance, zodShape, type Shape } from './shapes';
 
 /** Name of this converter in SDK 1.24 `ConverterHint`s. */

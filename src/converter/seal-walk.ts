@@ -1,4 +1,5 @@
 import { sealedError } from '../errors';
+import { isOwnToJSON } from '../model/encoding-watch';
 import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import type { PendingField } from '../lib/field-list';
@@ -273,21 +274,6 @@ function elementShape(shape: ResolvedShape | undefined): Shape | undefined {
 }
 
 /**
- * Runs JSON.stringify with the registry's watch set, so `toJSON` hooks on Secrets and
- * registered classes report any the fast path did not take out.
- */
-export function stringifyWatched(value: unknown, reveal = false): { json: string | undefined; missed: boolean } {
-  const watch = { missed: false, reveal };
-  const previous = registry.watch;
-  registry.watch = watch;
-  try {
-    return { json: JSON.stringify(value), missed: watch.missed };
-  } finally {
-    registry.watch = previous;
-  }
-}
-
-/**
  * True when the fast path could miss something: some object in `value` has a `toJSON` this
  * library did not install (Date's aside), or remembers keys that arrived sealed. JSON.stringify
  * never calls `toJSON` on what another `toJSON` returns, so the fast path cannot see registered
@@ -304,7 +290,7 @@ export function needsFullWalk(value: unknown): boolean {
     if (budget === 0) return true;
     const node = stack.pop() as object;
     const toJSON = (node as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function' && toJSON !== dateToJSON && !registry.ownToJSON.has(toJSON)) return true;
+    if (typeof toJSON === 'function' && toJSON !== dateToJSON && !isOwnToJSON(toJSON)) return true;
     if (memory && sealedMemoryOf(node) !== undefined) return true;
     if (!Secret.isSecret(node)) pushChildObjects(node, stack);
   }

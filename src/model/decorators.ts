@@ -1,6 +1,7 @@
 import { sealedError } from '../errors';
 import { checkPurpose } from './purpose';
 import { recordClassTransformerType } from './class-transformer-types';
+import { installWatchHook } from './encoding-watch';
 import { classDecl, recordField, registry, type AnyClass, type ClassThunk, type FieldDecl } from './registry';
 
 /** Options of {@link Sensitive}. */
@@ -173,25 +174,4 @@ function registerClass(target: AnyClass, name: string): void {
   classDecl(target).name = name;
   registry.byName.set(name, target);
   installWatchHook(target);
-}
-
-const HOOKED = Symbol.for('temporal-sealed-fields.toJSONHook');
-
-/**
- * JSON.stringify calls `toJSON` on every object; a registered instance met where the
- * converter's fast path did not expect one reports itself so the converter walks the value fully.
- */
-function installWatchHook(target: AnyClass): void {
-  const proto = target.prototype as Record<PropertyKey, unknown>;
-  if (Object.prototype.hasOwnProperty.call(proto, HOOKED)) return;
-  const own = Object.prototype.hasOwnProperty.call(proto, 'toJSON') ? proto['toJSON'] : undefined;
-  function toJSON(this: unknown, key: string): unknown {
-    const watch = registry.watch;
-    if (watch !== null) watch.missed = true;
-    const inherited = own ?? Object.getPrototypeOf(proto)?.toJSON;
-    return typeof inherited === 'function' ? (inherited as (k: string) => unknown).call(this, key) : this;
-  }
-  Object.defineProperty(proto, 'toJSON', { value: toJSON, writable: true, configurable: true, enumerable: false });
-  Object.defineProperty(proto, HOOKED, { value: true });
-  registry.ownToJSON.add(toJSON);
 }

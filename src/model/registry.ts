@@ -1,3 +1,5 @@
+import type { EncodingWatch } from './encoding-watch';
+
 /**
  * The one registry per JS realm. Pinned on globalThis under a Symbol.for key so that the
  * ESM and CJS copies of this package (and a workflow bundle's copy) share it.
@@ -19,21 +21,15 @@ export interface ClassDecl {
   fields: Map<string, FieldDecl>;
 }
 
-/** Set while the converter serializes one value; lets `toJSON` hooks report values the fast path missed. */
-export interface EncodingWatch {
-  missed: boolean;
-  /** Serializing values that are being sealed: Secrets inside them give their value. */
-  reveal: boolean;
-}
-
 interface RegistryState {
   readonly classes: WeakMap<AnyClass, ClassDecl>;
   readonly byName: Map<string, AnyClass>;
   readonly schemaMarks: WeakMap<object, { purpose: string }>;
   /** Field decorations seen under TC39 decorators, waiting for their class decorator. */
   pendingStandardFields: Array<[string, FieldDecl]>;
+  /** See model/encoding-watch, the only module that reads or writes it. */
   watch: EncodingWatch | null;
-  /** The `toJSON` functions this library installs; any other `toJSON` makes the converter walk the whole value. */
+  /** The `toJSON` functions this library installs (model/encoding-watch). */
   readonly ownToJSON: WeakSet<object>;
 }
 

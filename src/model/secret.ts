@@ -1,5 +1,5 @@
 import { checkPurpose } from './purpose';
-import { registry } from './registry';
+import { markOwnToJSON, secretJson } from './encoding-watch';
 
 const SECRET_BRAND = Symbol.for('temporal-sealed-fields.Secret');
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -35,11 +35,7 @@ export class Secret<T = unknown> {
 
   /** Redacted form; inside the sealed converter this reports a value its fast path missed. */
   toJSON(): unknown {
-    const watch = registry.watch;
-    if (watch === null) return this.toString();
-    if (watch.reveal) return this.#value;
-    watch.missed = true;
-    return this.toString();
+    return secretJson(this.#value, this);
   }
 
   toString(): string {
@@ -57,7 +53,7 @@ export class Secret<T = unknown> {
 }
 
 Object.defineProperty(Secret.prototype, SECRET_BRAND, { value: true });
-registry.ownToJSON.add(Secret.prototype.toJSON);
+markOwnToJSON(Secret.prototype.toJSON);
 
 /**
  * Wraps a value so that it is sealed wherever it goes.
