@@ -5,7 +5,6 @@ import { mergeAtPointers } from '../lib/json-pointer';
 import { fieldListJson, parseFieldList, type FieldList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
-import { checkPurpose } from '../model/purpose';
 import { claimPending, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
 import { boxAad, type BoxPlace } from './aad';
 import {
@@ -22,6 +21,7 @@ import {
   type Envelope,
   type FormatVersion,
 } from './envelope';
+import { childrenOf, countsOf, groupByPurpose } from './field-tree';
 import { keyCheck, sha256 } from './hash';
 import type { Keyring } from './keyring';
 import { NoncePool } from './nonce-pool';
@@ -329,43 +329,6 @@ export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<Reveal
 
 const MAX_INNER_DEPTH = 64;
 
-function groupByPurpose(list: FieldList, indexes: readonly number[]): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  for (const i of indexes) {
-    const purpose = list.purposes[i] as string;
-    const group = groups.get(purpose);
-    if (group !== undefined) group.push(i);
-    else groups.set(checkPurpose(purpose), [i]); // checked once per distinct purpose, not per field
-  }
-  return groups;
-}
-
-/**
- * The tree of sealed values: for each field, the nested fields whose nearest container it is
- * (key -1: the top level). The converter lists a container before what it holds, so the
- * container of a nested field is the nearest earlier field whose path is a prefix of its path.
- */
-function childrenOf(list: FieldList): Map<number, number[]> {
-  const children = new Map<number, number[]>([[-1, []]]);
-  list.paths.forEach((path, i) => {
-    const parent = list.nested?.[i] === true ? containerOf(list.paths, i) : -1;
-    if (parent === undefined) throw sealedError('SEALED_MALFORMED', 'a nested sealed field has no container', { path });
-    const siblings = children.get(parent);
-    if (siblings === undefined) children.set(parent, [i]);
-    else siblings.push(i);
-  });
-  return children;
-}
-
-function containerOf(paths: readonly string[], index: number): number | undefined {
-  const path = paths[index] as string;
-  for (let j = index - 1; j >= 0; j--) {
-    const candidate = paths[j] as string;
-    if (candidate === '' || candidate === path || path.startsWith(`${candidate}/`)) return j;
-  }
-  return undefined;
-}
-
 /** The field list of a pending entry: inline (from the workflow sandbox) or left in this realm's hand-off store. */
 function resolvePending(pending: Uint8Array): Uint8Array {
   if (pending[0] === 0x7b) return pending; // '{': a field list written inline
@@ -384,15 +347,6 @@ function parsedOrUndefined(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Placeholders to expect in the clear JSON per purpose: fields sealed inside other values have theirs inside those. */
-function countsOf(groups: Map<string, number[]>, nested: readonly boolean[] | undefined): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const [purpose, indexes] of groups) {
-    counts.set(purpose, nested === undefined ? indexes.length : indexes.filter((i) => nested[i] !== true).length);
-  }
-  return counts;
 }
 
 /** A copy of `metadata` without the `drop` entries and with `key` set; a loop, as object rest with computed keys is slow in V8. */
