@@ -15,8 +15,8 @@ async function main(): Promise<void> {
   const bench = new Bench({ time: 300, warmupTime: 100 });
   for (const s of createScenarios().filter((x) => only.length === 0 || only.includes(x.name))) {
     const pending = converter.toPayload(s.sealedInput, undefined, s.sealedHint);
-    const sealed = codec.seal(pending, { namespace: 'default' });
-    const opened = codec.open(sealed, { namespace: 'default' });
+    const sealed = await codec.seal(pending, { namespace: 'default' });
+    const opened = await codec.open(sealed, { namespace: 'default' });
     const plain = defaultPayloadConverter.toPayload(s.plainInput) as Payload;
     bench.add(`${s.name} default toPayload`, () => defaultPayloadConverter.toPayload(s.plainInput));
     bench.add(`${s.name} sealed toPayload`, () => converter.toPayload(s.sealedInput, undefined, s.sealedHint));

@@ -7,7 +7,7 @@
 import type { Payload, SerializationContext } from '@temporalio/common';
 import sodium from 'libsodium-wrappers';
 import { isDeepStrictEqual } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSealedPayloadConverter, SealedError, Secret } from '../src';
 import { Keyring, SealingCodec } from '../src/codec';
@@ -16,6 +16,8 @@ import { envelopeHeaderWithLayout, joinEnvelope, readEnvelopeWithHeader, type Fo
 import { keyCheck, sha256 } from '../src/codec/hash';
 import { peekPending } from '../src/lib/handoff';
 import { V2_INPUTS, V2_TYPES, type V2Input } from '../test/vectors/v2-inputs';
+import { GivenDataKey, type GivenDataKeyFile } from '../test/vectors/given-data-key';
+import type { KeySource } from '../src/codec/key-source';
 
 const KEY_HEX = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
 const PHI_KEY_HEX = 'f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f';
@@ -26,6 +28,10 @@ const KEYS: Record<string, string> = { k1: KEY_HEX, 'phi-2026': PHI_KEY_HEX };
 const PURPOSE_KEYS = { phi: 'phi-2026' };
 const keyBytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 const keyring = new Keyring({ active: 'k1', keys: { k1: keyBytes(KEY_HEX), 'phi-2026': keyBytes(PHI_KEY_HEX) }, purposes: PURPOSE_KEYS });
+/** A data key from a KMS API server, wrapped (scripts/make-kms-vector-key.ts wrote it once): the KMS vector is sealed under it. */
+const KMS_DATA_KEY = JSON.parse(readFileSync(join(__dirname, '..', 'test', 'vectors', 'v2-kms-data-key.json'), 'utf8')) as GivenDataKeyFile & { description?: string };
+const givenDataKey = new GivenDataKey(KMS_DATA_KEY);
+const keysOf = (input: V2Input): KeySource => (input.keys === 'kms' ? givenDataKey : keyring);
 
 /** Registered types' sensitive positions (JSON pointers, `*` for any array index or record key), for the typed check of FORMAT.md reading step 3. */
 const SENSITIVE_POSITIONS: Record<string, string[]> = {
@@ -87,7 +93,8 @@ function openedFields(payload: Payload): OpenedField[] {
   const level = (bytes: Uint8Array, place: BoxPlace, depth: number): void => {
     const { envelope, header } = readEnvelopeWithHeader(bytes);
     envelope.boxes.forEach((box, index) => {
-      const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ciphertext, boxAad(place, header, index, typeName, digest), box.nonce, keyring.key(box.keyId));
+      const key = (box.wrappedKey?.length ?? 0) > 0 ? keyBytes(KMS_DATA_KEY.dataKey) : keyring.key(box.keyId);
+      const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ciphertext, boxAad(place, header, index, typeName, digest), box.nonce, key);
       const split = plain.indexOf(0);
       const values = JSON.parse(text(split === -1 ? plain : plain.subarray(0, split))) as unknown[];
       box.fields.forEach((field, i) => out.push({ path: field.path, purpose: box.purpose, secret: field.secret, depth, value: values[i] }));
@@ -98,9 +105,9 @@ function openedFields(payload: Payload): OpenedField[] {
   return out;
 }
 
-async function sealWith(input: Payload, namespace: string, ring: Keyring): Promise<{ sealed: Payload; nonces: string[] }> {
+async function sealWith(input: Payload, namespace: string, ring: KeySource): Promise<{ sealed: Payload; nonces: string[] }> {
   const nonces: string[] = [];
-  const codec = await SealingCodec.create({ keyring: ring, nonceSourceForTestVectors: nonceSequence(nonces) });
+  const codec = await SealingCodec.create({ keys: ring, nonceSourceForTestVectors: nonceSequence(nonces) });
   const [sealed] = (await codec.encode([input], context(namespace))) as [Payload];
   return { sealed, nonces };
 }
@@ -117,20 +124,20 @@ async function positive(input: V2Input): Promise<{ vector: Record<string, unknow
   const value = input.value();
   const written = converter.toPayload(value);
   const inline = inlined(written);
-  const { sealed, nonces } = await sealWith(inline, input.namespace, keyring);
+  const { sealed, nonces } = await sealWith(inline, input.namespace, keysOf(input));
   // The converter's own payload (reference and all) seals to the same bytes.
-  const viaReference = await sealWith(written, input.namespace, keyring);
+  const viaReference = await sealWith(written, input.namespace, keysOf(input));
   if (!isDeepStrictEqual(wire(viaReference.sealed), wire(sealed))) throw new Error(`${input.name}: the reference and the inline list seal differently`);
   // A worker reads it back: codec.decode, then the converter.
-  const reader = await SealingCodec.create({ keyring });
+  const reader = await SealingCodec.create({ keys: keysOf(input) });
   const [opened] = (await reader.decode([sealed], context(input.namespace))) as [Payload];
   const decoded = repr(converter.fromPayload(opened));
   if (!isDeepStrictEqual(decoded, repr(value))) throw new Error(`${input.name}: decodes to ${JSON.stringify(decoded)}`);
   const fields = openedFields(sealed);
-  const library = reader.reveal(sealed, { namespace: input.namespace }).opened;
+  const library = (await reader.reveal(sealed, { namespace: input.namespace })).opened;
   const same = fields.every((f, i) => f.path === library.paths[i] && f.purpose === library.purposes[i] && f.secret === library.secrets[i] && isDeepStrictEqual(f.value, library.values[i]));
   if (!same || fields.length !== library.paths.length) throw new Error(`${input.name}: the script's reading differs from the library's`);
-  const vector = { name: input.name, namespace: input.namespace, nonces, input: wire(inline), sealed: wire(sealed), fields, decoded };
+  const vector = { name: input.name, namespace: input.namespace, ...(input.keys === 'kms' && { keySource: 'kmsDataKeys' }), nonces, input: wire(inline), sealed: wire(sealed), fields, decoded };
   return { vector, sealed };
 }
 
@@ -377,10 +384,11 @@ async function main(): Promise<void> {
 
   const doc = {
     format: 'temporal-sealed-fields envelope v2',
-    about: 'docs/FORMAT.md. Positive vectors: seal "input" with "nonces" in "namespace" to get "sealed"; open it to get "fields" (depth first) and "decoded" (a Secret is {"$secret": purpose, "value": ...}). Negative vectors: a reader in "namespace" ("" = none) with "keys" must refuse "payload" with "code".',
+    about: 'docs/FORMAT.md. Positive vectors: seal "input" with "nonces" in "namespace" to get "sealed"; open it to get "fields" (depth first) and "decoded" (a Secret is {"$secret": purpose, "value": ...}). Negative vectors: a reader in "namespace" ("" = none) with "keys" must refuse "payload" with "code". A box with an empty wrapped key opens with "keys" by key id; a vector with "keySource": "kmsDataKeys" was sealed under a data key that AWS KMS (a KMS API server) generated and wrapped: its boxes carry that wrapped key, and a reader opens them with the "dataKey" that "kmsDataKeys" gives for that key id and wrapped key (no KMS needed).',
     keys: KEYS,
     purposeKeys: PURPOSE_KEYS,
     active: 'k1',
+    kmsDataKeys: [KMS_DATA_KEY],
     sensitivePositions: SENSITIVE_POSITIONS,
     vectors,
     negative,

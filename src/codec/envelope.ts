@@ -10,7 +10,7 @@ import { NONCE_BYTES } from './nonce-pool';
  *
  *   magic "SF" | version u8 | namespace (u16 length, utf8) | box count u8 | boxes...
  *   box: alg u8 | key id (u8 length, ascii) | purpose (u8 length, ascii) | (v2) key check 16 bytes
- *        | nonce 24 bytes | field count u16 | fields: (path u16 length, utf8 | flags u8) ... | ciphertext length u32 | ciphertext
+ *        | (v2) wrapped key (u16 length, bytes; empty for static keys) | nonce 24 bytes | field count u16 | fields: (path u16 length, utf8 | flags u8) ... | ciphertext length u32 | ciphertext
  *
  * Integers are big-endian. Everything but the ciphertexts is the header. Version 2 lists only
  * the fields whose placeholders are in the clear JSON; values sealed inside a sealed value
@@ -27,6 +27,9 @@ export const INNER_ENVELOPE_SEPARATOR = 0x00;
 const FLAG_SECRET = 1;
 export const MAX_FIELDS_PER_BOX = 0xffff;
 export const MAX_BOXES = 0xff;
+/** Longest wrapped key a v2 box carries (u16 length). */
+export const MAX_WRAPPED_KEY_BYTES = 0xffff;
+const EMPTY = new Uint8Array(0);
 
 export interface BoxField {
   path: string;
@@ -39,6 +42,8 @@ export interface Box {
   purpose: string;
   /** v2: commits the box to its key (see `keyCheck`); absent in v1. */
   keyCheck?: Uint8Array;
+  /** v2: the box's data key wrapped by a KMS (see `KeySource`); empty for static keys; absent in v1. */
+  wrappedKey?: Uint8Array;
   nonce: Uint8Array;
   fields: BoxField[];
   ciphertext: Uint8Array;
@@ -58,6 +63,10 @@ function writeBoxHeader(out: ByteWriter, version: FormatVersion, box: Omit<Box, 
   if (version === 2) {
     if (box.keyCheck?.length !== KEY_CHECK_BYTES) throw sealedError('SEALED_INVALID_OPTION', 'a v2 box needs its key check');
     out.bytes(box.keyCheck);
+    const wrapped = box.wrappedKey ?? EMPTY;
+    if (wrapped.length > MAX_WRAPPED_KEY_BYTES) throw sealedError('SEALED_TOO_LARGE', 'wrapped key too long for the envelope');
+    out.u16(wrapped.length);
+    out.bytes(wrapped);
   }
   out.bytes(box.nonce);
   out.u16(box.fields.length);
@@ -159,6 +168,7 @@ function readBox(r: ByteReader, version: number): Box {
   // Readers enforce the grammar writers follow: nothing else reaches a placeholder, a log line or a key lookup.
   if (!KEY_ID_PATTERN.test(keyId) || !PURPOSE_PATTERN.test(purpose)) throw malformed();
   const keyCheck = version === 2 ? r.bytes(KEY_CHECK_BYTES) : undefined;
+  const wrappedKey = version === 2 ? r.bytes(r.u16()) : undefined;
   const nonce = r.bytes(NONCE_BYTES);
   const fieldCount = r.u16();
   if (fieldCount === 0) throw malformed();
@@ -173,5 +183,6 @@ function readBox(r: ByteReader, version: number): Box {
   if (length < TAG_BYTES) throw malformed();
   const box: Box = { alg, keyId, purpose, nonce, fields, ciphertext: r.bytes(length) };
   if (keyCheck !== undefined) box.keyCheck = keyCheck;
+  if (wrappedKey !== undefined) box.wrappedKey = wrappedKey;
   return box;
 }

@@ -47,6 +47,14 @@ export interface KeySource {
   sealingKey(scope: KeyScope): Promise<SealingKey>;
   /** The key that opens a box sealed under `keyId`, given the wrapped key the box carries (empty for static keys). */
   openingKey(box: SealedKeyReference): Promise<Uint8Array>;
+  /**
+   * Optional: `sealingKey` without waiting, when the key is at hand (a static key, a cached data
+   * key that is still fresh; counts as a use); `undefined` when it must be fetched. The codec's
+   * hot path uses it to skip a promise per key.
+   */
+  sealingKeyNow?(scope: KeyScope): SealingKey | undefined;
+  /** Optional: `openingKey` without waiting, when the key is at hand; `undefined` when it must be fetched. May throw as `openingKey` does. */
+  openingKeyNow?(box: SealedKeyReference): Uint8Array | undefined;
 }
 
 /** What a key is for: the purpose of the box, and the namespace the envelope is bound to (`''`: none). */

@@ -101,12 +101,22 @@ export class Keyring implements KeySource {
 
   /** {@link KeySource}: the purpose's key (or the active key), not wrapped. */
   async sealingKey(scope: KeyScope): Promise<SealingKey> {
-    const keyId = this.keyIdFor(scope.purpose);
-    return { keyId, key: this.key(keyId), wrapped: NOT_WRAPPED };
+    return this.sealingKeyNow(scope);
   }
 
   /** {@link KeySource}: the key with this id. A box carrying a wrapped key was sealed by a KMS source: `SEALED_KEY_UNKNOWN` here. */
   async openingKey(box: SealedKeyReference): Promise<Uint8Array> {
+    return this.openingKeyNow(box);
+  }
+
+  /** {@link KeySource}: a keyring's keys are always at hand. */
+  sealingKeyNow(scope: KeyScope): SealingKey {
+    const keyId = this.keyIdFor(scope.purpose);
+    return { keyId, key: this.key(keyId), wrapped: NOT_WRAPPED };
+  }
+
+  /** {@link KeySource}: a keyring's keys are always at hand. */
+  openingKeyNow(box: SealedKeyReference): Uint8Array {
     if (box.wrapped.length > 0) {
       throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a KMS-wrapped data key: open it with the KMS key source', { keyId: box.keyId });
     }

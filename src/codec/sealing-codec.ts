@@ -5,6 +5,7 @@ import { mergeAtPointers } from '../lib/json-pointer';
 import { fieldListJson, parseFieldList, type FieldList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
+import { checkPurpose } from '../model/purpose';
 import { claimPending, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
 import { boxAad, type BoxPlace } from './aad';
 import {
@@ -23,6 +24,7 @@ import {
 } from './envelope';
 import { childrenOf, countsOf, groupByPurpose } from './field-tree';
 import { keyCheck, sha256 } from './hash';
+import { isKeySource, NOT_WRAPPED, type KeySource, type SealedKeyReference, type SealingKey } from './key-source';
 import type { Keyring } from './keyring';
 import { NoncePool } from './nonce-pool';
 import { nameKeysInPlaceholders } from './placeholder-keys';
@@ -30,7 +32,13 @@ import { loadSodium, type Sodium } from './sodium';
 
 /** Options of {@link SealingCodec.create}. */
 export interface SealingCodecOptions {
-  keyring: Keyring;
+  /**
+   * Where keys come from: a `Keyring` (static keys), an `AwsKmsKeySource` (data keys wrapped by
+   * AWS KMS), or a `KeySource` of your own. Give `keys` or `keyring`.
+   */
+  keys?: KeySource;
+  /** Static keys; the same as `keys: keyring`. */
+  keyring?: Keyring;
   /**
    * Namespaces (besides the one in the serialization context) whose payloads this codec
    * opens, e.g. for Nexus calls between namespaces. `'*'` accepts any.
@@ -86,12 +94,37 @@ interface Level {
   depth: number;
 }
 
+/** A key resolved for sealing, with its key check. */
+interface ResolvedKey {
+  keyId: string;
+  key: Uint8Array;
+  wrapped: Uint8Array;
+  check: Uint8Array;
+}
+
 interface OpenScope {
   options: RevealOptions;
   typeName: string;
   digest: Uint8Array;
   namespaceClosed: boolean;
   result: RevealedPayload & { texts: string[] };
+  /** Keys the async path fetched for this call (or the failure to fetch them), by `refSlot`. */
+  fetched: Map<string, FetchedKey>;
+}
+
+type FetchedKey = { key: Uint8Array } | { error: unknown };
+
+/** Thrown inside the synchronous opening when keys must be fetched first; never leaves the codec. */
+class KeysNeeded {
+  constructor(readonly boxes: SealedKeyReference[]) {}
+}
+
+function refOf(box: Box, namespace: string): SealedKeyReference {
+  return { keyId: box.keyId, wrapped: box.wrappedKey ?? NOT_WRAPPED, purpose: box.purpose, namespace };
+}
+
+function refSlot(ref: SealedKeyReference): string {
+  return `${ref.keyId}\u0000${ref.purpose}\u0000${ref.namespace}\u0000${Buffer.from(ref.wrapped.buffer, ref.wrapped.byteOffset, ref.wrapped.byteLength).toString('latin1')}`;
 }
 
 /**
@@ -103,38 +136,49 @@ interface OpenScope {
  * (for the sealed converter); `reveal` opens the purposes a reader may see and returns the
  * values by path (for the codec server and the CLI).
  *
+ * Keys come from a {@link KeySource}, resolved before anything is sealed or opened: for sealing,
+ * one key per purpose of the payload; for opening, the keys of one level of boxes, then (once
+ * a box is open) those of the inner envelope it carries. A source that calls a KMS makes those
+ * calls here; a failure fails the call, and nothing is written without its key.
+ *
  * @example
  * ```ts
  * const codec = await SealingCodec.create({ keyring: Keyring.fromEnv() });
+ * const kmsCodec = await SealingCodec.create({ keys: await AwsKmsKeySource.create({ kmsKeyId: 'alias/sealed-fields' }) });
  * const worker = await Worker.create({ dataConverter: { payloadConverterPath, payloadCodecs: [codec] }, ... });
  * ```
  */
 export class SealingCodec implements PayloadCodec {
   private constructor(
     private readonly sodium: Sodium,
-    private readonly keyring: Keyring,
+    private readonly keys: KeySource,
     private readonly acceptNamespaces: ReadonlySet<string> | '*',
     private readonly nonces: { next(): Uint8Array },
     private readonly defaultNamespace: string,
     private readonly version: FormatVersion,
   ) {}
 
-  private readonly keyChecks = new Map<string, Uint8Array>();
+  /** Key checks by key id, with the key they were computed for (a key id names one key; a different key under it is checked afresh). */
+  private readonly keyChecks = new Map<string, { key: Uint8Array; check: Uint8Array }>();
 
   static async create(options: SealingCodecOptions): Promise<SealingCodec> {
+    const keys = options.keys ?? options.keyring;
+    if ((options.keys !== undefined && options.keyring !== undefined && options.keys !== options.keyring) || !isKeySource(keys)) {
+      throw sealedError('SEALED_INVALID_OPTION', 'SealingCodec.create needs keys (a KeySource) or keyring, one of them');
+    }
     const accept = options.acceptNamespaces === '*' ? '*' : new Set(options.acceptNamespaces ?? []);
     const nonces = options.nonceSourceForTestVectors ?? new NoncePool();
-    const codec = new SealingCodec(await loadSodium(), options.keyring, accept, nonces, options.namespace ?? '', options.formatVersionForTestVectors ?? FORMAT_VERSION);
+    const codec = new SealingCodec(await loadSodium(), keys, accept, nonces, options.namespace ?? '', options.formatVersionForTestVectors ?? FORMAT_VERSION);
     registerCodec();
     return codec;
   }
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    return payloads.map((payload) => this.seal(payload, { namespace: context?.namespace }));
+    return Promise.all(payloads.map((payload) => this.seal(payload, { namespace: context?.namespace })));
   }
 
   async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    return payloads.map((payload) => this.open(payload, { namespace: context?.namespace }));
+    return Promise.all(payloads.map((payload) => this.open(payload, { namespace: context?.namespace })));
   }
 
   /**
@@ -142,10 +186,10 @@ export class SealingCodec implements PayloadCodec {
    *
    * @example
    * ```ts
-   * const sealed = codec.seal(pending, { namespace: 'default' });
+   * const sealed = await codec.seal(pending, { namespace: 'default' });
    * ```
    */
-  seal(payload: Payload, options: SealOptions = {}): Payload {
+  async seal(payload: Payload, options: SealOptions = {}): Promise<Payload> {
     const namespace = options.namespace ?? this.defaultNamespace;
     const metadata = payload.metadata ?? {};
     // A payload this process opened and sends again (the SDK re-sends a decoded failure as is) is sealed again, never passed on open.
@@ -157,8 +201,10 @@ export class SealingCodec implements PayloadCodec {
     const children = this.version === 1 || list.nested === undefined ? undefined : childrenOf(list);
     const top = children?.get(-1) ?? list.paths.map((_, i) => i);
     const groups = groupByPurpose(list, top);
-    const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups, list.nested), (p) => this.keyring.keyIdFor(p));
-    const sealed = this.sealLevel({ groups, place: { version: this.version }, depth: 0 }, list, children, namespace, typeNameOf(metadata), sha256(data));
+    const { top: topKeys, keyFor } = await this.sealingKeys(list, namespace, [...groups.keys()]);
+    const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups, list.nested), (p) => (topKeys.get(p) as ResolvedKey).keyId);
+    const keys = (purpose: string, depth: number): ResolvedKey => (depth === 0 ? (topKeys.get(purpose) as ResolvedKey) : keyFor(purpose));
+    const sealed = this.sealLevel({ groups, place: { version: this.version }, depth: 0 }, list, children, namespace, typeNameOf(metadata), sha256(data), keys);
     return { ...payload, metadata: replaceEntries(metadata, [META.pending, META.opened], META.sealed, sealed), data };
   }
 
@@ -168,15 +214,15 @@ export class SealingCodec implements PayloadCodec {
    *
    * @example
    * ```ts
-   * const opened = codec.open(sealed, { namespace: 'default' });
+   * const opened = await codec.open(sealed, { namespace: 'default' });
    * ```
    */
-  open(payload: Payload, options: OpenOptions = {}): Payload {
+  async open(payload: Payload, options: OpenOptions = {}): Promise<Payload> {
     const metadata = payload.metadata ?? {};
     if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
     if (metadata[META.opened] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload arrived with an opened field list');
     if (metadata[META.sealed] === undefined) return payload;
-    const { opened, texts } = this.openWithTexts(payload, options);
+    const { opened, texts } = await this.openWithTexts(payload, options);
     const openedJson = utf8Bytes(fieldListJson(opened, texts));
     return { ...payload, metadata: replaceEntries(metadata, [META.sealed], META.opened, openedJson) };
   }
@@ -187,16 +233,56 @@ export class SealingCodec implements PayloadCodec {
    *
    * @example
    * ```ts
-   * const { opened, withheld } = codec.reveal(payload, { namespace: 'default', purposes: new Set(['phi']) });
+   * const { opened, withheld } = await codec.reveal(payload, { namespace: 'default', purposes: new Set(['phi']) });
    * ```
    */
-  reveal(payload: Payload, options: RevealOptions = {}): RevealedPayload {
-    const { envelope, opened, withheld } = this.openWithTexts(payload, options);
+  async reveal(payload: Payload, options: RevealOptions = {}): Promise<RevealedPayload> {
+    const { envelope, opened, withheld } = await this.openWithTexts(payload, options);
     return { envelope, opened, withheld };
   }
 
-  /** `reveal`, plus each opened box's JSON text: a JSON array already parsed and counted against its fields. */
-  private openWithTexts(payload: Payload, options: RevealOptions): RevealedPayload & { texts: string[] } {
+  /**
+   * `reveal` without waiting: for key sources that hold every key it needs at hand (a `Keyring`
+   * always does; a KMS source only for data keys in its cache). A key not at hand is
+   * `SEALED_INVALID_OPTION`: use `reveal`.
+   *
+   * @example
+   * ```ts
+   * const { opened } = codec.revealNow(payload, { purposes: new Set(['phi']) });
+   * ```
+   */
+  revealNow(payload: Payload, options: RevealOptions = {}): RevealedPayload {
+    try {
+      const { envelope, opened, withheld } = this.openWithTextsNow(payload, options, new Map());
+      return { envelope, opened, withheld };
+    } catch (err) {
+      if (err instanceof KeysNeeded) throw sealedError('SEALED_INVALID_OPTION', 'a key this payload needs is not at hand: open it with reveal (async)');
+      throw err;
+    }
+  }
+
+  /**
+   * `reveal`, plus each opened box's JSON text. Runs the synchronous opening with the keys at
+   * hand; when a level needs keys the source must fetch (a KMS unwrap), fetches that level's keys
+   * together and runs again. Failures to fetch surface at their box, in box order.
+   */
+  private async openWithTexts(payload: Payload, options: RevealOptions): Promise<RevealedPayload & { texts: string[] }> {
+    const fetched = new Map<string, FetchedKey>();
+    for (;;) {
+      try {
+        return this.openWithTextsNow(payload, options, fetched);
+      } catch (err) {
+        if (!(err instanceof KeysNeeded)) throw err;
+        const settled = await Promise.allSettled(err.boxes.map((ref) => this.keys.openingKey(ref)));
+        err.boxes.forEach((ref, i) => {
+          const outcome = settled[i] as PromiseSettledResult<Uint8Array>;
+          fetched.set(refSlot(ref), outcome.status === 'fulfilled' ? { key: outcome.value } : { error: outcome.reason });
+        });
+      }
+    }
+  }
+
+  private openWithTextsNow(payload: Payload, options: RevealOptions, fetched: Map<string, FetchedKey>): RevealedPayload & { texts: string[] } {
     const metadata = payload.metadata ?? {};
     const sealed = metadata[META.sealed];
     if (sealed === undefined || sealed === null) throw sealedError('SEALED_MALFORMED', 'payload is not sealed');
@@ -214,6 +300,7 @@ export class SealingCodec implements PayloadCodec {
       digest: sha256(payload.data ?? new Uint8Array()),
       namespaceClosed: options.mayOpenNamespace?.(envelope.namespace) === false,
       result,
+      fetched,
     };
     this.openLevel(envelope, header, { version: envelope.version }, scope, 0);
     return result;
@@ -222,9 +309,11 @@ export class SealingCodec implements PayloadCodec {
   /** Opens the allowed boxes of one envelope, then the inner envelopes their plaintexts carry. */
   private openLevel(envelope: Envelope, header: Uint8Array, place: BoxPlace, scope: OpenScope, depth: number): void {
     const { options, result } = scope;
+    const closed = (box: Box): boolean => scope.namespaceClosed || (options.purposes !== undefined && !options.purposes.has(box.purpose));
     envelope.boxes.forEach((box, index) => {
-      if (scope.namespaceClosed || (options.purposes !== undefined && !options.purposes.has(box.purpose))) return void result.withheld.push(box);
-      const { values, text, inner } = this.openBox(box, place.version, boxAad(place, header, index, scope.typeName, scope.digest));
+      if (closed(box)) return void result.withheld.push(box);
+      const key = this.keyNow(box, envelope, scope, closed);
+      const { values, text, inner } = this.openBox(box, key, place.version, boxAad(place, header, index, scope.typeName, scope.digest));
       result.texts.push(text);
       box.fields.forEach((field, i) => {
         result.opened.paths.push(field.path);
@@ -235,6 +324,33 @@ export class SealingCodec implements PayloadCodec {
       });
       if (inner !== undefined) this.openInner(inner, envelope, box, scope, depth + 1);
     });
+  }
+
+  /**
+   * The key of a box: fetched already in this call, or at hand in the source. Otherwise
+   * `KeysNeeded` names every open box of this envelope whose key is not at hand, to fetch together.
+   */
+  private keyNow(box: Box, envelope: Envelope, scope: OpenScope, closed: (box: Box) => boolean): Uint8Array {
+    const ref = refOf(box, envelope.namespace);
+    const fetched = scope.fetched.get(refSlot(ref));
+    if (fetched !== undefined) {
+      if ('error' in fetched) throw fetched.error;
+      return fetched.key;
+    }
+    const now = this.keys.openingKeyNow?.(ref);
+    if (now !== undefined) return now;
+    const atHand = (other: SealedKeyReference): boolean => {
+      try {
+        return this.keys.openingKeyNow?.(other) !== undefined;
+      } catch {
+        return true; // it fails at its own turn, in box order
+      }
+    };
+    const missing = envelope.boxes
+      .filter((other) => !closed(other))
+      .map((other) => refOf(other, envelope.namespace))
+      .filter((other) => !scope.fetched.has(refSlot(other)) && (refSlot(other) === refSlot(ref) || !atHand(other)));
+    throw new KeysNeeded(missing);
   }
 
   private openInner(bytes: Uint8Array, outer: Envelope, container: Box, scope: OpenScope, depth: number): void {
@@ -249,10 +365,57 @@ export class SealingCodec implements PayloadCodec {
   }
 
   /**
+   * How this payload's boxes get their keys. Keys at hand (a keyring, a fresh cached data key)
+   * are taken box by box (`sealingKeyNow`, so a source counts each box as a use); the keys of
+   * purposes not at hand are fetched first, together, and then reused for every box of that
+   * purpose in the payload. The top-level keys are taken once, up front: placeholders name them.
+   */
+  private async sealingKeys(list: FieldList, namespace: string, topPurposes: readonly string[]): Promise<{ top: Map<string, ResolvedKey>; keyFor: (purpose: string) => ResolvedKey }> {
+    const fetched = new Map<string, ResolvedKey>();
+    const last = new Map<string, ResolvedKey>();
+    const now = (purpose: string): ResolvedKey | undefined => {
+      const given = this.keys.sealingKeyNow?.({ purpose, namespace });
+      const key = given === undefined ? fetched.get(purpose) : this.resolved(given);
+      if (key !== undefined) last.set(purpose, key);
+      return key;
+    };
+    const top = new Map<string, ResolvedKey>();
+    for (const purpose of topPurposes) {
+      const key = now(purpose);
+      if (key !== undefined) top.set(purpose, key);
+    }
+    const missing = [...new Set(list.purposes)].map(checkPurpose).filter((purpose) => !top.has(purpose) && now(purpose) === undefined);
+    if (missing.length > 0) {
+      const results = await Promise.all(missing.map((purpose) => this.keys.sealingKey({ purpose, namespace })));
+      missing.forEach((purpose, i) => fetched.set(purpose, this.resolved(results[i] as SealingKey)));
+      for (const purpose of topPurposes) if (!top.has(purpose)) top.set(purpose, fetched.get(purpose) as ResolvedKey);
+    }
+    const keyFor = (purpose: string): ResolvedKey => {
+      const key = now(purpose) ?? last.get(purpose);
+      if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no sealing key for this purpose', { purpose });
+      return key;
+    };
+    return { top, keyFor };
+  }
+
+  private resolved({ keyId, key, wrapped }: SealingKey): ResolvedKey {
+    if (this.version === 1 && wrapped.length > 0) throw sealedError('SEALED_INVALID_OPTION', 'format version 1 cannot carry a wrapped key');
+    return { keyId, key, wrapped, check: this.keyCheckOf(keyId, key) };
+  }
+
+  /**
    * Seals one level: the fields in `level.indexes`, one box per purpose. A box whose fields hold
    * nested sealed values carries their envelope after its JSON, so they open only through it.
    */
-  private sealLevel(level: Level, list: FieldList, children: Map<number, number[]> | undefined, namespace: string, typeName: string, digest: Uint8Array): Uint8Array {
+  private sealLevel(
+    level: Level,
+    list: FieldList,
+    children: Map<number, number[]> | undefined,
+    namespace: string,
+    typeName: string,
+    digest: Uint8Array,
+    keys: (purpose: string, depth: number) => ResolvedKey,
+  ): Uint8Array {
     if (level.depth > MAX_INNER_DEPTH) throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply for readers', { maxDepth: MAX_INNER_DEPTH });
     const groups = level.groups;
     if (groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
@@ -262,24 +425,23 @@ export class SealingCodec implements PayloadCodec {
       const json = utf8Bytes(JSON.stringify(indexes.map((i) => list.values[i])));
       const nested = children === undefined ? [] : indexes.flatMap((i) => children.get(i) ?? []);
       const place = { version: 2, containerNonce: nonce } as const;
-      const inner = nested.length === 0 ? undefined : this.sealLevel({ groups: groupByPurpose(list, nested), place, depth: level.depth + 1 }, list, children, namespace, typeName, digest);
+      const inner = nested.length === 0 ? undefined : this.sealLevel({ groups: groupByPurpose(list, nested), place, depth: level.depth + 1 }, list, children, namespace, typeName, digest, keys);
       const plaintext = inner === undefined ? json : concatBytes([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
       const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
-      const keyId = this.keyring.keyIdFor(purpose);
-      const check = level.place.version === 2 ? this.keyCheckOf(keyId) : undefined;
-      return { alg: ALG_XCHACHA20_POLY1305_IETF, keyId, purpose, ...(check && { keyCheck: check }), nonce, fields, plaintext, ciphertextLength: plaintext.length + TAG_BYTES };
+      const { keyId, key, wrapped, check } = keys(purpose, level.depth);
+      const v2 = level.place.version === 2 ? { keyCheck: check, wrappedKey: wrapped } : {};
+      return { alg: ALG_XCHACHA20_POLY1305_IETF, keyId, key, purpose, ...v2, nonce, fields, plaintext, ciphertextLength: plaintext.length + TAG_BYTES };
     });
     // The header is written once: it goes into every box's AAD and, joined with the ciphertexts, is the envelope.
     const { header, boxEnds } = envelopeHeaderWithLayout({ version: level.place.version, namespace, boxes: drafts });
     const ciphertexts = drafts.map((box, index) =>
-      this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(box.plaintext, boxAad(level.place, header, index, typeName, digest), null, box.nonce, this.keyring.key(box.keyId)),
+      this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(box.plaintext, boxAad(level.place, header, index, typeName, digest), null, box.nonce, box.key),
     );
     return joinEnvelope(header, boxEnds, ciphertexts);
   }
 
-  private openBox(box: Box, version: FormatVersion, aad: Uint8Array): { values: unknown[]; text: string; inner: Uint8Array | undefined } {
-    const key = this.keyring.key(box.keyId);
-    if (box.keyCheck !== undefined && !equalBytes(box.keyCheck, this.keyCheckOf(box.keyId))) {
+  private openBox(box: Box, key: Uint8Array, version: FormatVersion, aad: Uint8Array): { values: unknown[]; text: string; inner: Uint8Array | undefined } {
+    if (box.keyCheck !== undefined && !equalBytes(box.keyCheck, this.keyCheckOf(box.keyId, key))) {
       throw sealedError('SEALED_KEY_MISMATCH', 'the key held under this key id is not the key this value was sealed with', { keyId: box.keyId });
     }
     let plaintext: Uint8Array;
@@ -298,10 +460,13 @@ export class SealingCodec implements PayloadCodec {
     return { values, text, inner: split === -1 ? undefined : plaintext.subarray(split + 1) };
   }
 
-  /** Key checks by key id, computed once: a keyring's keys do not change under an id. */
-  private keyCheckOf(keyId: string): Uint8Array {
-    let check = this.keyChecks.get(keyId);
-    if (check === undefined) this.keyChecks.set(keyId, (check = keyCheck(this.keyring.key(keyId))));
+  /** The key check of `key`, computed once per key id while the key under that id stays the same (bounded: KMS data keys come and go). */
+  private keyCheckOf(keyId: string, key: Uint8Array): Uint8Array {
+    const known = this.keyChecks.get(keyId);
+    if (known !== undefined && equalBytes(known.key, key)) return known.check;
+    const check = keyCheck(key);
+    if (this.keyChecks.size >= MAX_KEY_CHECKS) this.keyChecks.clear();
+    this.keyChecks.set(keyId, { key: key.slice(), check });
     return check;
   }
 
@@ -319,7 +484,7 @@ export class SealingCodec implements PayloadCodec {
  *
  * @example
  * ```ts
- * const shown = mergeForDisplay(JSON.parse(text), codec.reveal(payload, { purposes: new Set(['phi']) }));
+ * const shown = mergeForDisplay(JSON.parse(text), await codec.reveal(payload, { purposes: new Set(['phi']) }));
  * ```
  */
 export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<RevealedPayload, 'opened' | 'withheld'>): unknown {
@@ -328,6 +493,7 @@ export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<Reveal
 }
 
 const MAX_INNER_DEPTH = 64;
+const MAX_KEY_CHECKS = 4096;
 
 /** The field list of a pending entry: inline (from the workflow sandbox) or left in this realm's hand-off store. */
 function resolvePending(pending: Uint8Array): Uint8Array {

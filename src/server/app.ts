@@ -106,9 +106,9 @@ function codecRoutes(options: CodecAppOptions) {
     }
   }
 
-  function run(route: Route, batch: CodecBatch): WirePayload[] {
+  async function run(route: Route, batch: CodecBatch): Promise<WirePayload[]> {
     try {
-      return route === 'decode' ? decodeBatch(options.codec, audit, batch) : encodeBatch(options.codec, audit, batch);
+      return await (route === 'decode' ? decodeBatch(options.codec, audit, batch) : encodeBatch(options.codec, audit, batch));
     } catch (err) {
       if (SealedError.is(err)) audit({ event: 'rejected', subject: batch.principal.subject, namespace: batch.namespace ?? null, code: err.code, route });
       throw err;
@@ -119,7 +119,7 @@ function codecRoutes(options: CodecAppOptions) {
     const namespace = namespaceOf(c);
     const principal = await authorize(c, route, namespace);
     const payloads = parsePayloadsBody(await c.req.text(), limits.maxPayloads);
-    const out = run(route, { principal, namespace, payloads });
+    const out = await run(route, { principal, namespace, payloads });
     return c.body(payloadsToJson(out), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   };
 

@@ -255,7 +255,7 @@ function printed(report: ScanReport): string {
 /**
  * A payload whose phi box (key phi-a) holds a credential box (k1) that holds a phi box under
  * another key, phi-b: no conforming writer does this (one key per purpose per payload), so the
- * sealing keyring answers phi-b for one of its phi look-ups; the call that lands inside is found by
+ * sealing keyring answers phi-b for one of its phi look-ups (the codec asks per box); the call that lands inside is found by
  * opening each candidate with every key.
  */
 async function mixedKeyPayload(): Promise<{ payload: Payload; keys: Record<string, Uint8Array> }> {
@@ -266,7 +266,11 @@ async function mixedKeyPayload(): Promise<{ payload: Payload; keys: Record<strin
     let calls = 0;
     const keyring = new Proxy(all, {
       get(target, property) {
-        if (property === 'keyIdFor') return (purpose: string) => (purpose === 'phi' && calls++ === odd ? 'phi-b' : target.keyIdFor(purpose));
+        // The codec asks its key source for each box's key: answer phi-b for one phi box.
+        if (property === 'sealingKeyNow') {
+          return (scope: { purpose: string; namespace: string }) =>
+            scope.purpose === 'phi' && calls++ === odd ? { keyId: 'phi-b', key: target.key('phi-b'), wrapped: new Uint8Array() } : target.sealingKeyNow(scope);
+        }
         const value: unknown = Reflect.get(target, property, target);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },

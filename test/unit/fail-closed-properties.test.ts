@@ -280,7 +280,7 @@ function forwardable(value: unknown, out: object[] = [], revealed = false): obje
 function display(payload: Payload, purposes: ReadonlySet<string>): string {
   const data: unknown = JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
   if (payload.metadata?.[SEALED_METADATA_KEYS.sealed] === undefined) return JSON.stringify(data);
-  return JSON.stringify(mergeForDisplay(data, codec.reveal(payload, { purposes, namespace: 'default' })));
+  return JSON.stringify(mergeForDisplay(data, codec.revealNow(payload, { purposes, namespace: 'default' })));
 }
 
 const GRANTS: ReadonlyArray<ReadonlySet<Purpose>> = [new Set(), new Set(['phi']), new Set(['credential']), new Set(PURPOSES)];

@@ -125,7 +125,7 @@ describe('with a SealingCodec in the process', () => {
   test('case 5: a tag of another purpose inside a sealed value keeps its purpose: a phi reader does not see the credential', async () => {
     const chart = Object.assign(new Chart(), { id: 'c-1', login: Object.assign(new Login(), { user: 'CANARY-USER', password: 'CANARY-PASSWORD' }) });
     const payload = await send(codec, chart);
-    const shown = (purposes: string[]): string => JSON.stringify(mergeForDisplay(dataJson(payload), codec.reveal(payload, { purposes: new Set(purposes) })));
+    const shown = (purposes: string[]): string => JSON.stringify(mergeForDisplay(dataJson(payload), codec.revealNow(payload, { purposes: new Set(purposes) })));
     expect(shown(['phi'])).toContain('CANARY-USER');
     expect(shown(['phi'])).not.toContain('CANARY-PASSWORD');
     expect(shown(['credential'])).not.toContain('CANARY');
@@ -138,7 +138,7 @@ describe('with a SealingCodec in the process', () => {
   test('case 5: a Secret of another purpose in a tagged field needs both purposes', async () => {
     const login = Object.assign(new Login(), { user: 'u', password: secret('CANARY-BOTH', { purpose: 'phi' }) });
     const payload = await send(codec, login);
-    const shown = (purposes: string[]): string => JSON.stringify(mergeForDisplay(dataJson(payload), codec.reveal(payload, { purposes: new Set(purposes) })));
+    const shown = (purposes: string[]): string => JSON.stringify(mergeForDisplay(dataJson(payload), codec.revealNow(payload, { purposes: new Set(purposes) })));
     expect(shown(['phi'])).not.toContain('CANARY-BOTH');
     expect(shown(['credential'])).not.toContain('CANARY-BOTH');
     expect(shown(['credential', 'phi'])).toContain('CANARY-BOTH');

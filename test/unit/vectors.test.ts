@@ -5,10 +5,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, Secret } from '../../src';
-import { Keyring, SealingCodec } from '../../src/codec';
+import { Keyring, readEnvelope, SealingCodec } from '../../src/codec';
 import { codeOfAsync } from '../support/errors';
 import { pendingText } from '../support/pending';
 import { V2_INPUTS, V2_TYPES } from '../vectors/v2-inputs';
+import { GivenDataKey, type GivenDataKeyFile } from '../vectors/given-data-key';
+import type { KeySource } from '../../src/codec/key-source';
 
 interface Vector {
   name: string;
@@ -51,7 +53,7 @@ describe.each(doc.vectors)('v1 test vector: $name', (vector) => {
 
   test('the library opens the recorded bytes', async () => {
     const codec = await SealingCodec.create({ keyring });
-    const { opened } = codec.reveal(toPayload(vector.sealed), { namespace: vector.namespace });
+    const { opened } = await codec.reveal(toPayload(vector.sealed), { namespace: vector.namespace });
     expect(Object.fromEntries(opened.paths.map((p, i) => [p, opened.values[i]]))).toEqual(vector.fields);
   });
 });
@@ -128,6 +130,8 @@ interface V2Vector {
   sealed: WirePayload;
   fields: OpenedField[];
   decoded: unknown;
+  /** 'kmsDataKeys': sealed under a KMS-wrapped data key that the file gives unwrapped. */
+  keySource?: 'kmsDataKeys';
 }
 interface V2Negative {
   name: string;
@@ -145,9 +149,13 @@ const v2 = JSON.parse(readFileSync(join(__dirname, '..', 'vectors', 'v2.json'), 
   sensitivePositions: Record<string, string[]>;
   vectors: V2Vector[];
   negative: V2Negative[];
+  kmsDataKeys?: GivenDataKeyFile[];
 };
 const v2Keyring = new Keyring({ active: v2.active, keys: Object.fromEntries(Object.entries(v2.keys).map(([id, hex]) => [id, Buffer.from(hex, 'hex')])), purposes: v2.purposeKeys });
 const converter = createSealedPayloadConverter({ types: V2_TYPES });
+const givenDataKey = new GivenDataKey((v2.kmsDataKeys ?? [])[0] as GivenDataKeyFile);
+/** The keys a positive vector was sealed with: the keyring, or the KMS-wrapped data key the file gives. */
+const keysOf = (vector: V2Vector): KeySource => (vector.keySource === 'kmsDataKeys' ? givenDataKey : v2Keyring);
 const contextFor = (namespace: string) => (namespace === '' ? undefined : { type: 'workflow' as const, namespace, workflowId: 'any' });
 
 /** A decoded value as the vectors write it: a Secret is `{"$secret": purpose, "value": ...}`, class instances their own fields. */
@@ -165,6 +173,19 @@ describe('v2 vectors file', () => {
     expect(v2.vectors.map((v) => v.name)).toEqual(V2_INPUTS.map((input) => input.name));
     expect(v2.negative.length).toBeGreaterThanOrEqual(12);
     for (const vector of v2.vectors) expect(fromB64(vector.sealed.metadata['sealed-fields'] as string)[2]).toBe(2);
+  });
+
+  test('the KMS vector carries its wrapped data key in the box header, and a keyring alone cannot open it', async () => {
+    const vector = v2.vectors.find((v) => v.keySource === 'kmsDataKeys') as V2Vector;
+    const given = (v2.kmsDataKeys ?? [])[0] as GivenDataKeyFile;
+    const [box] = readEnvelope(fromB64(vector.sealed.metadata['sealed-fields'] as string)).boxes;
+    expect(box?.keyId).toBe(given.keyId);
+    expect(Buffer.from(box?.wrappedKey ?? []).toString('hex')).toBe(given.wrappedKey);
+    for (const other of v2.vectors.filter((v) => v !== vector)) {
+      for (const b of readEnvelope(fromB64(other.sealed.metadata['sealed-fields'] as string)).boxes) expect(b.wrappedKey?.length).toBe(0);
+    }
+    const codec = await SealingCodec.create({ keyring: v2Keyring });
+    expect(await codeOfAsync(() => codec.decode([toPayload(vector.sealed)], contextFor(vector.namespace)))).toBe('SEALED_KEY_UNKNOWN');
   });
 });
 
@@ -185,15 +206,15 @@ describe.each(v2.vectors)('v2 test vector: $name', (vector) => {
 
   test('sealing with the recorded nonces gives the recorded bytes', async () => {
     const queue = vector.nonces.map((hex) => new Uint8Array(Buffer.from(hex, 'hex')));
-    const codec = await SealingCodec.create({ keyring: v2Keyring, nonceSourceForTestVectors: { next: () => queue.shift() as Uint8Array } });
+    const codec = await SealingCodec.create({ keys: keysOf(vector), nonceSourceForTestVectors: { next: () => queue.shift() as Uint8Array } });
     const [sealed] = await codec.encode([toPayload(vector.input)], contextFor(vector.namespace));
     expect(sealed).toEqual(toPayload(vector.sealed));
     expect(queue).toEqual([]);
   });
 
   test('the library opens the recorded bytes (codec, then converter, as a worker does)', async () => {
-    const codec = await SealingCodec.create({ keyring: v2Keyring });
-    const { opened } = codec.reveal(toPayload(vector.sealed), { namespace: vector.namespace });
+    const codec = await SealingCodec.create({ keys: keysOf(vector) });
+    const { opened } = await codec.reveal(toPayload(vector.sealed), { namespace: vector.namespace });
     expect(opened.paths.map((path, i) => ({ path, purpose: opened.purposes[i], secret: opened.secrets[i], nested: opened.nested?.[i] === true, value: opened.values[i] }))).toEqual(
       vector.fields.map((f) => ({ path: f.path, purpose: f.purpose, secret: f.secret, nested: f.depth > 0, value: f.value })),
     );
@@ -254,6 +275,7 @@ interface DocBox {
   keyId: string;
   purpose: string;
   keyCheck?: Buffer;
+  wrappedKey?: Buffer;
   nonce: Buffer;
   fields: Array<{ path: string; secret: boolean }>;
   ct: Buffer;
@@ -291,7 +313,7 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
   const fields: OpenedField[] = [];
   const openLevel = (envelope: DocEnvelope, containerNonce: Buffer, depth: number): void => {
     envelope.boxes.forEach((box, i) => {
-      const keyHex = Object.prototype.hasOwnProperty.call(v2.keys, box.keyId) ? v2.keys[box.keyId] : undefined;
+      const keyHex = docKeyHex(box);
       if (keyHex === undefined) refuse('SEALED_KEY_UNKNOWN');
       const check = createHmac('sha256', Buffer.from(keyHex as string, 'hex')).update('temporal-sealed-fields/v2 key check').digest().subarray(0, 16);
       if (!check.equals(box.keyCheck as Buffer)) refuse('SEALED_KEY_MISMATCH');
@@ -335,6 +357,13 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
   return { fields, decoded: asVectorJson(root) };
 }
 
+/** Step 7.2: an empty wrapped key names a key of the keyring; a wrapped one is unwrapped by its key source (here: the data key the file gives with that exact wrapped key). */
+function docKeyHex(box: DocBox): string | undefined {
+  if (box.wrappedKey === undefined || box.wrappedKey.length === 0) return Object.prototype.hasOwnProperty.call(v2.keys, box.keyId) ? v2.keys[box.keyId] : undefined;
+  const given = v2.kmsDataKeys?.find((k) => k.keyId === box.keyId && Buffer.from(k.wrappedKey, 'hex').equals(box.wrappedKey as Buffer));
+  return given?.dataKey;
+}
+
 function parseEnvelopeDoc(env: Buffer): DocEnvelope {
   let at = 0;
   const take = (n: number): Buffer => {
@@ -363,6 +392,7 @@ function parseEnvelopeDoc(env: Buffer): DocEnvelope {
     const purpose = text(take(take(1)[0] as number));
     if (!KEY_ID.test(keyId) || !PURPOSE.test(purpose)) refuse('SEALED_MALFORMED');
     const keyCheck = version === 2 ? take(16) : undefined;
+    const wrappedKey = version === 2 ? take(take(2).readUInt16BE(0)) : undefined;
     const nonce = take(24);
     const fieldCount = take(2).readUInt16BE(0);
     if (fieldCount === 0) refuse('SEALED_MALFORMED');
@@ -376,7 +406,7 @@ function parseEnvelopeDoc(env: Buffer): DocEnvelope {
     const ctLength = take(4).readUInt32BE(0);
     if (ctLength < 16) refuse('SEALED_MALFORMED');
     const ctAt = at;
-    boxes.push({ keyId, purpose, ...(keyCheck && { keyCheck }), nonce, fields, ct: take(ctLength), ctAt });
+    boxes.push({ keyId, purpose, ...(keyCheck && { keyCheck }), ...(wrappedKey && { wrappedKey }), nonce, fields, ct: take(ctLength), ctAt });
   }
   if (at !== env.length) refuse('SEALED_MALFORMED');
   // The header: the envelope without its ciphertexts.

@@ -55,6 +55,8 @@ export interface V2Input {
   /** The writer's namespace ('' : no serialization context). */
   namespace: string;
   value: () => unknown;
+  /** 'kms': sealed under the KMS-wrapped data key of v2-kms-data-key.json (through GivenDataKey) instead of the keyring. */
+  keys?: 'kms';
 }
 
 export const V2_INPUTS: V2Input[] = [
@@ -111,4 +113,10 @@ export const V2_INPUTS: V2Input[] = [
     value: () => ({ '[sealed:phi]': 'a clear key that looks like a placeholder', ssn: secret('123-45-6789', { purpose: 'phi' }) }),
   },
   { name: 'no namespace in the context', namespace: '', value: () => ({ x: secret(null) }) },
+  {
+    name: 'a value sealed under a KMS-wrapped data key (the wrapped key in the box header)',
+    namespace: 'default',
+    keys: 'kms',
+    value: () => Object.assign(new PatientIntake(), { patientId: 'p-9', ssn: '987-65-4320' }),
+  },
 ];

@@ -1,5 +1,6 @@
 import type { Payload } from '@temporalio/common';
 import type { Box } from '../../codec/envelope';
+import type { SealedKeyReference } from '../../codec/key-source';
 import type { Keyring } from '../../codec/keyring';
 import { SealingCodec, type RevealedPayload } from '../../codec/sealing-codec';
 import { SealedError } from '../../errors';
@@ -42,10 +43,10 @@ export class SealedOpener {
     // The codec looks each box it opens up by key id: recording the ids gives the key ids of the inner boxes it opened.
     const recording = new Proxy(keyring, {
       get(target, property) {
-        if (property === 'key') {
-          return (id: string): Uint8Array => {
-            const key = target.key(id);
-            opened.keyIds.push(id);
+        if (property === 'openingKeyNow') {
+          return (box: SealedKeyReference): Uint8Array => {
+            const key = target.openingKeyNow(box);
+            opened.keyIds.push(box.keyId);
             return key;
           };
         }
@@ -63,7 +64,7 @@ export class SealedOpener {
     const purposes = new Set<string>();
     const blocked = new Set<string>();
     // With no purpose allowed nothing is decrypted: the top-level boxes are all withheld.
-    let reached = { result: this.codec.reveal(payload, { purposes }), keyIds: [] as string[] };
+    let reached = { result: this.codec.revealNow(payload, { purposes }), keyIds: [] as string[] };
     reached.result.envelope.boxes.forEach(name);
     for (;;) {
       reached.result.withheld.forEach(name);
@@ -109,7 +110,7 @@ export class SealedOpener {
   private attempt(payload: Payload, purposes: ReadonlySet<string>): { result: RevealedPayload; keyIds: string[] } | undefined {
     this.opened.keyIds = [];
     try {
-      const result = this.codec.reveal(payload, { purposes });
+      const result = this.codec.revealNow(payload, { purposes });
       return { result, keyIds: this.opened.keyIds };
     } catch (err) {
       if (SealedError.is(err) && err.code === 'SEALED_KEY_UNKNOWN') return undefined;

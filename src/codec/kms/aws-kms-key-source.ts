@@ -189,6 +189,26 @@ export class AwsKmsKeySource implements KeySource {
     return { keyId: current.keyId, key: current.key.slice(), wrapped: current.wrapped };
   }
 
+  /** {@link KeySource}: the current data key of (namespace, purpose) when it is cached and fresh (counts as a use); else `undefined`. */
+  sealingKeyNow(scope: KeyScope): SealingKey | undefined {
+    const current = this.#sealing.get(slotOf(scope));
+    if (current === undefined || this.#spent(current)) return undefined;
+    current.uses++;
+    return { keyId: current.keyId, key: current.key.slice(), wrapped: current.wrapped };
+  }
+
+  /** {@link KeySource}: the data key a box names when it is cached; else `undefined`. */
+  openingKeyNow(box: SealedKeyReference): Uint8Array | undefined {
+    if (box.wrapped.length === 0) {
+      if (this.options.staticKeys !== undefined) return this.options.staticKeys.openingKeyNow?.(box);
+      throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a static key: pass the Keyring as staticKeys to open it', { keyId: box.keyId });
+    }
+    const hit = this.#opened.get(openSlotOf(box));
+    if (hit === undefined) return undefined;
+    this.#stats.cacheHits++;
+    return hit.slice();
+  }
+
   /** {@link KeySource}: the data key a box names, from the cache or from one `Decrypt` call. */
   async openingKey(box: SealedKeyReference): Promise<Uint8Array> {
     if (box.wrapped.length === 0) {

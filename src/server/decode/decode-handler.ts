@@ -27,14 +27,14 @@ function count(tallies: Map<string, Tally>, revealed: Revealed): void {
  *
  * @example
  * ```ts
- * const out = decodeBatch(codec, audit, { principal, namespace: 'default', payloads });
+ * const out = await decodeBatch(codec, audit, { principal, namespace: 'default', payloads });
  * ```
  */
-export function decodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: CodecBatch): WirePayload[] {
+export async function decodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: CodecBatch): Promise<WirePayload[]> {
   const { principal, namespace, payloads } = request;
   const bySealedIn = new Map<string, Tally>();
-  const out = payloads.map((payload) => {
-    const revealed = revealForDisplay(codec, payload, namespace, principal.purposes, (sealedIn) => mayUseNamespace(principal, sealedIn));
+  const all = await Promise.all(payloads.map((payload) => revealForDisplay(codec, payload, namespace, principal.purposes, (sealedIn) => mayUseNamespace(principal, sealedIn))));
+  const out = all.map((revealed) => {
     if (revealed.fields > 0) count(bySealedIn, revealed);
     return revealed.payload;
   });

@@ -40,23 +40,23 @@ function mergeIntoData(data: Uint8Array, result: RevealedPayload): Uint8Array {
  *
  * @example
  * ```ts
- * const { payload, fields } = revealForDisplay(codec, sealed, 'default', new Set(['phi']));
+ * const { payload, fields } = await revealForDisplay(codec, sealed, 'default', new Set(['phi']));
  * ```
  */
-export function revealForDisplay(
+export async function revealForDisplay(
   codec: SealingCodec,
   payload: Payload,
   namespace: string | undefined,
   purposes: Grant,
   mayUseNamespace: (namespace: string) => boolean = () => true,
-): Revealed {
+): Promise<Revealed> {
   const metadata = payload.metadata ?? {};
   // As SealingCodec.open: opened values live in a process's memory only.
   refuseStates(metadata, ['pending', 'opened']);
   if (metadata[META.sealed] === undefined || metadata[META.sealed] === null) return { payload, fields: 0, purposes: [], sealedIn: '' };
   // The grant covers the namespace the payload was sealed in, not only the one the request names
   // (they differ when the codec accepts other namespaces, e.g. for Nexus).
-  const result = codec.reveal(payload, { namespace, purposes: purposes === 'all' ? undefined : purposes, mayOpenNamespace: mayUseNamespace });
+  const result = await codec.reveal(payload, { namespace, purposes: purposes === 'all' ? undefined : purposes, mayOpenNamespace: mayUseNamespace });
   const { opened } = result;
   const data = payload.data ?? new Uint8Array();
   const merged = opened.paths.length === 0 ? data : mergeIntoData(data, result);

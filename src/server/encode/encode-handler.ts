@@ -12,20 +12,22 @@ import type { WirePayload } from '../protocol/payloads-json';
  *
  * @example
  * ```ts
- * const out = encodeBatch(codec, audit, { principal, namespace: 'default', payloads });
+ * const out = await encodeBatch(codec, audit, { principal, namespace: 'default', payloads });
  * ```
  */
-export function encodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: CodecBatch): WirePayload[] {
+export async function encodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: CodecBatch): Promise<WirePayload[]> {
   const { principal, namespace, payloads } = request;
   let sealed = 0;
-  const out = payloads.map((payload) => {
-    refuseReferences(payload);
-    // seal returns the payload itself when it holds nothing to seal.
-    const next = codec.seal(payload, { namespace: namespace ?? '' }) as WirePayload; // keeps `extra`: seal spreads the payload
-    if (next === payload) return payload;
-    sealed += 1;
-    return next;
-  });
+  payloads.forEach(refuseReferences);
+  const out = await Promise.all(
+    payloads.map(async (payload) => {
+      // seal returns the payload itself when it holds nothing to seal.
+      const next = (await codec.seal(payload, { namespace: namespace ?? '' })) as WirePayload; // keeps `extra`: seal spreads the payload
+      if (next === payload) return payload;
+      sealed += 1;
+      return next;
+    }),
+  );
   out.forEach(refuseClearValues);
   if (sealed > 0) audit({ event: 'seal', subject: principal.subject, namespace: namespace ?? null, payloads: sealed });
   return out;

@@ -150,7 +150,7 @@ describe('decode refuses what it cannot trust', () => {
   });
 
   test('a payload carrying opened values (sealed-opened) is 422 SEALED_MALFORMED and its values are not echoed', async () => {
-    const opened = (await SealingCodec.create({ keyring })).open(sealed, { namespace: 'default' });
+    const opened = await (await SealingCodec.create({ keyring })).open(sealed, { namespace: 'default' });
     const { status, text } = await post(url, '/decode', toWire([opened]), { token: TOKENS.clinician, namespace: 'default' });
     expect(status).toBe(422);
     expect(JSON.parse(text)).toEqual({ error: 'unprocessable', code: 'SEALED_MALFORMED' });

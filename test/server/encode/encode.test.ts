@@ -50,7 +50,7 @@ describe('encode', () => {
   });
 
   test('a payload carrying opened plaintext (sealed-opened) is sealed again, never handed back open', async () => {
-    const opened = (await SealingCodec.create({ keyring })).open(await sealedIntake('default'), { namespace: 'default' });
+    const opened = await (await SealingCodec.create({ keyring })).open(await sealedIntake('default'), { namespace: 'default' });
     expect(Object.keys(opened.metadata!)).toContain('sealed-opened');
     const { status, text } = await post(url, '/encode', toWire([opened]), { token: TOKENS.encoder, namespace: 'default' });
     expect(status).toBe(200);

@@ -150,7 +150,7 @@ describe('a sealed payload relabelled with another encoding', () => {
   });
 
   test('is refused on the codec server path (open) too', () => {
-    expect(codeOf(() => codec.reveal(withEncoding(sealed, 'binary/plain'), { namespace: 'default' }))).toBe('SEALED_TAMPERED');
+    expect(codeOf(() => codec.revealNow(withEncoding(sealed, 'binary/plain'), { namespace: 'default' }))).toBe('SEALED_TAMPERED');
   });
 
   test('is refused by a converter without the codec, sealed or pending, whatever the encoding says', () => {
