@@ -2,7 +2,8 @@ import { KEY_BYTES } from '../../codec/keyring';
 import { decodeBase64, KEY_MATERIAL } from '../../lib/base64';
 import { equalBytes } from '../../lib/bytes';
 import { KEY_ID_PATTERN, PURPOSE_PATTERN, shownIdentifier } from '../../lib/identifiers';
-import { boolFlag, noteRenamed, parseFlags } from '../args';
+import { boolFlag, noteRenamed, parseFlags, stringFlag, type Parsed } from '../args';
+import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf } from '../kms-options';
 import type { Command } from '../command';
 import { EXIT, line, printHelp, usageError, type CliIo } from '../io';
 import {
@@ -17,6 +18,7 @@ import {
 } from '../keyring-source';
 
 const HELP = `Usage: sealed-fields keys check [--keyring FILE] [--env-prefix PREFIX] [--json]
+       sealed-fields keys check --kms-key-id ID [--kms-key-rule NS/P=ID]... [--kms-region R] [--kms-endpoint URL] [--json]
 
 Loads the keyring the way workers do and reports key ids, the active key, purpose keys
 and problems. Never prints key material.
@@ -34,6 +36,12 @@ Options:
   --env-prefix PREFIX   environment variable prefix (default SEALED_FIELDS; was --prefix)
   --json                machine-readable report
   -h, --help            this help
+
+With --kms-key-id it checks the AWS KMS key source instead (and the keyring too when --keyring
+is given): for each configured KMS key it generates one data key and unwraps it again. Problems:
+kms-unavailable, kms-throttled, kms-access-denied, kms-key-disabled, kms-context-mismatch,
+kms-invalid-option.
+${KMS_FLAGS_HELP}
 
 Exit codes: 0 keyring loads and has no problems, 1 problems found, 2 bad arguments.`;
 
@@ -55,11 +63,12 @@ export interface KeysReport {
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseFlags(args, { ...KEYRING_FLAGS, json: { type: 'boolean' } }, true, { ...KEYRING_ALIASES, file: 'keyring' });
+  const parsed = parseFlags(args, { ...KEYRING_FLAGS, ...KMS_FLAGS, json: { type: 'boolean' } }, true, { ...KEYRING_ALIASES, file: 'keyring' });
   if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
   noteRenamed(io, 'keys', parsed);
   const [verb, ...rest] = parsed.positionals;
   if (verb !== 'check' || rest.length > 0) throw usageError('usage: sealed-fields keys check [--keyring FILE] [--json]');
+  if (Object.keys(KMS_FLAGS).some((flag) => parsed.values[flag] !== undefined)) return runKmsCheck(parsed, io);
   const source = keyringSourceOf(parsed);
   const report = checkKeyring(source, io);
   if (boolFlag(parsed, 'json')) line(io.stdout, JSON.stringify(report, null, 2));
@@ -147,6 +156,45 @@ function printReport(io: CliIo, report: KeysReport): void {
   line(io.stdout, `  blind-index key: ${report.indexKey ? 'set' : 'not set'}`);
   if (report.problems.length === 0) return line(io.stdout, 'no problems');
   for (const p of report.problems) line(io.stdout, `problem: ${p.problem}${p.keyId ? ` (key ${p.keyId})` : ''}${p.purpose ? ` (purpose ${p.purpose})` : ''}`);
+}
+
+/** What `keys check --kms-key-id ... --json` prints. */
+export interface KmsKeysReport {
+  kms: { region: string | null; endpoint: string | null; keys: Array<{ kmsKeyId: string; ok: boolean; kmsKeyArn?: string; code?: string; kmsError?: string }> };
+  keyring?: KeysReport;
+  problems: KeyProblem[];
+}
+
+/** `keys check` with KMS flags: one GenerateDataKey and one Decrypt per configured KMS key (no caches), and the keyring when given. */
+async function runKmsCheck(parsed: Parsed, io: CliIo): Promise<number> {
+  if (stringFlag(parsed, 'kms-key-id') === undefined) throw usageError('the --kms-* flags need --kms-key-id');
+  const region = stringFlag(parsed, 'kms-region') ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (region === undefined) throw usageError('the KMS region is not set: give --kms-region or set AWS_REGION');
+  const withRegion: Parsed = { ...parsed, values: { ...parsed.values, 'kms-region': region } };
+  const source = await kmsSourceOf(withRegion);
+  if (source === undefined) throw usageError('keys check needs --kms-key-id for a KMS check');
+  const checks = await source.check();
+  source.destroy();
+  const keyring = stringFlag(parsed, 'keyring') !== undefined ? checkKeyring(keyringSourceOf(parsed), io) : undefined;
+  const problems: KeyProblem[] = [
+    ...checks.filter((c) => !c.ok).map((c) => ({ problem: kmsProblem(c.code), keyId: c.kmsKeyId })),
+    ...(keyring?.problems ?? []),
+  ];
+  const report: KmsKeysReport = { kms: { region, endpoint: stringFlag(parsed, 'kms-endpoint') ?? null, keys: checks }, ...(keyring && { keyring }), problems };
+  if (boolFlag(parsed, 'json')) line(io.stdout, JSON.stringify(report, null, 2));
+  else {
+    line(io.stdout, `AWS KMS key source (region ${region}${report.kms.endpoint === null ? '' : `, endpoint ${report.kms.endpoint}`})`);
+    for (const c of checks) line(io.stdout, `  KMS key ${c.kmsKeyId}: ${c.ok ? 'ok (generated and unwrapped a data key)' : `${c.code}${c.kmsError ? ` (${c.kmsError})` : ''}`}`);
+    if (keyring !== undefined) printReport(io, keyring);
+    else if (problems.length === 0) line(io.stdout, 'no problems');
+    for (const p of problems.filter((q) => q.problem.startsWith('kms-'))) line(io.stdout, `problem: ${p.problem} (KMS key ${p.keyId})`);
+  }
+  return problems.length === 0 ? EXIT.ok : EXIT.problems;
+}
+
+/** `SEALED_KMS_ACCESS_DENIED` -> `kms-access-denied`. */
+function kmsProblem(code: string | undefined): string {
+  return `kms-${(code ?? 'SEALED_KMS_UNAVAILABLE').replace(/^SEALED_(KMS_)?/, '').toLowerCase().replace(/_/g, '-')}`;
 }
 
 /** `sealed-fields keys check`: validates keyring settings without printing keys. */
