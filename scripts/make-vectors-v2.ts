@@ -324,7 +324,7 @@ async function main(): Promise<void> {
     // Step 3: parsing.
     { name: 'bad magic', namespace: 'default', payload: withEnvelope(one, setByte(() => 1, 0x47)), code: 'SEALED_MALFORMED', why: '"SG" is not the magic "SF"' },
     { name: 'unknown version', namespace: 'default', payload: withEnvelope(one, setByte(() => 2, 3)), code: 'SEALED_VERSION_UNSUPPORTED', why: 'version byte 3' },
-    { name: 'unknown algorithm', namespace: 'default', payload: withEnvelope(one, setByte(firstBoxAt, 2)), code: 'SEALED_VERSION_UNSUPPORTED', why: 'alg byte 2' },
+    { name: 'unknown algorithm', namespace: 'default', payload: withEnvelope(one, setByte(firstBoxAt, 2)), code: 'SEALED_ALG_UNSUPPORTED', why: 'alg byte 2' },
     { name: 'namespace not UTF-8', namespace: 'default', payload: withEnvelope(one, setByte(() => 5, 0xff)), code: 'SEALED_MALFORMED', why: 'header strings must be valid UTF-8; never replaced with U+FFFD' },
     { name: 'zero boxes', namespace: 'default', payload: withEnvelope(one, (e) => Buffer.concat([e.subarray(0, firstBoxAt(e) - 1), Buffer.of(0)])), code: 'SEALED_MALFORMED', why: 'box count 0' },
     { name: 'trailing byte', namespace: 'default', payload: withEnvelope(one, (e) => Buffer.concat([e, Buffer.of(0)])), code: 'SEALED_MALFORMED', why: 'nothing may follow the last box' },

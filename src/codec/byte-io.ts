@@ -42,14 +42,14 @@ export class ByteWriter {
   /** u8 length, then the UTF-8 bytes (key ids, purposes, the AAD domain). */
   shortString(text: string): void {
     const bytes = asciiOrUtf8(text);
-    if (bytes.length > 0xff) throw sealedError('SEALED_INVALID_OPTION', 'identifier too long for the envelope');
+    if (bytes.length > 0xff) throw sealedError('SEALED_TOO_LARGE', 'identifier too long for the envelope', { maxBytes: 0xff });
     this.u8(bytes.length);
     this.text(bytes);
   }
   /** u16 length, then the UTF-8 bytes (namespaces, paths, type names). */
   string16(text: string): void {
     const bytes = asciiOrUtf8(text);
-    if (bytes.length > 0xffff) throw sealedError('SEALED_TOO_LARGE', 'field path or name too long for the envelope');
+    if (bytes.length > 0xffff) throw sealedError('SEALED_TOO_LARGE', 'field path or name too long for the envelope', { maxBytes: 0xffff });
     this.u16(bytes.length);
     this.text(bytes);
   }

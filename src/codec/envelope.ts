@@ -161,7 +161,7 @@ function withoutCiphertexts(bytes: Uint8Array, boxes: Box[], ciphertextAt: numbe
 function readBox(r: ByteReader, version: number): Box {
   const alg = r.u8();
   if (alg !== ALG_XCHACHA20_POLY1305_IETF) {
-    throw sealedError('SEALED_VERSION_UNSUPPORTED', 'sealed envelope names an unsupported algorithm', { alg });
+    throw sealedError('SEALED_ALG_UNSUPPORTED', 'sealed envelope names an unsupported algorithm', { alg });
   }
   const keyId = r.shortString();
   const purpose = r.shortString();

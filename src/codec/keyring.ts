@@ -50,7 +50,7 @@ export class Keyring implements KeySource {
     this.#active = checkKeyId(options.active);
     for (const [purpose, id] of Object.entries(options.purposes ?? {})) this.#purposes.set(checkPurpose(purpose), checkKeyId(id));
     for (const id of [this.#active, ...this.#purposes.values()]) {
-      if (!this.#keys.has(id)) throw sealedError('SEALED_KEY_UNKNOWN', 'keyring names a key id it does not hold', { keyId: shownIdentifier(id) });
+      if (!this.#keys.has(id)) throw sealedError('SEALED_INVALID_OPTION', 'keyring names a key id it does not hold', { keyId: shownIdentifier(id) });
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
-import { sealedError } from '../errors';
+import { refusal, refuseStates, sealedError } from '../errors';
 import { concatBytes, equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
 import { fieldListJson, parseFieldList, type FieldList } from '../lib/field-list';
@@ -219,8 +219,7 @@ export class SealingCodec implements PayloadCodec {
    */
   async open(payload: Payload, options: OpenOptions = {}): Promise<Payload> {
     const metadata = payload.metadata ?? {};
-    if (metadata[META.pending] !== undefined) throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed');
-    if (metadata[META.opened] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload arrived with an opened field list');
+    refuseStates(metadata, ['pending', 'opened']);
     if (metadata[META.sealed] === undefined) return payload;
     const { opened, texts } = await this.openWithTexts(payload, options);
     const openedJson = utf8Bytes(fieldListJson(opened, texts));
@@ -502,7 +501,7 @@ function resolvePending(pending: Uint8Array): Uint8Array {
   if (!reference.startsWith(PENDING_REFERENCE_PREFIX)) throw sealedError('SEALED_MALFORMED', 'sealed field list is neither a list nor a reference');
   const list = claimPending(reference);
   if (list === undefined) {
-    throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing in another process or was sealed already: seal it where it was written');
+    throw refusal('pending');
   }
   return utf8Bytes(list);
 }

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, Secret } from '../../src';
-import { Keyring, readEnvelope, SealingCodec } from '../../src/codec';
+import { Keyring, SealingCodec } from '../../src/codec';
+import { readEnvelope } from '../../src/codec/envelope';
 import { codeOfAsync } from '../support/errors';
 import { pendingText } from '../support/pending';
 import { V2_INPUTS, V2_TYPES } from '../vectors/v2-inputs';
@@ -387,7 +388,7 @@ function parseEnvelopeDoc(env: Buffer): DocEnvelope {
   if (count === 0) refuse('SEALED_MALFORMED');
   const boxes: Array<DocBox & { ctAt: number }> = [];
   for (let b = 0; b < count; b++) {
-    if (take(1)[0] !== 1) refuse('SEALED_VERSION_UNSUPPORTED');
+    if (take(1)[0] !== 1) refuse('SEALED_ALG_UNSUPPORTED');
     const keyId = text(take(take(1)[0] as number));
     const purpose = text(take(take(1)[0] as number));
     if (!KEY_ID.test(keyId) || !PURPOSE.test(purpose)) refuse('SEALED_MALFORMED');

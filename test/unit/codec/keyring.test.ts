@@ -44,7 +44,7 @@ describe('Keyring', () => {
     expect(codeOf(() => new Keyring({ active: 'a', keys: { a: new Uint8Array(16) } }))).toBe('SEALED_KEY_INVALID');
     expect(codeOf(() => new Keyring({ active: 'a', keys: { a: 'not base64!' } }))).toBe('SEALED_KEY_INVALID');
     expect(codeOf(() => new Keyring({ active: 'bad id', keys: { 'bad id': keyB64 } }))).toBe('SEALED_INVALID_OPTION');
-    expect(codeOf(() => new Keyring({ active: 'b', keys: { a: keyB64 } }))).toBe('SEALED_KEY_UNKNOWN');
+    expect(codeOf(() => new Keyring({ active: 'b', keys: { a: keyB64 } }))).toBe('SEALED_INVALID_OPTION');
     expect(codeOf(() => Keyring.fromEnv({ SEALED_FIELDS_KEYS: `a:${keyB64},a:${otherB64}`, SEALED_FIELDS_ACTIVE_KEY: 'a' }))).toBe('SEALED_INVALID_OPTION');
     expect(codeOf(() => Keyring.fromEnv({}))).toBe('SEALED_INVALID_OPTION');
   });
