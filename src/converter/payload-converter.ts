@@ -9,7 +9,7 @@ import {
   type SerializationContext,
   type TypeInfo,
 } from '@temporalio/common';
-import { sealedError, SealedError } from '../errors';
+import { refuseStates, sealedError, SealedError } from '../errors';
 import { checkPurpose } from '../model/purpose';
 import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
@@ -146,7 +146,7 @@ export class SealedPayloadConverter implements PayloadConverter {
 
   private fromJsonPayload(payload: Payload, hint: ConverterHint | undefined): unknown {
     const metadata = payload.metadata ?? {};
-    refusePendingOrSealed(metadata);
+    refuseStates(metadata, ['pending', 'sealed']);
     if (payload.data === undefined || payload.data === null) throw new ValueError('Got payload with no data');
     const text = utf8Text(payload.data as Uint8Array);
     let value = guardJson(() => JSON.parse(text) as unknown);
@@ -259,18 +259,9 @@ function mergeOpened(value: unknown, opened: FieldList, order: readonly number[]
   return root;
 }
 
-function refusePendingOrSealed(metadata: Record<string, Uint8Array | null | undefined>): void {
-  if (metadata[META.pending] !== undefined) {
-    throw sealedError('SEALED_NOT_SEALED', 'payload was marked for sealing but no SealingCodec sealed it');
-  }
-  if (metadata[META.sealed] !== undefined) {
-    throw sealedError('SEALED_NOT_OPENED', 'payload is sealed: register the SealingCodec to open it');
-  }
-}
-
 /** A payload under another encoding that carries our entries was relabelled: refuse it rather than decode it as that encoding. */
 function refuseSealedMetadata(metadata: Record<string, Uint8Array | null | undefined>): void {
-  refusePendingOrSealed(metadata);
+  refuseStates(metadata, ['pending', 'sealed']);
   if (metadata[META.opened] !== undefined) throw sealedError('SEALED_TAMPERED', 'opened sealed fields under an encoding other than json/plain');
 }
 
@@ -315,7 +306,7 @@ function stateless(pattern: RegExp): RegExp {
  * export const payloadConverter = createSealedPayloadConverter({ types: [PatientIntake] });
  * ```
  */
-export function createSealedPayloadConverter(options: SealedPayloadConverterOptions = {}): SealedPayloadConverter {
+export function createSealedPayloadConverter(options: SealedPayloadConverterOptions = {}): PayloadConverter {
   return new SealedPayloadConverter(options);
 }
 
