@@ -1,19 +1,18 @@
 /**
- * temporal-sealed-fields/codec: Node only. The libsodium sealing codec, the wire format and keys.
+ * temporal-sealed-fields/codec: Node only. The libsodium sealing codec, its key sources and blind indexes.
+ * The wire format is specified in docs/FORMAT.md; its reader and writer are internal.
  * @packageDocumentation
  */
 export { SealingCodec, type SealingCodecOptions, type SealOptions, type OpenOptions, type RevealOptions, type RevealedPayload } from './codec/sealing-codec';
-export { Keyring, KEY_BYTES, type KeyringOptions, type KeyringDescription, type KeyMaterial } from './codec/keyring';
-export { readEnvelope, writeEnvelope, FORMAT_VERSION, type Envelope, type Box, type BoxField } from './codec/envelope';
-export { isKeySource, type KeySource, type KeyScope, type SealingKey, type SealedKeyReference } from './codec/key-source';
+export type { Envelope, Box, BoxField } from './codec/envelope';
+export type { FieldList } from './lib/field-list';
+export { Keyring, type KeyringOptions, type KeyringDescription, type KeyMaterial } from './codec/keyring';
+export type { KeySource, KeyScope, SealingKey, SealedKeyReference } from './codec/key-source';
 export {
   AwsKmsKeySource,
-  KMS_CONTEXT,
-  KMS_CONTEXT_TAG,
   type AwsKmsKeySourceOptions,
   type AwsKmsKeySourceStats,
   type KmsKeyCheck,
   type KmsKeySelection,
 } from './codec/kms/aws-kms-key-source';
-export { SealedError, type SealedErrorCode } from './errors';
-export { blindIndex, BlindIndexer, BLIND_INDEX_DEFAULT_BYTES, type BlindIndexOptions, type IndexableValue } from './codec/blind-index';
+export { blindIndex, type BlindIndexOptions, type IndexableValue } from './codec/blind-index';

@@ -7,23 +7,6 @@ export { SealedError, type SealedErrorCode } from './errors';
 export { Sensitive, Nested, SealedType, type SensitiveOptions, type NestedOptions } from './model/decorators';
 export { Secret, secret } from './model/secret';
 export { sensitive, type ZodLike } from './model/zod';
-export { DEFAULT_PURPOSE } from './model/purpose';
-export {
-  createSealedPayloadConverter,
-  sealedTypeInfo,
-  SealedPayloadConverter,
-  SEALED_HINT,
-  type SealedConverterHint,
-  type SealedPayloadConverterOptions,
-} from './converter/payload-converter';
+export { createSealedPayloadConverter, sealedTypeInfo, type SealedPayloadConverterOptions } from './converter/payload-converter';
 export { createSealedFailureConverter, type SealedFailureConverterOptions } from './converter/failure-converter';
-export { META as SEALED_METADATA_KEYS } from './lib/metadata';
-export {
-  sealedClientInterceptors,
-  sealedWorkflowInterceptors,
-  SealedWorkflowClientInterceptor,
-  SealedScheduleClientInterceptor,
-  SealedWorkflowOutboundInterceptor,
-  SealedWorkflowInternalsInterceptor,
-  refuseSecrets,
-} from './interceptors';
+export { sealedClientInterceptors, sealedWorkflowInterceptors, refuseSecrets } from './interceptors';

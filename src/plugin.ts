@@ -4,4 +4,4 @@
  * @packageDocumentation
  */
 export { SealedFieldsPlugin, type SealedFieldsPluginOptions } from './plugin/sealed-fields-plugin';
-export { sealedBundlerOptions, sealedWebpackConfigHook, type SealedBundlerOptions } from './plugin/bundler';
+export { sealedWebpackConfigHook, type SealedBundlerOptions } from './plugin/bundler';

@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 export { createCodecServer, type CodecServer, type CodecServerOptions, type ListenOptions } from './server/codec-server';
-export { createCodecApp, type CodecAppOptions } from './server/app';
+export type { CodecAppOptions } from './server/app';
 export type { AuthOptions, AuthRequest } from './server/auth/authenticate';
 export type { JwtAuthOptions, ClaimNames } from './server/auth/jwt';
 export type { StaticToken } from './server/auth/static-tokens';
@@ -11,5 +11,5 @@ export type { Principal, Grant } from './server/auth/principal';
 export type { CorsOptions } from './server/cors/cors';
 export type { TokenPageOptions } from './server/token-page';
 export type { LimitOptions } from './server/limits/limits';
-export { stderrAuditSink, type AuditEvent, type AuditSink } from './server/audit/audit-log';
+export type { AuditEvent, AuditSink } from './server/audit/audit-log';
 export type { CodecHttpErrorKind, CodecHttpErrorBody } from './server/http-errors/http-errors';

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   DefaultFailureConverter,
   type ConverterHint,
+  type FailureConverter,
   type Payload,
   type PayloadConverter,
   type ProtoFailure,
@@ -85,6 +86,6 @@ function isCommonAttributes(value: unknown): value is { message: unknown; stack_
  * export const failureConverter = createSealedFailureConverter({ purpose: 'failure' });
  * ```
  */
-export function createSealedFailureConverter(options: SealedFailureConverterOptions = {}): SealedFailureConverter {
+export function createSealedFailureConverter(options: SealedFailureConverterOptions = {}): FailureConverter {
   return new SealedFailureConverter(options);
 }

@@ -1,3 +1,3 @@
-export { sealedClientInterceptors, SealedWorkflowClientInterceptor, SealedScheduleClientInterceptor } from './client';
-export { sealedWorkflowInterceptors, SealedWorkflowOutboundInterceptor, SealedWorkflowInternalsInterceptor } from './workflow';
+export { sealedClientInterceptors } from './client';
+export { sealedWorkflowInterceptors } from './workflow';
 export { refuseSecrets } from './guard';

@@ -13,7 +13,7 @@ import { libraryFile } from './files';
 type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
 type WebpackHook = (config: WebpackConfig) => WebpackConfig;
 
-/** Options of {@link sealedWebpackConfigHook} and {@link sealedBundlerOptions}. */
+/** Options of {@link sealedWebpackConfigHook}. */
 export interface SealedBundlerOptions {
   /**
    * Route free `Reflect` and `import 'reflect-metadata'` in the bundle to a sandbox-local Reflect with
@@ -176,17 +176,3 @@ export function sealedWebpackConfigHook(options: SealedBundlerOptions = {}, then
     return config;
   };
 }
-
-/**
- * Bundler options with {@link sealedWebpackConfigHook}, for the hand-wired path (no plugin):
- * spread into `bundleWorkflowCode({ ... })` or pass as `Worker.create({ bundlerOptions })`.
- *
- * @example
- * ```ts
- * const worker = await Worker.create({ workflowsPath, bundlerOptions: sealedBundlerOptions(), dataConverter, ... });
- * ```
- */
-export function sealedBundlerOptions(options: SealedBundlerOptions = {}): { webpackConfigHook: WebpackHook } {
-  return { webpackConfigHook: sealedWebpackConfigHook(options) };
-}
-

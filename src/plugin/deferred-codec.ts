@@ -4,8 +4,10 @@
  * hands values over from the first send. Refuses a payload sealed under an undeclared purpose.
  */
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
-import { SEALED_METADATA_KEYS } from '../index';
-import { readEnvelope, SealedError, SealingCodec, type SealingCodecOptions } from '../codec';
+import { META } from '../lib/metadata';
+import { SealingCodec, type SealingCodecOptions } from '../codec';
+import { readEnvelope } from '../codec/envelope';
+import { SealedError } from '../errors';
 import { registerCodec } from '../lib/handoff';
 
 export class DeferredSealingCodec implements PayloadCodec {
@@ -35,7 +37,7 @@ export class DeferredSealingCodec implements PayloadCodec {
   }
 
   private refuseUndeclared(payload: Payload): void {
-    const envelope = payload.metadata?.[SEALED_METADATA_KEYS.sealed];
+    const envelope = payload.metadata?.[META.sealed];
     if (envelope === undefined || envelope === null) return;
     for (const box of readEnvelope(envelope).boxes) {
       if (!(this.purposes as ReadonlySet<string>).has(box.purpose)) {

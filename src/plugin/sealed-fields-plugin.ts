@@ -9,11 +9,10 @@ import type { BundleOptions, BundlerPlugin, ReplayWorkerOptions, WorkerOptions, 
 import {
   createSealedPayloadConverter,
   SealedError,
-  SealedScheduleClientInterceptor,
-  SealedWorkflowClientInterceptor,
   type SealedPayloadConverterOptions,
   type ZodLike,
 } from '../index';
+import { SealedScheduleClientInterceptor, SealedWorkflowClientInterceptor } from '../interceptors/client';
 import type { Keyring, SealingCodecOptions } from '../codec';
 import { sealedWebpackConfigHook } from './bundler';
 import { publishConverterOptions, toJson } from './converter-options';

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { KeySource } from '../codec/key-source';
 import type { Keyring } from '../codec/keyring';
 import { sealedError } from '../errors';
 import { SealingCodec } from '../codec/sealing-codec';
@@ -10,8 +11,13 @@ import { resolveLimits } from './limits/limits';
 
 /** Options of {@link createCodecServer}. */
 export interface CodecServerOptions extends Omit<CodecAppOptions, 'codec'> {
-  /** Keys the server opens (and, for `/encode`, seals) with. */
-  keyring: Keyring;
+  /**
+   * Where the keys the server opens (and, for `/encode`, seals) with come from: a `Keyring`, an
+   * `AwsKmsKeySource` or a `KeySource` of your own. Give `keys` or `keyring`.
+   */
+  keys?: KeySource;
+  /** Static keys; the same as `keys: keyring`. */
+  keyring?: Keyring;
   /** Namespaces besides the request's whose payloads may be opened (see SealingCodecOptions). */
   acceptNamespaces?: readonly string[] | '*';
 }
@@ -75,8 +81,12 @@ function closeGracefully(server: Server, graceMs: number): Promise<void> {
  * ```
  */
 export async function createCodecServer(options: CodecServerOptions): Promise<CodecServer> {
-  const { keyring, acceptNamespaces, ...appOptions } = options;
-  const codec = await SealingCodec.create({ keyring, ...(acceptNamespaces !== undefined ? { acceptNamespaces } : {}) });
+  const { keys, keyring, acceptNamespaces, ...appOptions } = options;
+  const codec = await SealingCodec.create({
+    ...(keys !== undefined ? { keys } : {}),
+    ...(keyring !== undefined ? { keyring } : {}),
+    ...(acceptNamespaces !== undefined ? { acceptNamespaces } : {}),
+  });
   const app = createCodecApp({ ...appOptions, codec });
   const timeoutMs = resolveLimits(options.limits).timeoutMs;
   let server: Server | undefined;

@@ -74,7 +74,7 @@ describe('keyring flags are --keyring FILE and --env-prefix PREFIX on every comm
   test('serve takes --env-prefix and the old --prefix', () => {
     for (const flag of ['--env-prefix', '--prefix']) {
       const options = parseServeArgs([flag, 'APP'], io(prefixed));
-      expect(options === 'help' ? undefined : options.keyring.describe().active).toBe('k1');
+      expect(options === 'help' ? undefined : options.keyring?.describe().active).toBe('k1');
     }
   });
 

@@ -9,8 +9,10 @@ import { Client } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { blindIndex, Keyring, readEnvelope, SealingCodec } from '../../src/codec';
-import { secret, SEALED_METADATA_KEYS } from '../../src/index';
+import { blindIndex, Keyring, SealingCodec } from '../../src/codec';
+import { readEnvelope } from '../../src/codec/envelope';
+import { secret } from '../../src/index';
+import { META } from '../../src/lib/metadata';
 import type { ScanReport } from '../../src/cli/scan/report';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import { findLeaks } from '../support/payloads';
@@ -214,7 +216,7 @@ describe('decode', () => {
   test('new histories are sealed under k2 and open without k1', async () => {
     const file = exportHistory(`k2-${RUN}-1`);
     const raw = JSON.parse(readFileSync(file, 'utf8')) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ metadata: Record<string, string> }> } } }> };
-    const sealed = raw.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!.metadata[SEALED_METADATA_KEYS.sealed]!;
+    const sealed = raw.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!.metadata[META.sealed]!;
     expect(readEnvelope(Buffer.from(sealed, 'base64')).boxes.map((b) => b.keyId)).toEqual(['k2', 'k2']);
     const result = await cli(['decode', file], { env: ENV_K2_ONLY });
     expect(result.code).toBe(0);

@@ -13,7 +13,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SEALED_METADATA_KEYS, secret } from '../../src';
+import { secret } from '../../src';
+import { META } from '../../src/lib/metadata';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import * as activities from './fixtures/activities';
 import type { CodeclessAttempt, CodeclessInput } from './fixtures/codecless-client';
@@ -191,8 +192,8 @@ describe('case 2: a zod value forwarded without a hint stays sealed', () => {
       const bytes = Buffer.concat([Buffer.from(value?.data ?? []), ...Object.values(metadata).map((v) => Buffer.from(v))]);
       return {
         what: JSON.parse(Buffer.from(what?.data ?? []).toString('utf8')) as string,
-        sealed: SEALED_METADATA_KEYS.sealed in metadata,
-        pending: SEALED_METADATA_KEYS.pending in metadata,
+        sealed: META.sealed in metadata,
+        pending: META.pending in metadata,
         leaked: findCanaries(bytes, SECRET),
         clear: findCanaries(Buffer.from(value?.data ?? []), CLEAR).sort(),
       };

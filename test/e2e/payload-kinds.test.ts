@@ -10,7 +10,8 @@ import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedEr
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { temporal } from '@temporalio/proto';
-import { SEALED_METADATA_KEYS, secret, Secret, SealedError } from '../../src';
+import { secret, Secret, SealedError } from '../../src';
+import { META } from '../../src/lib/metadata';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import * as activities from './fixtures/activities';
 import { IntakeOutcome, makeVisit, PatientIntake, Visit, type LabOrder } from './fixtures/model';
@@ -192,7 +193,7 @@ describe('every payload kind round-trips through the real server', () => {
     const handle = track(await client.workflow.start(workflows.heartbeats, { taskQueue, workflowId: wfId('heartbeat'), args: [secret(SECRET.heartbeat as string)] }));
     // While the first attempt waits, the server holds its heartbeat details: read them raw, no codec.
     const details = await pendingHeartbeatDetails(handle.workflowId);
-    expect(Object.keys(details.metadata ?? {})).toContain(SEALED_METADATA_KEYS.sealed);
+    expect(Object.keys(details.metadata ?? {})).toContain(META.sealed);
     expect(findCanaries(Buffer.concat([Buffer.from(details.data ?? []), ...Object.values(details.metadata ?? {}).map((v) => Buffer.from(v))]), SECRET)).toEqual([]);
     expect(await handle.result()).toBe(true);
     expect(activities.seen.get('heartbeat')).toBe(SECRET.heartbeat);

@@ -9,7 +9,8 @@ import { Client } from '@temporalio/client';
 import { ExternalStorage, StorageDriverClaim, type Payload, type StorageDriver } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SEALED_METADATA_KEYS, Secret, secret } from '../../src';
+import { Secret, secret } from '../../src';
+import { META } from '../../src/lib/metadata';
 import { SealedFieldsPlugin } from '../../src/plugin';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import * as activities from './plugin-fixtures/activities';
@@ -168,7 +169,7 @@ test('a sealed payload offloaded with DataConverter.externalStorage comes back a
   });
   const stored = [...driver.stored.values()];
   expect(stored.length).toBeGreaterThan(0);
-  expect(stored.every((payload) => payload.metadata?.[SEALED_METADATA_KEYS.sealed] !== undefined)).toBe(true);
+  expect(stored.every((payload) => payload.metadata?.[META.sealed] !== undefined)).toBe(true);
   const bytes = Buffer.concat(stored.flatMap((p) => [Buffer.from(p.data ?? []), ...Object.values(p.metadata ?? {}).map((v) => Buffer.from(v))]));
   expect(findCanaries(bytes, SECRET)).toEqual([]);
   expect(findCanaries(bytes, { date: CLEAR.date as string })).toEqual(['date']);

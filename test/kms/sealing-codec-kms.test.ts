@@ -2,7 +2,8 @@
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSealedPayloadConverter, secret, Secret } from '../../src';
-import { AwsKmsKeySource, Keyring, readEnvelope, SealingCodec, type AwsKmsKeySourceOptions } from '../../src/codec';
+import { AwsKmsKeySource, Keyring, SealingCodec, type AwsKmsKeySourceOptions } from '../../src/codec';
+import { readEnvelope } from '../../src/codec/envelope';
 import { readWrappedKey } from '../../src/codec/kms/wrapped-key';
 import { codeOfAsync } from '../support/errors';
 import { startKmsServer, type KmsServer } from '../support/kms-server';
@@ -87,7 +88,7 @@ describe('SealingCodec with AwsKmsKeySource', () => {
     const writer = await SealingCodec.create({ keys: await kmsKeys() });
     const [sealed] = await writer.encode([pending(3)], context);
     const env = readEnvelope(sealed!.metadata!['sealed-fields']!);
-    const { writeEnvelope } = await import('../../src/codec');
+    const { writeEnvelope } = await import('../../src/codec/envelope');
     const moved = { ...sealed!, metadata: { ...sealed!.metadata, 'sealed-fields': writeEnvelope({ ...env, namespace: 'tenant-b' }) } };
     const reader = await SealingCodec.create({ keys: await kmsKeys(), acceptNamespaces: '*' });
     expect(await codeOfAsync(() => reader.decode([moved], { ...context, namespace: 'tenant-b' }))).toBe('SEALED_KMS_CONTEXT_MISMATCH');

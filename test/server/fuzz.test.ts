@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Hono } from 'hono';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { SealingCodec } from '../../src/codec';
-import { createCodecApp } from '../../src/server';
+import { createCodecApp } from '../../src/server/app';
 import { STATIC_TOKENS, TOKENS, expectNoPlaintext, memoryAudit, sealedIntake, toWire, keyring } from './fixtures';
 
 const RUNS = { numRuns: 150, interruptAfterTimeLimit: 8_000 } as const;

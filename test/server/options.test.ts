@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { SealedError } from '../../src/errors';
-import { createCodecApp, createCodecServer } from '../../src/server';
+import { createCodecServer } from '../../src/server';
+import { createCodecApp } from '../../src/server/app';
 import { SealingCodec } from '../../src/codec';
 import { codeOfAsync, codeOf } from '../support/errors';
 import { keyring, memoryAudit } from './fixtures';

@@ -11,8 +11,10 @@ import type { Payload, SerializationContext } from '@temporalio/common';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { createSealedPayloadConverter, Nested, SEALED_METADATA_KEYS, SealedType, sealedTypeInfo, Secret, Sensitive, sensitive } from '../../src';
-import { Keyring, readEnvelope, SealingCodec } from '../../src/codec';
+import { createSealedPayloadConverter, Nested, SealedType, sealedTypeInfo, Secret, Sensitive, sensitive } from '../../src';
+import { META } from '../../src/lib/metadata';
+import { Keyring, SealingCodec } from '../../src/codec';
+import { readEnvelope } from '../../src/codec/envelope';
 import { mergeForDisplay } from '../../src/codec/sealing-codec';
 import { findLeaks, payloadBytes } from '../support/payloads';
 
@@ -279,7 +281,7 @@ function forwardable(value: unknown, out: object[] = [], revealed = false): obje
 /** What a reader granted `purposes` is shown (the codec server's and CLI's view). */
 function display(payload: Payload, purposes: ReadonlySet<string>): string {
   const data: unknown = JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
-  if (payload.metadata?.[SEALED_METADATA_KEYS.sealed] === undefined) return JSON.stringify(data);
+  if (payload.metadata?.[META.sealed] === undefined) return JSON.stringify(data);
   return JSON.stringify(mergeForDisplay(data, codec.revealNow(payload, { purposes, namespace: 'default' })));
 }
 
@@ -381,7 +383,7 @@ describe('fail closed: random DTO graphs sent, decoded and forwarded without hin
             const text = Buffer.from(bytes ?? new Uint8Array());
             expect({ key, leaks: findLeaks(Buffer.concat([Buffer.from(key), text]), t.all) }).toEqual({ key, leaks: [] });
           }
-          const sealedBytes = payload.metadata?.[SEALED_METADATA_KEYS.sealed];
+          const sealedBytes = payload.metadata?.[META.sealed];
           if (sealedBytes === undefined || sealedBytes === null) continue;
           // The parsed header (paths, purposes, key ids, namespace), ciphertexts left out.
           const header = JSON.stringify(readEnvelope(sealedBytes), (_k, v: unknown) => (v instanceof Uint8Array ? undefined : v));

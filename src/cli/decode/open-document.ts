@@ -2,7 +2,7 @@ import type { Payload } from '@temporalio/common';
 import { readEnvelope, type Box } from '../../codec/envelope';
 import { mergeForDisplay } from '../../codec/sealing-codec';
 import { SealedError, type SealedErrorCode } from '../../errors';
-import { SEALED_METADATA_KEYS as META } from '../../index';
+import { META } from '../../lib/metadata';
 import type { SealedOpener } from '../history/open-sealed';
 import { mapJsonPayloads, metadataText, payloadFromJson, type JsonPayload } from '../history/payloads';
 

@@ -1,6 +1,6 @@
 import type { Payload } from '@temporalio/common';
 import { readEnvelope } from '../../codec/envelope';
-import { SEALED_METADATA_KEYS as META } from '../../index';
+import { META } from '../../lib/metadata';
 import { SealedError } from '../../errors';
 import type { BoxName, SealedOpener } from '../history/open-sealed';
 import { metadataText } from '../history/payloads';

@@ -1,5 +1,13 @@
-/** A set of names, or every name. */
-export type Grant = ReadonlySet<string> | 'all';
+/**
+ * A set of names, or `'*'` for every name (the same spelling as in configuration).
+ *
+ * @example
+ * ```ts
+ * const purposes: Grant = new Set(['contact', 'failure']);
+ * const namespaces: Grant = '*';
+ * ```
+ */
+export type Grant = ReadonlySet<string> | '*';
 
 /** Who is calling the codec server and what they may do. */
 export interface Principal {
@@ -16,16 +24,16 @@ export interface Principal {
 
 /** `'*'` grants all; a list grants those names. */
 export function toGrant(names: readonly string[] | '*'): Grant {
-  return names === '*' ? 'all' : new Set(names);
+  return names === '*' ? '*' : new Set(names);
 }
 
 /** The caller without credentials: sees the purposes an operator chose to show anyone (default none). */
 export function anonymousPrincipal(purposes: readonly string[]): Principal {
-  return { subject: 'anonymous', authenticated: false, purposes: new Set(purposes), namespaces: 'all', canEncode: false };
+  return { subject: 'anonymous', authenticated: false, purposes: new Set(purposes), namespaces: '*', canEncode: false };
 }
 
 /** May this caller act in `namespace`? A caller limited to some namespaces must name one. */
 export function mayUseNamespace(principal: Principal, namespace: string | undefined): boolean {
-  if (principal.namespaces === 'all') return true;
+  if (principal.namespaces === '*') return true;
   return namespace !== undefined && principal.namespaces.has(namespace);
 }

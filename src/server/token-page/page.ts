@@ -29,7 +29,7 @@ export function escapeHtml(text: string): string {
 }
 
 function grantText(grant: Principal['purposes'], none: string): string {
-  if (grant === 'all') return 'all';
+  if (grant === '*') return 'all';
   return grant.size === 0 ? none : [...grant].sort().join(', ');
 }
 

@@ -55,8 +55,8 @@ async function failureKind(run: Promise<unknown>): Promise<string | undefined> {
   );
 }
 
-function names(grant: Principal['purposes']): string[] | 'all' {
-  return grant === 'all' ? 'all' : [...grant].sort();
+function names(grant: Principal['purposes']): string[] | '*' {
+  return grant === '*' ? '*' : [...grant].sort();
 }
 
 describe('without credentials', () => {
@@ -87,7 +87,7 @@ describe('static tokens', () => {
 
   test('a configured token maps to its subject, purposes, namespaces and encode right', async () => {
     const principal = await createAuthenticator(options)(request({ authorization: 'Bearer local-token-0123456789' }));
-    expect(principal).toMatchObject({ subject: 'me', authenticated: true, purposes: 'all', namespaces: 'all', canEncode: true });
+    expect(principal).toMatchObject({ subject: 'me', authenticated: true, purposes: '*', namespaces: '*', canEncode: true });
   });
 
   test('an unknown token is 401', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { SealingCodec } from '../../../src/codec';
-import { createCodecApp } from '../../../src/server';
+import { createCodecApp } from '../../../src/server/app';
 import { STATIC_TOKENS, TOKENS, expectNoPlaintext, fromWire, keyring, memoryAudit, PLAINTEXT, sealedIntake, toWire } from '../fixtures';
 
 const UI = 'http://localhost:8233';

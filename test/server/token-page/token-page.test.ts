@@ -4,7 +4,7 @@ import type { Hono } from 'hono';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, test, vi, type MockInstance } from 'vitest';
 import { SealingCodec } from '../../../src/codec';
-import { createCodecApp, type CodecAppOptions } from '../../../src/server';
+import { createCodecApp, type CodecAppOptions } from '../../../src/server/app';
 import { codeOf } from '../../support/errors';
 import { fromWire, keyring, memoryAudit, PLAINTEXT, sealedIntake, STATIC_TOKENS, TOKENS, toWire } from '../fixtures';
 

@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { createSealedPayloadConverter, SEALED_METADATA_KEYS, secret, Secret } from '../../../src';
+import { createSealedPayloadConverter, secret, Secret } from '../../../src';
+import { META } from '../../../src/lib/metadata';
 import { Keyring, SealingCodec } from '../../../src/codec';
 
 test('a payload opened by the codec and sent again is sealed again, never stored open', async () => {
@@ -7,10 +8,10 @@ test('a payload opened by the codec and sent again is sealed again, never stored
   const codec = await SealingCodec.create({ keyring: new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } }) });
   const [sealed] = await codec.encode([converter.toPayload({ note: secret('re-sent-plaintext', { purpose: 'phi' }) })]);
   const [opened] = await codec.decode([sealed!]);
-  expect(opened!.metadata![SEALED_METADATA_KEYS.opened]).toBeDefined();
+  expect(opened!.metadata![META.opened]).toBeDefined();
 
   const [resent] = await codec.encode([opened!]); // what the SDK does with a decoded failure it re-throws
-  expect(Object.keys(resent!.metadata!)).not.toContain(SEALED_METADATA_KEYS.opened);
+  expect(Object.keys(resent!.metadata!)).not.toContain(META.opened);
   const bytes = Buffer.concat([resent!.data!, ...Object.values(resent!.metadata!).map((v) => v!)]);
   expect(bytes.includes('re-sent-plaintext')).toBe(false);
   const back = converter.fromPayload<{ note: Secret<string> }>((await codec.decode([resent!]))[0]!);

@@ -1,7 +1,8 @@
 import type { Payload } from '@temporalio/common';
 import { beforeAll, expect, test } from 'vitest';
 import { createSealedPayloadConverter, SealedType, Secret, secret, Sensitive } from '../../../src';
-import { Keyring, readEnvelope, SealingCodec } from '../../../src/codec';
+import { Keyring, SealingCodec } from '../../../src/codec';
+import { readEnvelope } from '../../../src/codec/envelope';
 import { dataJson, findLeaks, payloadBytes } from '../../support/payloads';
 
 @SealedType('test.Contact')

@@ -1,6 +1,7 @@
 import { defineSearchAttributeKey, TypedSearchAttributes, type Payload } from '@temporalio/common';
 import { expect, test } from 'vitest';
-import { createSealedPayloadConverter, refuseSecrets, SealedError, SealedWorkflowInternalsInterceptor, secret } from '../../../src';
+import { createSealedPayloadConverter, refuseSecrets, SealedError, secret } from '../../../src';
+import { SealedWorkflowInternalsInterceptor } from '../../../src/interceptors/workflow';
 import { Keyring, SealingCodec } from '../../../src/codec';
 import { refuseSealableHeaders } from '../../../src/interceptors/guard';
 import { codeOf, thrownBy } from '../../support/errors';
