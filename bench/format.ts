@@ -10,7 +10,7 @@ export interface Notation {
 export const TEXT: Notation = { times: 'x', atMost: '<=', missed: 'NO' };
 export const MARKDOWN: Notation = { times: '×', atMost: '≤ ', missed: '**no**' };
 
-export const FIGURE_COLUMNS = ['scenario', 'direction', 'json µs', 'aesgcm-whole µs', 'sodium-whole µs', 'sealed µs', 'sealed/json', 'sealed/aesgcm', 'sealed/sodium', 'target', 'met'];
+export const FIGURE_COLUMNS = ['scenario', 'direction', 'json µs', 'aesgcm-whole µs', 'sodium-whole µs', 'sealed µs', 'kms µs', 'sealed/json', 'sealed/aesgcm', 'sealed/sodium', 'kms/sealed', 'kms/json', 'target', 'met'];
 
 export function fixed(value: number | null, digits = 1): string {
   return value === null ? 'n/a' : value.toFixed(digits);
@@ -26,9 +26,12 @@ export function figureCells(e: ResultEntry, notation: Notation): string[] {
     fixed(e.us['aesgcm-whole']),
     fixed(e.us['sodium-whole']),
     fixed(e.us.sealed),
+    fixed(e.us.kms),
     ratio(e.sealedVsJson),
     ratio(e.sealedVsAesgcm),
     ratio(e.sealedVsSodium),
+    ratio(e.kmsVsSealed),
+    ratio(e.kmsVsJson),
     `${notation.atMost}${e.target.maxVsJson}${notation.times} json, < ${e.target.fasterThan}`,
     e.target.met ? 'yes' : notation.missed,
   ];

@@ -1,10 +1,11 @@
 import { defaultPayloadConverter, type ConverterHint, type Payload, type PayloadCodec, type PayloadConverter, type SerializationContext } from '@temporalio/common';
 import { createSealedPayloadConverter } from '../src';
-import { Keyring, SealingCodec } from '../src/codec';
+import { AwsKmsKeySource, Keyring, SealingCodec } from '../src/codec';
+import { startKmsServer, type KmsServer } from '../test/support/kms-server';
 import { Claim, intakeSchema, PatientIntake, PatientRecord, ZOD_SCHEMA_NAME } from './fixtures';
 import { AesGcmWholeCodec, SodiumWholeCodec } from './whole-payload-codecs';
 
-export const PIPELINE_NAMES = ['json', 'aesgcm-whole', 'sodium-whole', 'sealed'] as const;
+export const PIPELINE_NAMES = ['json', 'aesgcm-whole', 'sodium-whole', 'sealed', 'kms'] as const;
 export type PipelineName = (typeof PIPELINE_NAMES)[number];
 
 /** A converter and a codec, driven the way the SDK drives them: encode = toPayload + codec.encode; decode = codec.decode + fromPayload. */
@@ -40,7 +41,22 @@ function randomKey(): Uint8Array {
   return Keyring.generateKey();
 }
 
-/** All four pipelines, each with its own fresh key. */
+let kmsServer: Promise<KmsServer> | undefined;
+
+/**
+ * The `kms` pipeline: the sealed converter and codec with the AWS KMS key source against a real
+ * KMS API on loopback (moto, started once per process; it stops with the process). Its data key
+ * is generated once and cached, as in a worker: what is timed is the hot path, no KMS call.
+ */
+async function kmsCodec(): Promise<SealingCodec> {
+  kmsServer ??= startKmsServer();
+  const kms = await kmsServer;
+  const kmsKeyId = await kms.createKey('bench');
+  const keys = await AwsKmsKeySource.create({ kmsKeyId, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials, dataKeyMaxUses: 1e9, dataKeyMaxAgeMs: 24 * 3600_000 });
+  return SealingCodec.create({ keys });
+}
+
+/** All five pipelines, each with its own fresh key. */
 export async function createPipelines(): Promise<Record<PipelineName, Pipeline>> {
   const sealedConverter = createSealedPayloadConverter({
     types: [PatientIntake, Claim, PatientRecord],
@@ -52,5 +68,6 @@ export async function createPipelines(): Promise<Record<PipelineName, Pipeline>>
     'aesgcm-whole': pipeline('aesgcm-whole', defaultPayloadConverter, await AesGcmWholeCodec.create('bench-1', randomKey())),
     'sodium-whole': pipeline('sodium-whole', defaultPayloadConverter, await SodiumWholeCodec.create('bench-1', randomKey())),
     sealed: pipeline('sealed', sealedConverter, sealingCodec),
+    kms: pipeline('kms', sealedConverter, await kmsCodec()),
   };
 }

@@ -26,6 +26,9 @@ export interface ResultEntry {
   sealedVsJson: number | null;
   sealedVsAesgcm: number | null;
   sealedVsSodium: number | null;
+  /** The KMS key source (cached data key) against the keyring and against plain JSON. */
+  kmsVsSealed: number | null;
+  kmsVsJson: number | null;
   target: { maxVsJson: number; fasterThan: PipelineName; met: boolean };
   /** Every pipeline gave back its input before it was timed. */
   roundTrip: PerPipeline<boolean>;
@@ -113,6 +116,8 @@ function entryFor(scenario: ScenarioName, direction: Direction, samples: Map<Pip
     sealedVsJson: ratio(us.sealed, us.json),
     sealedVsAesgcm: ratio(us.sealed, us['aesgcm-whole']),
     sealedVsSodium: ratio(us.sealed, us['sodium-whole']),
+    kmsVsSealed: ratio(us.kms, us.sealed),
+    kmsVsJson: ratio(us.kms, us.json),
     target: { ...TARGETS[scenario], met: targetMet(scenario, us) },
     roundTrip: perPipeline((name) => checks[name].roundTrip),
     hidesSensitive: perPipeline((name) => checks[name].hidesSensitive),

@@ -34,10 +34,15 @@ export function createScenarios(): Scenario[] {
   ];
 }
 
+/** Pipelines with the sealed converter (keyring or KMS keys): they take the DTOs and hints. */
+export function isSealedPipeline(pipeline: PipelineName): boolean {
+  return pipeline === 'sealed' || pipeline === 'kms';
+}
+
 export function inputFor(scenario: Scenario, pipeline: PipelineName): unknown {
-  return pipeline === 'sealed' ? scenario.sealedInput : scenario.plainInput;
+  return isSealedPipeline(pipeline) ? scenario.sealedInput : scenario.plainInput;
 }
 
 export function hintFor(scenario: Scenario, pipeline: PipelineName): ConverterHint | undefined {
-  return pipeline === 'sealed' ? scenario.sealedHint : undefined;
+  return isSealedPipeline(pipeline) ? scenario.sealedHint : undefined;
 }

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Payload } from '@temporalio/common';
 import { Secret } from '../src';
 import type { Pipeline } from './pipelines';
-import { hintFor, inputFor, type Scenario } from './scenarios';
+import { hintFor, inputFor, isSealedPipeline, type Scenario } from './scenarios';
 
 /** What a pipeline proved before it was timed. */
 export interface Verification {
@@ -40,7 +40,7 @@ export async function verifyPipeline(pipeline: Pipeline, scenario: Scenario): Pr
   const payload = await pipeline.encode(inputFor(scenario, pipeline.name), hint);
   const output = await pipeline.decode(payload, hint);
   const parts = payloadBytes(payload);
-  const classes = pipeline.name === 'sealed';
+  const classes = isSealedPipeline(pipeline.name);
   return {
     roundTrip: isDeepStrictEqual(canonical(output, classes), canonical(inputFor(scenario, pipeline.name), classes)),
     hidesSensitive: !parts.some((part) => part.includes(scenario.probe)),

@@ -12,7 +12,7 @@ import { verifyPipeline } from '../../bench/verify';
 // Runs the real `npm run bench -- --quick` and checks what it reports, never how fast it was.
 
 const SCENARIOS = ['small', 'many', 'large', 'secret', 'zod'];
-const PIPELINES = ['json', 'aesgcm-whole', 'sodium-whole', 'sealed'];
+const PIPELINES = ['json', 'aesgcm-whole', 'sodium-whole', 'sealed', 'kms'];
 const ROOT = join(__dirname, '..', '..');
 
 interface Entry {
@@ -21,6 +21,8 @@ interface Entry {
   us: Record<string, number | null>;
   sealedVsJson: number | null;
   sealedVsAesgcm: number | null;
+  kmsVsSealed: number | null;
+  kmsVsJson: number | null;
   roundTrip: Record<string, boolean>;
   hidesSensitive: Record<string, boolean>;
 }
@@ -50,6 +52,8 @@ describe('npm run bench -- --quick', () => {
       for (const pipeline of PIPELINES) expect(entry.us[pipeline]).toBeGreaterThan(0);
       expect(entry.sealedVsJson).toBeCloseTo((entry.us['sealed'] as number) / (entry.us['json'] as number), 2);
       expect(entry.sealedVsAesgcm).toBeCloseTo((entry.us['sealed'] as number) / (entry.us['aesgcm-whole'] as number), 2);
+      expect(entry.kmsVsSealed).toBeCloseTo((entry.us['kms'] as number) / (entry.us['sealed'] as number), 2);
+      expect(entry.kmsVsJson).toBeCloseTo((entry.us['kms'] as number) / (entry.us['json'] as number), 2);
     }
   });
 

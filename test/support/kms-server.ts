@@ -102,6 +102,12 @@ export async function startKmsServer(): Promise<KmsServer> {
     });
     moto = child;
     paused = false;
+    // A process that never tears down (a bench run) still exits, and takes moto with it.
+    child.unref();
+    (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+    const killOnExit = (): void => void child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode}): ${stderr.slice(-2000)}`);
@@ -190,6 +196,7 @@ export async function startKmsServer(): Promise<KmsServer> {
   });
   const relayPort = await freePort();
   await new Promise<void>((resolve) => relay.listen(relayPort, '127.0.0.1', resolve));
+  relay.unref();
   await startMoto();
 
   let tornDown: Promise<void> | undefined;
