@@ -1,0 +1,56 @@
+// Attack review of the 1.0 additions (SealedFieldsPlugin, readable SealedErrors in failures):
+// reproductions of real problems, as test.fails until fixed.
+import type { Payload } from '@temporalio/common';
+import { expect, test } from 'vitest';
+import { createSealedFailureConverter, createSealedPayloadConverter, SealedError, secret } from '../../src';
+import { Keyring } from '../../src/codec';
+import { SealedFieldsPlugin } from '../../src/plugin';
+import { dataJson, findLeaks } from '../support/payloads';
+
+const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
+}
+
+test.fails('MEDIUM: with payloadConverterPath, the plugin silently drops keyRules/strict/types (and still checks their purposes), so a rule-matching key goes in clear', () => {
+  // The user believes the safety net is on: the plugin accepted it and even validated its purpose.
+  const options = { keyring, payloadConverterPath: '/app/converter.js', keyRules: /^ssn$/i, strict: true, purposes: ['sensitive', 'failure'] };
+  const code = codeOf(() => new SealedFieldsPlugin(options));
+  // What actually runs is the user's module, typically `export const payloadConverter = createSealedPayloadConverter()`:
+  const theirs = createSealedPayloadConverter();
+  const payload = theirs.toPayload({ patient: { ssn: 'CANARY-SSN-RULE' } });
+  expect(JSON.stringify(dataJson(payload))).not.toContain('CANARY-SSN-RULE'); // fails today: the rule never applied
+  expect(code).toBe('SEALED_INVALID_OPTION'); // a fix: refuse converter options next to payloadConverterPath
+});
+
+test.fails('LOW: a declared-purposes plugin sends a value nested under an undeclared purpose (typo inside a sealed field)', async () => {
+  const sealed = new SealedFieldsPlugin({ keyring, purposes: ['phi', 'failure', 'sensitive'], payloadConverterPath: '/app/other-converter.js' });
+  const converter = createSealedPayloadConverter();
+  const payload: Payload = converter.toPayload(secret({ note: secret('NESTED-PHL', { purpose: 'phl' }) }, { purpose: 'phi' }));
+  await expect(sealed.codec.encode([payload])).rejects.toThrow(expect.objectContaining({ code: 'SEALED_INVALID_OPTION', detail: { purpose: 'phl' } }));
+});
+
+test.fails('MEDIUM: a SealedError whose message user code extended (a common "add context" rethrow) is written readable, value included', () => {
+  const failureConverter = createSealedFailureConverter();
+  const payloadConverter = createSealedPayloadConverter();
+  const err = new SealedError('SEALED_VALIDATION_FAILED', 'decoded value does not match its schema', { type: 'Intake' });
+  err.message = `${err.message} (patient CANARY-PHI-MSG)`; // e.g. in a catch block before rethrowing
+  const failure = failureConverter.errorToFailure(err, payloadConverter);
+  expect(findLeaks(Buffer.from(`${failure.message}\n${failure.stackTrace}`), ['CANARY-PHI-MSG'])).toEqual([]);
+});
+
+test.fails('LOW: any error carrying the public Symbol.for brand is written readable (message and stack unsealed)', () => {
+  const failureConverter = createSealedFailureConverter();
+  const payloadConverter = createSealedPayloadConverter();
+  // e.g. an error class copying a SealedError's own properties, or a library mimicking it
+  const mine = new Error('user error with CANARY-PHI-BRAND');
+  Object.defineProperty(mine, Symbol.for('temporal-sealed-fields.SealedError'), { value: true });
+  const failure = failureConverter.errorToFailure(mine, payloadConverter);
+  expect(findLeaks(Buffer.from(`${failure.message}\n${failure.stackTrace}`), ['CANARY-PHI-BRAND'])).toEqual([]);
+});
