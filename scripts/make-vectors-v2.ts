@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSealedPayloadConverter, SealedError, Secret } from '../src';
 import { Keyring, SealingCodec } from '../src/codec';
+import { createSealingCodecForTestVectors } from '../src/codec/sealing-codec';
 import { boxAad, type BoxPlace } from '../src/codec/aad';
 import { envelopeHeaderWithLayout, joinEnvelope, readEnvelopeWithHeader, type FormatVersion } from '../src/codec/envelope';
 import { keyCheck, sha256 } from '../src/codec/hash';
@@ -107,7 +108,7 @@ function openedFields(payload: Payload): OpenedField[] {
 
 async function sealWith(input: Payload, namespace: string, ring: KeySource): Promise<{ sealed: Payload; nonces: string[] }> {
   const nonces: string[] = [];
-  const codec = await SealingCodec.create({ keys: ring, nonceSourceForTestVectors: nonceSequence(nonces) });
+  const codec = await createSealingCodecForTestVectors({ keys: ring }, { nonces: nonceSequence(nonces) });
   const [sealed] = (await codec.encode([input], context(namespace))) as [Payload];
   return { sealed, nonces };
 }

@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Payload } from '@temporalio/common';
-import { Keyring, SealingCodec } from '../src/codec';
+import { Keyring } from '../src/codec';
+import { createSealingCodecForTestVectors } from '../src/codec/sealing-codec';
 
 const KEY_HEX = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
 const PHI_KEY_HEX = 'f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f';
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     const nonces = nonceSequence();
     const issued: string[] = [];
     const recording = { next: () => { const n = nonces.next(); issued.push(Buffer.from(n).toString('hex')); return n; } };
-    const codec = await SealingCodec.create({ keyring, nonceSourceForTestVectors: recording, formatVersionForTestVectors: 1 });
+    const codec = await createSealingCodecForTestVectors({ keyring }, { nonces: recording, formatVersion: 1 });
     const metadata: Record<string, Uint8Array> = { encoding: Buffer.from('json/plain'), 'sealed-pending': Buffer.from(JSON.stringify(input.pending)) };
     if (input.type !== undefined) metadata['sealed-type'] = Buffer.from(input.type);
     const payload: Payload = { metadata, data: Buffer.from(input.data) };

@@ -49,14 +49,17 @@ export interface SealingCodecOptions {
    * namespace opens only for readers without one, or that list `''` in `acceptNamespaces`.
    */
   namespace?: string;
-  /**
-   * @internal Deterministic nonces, for the published test vectors only.
-   * A repeated nonce under one key breaks confidentiality: never set this in production.
-   */
-  nonceSourceForTestVectors?: { next(): Uint8Array };
-  /** @internal Writes an earlier format version, for the published test vectors only. */
-  formatVersionForTestVectors?: FormatVersion;
 }
+
+/** What only the published test vectors choose: see {@link createSealingCodecForTestVectors}. */
+export interface TestVectorChoices {
+  /** Deterministic nonces. A repeated nonce under one key breaks confidentiality: never in production. */
+  nonces: { next(): Uint8Array };
+  /** Writes an earlier format version. Default: the current one. */
+  formatVersion?: FormatVersion;
+}
+
+let buildForTestVectors: (options: SealingCodecOptions, choices: TestVectorChoices) => Promise<SealingCodec>;
 
 /** Options of {@link SealingCodec.seal}. */
 export interface SealOptions {
@@ -161,14 +164,21 @@ export class SealingCodec implements PayloadCodec {
   /** Key checks by key id, with the key they were computed for (a key id names one key; a different key under it is checked afresh). */
   private readonly keyChecks = new Map<string, { key: Uint8Array; check: Uint8Array }>();
 
+  static {
+    buildForTestVectors = (options, choices) => SealingCodec.build(options, choices.nonces, choices.formatVersion ?? FORMAT_VERSION);
+  }
+
   static async create(options: SealingCodecOptions): Promise<SealingCodec> {
+    return SealingCodec.build(options, new NoncePool(), FORMAT_VERSION);
+  }
+
+  private static async build(options: SealingCodecOptions, nonces: { next(): Uint8Array }, version: FormatVersion): Promise<SealingCodec> {
     const keys = options.keys ?? options.keyring;
     if ((options.keys !== undefined && options.keyring !== undefined && options.keys !== options.keyring) || !isKeySource(keys)) {
       throw sealedError('SEALED_INVALID_OPTION', 'SealingCodec.create needs keys (a KeySource) or keyring, one of them');
     }
     const accept = options.acceptNamespaces === '*' ? '*' : new Set(options.acceptNamespaces ?? []);
-    const nonces = options.nonceSourceForTestVectors ?? new NoncePool();
-    const codec = new SealingCodec(await loadSodium(), keys, accept, nonces, options.namespace ?? '', options.formatVersionForTestVectors ?? FORMAT_VERSION);
+    const codec = new SealingCodec(await loadSodium(), keys, accept, nonces, options.namespace ?? '', version);
     registerCodec();
     return codec;
   }
@@ -475,6 +485,19 @@ export class SealingCodec implements PayloadCodec {
     if (this.acceptNamespaces === '*' || this.acceptNamespaces.has(sealedIn)) return;
     throw sealedError('SEALED_WRONG_NAMESPACE', 'payload was sealed for another namespace', { sealedIn, current });
   }
+}
+
+/**
+ * Internal (not on any entry point): a codec with deterministic nonces and, optionally, an earlier
+ * format version, for scripts/make-vectors*.ts and the vector tests only.
+ *
+ * @example
+ * ```ts
+ * const codec = await createSealingCodecForTestVectors({ keyring }, { nonces: recordedNonces, formatVersion: 1 });
+ * ```
+ */
+export function createSealingCodecForTestVectors(options: SealingCodecOptions, choices: TestVectorChoices): Promise<SealingCodec> {
+  return buildForTestVectors(options, choices);
 }
 
 /**

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, Secret } from '../../src';
 import { Keyring, SealingCodec } from '../../src/codec';
+import { createSealingCodecForTestVectors } from '../../src/codec/sealing-codec';
 import { readEnvelope } from '../../src/codec/envelope';
 import { codeOfAsync } from '../support/errors';
 import { pendingText } from '../support/pending';
@@ -42,7 +43,7 @@ beforeAll(async () => {
 describe.each(doc.vectors)('v1 test vector: $name', (vector) => {
   test('sealing with the recorded nonces gives the recorded bytes', async () => {
     const queue = vector.nonces.map((hex) => new Uint8Array(Buffer.from(hex, 'hex')));
-    const codec = await SealingCodec.create({ keyring, nonceSourceForTestVectors: { next: () => queue.shift() as Uint8Array }, formatVersionForTestVectors: 1 });
+    const codec = await createSealingCodecForTestVectors({ keyring }, { nonces: { next: () => queue.shift() as Uint8Array }, formatVersion: 1 });
     const [sealed] = await codec.encode([toPayload(vector.input)], { type: 'workflow', namespace: vector.namespace, workflowId: 'any' });
     expect(sealed).toEqual(toPayload(vector.sealed));
   });
@@ -207,7 +208,7 @@ describe.each(v2.vectors)('v2 test vector: $name', (vector) => {
 
   test('sealing with the recorded nonces gives the recorded bytes', async () => {
     const queue = vector.nonces.map((hex) => new Uint8Array(Buffer.from(hex, 'hex')));
-    const codec = await SealingCodec.create({ keys: keysOf(vector), nonceSourceForTestVectors: { next: () => queue.shift() as Uint8Array } });
+    const codec = await createSealingCodecForTestVectors({ keys: keysOf(vector) }, { nonces: { next: () => queue.shift() as Uint8Array } });
     const [sealed] = await codec.encode([toPayload(vector.input)], contextFor(vector.namespace));
     expect(sealed).toEqual(toPayload(vector.sealed));
     expect(queue).toEqual([]);
