@@ -9,6 +9,8 @@ import { createCodecServer, type CodecServer, type CodecServerOptions } from '..
 import { boolFlag, intFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Aliases, type Parsed } from '../args';
 import { EXIT, line, processIo, usageError, type CliIo } from '../io';
 import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
+import { KMS_FLAGS, kmsOptionsOf } from '../kms-options';
+import { AwsKmsKeySource, type AwsKmsKeySourceOptions } from '../../codec/kms/aws-kms-key-source';
 
 export const SERVE_HELP = `Usage: sealed-fields serve [options]
 
@@ -20,6 +22,14 @@ Keyring (as workers read it):
   --keyring FILE              keyring JSON file (default: SEALED_FIELDS_* environment)
   --env-prefix PREFIX         environment variable prefix (default SEALED_FIELDS)
   --accept-namespace NS       also open payloads sealed in NS (repeatable, * for any)
+
+Keys from AWS KMS (instead of, or with, the keyring: boxes without a wrapped key open with it):
+  --kms-key-id ID             KMS key (ARN, key id or alias) whose data keys may be opened (and sealed with /encode)
+  --kms-key-rule NS/P=ID      a KMS key per namespace/purpose; repeatable
+  --kms-open-key ID           another KMS key whose data keys may be opened; repeatable; "*": any
+  --kms-region REGION         AWS region (default: AWS_REGION)
+  --kms-endpoint URL          KMS endpoint (a local KMS API, a VPC endpoint)
+  While the KMS does not answer, /decode and /encode answer 503 (code SEALED_KMS_UNAVAILABLE).
 
 Listening:
   --host HOST                 default 127.0.0.1
@@ -66,6 +76,7 @@ Audit records (JSON lines: who, namespace, purposes, field counts; never values)
 /** The flags of `serve`, in the groups of its help. */
 export const SERVE_FLAGS = {
   ...KEYRING_FLAGS,
+  ...KMS_FLAGS,
   'accept-namespace': { type: 'string', multiple: true },
   host: { type: 'string' },
   port: { type: 'string' },
@@ -107,6 +118,8 @@ const JWT_CHECK_FLAGS = ['jwt-issuer', 'jwt-audience', 'jwt-subject-claim', 'jwt
 export interface ServeOptions extends CodecServerOptions {
   host: string;
   port: number;
+  /** With the --kms-* flags: the AWS KMS key source to build (the keyring, if any, opens boxes without a wrapped key). */
+  kms?: AwsKmsKeySourceOptions;
 }
 
 function readText(file: string, io: CliIo, what: string): string {
@@ -199,12 +212,19 @@ export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help'
   const parsed = parseFlags(args, SERVE_FLAGS, false, SERVE_ALIASES);
   if (boolFlag(parsed, 'help')) return 'help';
   noteRenamed(io, 'serve', parsed);
-  const keyring: Keyring = loadKeyring(keyringSourceOf(parsed), io);
+  const kms = kmsOptionsOf(parsed);
+  const envRegion = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (kms !== undefined && kms.region === undefined && envRegion !== undefined) kms.region = envRegion;
+  // With KMS, a keyring is optional: loaded when named or set in the environment.
+  const keyringSource = keyringSourceOf(parsed);
+  const withKeyring = kms === undefined || keyringSource.file !== undefined || io.env[`${keyringSource.prefix}_KEYS`] !== undefined;
+  const keyring: Keyring | undefined = withKeyring ? loadKeyring(keyringSource, io) : undefined;
   const accept = acceptNamespaces(parsed);
   const tokenPage = boolFlag(parsed, 'token-page');
   if (tokenPage && listFlag(parsed, 'ui-origin').length === 0) throw usageError('--token-page needs --ui-origin: the Web UI origin that may send the cookie');
   return {
-    keyring,
+    ...(keyring !== undefined ? { keyring } : {}),
+    ...(kms !== undefined ? { kms } : {}),
     ...(accept !== undefined ? { acceptNamespaces: accept } : {}),
     host: stringFlag(parsed, 'host') ?? '127.0.0.1',
     port: intFlag(parsed, 'port', 8888, 0, 65535),
@@ -229,10 +249,12 @@ export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help'
  * ```
  */
 export async function runServe(options: ServeOptions): Promise<{ server: CodecServer; url: string }> {
-  const { host, port, ...serverOptions } = options;
+  const { host, port, kms, ...rest } = options;
   let server: CodecServer;
   try {
-    server = await createCodecServer(serverOptions);
+    const keys = kms === undefined ? undefined : await AwsKmsKeySource.create({ ...kms, ...(rest.keyring !== undefined ? { staticKeys: rest.keyring } : {}) });
+    const { keyring, ...withoutKeyring } = rest;
+    server = await createCodecServer(keys !== undefined ? { ...withoutKeyring, keys } : rest);
   } catch (err) {
     // Name and stable code only: a message could quote a setting (a secret, a key).
     throw usageError(`bad codec server settings (${SealedError.is(err) ? `${err.name} ${err.code}` : err instanceof Error ? err.name : 'error'})`);
