@@ -108,3 +108,22 @@ test.fails('HIGH: the plugin pairs its codec with any payloadConverterPath, also
   }
   expect(code).toBe('SEALED_INVALID_OPTION');
 });
+
+test.fails('LOW: an edited box header (purpose or key check) reads as SEALED_KEY_MISMATCH, a configuration error, instead of SEALED_TAMPERED', async () => {
+  const { SealingCodec } = await import('../../src/codec');
+  const { readEnvelope, writeEnvelope } = await import('../../src/codec/envelope');
+  const codec = await SealingCodec.create({ keyring });
+  const [sealed] = await codec.encode([createSealedPayloadConverter().toPayload({ a: secret('CANARY-V2', { purpose: 'phi' }) })]);
+  async function codeAfter(edit: (box: { purpose: string; keyCheck?: Uint8Array }) => void): Promise<string | undefined> {
+    const envelope = readEnvelope(sealed?.metadata?.['sealed-fields'] as Uint8Array);
+    edit(envelope.boxes[0] as { purpose: string; keyCheck?: Uint8Array });
+    try {
+      await codec.decode([{ ...sealed, metadata: { ...sealed?.metadata, 'sealed-fields': writeEnvelope(envelope) } }]);
+      return 'opened';
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
+  }
+  expect(await codeAfter((box) => void (box.purpose = 'credential'))).toBe('SEALED_TAMPERED');
+  expect(await codeAfter((box) => void ((box.keyCheck as Uint8Array)[0] ^= 1))).toBe('SEALED_TAMPERED');
+});
