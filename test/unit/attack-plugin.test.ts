@@ -124,6 +124,14 @@ test.fails('LOW: an edited box header (purpose or key check) reads as SEALED_KEY
       return (err as { code?: string }).code;
     }
   }
-  expect(await codeAfter((box) => void (box.purpose = 'credential'))).toBe('SEALED_TAMPERED');
-  expect(await codeAfter((box) => void ((box.keyCheck as Uint8Array)[0] ^= 1))).toBe('SEALED_TAMPERED');
+  expect(
+    await codeAfter((box) => {
+      box.purpose = 'credential';
+    }),
+  ).toBe('SEALED_TAMPERED');
+  expect(
+    await codeAfter((box) => {
+      (box.keyCheck as Uint8Array)[0] ^= 1;
+    }),
+  ).toBe('SEALED_TAMPERED');
 });
