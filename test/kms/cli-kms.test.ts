@@ -1,6 +1,11 @@
 // `sealed-fields keys check` with the KMS flags, against moto's KMS API (the SDK's default credential chain reads the environment).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { KmsKeysReport } from '../../src/cli/commands/keys';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createSealedPayloadConverter, secret } from '../../src';
+import { AwsKmsKeySource, Keyring, SealingCodec } from '../../src/codec';
 import { cli } from '../cli/helpers';
 import { startKmsServer, type KmsServer } from '../support/kms-server';
 
@@ -52,5 +57,38 @@ describe('keys check with an AWS KMS configuration', () => {
   test('KMS flags without a key id, or without a region, are usage errors (exit 2)', async () => {
     expect((await cli(['keys', 'check', '--kms-endpoint', kms.endpoint])).code).toBe(2);
     expect((await cli(['keys', 'check', '--kms-key-id', kmsKey], { env: {} })).code).toBe(2);
+  });
+});
+
+describe('decode with an AWS KMS configuration', () => {
+  test('opens payloads sealed under KMS data keys and, with the keyring as well, those of before the move to KMS; one Decrypt per data key', async () => {
+    const converter = createSealedPayloadConverter();
+    const context = { type: 'workflow' as const, namespace: 'default', workflowId: 'w' };
+    const keyringKey = Keyring.generateKey();
+    const keyring = new Keyring({ active: 'k-old', keys: { 'k-old': keyringKey } });
+    const kmsCodec = await SealingCodec.create({ keys: await AwsKmsKeySource.create({ kmsKeyId: kmsKey, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials }) });
+    const [before] = await (await SealingCodec.create({ keyring })).encode([converter.toPayload({ ssn: secret('SSN-OLD', { purpose: 'phi' }) })], context);
+    const after = await kmsCodec.encode([converter.toPayload({ ssn: secret('SSN-NEW', { purpose: 'phi' }), inner: secret({ otp: secret('OTP-1', { purpose: 'credential' }) }, { purpose: 'phi' }) })], context);
+    const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
+    const wire = [before!, ...after].map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(p.data) }));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sealed-kms-decode-'));
+    try {
+      const file = path.join(dir, 'history.json');
+      writeFileSync(file, JSON.stringify({ payloads: wire }));
+      const keyringFile = path.join(dir, 'keyring.json');
+      writeFileSync(keyringFile, JSON.stringify({ active: 'k-old', keys: { 'k-old': Buffer.from(keyringKey).toString('base64') } }));
+      kms.resetCalls();
+      const { code, stdout } = await cli(['decode', file, ...flags(), '--keyring', keyringFile]);
+      expect(code).toBe(0);
+      expect(stdout).toContain('SSN-OLD');
+      expect(stdout).toContain('SSN-NEW');
+      expect(stdout).toContain('OTP-1');
+      expect(kms.calls('Decrypt')).toBe(2); // phi and credential data keys, each once
+      const kmsOnly = await cli(['decode', file, ...flags()], { env: {} });
+      expect(kmsOnly.stdout).toContain('SSN-NEW');
+      expect(kmsOnly.stdout).not.toContain('SSN-OLD');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

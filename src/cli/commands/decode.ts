@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { boolFlag, listFlag, noteRenamed, parseFlags } from '../args';
+import { boolFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Parsed } from '../args';
 import type { Command } from '../command';
 import { EXIT, inputError, line, printHelp, usageError, type CliIo } from '../io';
 import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
 import { openDocument, type OpenSummary } from '../decode/open-document';
 import { SealedOpener } from '../history/open-sealed';
+import { mapJsonPayloads, payloadFromJson } from '../history/payloads';
+import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf } from '../kms-options';
 
 const HELP = `Usage: sealed-fields decode FILE|- [--keyring FILE] [--purpose P]... [--redact] [--detailed]
 
@@ -31,12 +33,16 @@ Options:
   --quiet               no summary on stderr
   -h, --help            this help
 
+Keys from AWS KMS (boxes with a wrapped data key; the keyring, when named or set, opens the others):
+${KMS_FLAGS_HELP}
+
 Exit codes: 0 done, 1 a payload failed to open (tampered, relabelled, wrong key) or was written
 without the codec (sealed-pending), 2 bad arguments or keyring, 3 cannot read the input
 or it is not JSON.`;
 
 const OPTIONS = {
   ...KEYRING_FLAGS,
+  ...KMS_FLAGS,
   purpose: { type: 'string', multiple: true },
   redact: { type: 'boolean' },
   detailed: { type: 'boolean' },
@@ -49,17 +55,36 @@ async function run(args: string[], io: CliIo): Promise<number> {
   noteRenamed(io, 'decode', parsed);
   if (parsed.positionals.length !== 1) throw usageError('usage: sealed-fields decode FILE|- (see --help)');
   const redact = boolFlag(parsed, 'redact');
-  const keyring = redact ? undefined : loadKeyring(keyringSourceOf(parsed), io);
+  const withKms = !redact && stringFlag(parsed, 'kms-key-id') !== undefined;
+  // With KMS, a keyring is optional: loaded when named or set in the environment.
+  const keyringSource = keyringSourceOf(parsed);
+  const withKeyring = !redact && (!withKms || keyringSource.file !== undefined || io.env[`${keyringSource.prefix}_KEYS`] !== undefined);
+  const keyring = withKeyring ? loadKeyring(keyringSource, io) : undefined;
+  const kms = withKms ? await kmsSourceOf(withRegion(parsed, io), keyring) : undefined;
   const doc = parseJson(await readInput(parsed.positionals[0] as string, io));
   const purposes = listFlag(parsed, 'purpose');
+  const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms);
+  if (kms !== undefined && opener !== undefined) {
+    // Opening below is synchronous: unwrap the data keys of every sealed payload first (KMS calls, cached).
+    const payloads: Parameters<typeof opener.warm>[0][] = [];
+    mapJsonPayloads(doc, (json) => (payloads.push(payloadFromJson(json)), json));
+    for (const payload of payloads) await opener.warm(payload);
+  }
   const { output, summary } = openDocument(doc, {
-    opener: keyring === undefined ? undefined : await SealedOpener.create(keyring),
+    opener,
     purposes: purposes.length > 0 ? new Set(purposes) : undefined,
     detailed: boolFlag(parsed, 'detailed'),
   });
   line(io.stdout, JSON.stringify(output, null, 2));
   if (!boolFlag(parsed, 'quiet')) printSummary(io, summary);
   return summary.errors.length > 0 || summary.pending > 0 ? EXIT.problems : EXIT.ok;
+}
+
+/** The KMS region: --kms-region, else AWS_REGION / AWS_DEFAULT_REGION from the environment. */
+function withRegion(parsed: Parsed, io: CliIo): Parsed {
+  const region = stringFlag(parsed, 'kms-region') ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (region === undefined) throw usageError('the KMS region is not set: give --kms-region or set AWS_REGION');
+  return { ...parsed, values: { ...parsed.values, 'kms-region': region } };
 }
 
 async function readInput(source: string, io: CliIo): Promise<string> {

@@ -1,7 +1,8 @@
 import type { Payload } from '@temporalio/common';
 import type { Box } from '../../codec/envelope';
-import type { SealedKeyReference } from '../../codec/key-source';
+import { NOT_WRAPPED, type KeySource, type SealedKeyReference } from '../../codec/key-source';
 import type { Keyring } from '../../codec/keyring';
+import type { AwsKmsKeySource } from '../../codec/kms/aws-kms-key-source';
 import { SealingCodec, type RevealedPayload } from '../../codec/sealing-codec';
 import { SealedError } from '../../errors';
 
@@ -33,20 +34,28 @@ export interface Reached extends RevealedPayload {
  */
 export class SealedOpener {
   private constructor(
-    private readonly keyring: Keyring,
+    private readonly keyring: Keyring | undefined,
+    private readonly kms: AwsKmsKeySource | undefined,
     private readonly codec: SealingCodec,
     private readonly opened: { keyIds: string[] },
   ) {}
 
-  static async create(keyring: Keyring): Promise<SealedOpener> {
+  /**
+   * An opener over a keyring, a KMS key source (whose `staticKeys` is the keyring, if any), or both.
+   * Call {@link warm} with each payload first when there is a KMS source: opening here is
+   * synchronous and uses the data keys warming unwrapped.
+   */
+  static async create(keyring: Keyring | undefined, kms?: AwsKmsKeySource): Promise<SealedOpener> {
     const opened = { keyIds: [] as string[] };
+    const source: KeySource | undefined = kms ?? keyring;
+    if (source === undefined) throw new Error('SealedOpener needs a keyring or a KMS key source');
     // The codec looks each box it opens up by key id: recording the ids gives the key ids of the inner boxes it opened.
-    const recording = new Proxy(keyring, {
+    const recording = new Proxy(source, {
       get(target, property) {
         if (property === 'openingKeyNow') {
-          return (box: SealedKeyReference): Uint8Array => {
-            const key = target.openingKeyNow(box);
-            opened.keyIds.push(box.keyId);
+          return (box: SealedKeyReference): Uint8Array | undefined => {
+            const key = target.openingKeyNow?.(box);
+            if (key !== undefined) opened.keyIds.push(box.keyId);
             return key;
           };
         }
@@ -54,7 +63,13 @@ export class SealedOpener {
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    return new SealedOpener(keyring, await SealingCodec.create({ keyring: recording }), opened);
+    return new SealedOpener(keyring, kms, await SealingCodec.create({ keys: recording }), opened);
+  }
+
+  /** With a KMS source: unwraps (and caches) the data keys of every box of `payload` it can reach; failures leave boxes closed. */
+  async warm(payload: Payload): Promise<void> {
+    if (this.kms === undefined) return;
+    await this.codec.reveal(payload).catch(() => undefined);
   }
 
   /** Opens `payload`'s boxes of the `allowed` purposes (all when undefined) whose keys the keyring holds. */
@@ -66,9 +81,10 @@ export class SealedOpener {
     // With no purpose allowed nothing is decrypted: the top-level boxes are all withheld.
     let reached = { result: this.codec.revealNow(payload, { purposes }), keyIds: [] as string[] };
     reached.result.envelope.boxes.forEach(name);
+    const namespace = reached.result.envelope.namespace;
     for (;;) {
       reached.result.withheld.forEach(name);
-      const candidates = this.candidates(reached.result.withheld, allowed, purposes, blocked);
+      const candidates = this.candidates(reached.result.withheld, allowed, purposes, blocked, namespace);
       if (candidates.length === 0) break;
       const together = this.attempt(payload, new Set([...purposes, ...candidates]));
       if (together !== undefined) {
@@ -95,15 +111,26 @@ export class SealedOpener {
   }
 
   /** Purposes of closed boxes that may open now: allowed, not blocked, and every such box's key held. */
-  private candidates(withheld: readonly Box[], allowed: ReadonlySet<string> | undefined, purposes: ReadonlySet<string>, blocked: ReadonlySet<string>): string[] {
+  private candidates(withheld: readonly Box[], allowed: ReadonlySet<string> | undefined, purposes: ReadonlySet<string>, blocked: ReadonlySet<string>, namespace: string): string[] {
     const found = new Set<string>();
     const missing = new Set<string>();
     for (const box of withheld) {
       if (purposes.has(box.purpose) || blocked.has(box.purpose) || (allowed !== undefined && !allowed.has(box.purpose))) continue;
-      if (this.keyring.has(box.keyId)) found.add(box.purpose);
+      if (this.holds(box, namespace)) found.add(box.purpose);
       else missing.add(box.purpose);
     }
     return [...found].filter((p) => !missing.has(p));
+  }
+
+  /** A static key the keyring holds, or a KMS data key warming unwrapped. */
+  private holds(box: Box, namespace: string): boolean {
+    const wrapped = box.wrappedKey ?? NOT_WRAPPED;
+    if (wrapped.length === 0) return this.keyring?.has(box.keyId) ?? false;
+    try {
+      return this.kms?.openingKeyNow({ keyId: box.keyId, wrapped, purpose: box.purpose, namespace }) !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   /** One `codec.open`; `undefined` when it met a key the keyring lacks. Other failures are thrown. */
