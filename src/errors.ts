@@ -3,6 +3,11 @@ import { META } from './lib/metadata';
 /**
  * Stable codes for every failure this library reports; each means one thing (docs/ERRORS.md
  * lists them with what to do). Switch on `code`, never on message text.
+ *
+ * @example
+ * ```ts
+ * if (SealedError.is(err) && err.code === 'SEALED_KEY_UNKNOWN') alertOps(err.detail);
+ * ```
  */
 export type SealedErrorCode =
   | 'SEALED_KEY_UNKNOWN'

@@ -4,10 +4,9 @@
  */
 export { createCodecServer, type CodecServer, type CodecServerOptions, type ListenOptions } from './server/codec-server';
 export type { CodecAppOptions } from './server/app';
-export type { AuthOptions, AuthRequest } from './server/auth/authenticate';
+export type { AuthOptions } from './server/auth/authenticate';
 export type { JwtAuthOptions, ClaimNames } from './server/auth/jwt';
 export type { StaticToken } from './server/auth/static-tokens';
-export type { Principal, Grant } from './server/auth/principal';
 export type { CorsOptions } from './server/cors/cors';
 export type { TokenPageOptions } from './server/token-page';
 export type { LimitOptions } from './server/limits/limits';

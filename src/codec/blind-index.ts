@@ -11,10 +11,24 @@ const MIN_BYTES = 4;
 const MAX_BYTES = 32;
 const DOMAIN = 'temporal-sealed-fields/blind-index/v1';
 
-/** A value that can be indexed: strings as given (normalize them first), finite numbers, booleans. */
+/**
+ * A value that can be indexed: strings as given (normalize them first), finite numbers, booleans.
+ *
+ * @example
+ * ```ts
+ * blindIndex('MRN-0042', options); blindIndex(42, options); blindIndex(true, options);
+ * ```
+ */
 export type IndexableValue = string | number | boolean;
 
-/** Options of {@link blindIndex}. */
+/**
+ * Options of {@link blindIndex}.
+ *
+ * @example
+ * ```ts
+ * const idx = blindIndex(patientId, { purpose: 'patient', key: process.env.SEALED_FIELDS_INDEX_KEY!, bytes: 8 });
+ * ```
+ */
 export interface BlindIndexOptions {
   /** Separates indexes of different kinds of value: the same value gives unrelated indexes under two purposes. */
   purpose: string;

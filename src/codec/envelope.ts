@@ -31,11 +31,29 @@ export const MAX_BOXES = 0xff;
 export const MAX_WRAPPED_KEY_BYTES = 0xffff;
 const EMPTY = new Uint8Array(0);
 
+/**
+ * One sealed field as a box lists it in clear: its JSON pointer, and whether it was a `Secret`.
+ *
+ * @example
+ * ```ts
+ * const { withheld } = await codec.reveal(sealed, { purposes: new Set() });
+ * for (const box of withheld) for (const field of box.fields) console.log(field.path, field.secret);
+ * ```
+ */
 export interface BoxField {
   path: string;
   secret: boolean;
 }
 
+/**
+ * The values of one purpose, sealed under one key: the header in clear (docs/FORMAT.md), the ciphertext.
+ *
+ * @example
+ * ```ts
+ * const { withheld } = await codec.reveal(sealed, { purposes: new Set() });
+ * for (const box of withheld) console.log(box.keyId, box.purpose);
+ * ```
+ */
 export interface Box {
   alg: number;
   keyId: string;
@@ -49,6 +67,15 @@ export interface Box {
   ciphertext: Uint8Array;
 }
 
+/**
+ * What the codec writes into a payload's metadata: the format version, the namespace it is bound to, the boxes.
+ *
+ * @example
+ * ```ts
+ * const { envelope } = await codec.reveal(sealed);
+ * console.log(envelope.version, envelope.namespace, envelope.boxes.length);
+ * ```
+ */
 export interface Envelope {
   version: FormatVersion;
   namespace: string;

@@ -57,20 +57,41 @@ export interface KeySource {
   openingKeyNow?(box: SealedKeyReference): Uint8Array | undefined;
 }
 
-/** What a key is for: the purpose of the box, and the namespace the envelope is bound to (`''`: none). */
+/**
+ * What a key is for: the purpose of the box, and the namespace the envelope is bound to (`''`: none).
+ *
+ * @example
+ * ```ts
+ * const sealingKey = await keys.sealingKey({ purpose: 'phi', namespace: 'default' });
+ * ```
+ */
 export interface KeyScope {
   purpose: string;
   namespace: string;
 }
 
-/** A key to seal with: its id (written in the box header), the 32 key bytes, and the key wrapped for readers (empty for static keys). */
+/**
+ * A key to seal with: its id (written in the box header), the 32 key bytes, and the key wrapped for readers (empty for static keys).
+ *
+ * @example
+ * ```ts
+ * const { keyId, key, wrapped } = await keys.sealingKey({ purpose: 'phi', namespace: 'default' });
+ * ```
+ */
 export interface SealingKey {
   keyId: string;
   key: Uint8Array;
   wrapped: Uint8Array;
 }
 
-/** What a sealed box says about its key. */
+/**
+ * What a sealed box says about its key.
+ *
+ * @example
+ * ```ts
+ * const key = await keys.openingKey({ keyId: box.keyId, wrapped: box.wrappedKey ?? new Uint8Array(), purpose: box.purpose, namespace: 'default' });
+ * ```
+ */
 export interface SealedKeyReference extends KeyScope {
   keyId: string;
   wrapped: Uint8Array;

@@ -9,10 +9,24 @@ import { NOT_WRAPPED, type KeyScope, type KeySource, type SealedKeyReference, ty
 export const KEY_BYTES = 32;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
-/** Key material: raw 32 bytes, or their base64 (standard or URL-safe). */
+/**
+ * Key material: raw 32 bytes, or their base64 (standard or URL-safe).
+ *
+ * @example
+ * ```ts
+ * const keyring = new Keyring({ active: 'k2', keys: { k1: process.env.OLD_KEY!, k2: randomBytes(32) } });
+ * ```
+ */
 export type KeyMaterial = Uint8Array | string;
 
-/** Options of {@link Keyring}. */
+/**
+ * Options of {@link Keyring}.
+ *
+ * @example
+ * ```ts
+ * const keyring = new Keyring({ active: 'k2', keys: { k1: oldKeyBase64, k2: newKeyBase64 }, purposes: { phi: 'k-phi' } });
+ * ```
+ */
 export interface KeyringOptions {
   /** Key id that seals new payloads (for purposes without their own entry in `purposes`). */
   active: string;
@@ -22,7 +36,14 @@ export interface KeyringOptions {
   purposes?: Record<string, string>;
 }
 
-/** What a keyring holds, without key material. */
+/**
+ * What a keyring holds, without key material.
+ *
+ * @example
+ * ```ts
+ * const { active, keyIds } = Keyring.fromEnv().describe(); // never the key bytes
+ * ```
+ */
 export interface KeyringDescription {
   active: string;
   keyIds: string[];

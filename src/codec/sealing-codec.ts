@@ -30,7 +30,14 @@ import { NoncePool } from './nonce-pool';
 import { nameKeysInPlaceholders } from './placeholder-keys';
 import { loadSodium, type Sodium } from './sodium';
 
-/** Options of {@link SealingCodec.create}. */
+/**
+ * Options of {@link SealingCodec.create}.
+ *
+ * @example
+ * ```ts
+ * const codec = await SealingCodec.create({ keyring: Keyring.fromEnv(), acceptNamespaces: ['billing'], namespace: 'default' });
+ * ```
+ */
 export interface SealingCodecOptions {
   /**
    * Where keys come from: a `Keyring` (static keys), an `AwsKmsKeySource` (data keys wrapped by
@@ -61,26 +68,55 @@ export interface TestVectorChoices {
 
 let buildForTestVectors: (options: SealingCodecOptions, choices: TestVectorChoices) => Promise<SealingCodec>;
 
-/** Options of {@link SealingCodec.seal}. */
+/**
+ * Options of {@link SealingCodec.seal}.
+ *
+ * @example
+ * ```ts
+ * const sealed = await codec.seal(payload, { namespace: 'default' });
+ * ```
+ */
 export interface SealOptions {
   /** Namespace the envelope is bound to; default: the codec's `namespace` option, else none (`''`). */
   namespace?: string | undefined;
 }
 
-/** Options of {@link SealingCodec.open}. */
+/**
+ * Options of {@link SealingCodec.open}.
+ *
+ * @example
+ * ```ts
+ * const opened = await codec.open(sealed, { namespace: 'default' });
+ * ```
+ */
 export interface OpenOptions {
   /** The reader's namespace: a payload sealed in another opens only when the codec accepts that one. */
   namespace?: string | undefined;
 }
 
-/** Options of {@link SealingCodec.reveal}: which purposes to open; the rest stay sealed. */
+/**
+ * Options of {@link SealingCodec.reveal}: which purposes to open; the rest stay sealed.
+ *
+ * @example
+ * ```ts
+ * const shown = await codec.reveal(sealed, { namespace: 'default', purposes: new Set(['contact']) });
+ * ```
+ */
 export interface RevealOptions extends OpenOptions {
   purposes?: ReadonlySet<string> | undefined;
   /** Whether the caller may see payloads sealed in this namespace; when not, every box stays closed. */
   mayOpenNamespace?: ((sealedIn: string) => boolean) | undefined;
 }
 
-/** Result of {@link SealingCodec.reveal}: values by path, and boxes left sealed. */
+/**
+ * Result of {@link SealingCodec.reveal}: values by path, and boxes left sealed.
+ *
+ * @example
+ * ```ts
+ * const { opened, withheld } = await codec.reveal(sealed, { purposes: new Set(['contact']) });
+ * console.log(opened.paths, withheld.map((box) => box.purpose));
+ * ```
+ */
 export interface RevealedPayload {
   envelope: Envelope;
   opened: FieldList;

@@ -36,7 +36,14 @@ export interface SealedConverterHint extends ConverterHint {
   type: string;
 }
 
-/** Options of {@link createSealedPayloadConverter}. */
+/**
+ * Options of {@link createSealedPayloadConverter}.
+ *
+ * @example
+ * ```ts
+ * export const payloadConverter = createSealedPayloadConverter({ types: [PatientIntake], schemas: { PatientRecord }, keyRules: /password|token/i });
+ * ```
+ */
 export interface SealedPayloadConverterOptions {
   /** Classes decorated with `@SealedType`; listing them guarantees their module is loaded. */
   types?: AnyClass[];

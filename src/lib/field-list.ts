@@ -4,6 +4,12 @@ import { utf8Text } from './utf8';
 /**
  * The list of sensitive values exchanged between converter and codec, in one JSON document:
  * `{"v":1,"f":[[path, purpose, secretFlag, nestedFlag?], ...],"x":[value, ...]}`.
+ *
+ * @example
+ * ```ts
+ * const { opened } = await codec.reveal(sealed);
+ * opened.paths.forEach((path, i) => console.log(path, opened.purposes[i]));
+ * ```
  */
 export interface FieldList {
   paths: string[];

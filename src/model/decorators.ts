@@ -4,7 +4,15 @@ import { recordClassTransformerType } from './class-transformer-types';
 import { installWatchHook } from './encoding-watch';
 import { classDecl, recordField, registry, type AnyClass, type ClassThunk, type FieldDecl } from './registry';
 
-/** Options of {@link Sensitive}. */
+/**
+ * Options of {@link Sensitive}.
+ *
+ * @example
+ * ```ts
+ * @Sensitive({ purpose: 'phi' }) ssn!: string;
+ * @Sensitive({ purpose: 'contact', type: () => Address }) address!: Address;
+ * ```
+ */
 export interface SensitiveOptions {
   /** Class of secret, e.g. `phi` or `credential`. Chooses the key and who may reveal it. */
   purpose?: string;
@@ -14,7 +22,14 @@ export interface SensitiveOptions {
   record?: boolean;
 }
 
-/** Options of {@link Nested}. */
+/**
+ * Options of {@link Nested}.
+ *
+ * @example
+ * ```ts
+ * @Nested(() => Visit, { record: true }) visitsById!: Record<string, Visit>;
+ * ```
+ */
 export interface NestedOptions {
   /** The field is a `Record<string, T>` rather than a `T` or `T[]`. */
   record?: boolean;

@@ -1,7 +1,14 @@
 import { checkPurpose } from './purpose';
 import { registry } from './registry';
 
-/** The minimum of a zod v4 schema this module relies on; zod itself is never imported here. */
+/**
+ * The minimum of a zod v4 schema this module relies on; zod itself is never imported here.
+ *
+ * @example
+ * ```ts
+ * const Patient = z.object({ name: z.string(), ssn: sensitive(z.string(), { purpose: 'phi' }) }); // any zod v4 schema is a ZodLike
+ * ```
+ */
 export interface ZodLike {
   // Only `type` is named: zod's def interfaces have no index signature, so a Record here rejects real schemas.
   _zod: { def: { type: string } };

@@ -13,7 +13,14 @@ import { libraryFile } from './files';
 type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
 type WebpackHook = (config: WebpackConfig) => WebpackConfig;
 
-/** Options of {@link sealedWebpackConfigHook}. */
+/**
+ * Options of {@link sealedWebpackConfigHook}.
+ *
+ * @example
+ * ```ts
+ * await bundleWorkflowCode({ workflowsPath, webpackConfigHook: sealedWebpackConfigHook({ reflectMetadata: true }) });
+ * ```
+ */
 export interface SealedBundlerOptions {
   /**
    * Route free `Reflect` and `import 'reflect-metadata'` in the bundle to a sandbox-local Reflect with

@@ -23,7 +23,14 @@ import { refuseUndeclaredPurposes, registeredPurposes } from './purposes';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyClass = abstract new (...args: any[]) => unknown;
 
-/** Options of {@link SealedFieldsPlugin}. */
+/**
+ * Options of {@link SealedFieldsPlugin}.
+ *
+ * @example
+ * ```ts
+ * new SealedFieldsPlugin({ keyring: Keyring.fromEnv(), types: [PatientIntake], purposes: ['phi', 'failure'] });
+ * ```
+ */
 export interface SealedFieldsPluginOptions {
   /** Keys that seal and open values (`Keyring.fromEnv()`, `Keyring.fromFile(...)`). */
   keyring: Keyring;

@@ -14,7 +14,14 @@ import type { CodecBatch } from './protocol/batch';
 import { parsePayloadsBody, payloadsToJson, type WirePayload } from './protocol/payloads-json';
 import { mountTokenPage, withTokenPage, type TokenPageOptions } from './token-page';
 
-/** Everything the codec HTTP app needs; {@link createCodecServer} builds the codec from a keyring. */
+/**
+ * Everything the codec HTTP app needs; {@link createCodecServer} builds the codec from a keyring.
+ *
+ * @example
+ * ```ts
+ * await createCodecServer({ keyring, basePath: '/codec', auth: { staticTokens }, limits: { maxPayloads: 100 } });
+ * ```
+ */
 export interface CodecAppOptions {
   codec: SealingCodec;
   auth?: AuthOptions;

@@ -9,7 +9,14 @@ import { SealingCodec } from '../codec/sealing-codec';
 import { createCodecApp, type CodecAppOptions } from './app';
 import { resolveLimits } from './limits/limits';
 
-/** Options of {@link createCodecServer}. */
+/**
+ * Options of {@link createCodecServer}.
+ *
+ * @example
+ * ```ts
+ * await createCodecServer({ keys: await AwsKmsKeySource.create({ kmsKeyId: 'alias/sealed-fields' }), cors: { origins: ['http://localhost:8233'] } });
+ * ```
+ */
 export interface CodecServerOptions extends Omit<CodecAppOptions, 'codec'> {
   /**
    * Where the keys the server opens (and, for `/encode`, seals) with come from: a `Keyring`, an
@@ -22,13 +29,29 @@ export interface CodecServerOptions extends Omit<CodecAppOptions, 'codec'> {
   acceptNamespaces?: readonly string[] | '*';
 }
 
-/** Where to listen. Default 127.0.0.1 and a free port. */
+/**
+ * Where to listen. Default 127.0.0.1 and a free port.
+ *
+ * @example
+ * ```ts
+ * const { url } = await server.listen({ port: 8888, hostname: '0.0.0.0' });
+ * ```
+ */
 export interface ListenOptions {
   port?: number;
   hostname?: string;
 }
 
-/** A running (or ready to run) codec server. */
+/**
+ * A running (or ready to run) codec server.
+ *
+ * @example
+ * ```ts
+ * const server = await createCodecServer({ keyring: Keyring.fromEnv() });
+ * const res = await server.app.request('/health'); // in tests, without a socket
+ * await server.listen({ port: 8888 });
+ * ```
+ */
 export interface CodecServer {
   /** The Hono app, usable without a socket: `server.app.request('/decode', ...)`. */
   readonly app: Hono;

@@ -18,7 +18,14 @@ import { readWrappedKey, writeWrappedKey } from './wrapped-key';
  */
 export type KmsKeySelection = string | ((scope: KeyScope) => string) | { default: string; rules?: Readonly<Record<string, string>> };
 
-/** Options of {@link AwsKmsKeySource.create}. */
+/**
+ * Options of {@link AwsKmsKeySource.create}.
+ *
+ * @example
+ * ```ts
+ * const keys = await AwsKmsKeySource.create({ kmsKeyId: 'alias/sealed-fields', region: 'eu-west-1', dataKeyMaxAgeMs: 3_600_000 });
+ * ```
+ */
 export interface AwsKmsKeySourceOptions {
   /** The KMS key that wraps new data keys, per (namespace, purpose). */
   kmsKeyId: KmsKeySelection;
@@ -57,7 +64,14 @@ export interface AwsKmsKeySourceOptions {
   now?: () => number;
 }
 
-/** KMS calls and cache use of one source since it was created. */
+/**
+ * KMS calls and cache use of one source since it was created.
+ *
+ * @example
+ * ```ts
+ * const { generateDataKey, decrypt, cacheHits } = keys.stats();
+ * ```
+ */
 export interface AwsKmsKeySourceStats {
   generateDataKey: number;
   decrypt: number;
@@ -68,7 +82,14 @@ export interface AwsKmsKeySourceStats {
   cachedKeys: number;
 }
 
-/** Result of {@link AwsKmsKeySource.check} for one KMS key. */
+/**
+ * Result of {@link AwsKmsKeySource.check} for one KMS key.
+ *
+ * @example
+ * ```ts
+ * for (const result of await keys.check()) if (!result.ok) console.error(result.kmsKeyId, result.code);
+ * ```
+ */
 export interface KmsKeyCheck {
   kmsKeyId: string;
   ok: boolean;

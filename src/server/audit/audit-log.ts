@@ -3,6 +3,11 @@
  * a token or a payload. `namespace` is where the data belongs: for `reveal` the namespace the
  * payloads were sealed in (null: sealed with none; one record per namespace), with the
  * request's in `requestNamespace`; for `seal` the one they are sealed in; otherwise the request's.
+ *
+ * @example
+ * ```ts
+ * const sink: AuditSink = (record) => { if (record.event === 'reveal') metrics.count('reveal', record.fields); };
+ * ```
  */
 export type AuditEvent =
   | { event: 'reveal'; subject: string; namespace: string | null; requestNamespace: string | null; purposes: string[]; fields: number; payloads: number }
@@ -10,7 +15,14 @@ export type AuditEvent =
   | { event: 'denied'; subject: string | null; namespace: string | null; status: number; route: 'decode' | 'encode' }
   | { event: 'rejected'; subject: string; namespace: string | null; code: string; route: 'decode' | 'encode' };
 
-/** Receives audit records with a timestamp; must not throw. */
+/**
+ * Receives audit records with a timestamp; must not throw.
+ *
+ * @example
+ * ```ts
+ * await createCodecServer({ keyring, audit: (record) => logger.info(record, 'codec audit') });
+ * ```
+ */
 export type AuditSink = (record: AuditEvent & { ts: string }) => void;
 
 /**

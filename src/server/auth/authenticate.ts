@@ -4,7 +4,14 @@ import { jwtVerifier, type JwtAuthOptions } from './jwt';
 import { anonymousPrincipal, type Principal } from './principal';
 import { StaticTokenTable, type StaticToken } from './static-tokens';
 
-/** How the codec server knows its callers. With no option set, every caller is anonymous. */
+/**
+ * How the codec server knows its callers. With no option set, every caller is anonymous.
+ *
+ * @example
+ * ```ts
+ * await createCodecServer({ keyring, auth: { staticTokens: [{ token: process.env.CODEC_TOKEN!, subject: 'oncall', purposes: ['failure'] }] } });
+ * ```
+ */
 export interface AuthOptions {
   /** Bearer JWTs from an identity provider. */
   jwt?: JwtAuthOptions;

@@ -4,7 +4,14 @@ import { sealedError, type SealedError } from '../../errors';
 import { CodecHttpError } from '../http-errors/http-errors';
 import type { Principal } from './principal';
 
-/** Claim names read from a verified token. */
+/**
+ * Claim names read from a verified token.
+ *
+ * @example
+ * ```ts
+ * auth: { jwt: { jwksUrl, issuer, audience, claims: { purposes: 'groups', namespaces: 'tenants' } } }
+ * ```
+ */
 export interface ClaimNames {
   /** Default `sub`. */
   subject?: string;

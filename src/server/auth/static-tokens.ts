@@ -3,7 +3,14 @@ import { equalBytes } from '../../lib/bytes';
 import { sealedError } from '../../errors';
 import { toGrant, type Principal } from './principal';
 
-/** One token of static-token mode (local use): who it is and what it may see. */
+/**
+ * One token of static-token mode (local use): who it is and what it may see.
+ *
+ * @example
+ * ```ts
+ * const oncall: StaticToken = { token: process.env.ONCALL_TOKEN!, subject: 'oncall', purposes: ['failure'], namespaces: '*' };
+ * ```
+ */
 export interface StaticToken {
   token: string;
   subject: string;

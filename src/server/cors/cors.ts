@@ -1,7 +1,14 @@
 import { cors } from 'hono/cors';
 import type { MiddlewareHandler } from 'hono';
 
-/** Which browser origins may call the codec server (the Web UI's origin). */
+/**
+ * Which browser origins may call the codec server (the Web UI's origin).
+ *
+ * @example
+ * ```ts
+ * await createCodecServer({ keyring, cors: { origins: ['https://temporal.example.com'], maxAgeSeconds: 600 } });
+ * ```
+ */
 export interface CorsOptions {
   /** Exact origins, e.g. `['http://localhost:8233']`. Default none: browsers get no CORS grant. */
   origins?: readonly string[];

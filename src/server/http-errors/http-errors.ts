@@ -1,6 +1,14 @@
 import type { SealedErrorCode } from '../../errors';
 
-/** Every failure the codec server answers with; each has one fixed body that reveals nothing. */
+/**
+ * Every failure the codec server answers with; each has one fixed body that reveals nothing.
+ *
+ * @example
+ * ```ts
+ * const body = (await res.json()) as CodecHttpErrorBody;
+ * if (body.error === 'forbidden') showSignIn();
+ * ```
+ */
 export type CodecHttpErrorKind =
   | 'bad_request'
   | 'unauthorized'
@@ -26,7 +34,14 @@ const STATUS: Record<CodecHttpErrorKind, number> = {
   internal: 500,
 };
 
-/** The JSON body of an error response: a kind and, for refused sealed payloads, the library's error code. */
+/**
+ * The JSON body of an error response: a kind and, for refused sealed payloads, the library's error code.
+ *
+ * @example
+ * ```ts
+ * const body = (await res.json()) as CodecHttpErrorBody; // { error: 'unprocessable', code: 'SEALED_TAMPERED' }
+ * ```
+ */
 export interface CodecHttpErrorBody {
   error: CodecHttpErrorKind;
   code?: SealedErrorCode;

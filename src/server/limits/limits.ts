@@ -3,7 +3,14 @@ import type { MiddlewareHandler } from 'hono';
 import { sealedError } from '../../errors';
 import { CodecHttpError } from '../http-errors/http-errors';
 
-/** Bounds on what one request may cost. */
+/**
+ * Bounds on what one request may cost.
+ *
+ * @example
+ * ```ts
+ * await createCodecServer({ keyring, limits: { maxBodyBytes: 8 * 1024 * 1024, maxPayloads: 200, timeoutMs: 10_000 } });
+ * ```
+ */
 export interface LimitOptions {
   /** Largest request body in bytes (413 above). Default 8 MiB. */
   maxBodyBytes?: number;

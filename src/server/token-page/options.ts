@@ -6,6 +6,11 @@ import type { CorsOptions } from '../cors/cors';
  * The token page (`GET /token`): a person pastes a bearer token, the server keeps it in an
  * HttpOnly cookie for its own host, and the Web UI's "Include cross-origin credentials" setting
  * sends it with every `/decode`. Off unless set; meant for a person on a laptop.
+ *
+ * @example
+ * ```ts
+ * await createCodecServer({ keyring, cors: { origins: ['http://localhost:8233'] }, tokenPage: { maxAgeSeconds: 8 * 3600 } });
+ * ```
  */
 export interface TokenPageOptions {
   /** Cookie holding the token. Default `auth.tokenCookie`, else `sealed_codec_token`. */
