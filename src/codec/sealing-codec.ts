@@ -377,7 +377,8 @@ export class SealingCodec implements PayloadCodec {
    */
   private keyNow(box: Box, envelope: Envelope, scope: OpenScope, closed: (box: Box) => boolean): Uint8Array {
     const ref = refOf(box, envelope.namespace);
-    const fetched = scope.fetched.get(refSlot(ref));
+    // The common case (keys at hand, nothing fetched in this call) skips building the slot string.
+    const fetched = scope.fetched.size === 0 ? undefined : scope.fetched.get(refSlot(ref));
     if (fetched !== undefined) {
       if ('error' in fetched) throw fetched.error;
       return fetched.key;
