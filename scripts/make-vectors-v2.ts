@@ -256,7 +256,6 @@ async function main(): Promise<void> {
   const one = sealedByName.get('one string field') as Payload;
   const bare = sealedByName.get('bare Secret as the whole value') as Payload;
   const unbound = sealedByName.get('no namespace in the context') as Payload;
-  const contact = sealedByName.get('a Secret nested inside a sealed value (inner envelope; the e-mail key stays inside the box)') as Payload;
   const intake = (): unknown => (V2_INPUTS[0] as V2Input).value();
 
   const wrongKeyring = new Keyring({ active: 'k1', keys: { k1: keyBytes(KEY_HEX), 'phi-2026': keyBytes(WRONG_KEY_HEX) }, purposes: PURPOSE_KEYS });

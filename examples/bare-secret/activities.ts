@@ -1,4 +1,4 @@
-import { Secret } from '../../src';
+import type { Secret } from '../../src';
 
 /** Stands for an HTTP call to another service; the token is revealed only to build the header. */
 export async function callProfileService(jwt: Secret<string>, path: string): Promise<{ status: number; path: string; authorized: boolean }> {

@@ -186,7 +186,7 @@ function parsePairs(text: string | undefined, name: string, optional = false): R
     const at = pair.indexOf(':');
     if (at <= 0) throw sealedError('SEALED_INVALID_OPTION', `${name} must look like "id:value,id:value"`);
     const id = pair.slice(0, at).trim();
-    if (Object.prototype.hasOwnProperty.call(out, id)) throw sealedError('SEALED_INVALID_OPTION', `${name} lists an id twice`, { keyId: shownIdentifier(id) });
+    if (Object.hasOwn(out, id)) throw sealedError('SEALED_INVALID_OPTION', `${name} lists an id twice`, { keyId: shownIdentifier(id) });
     out[id] = pair.slice(at + 1).trim();
   }
   return out;

@@ -20,7 +20,7 @@ export function refuseClearSensitiveValues(value: unknown, declared: Shape, maxD
   switch (shape.kind) {
     case 'class':
     case 'object':
-      for (const field of shape.fields) if (Object.prototype.hasOwnProperty.call(holder, field.key)) refuseClearSensitiveValues(holder[field.key], field.shape, maxDepth, next);
+      for (const field of shape.fields) if (Object.hasOwn(holder, field.key)) refuseClearSensitiveValues(holder[field.key], field.shape, maxDepth, next);
       return;
     case 'classOrArray':
       return refuseClearSensitiveValues(value, Array.isArray(value) ? { kind: 'array', element: shape.cls } : shape.cls, maxDepth, next);

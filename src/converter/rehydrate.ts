@@ -31,7 +31,7 @@ export function rehydrate(value: unknown, declared: Shape, depth: number, maxDep
 
 function rehydrateClass(value: object, proto: object, fields: ReadonlyArray<{ key: string; shape: Shape }>, depth: number, maxDepth: number): object {
   if (Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return value;
-  if (Object.prototype.hasOwnProperty.call(value, '__proto__') || Object.prototype.hasOwnProperty.call(value, 'constructor')) {
+  if (Object.hasOwn(value, '__proto__') || Object.hasOwn(value, 'constructor')) {
     throw sealedError('SEALED_FORBIDDEN_KEY', 'a typed object carries a forbidden key (__proto__ or constructor)');
   }
   Object.setPrototypeOf(value, proto);
@@ -40,7 +40,7 @@ function rehydrateClass(value: object, proto: object, fields: ReadonlyArray<{ ke
 }
 
 function rehydrateField(holder: object, key: string, shape: Shape, depth: number, maxDepth: number): void {
-  if (!Object.prototype.hasOwnProperty.call(holder, key)) return;
+  if (!Object.hasOwn(holder, key)) return;
   const record = holder as Record<string, unknown>;
   const child = record[key];
   if (typeof child === 'object' && child !== null && !Secret.isSecret(child)) record[key] = rehydrate(child, shape, depth + 1, maxDepth);

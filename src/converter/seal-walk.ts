@@ -250,7 +250,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 function copyOwnFields(value: object): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   const own = Object.getOwnPropertyDescriptor(value, '__proto__');
-  if (own?.enumerable === true && !Object.prototype.hasOwnProperty.call(copy, '__proto__')) {
+  if (own?.enumerable === true && !Object.hasOwn(copy, '__proto__')) {
     Object.defineProperty(copy, '__proto__', { value: own.value, enumerable: true, writable: true, configurable: true });
   }
   return copy;
@@ -308,7 +308,7 @@ function pushChildObjects(node: object, stack: object[]): void {
     return;
   }
   for (const key in node) {
-    if (!Object.prototype.hasOwnProperty.call(node, key)) continue;
+    if (!Object.hasOwn(node, key)) continue;
     const child: unknown = (node as Record<string, unknown>)[key];
     if (typeof child === 'object' && child !== null) stack.push(child);
   }

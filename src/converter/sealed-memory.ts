@@ -59,7 +59,7 @@ export function rememberSealedPaths(root: unknown, paths: readonly string[], pur
     if (typeof holder !== 'object' || holder === null) continue;
     const key = tokens[tokens.length - 1] as string;
     const purpose = purposes[i] as string;
-    const value = Object.prototype.hasOwnProperty.call(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
+    const value = Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
     const memory = (holder as Remembering)[MEMORY];
     const chain = withPurpose(memory?.keys?.get(key) ?? memory?.whole ?? NONE, purpose);
     // A registered class that declares the key sensitive under this purpose seals it again by itself.
@@ -97,7 +97,7 @@ function declaredPurpose(holder: object, key: string): string | undefined {
 }
 
 function memoryOf(node: object): Memory {
-  const own = Object.prototype.hasOwnProperty.call(node, MEMORY) ? (node as Remembering)[MEMORY] : undefined;
+  const own = Object.hasOwn(node, MEMORY) ? (node as Remembering)[MEMORY] : undefined;
   if (own !== undefined) return own;
   const memory: Memory = {};
   // A frozen or sealed object cannot remember: it is left as it is (spread copies do not remember either).
@@ -133,7 +133,7 @@ function valueAt(root: unknown, tokens: readonly string[], count: number): unkno
   for (let i = 0; i < count; i++) {
     const token = tokens[i] as string;
     node = unwrap(node);
-    if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, token)) return undefined;
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, token)) return undefined;
     node = (node as Record<string, unknown>)[token];
   }
   return node;

@@ -69,13 +69,13 @@ export function setAtPointer(root: unknown, pointer: string, value: unknown): un
       throw sealedError('SEALED_MALFORMED', 'field path does not match the payload', { path: pointer });
     }
     if (i === tokens.length - 1) {
-      if (!Object.prototype.hasOwnProperty.call(node, token)) {
+      if (!Object.hasOwn(node, token)) {
         throw sealedError('SEALED_MALFORMED', 'field path does not match the payload', { path: pointer });
       }
       (node as Record<string, unknown>)[token] = value;
       return root;
     }
-    node = Object.prototype.hasOwnProperty.call(node, token) ? (node as Record<string, unknown>)[token] : undefined;
+    node = Object.hasOwn(node, token) ? (node as Record<string, unknown>)[token] : undefined;
   }
   return root;
 }
@@ -84,7 +84,7 @@ export function setAtPointer(root: unknown, pointer: string, value: unknown): un
 export function getAtPointer(root: unknown, pointer: string): unknown {
   let node: unknown = root;
   for (const token of cachedTokens(pointer)) {
-    if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, token)) return undefined;
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, token)) return undefined;
     node = (node as Record<string, unknown>)[token];
   }
   return node;

@@ -8,7 +8,7 @@ try {
 } catch (_) {
   // class-transformer is optional at runtime.
 }
-// eslint-disable-next-line no-undef
+// __webpack_require__ exists only inside a webpack bundle (the workflow sandbox); typeof keeps it safe elsewhere.
 if (typeof __webpack_require__ === 'function') {
   try {
     storages.push(require('class-transformer/esm5/storage').defaultMetadataStorage);

@@ -54,8 +54,8 @@ const HOOKED = Symbol.for('temporal-sealed-fields.toJSONHook');
  */
 export function installWatchHook(target: AnyClass): void {
   const proto = target.prototype as Record<PropertyKey, unknown>;
-  if (Object.prototype.hasOwnProperty.call(proto, HOOKED)) return;
-  const own = Object.prototype.hasOwnProperty.call(proto, 'toJSON') ? proto['toJSON'] : undefined;
+  if (Object.hasOwn(proto, HOOKED)) return;
+  const own = Object.hasOwn(proto, 'toJSON') ? proto['toJSON'] : undefined;
   function toJSON(this: unknown, key: string): unknown {
     const watch = registry.watch;
     if (watch !== null) watch.missed = true;

@@ -4,7 +4,7 @@ import type { EncodingWatch } from './encoding-watch';
  * The one registry per JS realm. Pinned on globalThis under a Symbol.for key so that the
  * ESM and CJS copies of this package (and a workflow bundle's copy) share it.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: every class, whatever its constructor's parameters (unknown[] would refuse classes with typed ones)
 export type AnyClass = abstract new (...args: any[]) => any;
 export type ClassThunk = () => AnyClass;
 

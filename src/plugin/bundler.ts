@@ -167,7 +167,7 @@ function withConverterOptions(config: WebpackConfig, webpack: WebpackModule, opt
  */
 export function sealedWebpackConfigHook(options: SealedBundlerOptions = {}, then?: WebpackHook): WebpackHook {
   return (input) => {
-    let config = then !== undefined ? then(input) : input;
+    const config = then !== undefined ? then(input) : input;
     if (alreadyConfigured(config)) return config;
     const webpack = temporalWebpack();
     const noConflict = options.reflectMetadata === false ? undefined : findReflectMetadata(entryDirectory(config));

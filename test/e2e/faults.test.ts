@@ -6,7 +6,6 @@ import { temporal } from '@temporalio/proto';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sealedClientInterceptors, secret } from '../../src';
-import { META } from '../../src/lib/metadata';
 import { Keyring } from '../../src/codec';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import { errorCode } from '../support/errors';

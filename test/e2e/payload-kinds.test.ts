@@ -9,7 +9,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { temporal } from '@temporalio/proto';
+import type { temporal } from '@temporalio/proto';
 import { secret, Secret, SealedError } from '../../src';
 import { META } from '../../src/lib/metadata';
 import { startDevServer, type DevServer } from '../support/dev-server';

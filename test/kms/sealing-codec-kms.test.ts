@@ -1,7 +1,7 @@
 // SealingCodec with the AWS KMS key source, against a real KMS API server (moto, no mocked client).
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSealedPayloadConverter, secret, Secret } from '../../src';
+import { createSealedPayloadConverter, secret, type Secret } from '../../src';
 import { AwsKmsKeySource, Keyring, SealingCodec, type AwsKmsKeySourceOptions } from '../../src/codec';
 import { readEnvelope } from '../../src/codec/envelope';
 import { readWrappedKey } from '../../src/codec/kms/wrapped-key';

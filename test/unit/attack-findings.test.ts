@@ -26,7 +26,7 @@ const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } 
 // zod v4's two documented ways to write a recursive schema.
 type TreeNode = { ssn: string; child?: TreeNode | undefined };
 const LazyTree: z.ZodType<TreeNode> = z.lazy(() => z.object({ ssn: sensitive(z.string(), { purpose: 'phi' }), child: LazyTree.optional() }));
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a recursive schema written with getters has no type TypeScript can infer
 const GetterTree: any = z.object({
   ssn: sensitive(z.string(), { purpose: 'phi' }),
   get child() {
@@ -133,7 +133,10 @@ describe('attacks on fail closed', () => {
   test('sensitive() on a z.record key type is refused with SEALED_INVALID_OPTION (keys are written in clear)', async () => {
     let payload: Payload | undefined;
     const code = await send({ visitsBySsn: { 'SSN-AS-KEY-42': 3 } }, hint('BySsn')).then(
-      (p) => ((payload = p), 'no error'),
+      (p) => {
+        payload = p;
+        return 'no error';
+      },
       (err: unknown) => (SealedError.is(err) ? err.code : 'untyped'),
     );
     if (code === 'no error') expect(findLeaks(payloadBytes(payload as Payload), ['SSN-AS-KEY-42'])).toEqual([]);

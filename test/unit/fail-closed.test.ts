@@ -3,7 +3,7 @@
 import type { Payload, SerializationContext } from '@temporalio/common';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { createSealedPayloadConverter, Nested, SealedType, Secret, secret, Sensitive, sealedTypeInfo, sensitive } from '../../src';
+import { createSealedPayloadConverter, Nested, SealedType, type Secret, secret, Sensitive, sealedTypeInfo, sensitive } from '../../src';
 import { Keyring, SealingCodec } from '../../src/codec';
 import { readEnvelope, writeEnvelope } from '../../src/codec/envelope';
 import { mergeForDisplay } from '../../src/codec/sealing-codec';

@@ -82,8 +82,14 @@ describe('properties over random DTO shapes', () => {
     await fc.assert(
       fc.asyncProperty(tree, async (value) => {
         const secrets: string[] = [];
-        const reveal = (v: unknown): unknown =>
-          Secret.isSecret(v) ? (secrets.push(v.reveal() as string), { secret: v.reveal() }) : Array.isArray(v) ? v.map(reveal) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)])) : v;
+        const reveal = (v: unknown): unknown => {
+          if (Secret.isSecret(v)) {
+            secrets.push(v.reveal() as string);
+            return { secret: v.reveal() };
+          }
+          if (Array.isArray(v)) return v.map(reveal);
+          return v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)])) : v;
+        };
         const expected = reveal(value);
         const { sealed, back } = await roundTrip(value);
         expect(findLeaks(payloadBytes(sealed), secrets)).toEqual([]);
@@ -104,7 +110,10 @@ describe('properties over random DTO shapes', () => {
         flipped[index] = (flipped[index] as number) ^ (1 << bit);
         const tampered: Payload = inData ? { ...sealed, data: flipped } : { ...sealed, metadata: { ...sealed.metadata, 'sealed-fields': flipped } };
         const code = await codec.decode([tampered], WORKFLOW_CONTEXT).then(
-          ([p]) => (converter.fromPayload(p as Payload), 'OPENED'),
+          ([p]) => {
+            converter.fromPayload(p as Payload);
+            return 'OPENED';
+          },
           (err: { code?: string }) => err.code,
         );
         expect(code).toMatch(/^SEALED_/);

@@ -361,7 +361,7 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
 
 /** Step 7.2: an empty wrapped key names a key of the keyring; a wrapped one is unwrapped by its key source (here: the data key the file gives with that exact wrapped key). */
 function docKeyHex(box: DocBox): string | undefined {
-  if (box.wrappedKey === undefined || box.wrappedKey.length === 0) return Object.prototype.hasOwnProperty.call(v2.keys, box.keyId) ? v2.keys[box.keyId] : undefined;
+  if (box.wrappedKey === undefined || box.wrappedKey.length === 0) return  Object.hasOwn(v2.keys, box.keyId) ? v2.keys[box.keyId] : undefined;
   const given = v2.kmsDataKeys?.find((k) => k.keyId === box.keyId && Buffer.from(k.wrappedKey, 'hex').equals(box.wrappedKey as Buffer));
   return given?.dataKey;
 }
@@ -451,7 +451,7 @@ function writeAt(root: unknown, path: string, value: unknown): unknown {
     if (token === '__proto__' || token === 'constructor' || token === 'prototype') refuse('SEALED_FORBIDDEN_KEY');
     const isObject = typeof node === 'object' && node !== null && !(node instanceof DocSecret);
     if (!isObject || (Array.isArray(node) && !/^(0|[1-9][0-9]*)$/.test(token))) refuse('SEALED_MALFORMED');
-    const has = Object.prototype.hasOwnProperty.call(node, token);
+    const has = Object.hasOwn(node as object, token);
     if (i === tokens.length - 1) {
       if (!has) refuse('SEALED_MALFORMED');
       (node as Record<string, unknown>)[token] = value;
@@ -479,7 +479,7 @@ function present(node: unknown, tokens: readonly string[]): boolean {
   if (tokens.length === 0) return node !== undefined;
   if (typeof node !== 'object' || node === null) return false;
   const [token, ...rest] = tokens as [string, ...string[]];
-  const keys = token === '*' ? Object.keys(node) : Object.prototype.hasOwnProperty.call(node, token) ? [token] : [];
+  const keys = token === '*' ? Object.keys(node) : Object.hasOwn(node, token) ? [token] : [];
   return keys.some((key) => present((node as Record<string, unknown>)[key], rest));
 }
 

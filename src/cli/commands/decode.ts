@@ -67,7 +67,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (kms !== undefined && opener !== undefined) {
     // Opening below is synchronous: unwrap the data keys of every sealed payload first (KMS calls, cached).
     const payloads: Parameters<typeof opener.warm>[0][] = [];
-    mapJsonPayloads(doc, (json) => (payloads.push(payloadFromJson(json)), json));
+    mapJsonPayloads(doc, (json) => {
+      payloads.push(payloadFromJson(json));
+      return json;
+    });
     for (const payload of payloads) await opener.warm(payload);
   }
   const { output, summary } = openDocument(doc, {

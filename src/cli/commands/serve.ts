@@ -289,7 +289,10 @@ function stopSignal(signal: AbortSignal | undefined): Promise<void> {
  */
 export async function serveCommand(args: string[], io: CliIo = processIo(), signal?: AbortSignal): Promise<number> {
   const options = parseServeArgs(args, io);
-  if (options === 'help') return void line(io.stdout, SERVE_HELP), EXIT.ok;
+  if (options === 'help') {
+    line(io.stdout, SERVE_HELP);
+    return EXIT.ok;
+  }
   const { server, url } = await runServe(options);
   line(io.stderr, `sealed-fields serve: listening on ${url}`);
   if (options.tokenPage === true) line(io.stderr, `sealed-fields serve: token page at ${url}${options.basePath === undefined || options.basePath === '/' ? '' : options.basePath}/token (open it on the host name the Web UI uses)`);

@@ -1,5 +1,5 @@
 import type { Payload } from '@temporalio/common';
-import { readEnvelope } from '../../codec/envelope';
+import { readEnvelope, type Envelope } from '../../codec/envelope';
 import { META } from '../../lib/metadata';
 import { SealedError } from '../../errors';
 import type { BoxName, SealedOpener } from '../history/open-sealed';
@@ -38,7 +38,7 @@ export function classifyPayload(payload: Payload, rules: RegExp, opener?: Sealed
 }
 
 function classifySealed(payload: Payload, sealed: Uint8Array, rules: RegExp, opener: SealedOpener | undefined): PayloadClass {
-  let envelope;
+  let envelope: Envelope;
   try {
     envelope = readEnvelope(sealed);
   } catch (err) {

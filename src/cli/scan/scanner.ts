@@ -5,7 +5,7 @@ import { CliError, EXIT } from '../io';
 import type { SealedOpener } from '../history/open-sealed';
 import { forEachProtoPayload } from '../history/payloads';
 import { classifyPayload } from './classify';
-import { Progress } from './progress';
+import type { Progress } from './progress';
 import { saveState, type ScanState } from './state';
 import { mergeTotals, RunTally } from './tally';
 

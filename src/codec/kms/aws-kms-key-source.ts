@@ -388,7 +388,7 @@ export function selectKey(selection: KmsKeySelection, scope: KeyScope): string {
     return chosen;
   }
   const rules = selection.rules ?? {};
-  const own = (name: string): string | undefined => (Object.prototype.hasOwnProperty.call(rules, name) ? rules[name] : undefined);
+  const own = (name: string): string | undefined => (Object.hasOwn(rules, name) ? rules[name] : undefined);
   return own(`${scope.namespace}/${scope.purpose}`) ?? own(`${scope.namespace}/*`) ?? own(`*/${scope.purpose}`) ?? selection.default;
 }
 

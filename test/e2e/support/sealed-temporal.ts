@@ -12,12 +12,15 @@ export const CONVERTER_PATH = path.join(__dirname, '../fixtures/converter.ts');
 export const WORKFLOWS_PATH = path.join(__dirname, '../fixtures/workflows.ts');
 export const INTERCEPTORS_PATH = path.join(__dirname, '../fixtures/workflow-interceptors.ts');
 
-let unregister: (() => void) | undefined;
+let registered = false;
 
 /** Lets Node's own require() (used by the SDK for payloadConverterPath) load our .ts converter module. */
 export function registerTsRequire(): void {
   const { register } = createRequire(__filename)('tsx/cjs/api') as { register(): () => void };
-  unregister ??= register();
+  if (!registered) {
+    register();
+    registered = true;
+  }
 }
 
 export function keyringWith(activeId: string, ...otherIds: string[]): Keyring {

@@ -76,8 +76,14 @@ beforeEach(() => {
   writes = [];
   const keep = (chunk: unknown) => void writes.push(String(chunk));
   spies = [
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (keep(chunk), true)),
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => (keep(chunk), true)),
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+      keep(chunk);
+      return true;
+    }),
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      keep(chunk);
+      return true;
+    }),
     ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...args: unknown[]) => keep(args.join(' ')))),
   ];
 });

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { createSealedPayloadConverter, secret, Secret } from '../../../src';
+import { createSealedPayloadConverter, secret, type Secret } from '../../../src';
 import { META } from '../../../src/lib/metadata';
 import { Keyring, SealingCodec } from '../../../src/codec';
 

@@ -20,7 +20,7 @@ describe('TC39 decorators with Symbol.metadata', () => {
   });
 
   test('the classes carry decorator metadata, so the registry takes fields from it', () => {
-    expect(Object.prototype.hasOwnProperty.call(dto.InsuredIntake, METADATA)).toBe(true);
+    expect(Object.hasOwn(dto.InsuredIntake, METADATA)).toBe(true);
   });
 
   test('the intake round-trips exactly as without metadata', async () => {
