@@ -12,7 +12,14 @@ import { SealedError } from '../errors';
 import { checkPurpose } from '../model/purpose';
 import { Secret } from '../model/secret';
 
-/** Options of {@link createSealedFailureConverter}. */
+/**
+ * Options of {@link createSealedFailureConverter}.
+ *
+ * @example
+ * ```ts
+ * export const failureConverter = createSealedFailureConverter({ purpose: 'failure' });
+ * ```
+ */
 export interface SealedFailureConverterOptions {
   /** Purpose under which error messages and stack traces are sealed. Default `failure`. */
   purpose?: string;
@@ -38,7 +45,7 @@ export class SealedFailureConverter extends DefaultFailureConverter {
   override errorToFailure(err: unknown, payloadConverter: PayloadConverter, context?: SerializationContext): ProtoFailure {
     // This library's own errors carry codes, key ids and purposes, never values: their message and
     // stack stay readable in history (a worker with the wrong key could not seal them readably anyway).
-    if (SealedError.is(err)) return this.errorToFailureInner(readableFailure(err), this.sealingAttributes(payloadConverter), context);
+    if (isLibraryError(err)) return this.errorToFailureInner(readableFailure(err), this.sealingAttributes(payloadConverter), context);
     return super.errorToFailure(err, this.sealingAttributes(payloadConverter), context);
   }
 
@@ -63,12 +70,38 @@ export class SealedFailureConverter extends DefaultFailureConverter {
   }
 }
 
-/** A SealedError as an ApplicationFailure whose type is its code and whose details are its safe detail (key id, purpose). */
+const FAILURE_CONVERTER_BRAND = Symbol.for('temporal-sealed-fields.SealedFailureConverter');
+Object.defineProperty(SealedFailureConverter.prototype, FAILURE_CONVERTER_BRAND, { value: true });
+
+/** True for this library's sealed failure converter, from any copy of the package. */
+export function isSealedFailureConverter(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FAILURE_CONVERTER_BRAND] === true;
+}
+
+/** A SealedError with a code of ours: anything else (a forged brand included) is sealed like any error. */
+function isLibraryError(err: unknown): err is SealedError {
+  return SealedError.is(err) && typeof err.code === 'string' && /^SEALED_[A-Z_]{1,40}$/.test(err.code);
+}
+
+/** Detail keys that hold identifiers, never values: the only ones a readable failure carries. */
+const READABLE_DETAIL = new Set(['keyId', 'purpose', 'type', 'path', 'maxBytes', 'maxDepth', 'maxPayloadBytes', 'version', 'alg', 'where', 'sealedIn', 'current']);
+
+/**
+ * A SealedError as an ApplicationFailure readable in history: its type is the code, its message
+ * a fixed text for that code, its details the allow-listed identifiers. Nothing is taken from
+ * the error's own message or stack text, which code may have edited (or forged) to carry a value.
+ */
 function readableFailure(err: SealedError): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
-  const failure = ApplicationFailure.create({ message: err.message, type: err.code, details: [err.detail] });
-  failure.stack = err.stack ?? '';
+  const message = `${err.code}: refused by temporal-sealed-fields (see docs/ERRORS.md)`;
+  const detail = Object.fromEntries(Object.entries(err.detail ?? {}).filter(([key, value]) => READABLE_DETAIL.has(key) && (typeof value === 'number' || typeof value === 'string')));
+  const failure = ApplicationFailure.create({ message, type: err.code, details: [detail] });
+  failure.stack = `${message}\n${framesOf(err.stack)}`;
   return failure;
+}
+
+/** The stack's frame lines only (`    at ...`): the first lines repeat the message. */
+function framesOf(stack: string | undefined): string {
+  return (stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
 }
 
 function isCommonAttributes(value: unknown): value is { message: unknown; stack_trace: unknown } {

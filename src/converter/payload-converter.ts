@@ -221,6 +221,14 @@ function typeNameBytes(name: string): Uint8Array {
   return bytes;
 }
 
+const CONVERTER_BRAND = Symbol.for('temporal-sealed-fields.SealedPayloadConverter');
+Object.defineProperty(SealedPayloadConverter.prototype, CONVERTER_BRAND, { value: true });
+
+/** True for this library's sealed payload converter, from any copy of the package. */
+export function isSealedPayloadConverter(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CONVERTER_BRAND] === true;
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -6,9 +6,10 @@
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { META } from '../lib/metadata';
 import { SealingCodec, type SealingCodecOptions } from '../codec';
-import { readEnvelope } from '../codec/envelope';
 import { SealedError } from '../errors';
-import { registerCodec } from '../lib/handoff';
+import { parseFieldList } from '../lib/field-list';
+import { PENDING_REFERENCE_PREFIX, peekPending, registerCodec } from '../lib/handoff';
+import { utf8Bytes, utf8Text } from '../lib/utf8';
 
 export class DeferredSealingCodec implements PayloadCodec {
   #codec: Promise<SealingCodec> | undefined;
@@ -27,21 +28,24 @@ export class DeferredSealingCodec implements PayloadCodec {
   }
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    const sealed = await (await this.codec()).encode(payloads, context);
-    if (this.purposes !== undefined) for (const payload of sealed) this.refuseUndeclared(payload);
-    return sealed;
+    if (this.purposes !== undefined) for (const payload of payloads) this.refuseUndeclared(payload);
+    return (await this.codec()).encode(payloads, context);
   }
 
   async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     return (await this.codec()).decode(payloads, context);
   }
 
+  /** Every purpose in the field list, nested ones included, must be declared: checked before anything is sealed. */
   private refuseUndeclared(payload: Payload): void {
-    const envelope = payload.metadata?.[META.sealed];
-    if (envelope === undefined || envelope === null) return;
-    for (const box of readEnvelope(envelope).boxes) {
-      if (!(this.purposes as ReadonlySet<string>).has(box.purpose)) {
-        throw new SealedError('SEALED_INVALID_OPTION', 'value tagged with a purpose that is not in the declared purposes', { purpose: box.purpose });
+    const pending = payload.metadata?.[META.pending] ?? payload.metadata?.[META.opened];
+    if (pending === undefined || pending === null) return;
+    const text = utf8Text(pending);
+    const list = text.startsWith(PENDING_REFERENCE_PREFIX) ? peekPending(text) : text;
+    if (list === undefined) return; // the codec refuses an unknown reference itself
+    for (const purpose of parseFieldList(utf8Bytes(list)).purposes) {
+      if (!(this.purposes as ReadonlySet<string>).has(purpose)) {
+        throw new SealedError('SEALED_INVALID_OPTION', 'value tagged with a purpose that is not in the declared purposes', { purpose });
       }
     }
   }

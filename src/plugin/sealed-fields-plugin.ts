@@ -13,6 +13,8 @@ import {
   type ZodLike,
 } from '../index';
 import { SealedScheduleClientInterceptor, SealedWorkflowClientInterceptor } from '../interceptors/client';
+import { isSealedFailureConverter } from '../converter/failure-converter';
+import { isSealedPayloadConverter } from '../converter/payload-converter';
 import type { Keyring, SealingCodecOptions } from '../codec';
 import { sealedWebpackConfigHook } from './bundler';
 import { publishConverterOptions, toJson } from './converter-options';
@@ -20,7 +22,7 @@ import { DeferredSealingCodec } from './deferred-codec';
 import { libraryFile } from './files';
 import { refuseUndeclaredPurposes, registeredPurposes } from './purposes';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: every class, whatever its constructor's parameters (unknown[] would refuse classes with typed ones)
 type AnyClass = abstract new (...args: any[]) => unknown;
 
 /**
@@ -105,6 +107,7 @@ export class SealedFieldsPlugin implements ClientPlugin, WorkerPlugin, BundlerPl
       throw new SealedError('SEALED_INVALID_OPTION', 'SealedFieldsPlugin needs { keyring } (e.g. Keyring.fromEnv())');
     }
     this.#options = options;
+    refuseUnsealingModules(options);
     this.#purposes = options.purposes === undefined ? undefined : new Set([...options.purposes]);
     const converter = converterOptions(options);
     this.#payloadConverterPath = options.payloadConverterPath ?? this.defaultConverterPath(converter);
@@ -198,6 +201,37 @@ export class SealedFieldsPlugin implements ClientPlugin, WorkerPlugin, BundlerPl
     const rules = this.#options.keyRules === undefined ? [] : Array.isArray(this.#options.keyRules) ? this.#options.keyRules : [this.#options.keyRules];
     for (const rule of rules) used.push({ purpose: rule instanceof RegExp ? 'sensitive' : (rule.purpose ?? 'sensitive'), where: 'keyRules' });
     refuseUndeclaredPurposes(this.#purposes, used);
+  }
+}
+
+/** Converter options the plugin applies only to its own converter module; with yours they would be silently dropped. */
+const OWN_MODULE_OPTIONS = ['strict', 'keyRules', 'schemas', 'maxDepth', 'maxPayloadBytes', 'validateOnDecode'] as const;
+
+/**
+ * The plugin pairs its codec with the converters it is given: a module that does not export the
+ * sealed converters would send tagged values (or error messages) in clear, so it is refused.
+ */
+function refuseUnsealingModules(options: SealedFieldsPluginOptions): void {
+  if (options.payloadConverterPath !== undefined) {
+    const given = OWN_MODULE_OPTIONS.filter((name) => options[name] !== undefined);
+    if (given.length > 0) {
+      throw new SealedError('SEALED_INVALID_OPTION', 'with payloadConverterPath, converter options belong in that module (createSealedPayloadConverter)', { where: given.join(',') });
+    }
+    if (!isSealedPayloadConverter(loadExport(options.payloadConverterPath, 'payloadConverter'))) {
+      throw new SealedError('SEALED_INVALID_OPTION', 'payloadConverterPath must export payloadConverter made with createSealedPayloadConverter', { where: 'payloadConverterPath' });
+    }
+  }
+  if (options.failureConverterPath !== undefined && !isSealedFailureConverter(loadExport(options.failureConverterPath, 'failureConverter'))) {
+    throw new SealedError('SEALED_INVALID_OPTION', 'failureConverterPath must export failureConverter made with createSealedFailureConverter', { where: 'failureConverterPath' });
+  }
+}
+
+function loadExport(path: string, name: string): unknown {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK loads the same module the same way
+    return (require(path) as Record<string, unknown>)[name];
+  } catch {
+    throw new SealedError('SEALED_INVALID_OPTION', `the module given for ${name} cannot be loaded`, { where: name });
   }
 }
 

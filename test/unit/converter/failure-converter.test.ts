@@ -50,6 +50,16 @@ test('a SealedError becomes a failure whose type is its code and whose details n
   expect(failure.applicationFailureInfo?.type).toBe('SEALED_KEY_UNKNOWN');
   const [detail] = failure.applicationFailureInfo?.details?.payloads ?? [];
   expect(payloadConverter.fromPayload(detail!)).toEqual({ keyId: 'k-missing' });
-  expect(failure.message).toBe('no key'); // the library's own errors stay readable (codes and ids, never values)
+  // Readable in history: a fixed text for the code, never the error's own (editable) message.
+  expect(failure.message).toBe('SEALED_KEY_UNKNOWN: refused by temporal-sealed-fields (see docs/ERRORS.md)');
   expect(failure.encodedAttributes).toBeUndefined();
+});
+
+test('a SealedError whose message or detail code edited to carry a value is written with its fixed text and its identifiers only', () => {
+  const err = new SealedError('SEALED_TAMPERED', 'bad', { keyId: 'k1', note: 'CANARY-NOTE' } as Record<string, string>);
+  err.message += ' (patient CANARY-MESSAGE)';
+  const failure = failureConverter.errorToFailure(err, payloadConverter);
+  const [detail] = failure.applicationFailureInfo?.details?.payloads ?? [];
+  expect(`${failure.message}\n${failure.stackTrace}`).not.toContain('CANARY');
+  expect(payloadConverter.fromPayload(detail!)).toEqual({ keyId: 'k1' });
 });
