@@ -98,7 +98,9 @@ function openedFields(payload: Payload): OpenedField[] {
       const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ciphertext, boxAad(place, header, index, typeName, digest), box.nonce, key);
       const split = plain.indexOf(0);
       const values = JSON.parse(text(split === -1 ? plain : plain.subarray(0, split))) as unknown[];
-      box.fields.forEach((field, i) => out.push({ path: field.path, purpose: box.purpose, secret: field.secret, depth, value: values[i] }));
+      box.fields.forEach((field, i) => {
+        out.push({ path: field.path, purpose: box.purpose, secret: field.secret, depth, value: values[i] });
+      });
       if (split !== -1) level(plain.subarray(split + 1), { version: 2, containerNonce: box.nonce }, depth + 1);
     });
   };

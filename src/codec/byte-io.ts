@@ -69,7 +69,10 @@ export class ByteWriter {
 
   /** Writes a string that `asciiOrUtf8` kept as is (pure ASCII), or its UTF-8 bytes. */
   private text(value: string | Uint8Array): void {
-    if (typeof value !== 'string') return this.bytes(value);
+    if (typeof value !== 'string') {
+      this.bytes(value);
+      return;
+    }
     this.reserve(value.length);
     for (let i = 0; i < value.length; i++) this.buf[this.at++] = value.charCodeAt(i);
   }

@@ -356,7 +356,10 @@ export class SealingCodec implements PayloadCodec {
     const { options, result } = scope;
     const closed = (box: Box): boolean => scope.namespaceClosed || (options.purposes !== undefined && !options.purposes.has(box.purpose));
     envelope.boxes.forEach((box, index) => {
-      if (closed(box)) return void result.withheld.push(box);
+      if (closed(box)) {
+        result.withheld.push(box);
+        return;
+      }
       const key = this.keyNow(box, envelope, scope, closed);
       const { values, text, inner } = this.openBox(box, key, place.version, boxAad(place, header, index, scope.typeName, scope.digest));
       result.texts.push(text);
@@ -365,7 +368,10 @@ export class SealingCodec implements PayloadCodec {
         result.opened.purposes.push(box.purpose);
         result.opened.secrets.push(field.secret);
         result.opened.values.push(values[i]);
-        if (depth > 0) (result.opened.nested ??= [])[result.opened.paths.length - 1] = true;
+        if (depth > 0) {
+          result.opened.nested ??= [];
+          result.opened.nested[result.opened.paths.length - 1] = true;
+        }
       });
       if (inner !== undefined) this.openInner(inner, envelope, box, scope, depth + 1);
     });
@@ -433,7 +439,9 @@ export class SealingCodec implements PayloadCodec {
     const missing = [...new Set(list.purposes)].map(checkPurpose).filter((purpose) => !top.has(purpose) && now(purpose) === undefined);
     if (missing.length > 0) {
       const results = await Promise.all(missing.map((purpose) => this.keys.sealingKey({ purpose, namespace })));
-      missing.forEach((purpose, i) => fetched.set(purpose, this.resolved(results[i] as SealingKey)));
+      missing.forEach((purpose, i) => {
+        fetched.set(purpose, this.resolved(results[i] as SealingKey));
+      });
       for (const purpose of topPurposes) if (!top.has(purpose)) top.set(purpose, fetched.get(purpose) as ResolvedKey);
     }
     const keyFor = (purpose: string): ResolvedKey => {

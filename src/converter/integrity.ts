@@ -23,7 +23,8 @@ export function refuseClearSensitiveValues(value: unknown, declared: Shape, maxD
       for (const field of shape.fields) if (Object.hasOwn(holder, field.key)) refuseClearSensitiveValues(holder[field.key], field.shape, maxDepth, next);
       return;
     case 'classOrArray':
-      return refuseClearSensitiveValues(value, Array.isArray(value) ? { kind: 'array', element: shape.cls } : shape.cls, maxDepth, next);
+      refuseClearSensitiveValues(value, Array.isArray(value) ? { kind: 'array', element: shape.cls } : shape.cls, maxDepth, next);
+      return;
     case 'array':
       if (Array.isArray(value)) for (const element of value as unknown[]) refuseClearSensitiveValues(element, shape.element, maxDepth, next);
       return;

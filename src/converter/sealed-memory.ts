@@ -28,7 +28,8 @@ export interface Memory {
 const MEMORY = Symbol.for('temporal-sealed-fields.sealedMemory.v1');
 const USED_KEY = Symbol.for('temporal-sealed-fields.sealedMemoryUsed.v1');
 const globalBag = globalThis as unknown as Record<symbol, { used: boolean } | undefined>;
-const state = globalBag[USED_KEY] ?? (globalBag[USED_KEY] = { used: false });
+globalBag[USED_KEY] ??= { used: false };
+const state = globalBag[USED_KEY];
 
 type Remembering = { [MEMORY]?: Memory };
 
@@ -75,7 +76,10 @@ const singleChains = new Map<string, readonly string[]>();
 function withPurpose(chain: readonly string[], purpose: string): readonly string[] {
   if (chain.length === 0) {
     let single = singleChains.get(purpose);
-    if (single === undefined) singleChains.set(purpose, (single = Object.freeze([purpose])));
+    if (single === undefined) {
+      single = Object.freeze([purpose]);
+      singleChains.set(purpose, single);
+    }
     return single;
   }
   return chain.includes(purpose) ? chain : [...chain, purpose];
@@ -88,7 +92,8 @@ function rememberElements(holder: unknown[], chain: readonly string[]): void {
 
 function rememberKey(holder: object, key: string, chain: readonly string[]): void {
   const memory = memoryOf(holder);
-  (memory.keys ??= new Map()).set(key, chain);
+  memory.keys ??= new Map();
+  memory.keys.set(key, chain);
 }
 
 function declaredPurpose(holder: object, key: string): string | undefined {

@@ -79,7 +79,10 @@ export function parseFieldList(bytes: Uint8Array): FieldList {
     list.paths.push(tuple[0]);
     list.purposes.push(tuple[1]);
     list.secrets.push(tuple[2] === 1);
-    if (tuple[3] === 1) (list.nested ??= [])[list.paths.length - 1] = true;
+    if (tuple[3] === 1) {
+      list.nested ??= [];
+      list.nested[list.paths.length - 1] = true;
+    }
   }
   return list;
 }

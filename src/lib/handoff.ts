@@ -15,7 +15,8 @@ interface HandoffState {
 
 const HANDOFF_KEY = Symbol.for('temporal-sealed-fields.handoff.v1');
 const globalBag = globalThis as unknown as Record<symbol, HandoffState | undefined>;
-const state: HandoffState = globalBag[HANDOFF_KEY] ?? (globalBag[HANDOFF_KEY] = { codecs: 0, next: 0, pending: new Map() });
+globalBag[HANDOFF_KEY] ??= { codecs: 0, next: 0, pending: new Map() };
+const state: HandoffState = globalBag[HANDOFF_KEY];
 
 /** References that no codec claimed (a codec that is not registered where the value was sent) are dropped past this count. */
 const MAX_UNCLAIMED = 4096;

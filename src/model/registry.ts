@@ -48,7 +48,8 @@ function createState(): RegistryState {
 
 // Captured once at module load: the workflow sandbox may swap globals per workflow later.
 const globalBag = globalThis as unknown as Record<symbol, RegistryState | undefined>;
-export const registry: RegistryState = globalBag[REGISTRY_KEY] ?? (globalBag[REGISTRY_KEY] = createState());
+globalBag[REGISTRY_KEY] ??= createState();
+export const registry: RegistryState = globalBag[REGISTRY_KEY];
 
 export function classDecl(ctor: AnyClass): ClassDecl {
   let decl = registry.classes.get(ctor);

@@ -106,7 +106,8 @@ class SandboxReflectPlugin {
 type ConfigPlugin = NonNullable<WebpackConfig['plugins']>[number];
 
 function addPlugin(config: WebpackConfig, plugin: { apply(compiler: Compiler): void }): void {
-  (config.plugins ??= []).push(plugin as unknown as ConfigPlugin);
+  config.plugins ??= [];
+  config.plugins.push(plugin as unknown as ConfigPlugin);
 }
 
 const MISSING_MODULE = /Cannot find module '([^'"]+)'"\); e\.code = 'MODULE_NOT_FOUND'/g;
@@ -137,7 +138,8 @@ function alreadyConfigured(config: WebpackConfig): boolean {
 
 function withReflect(config: WebpackConfig, webpack: WebpackModule, noConflict: string): void {
   const shim = libraryFile('plugin-reflect.js', 'sandbox-reflect.cjs');
-  const alias = (config.resolve ??= {}).alias ?? {};
+  config.resolve ??= {};
+  const alias = config.resolve.alias ?? {};
   if (Array.isArray(alias)) throw new TypeError('temporal-sealed-fields: resolve.alias as an array is not supported by the bundler hook');
   config.resolve.alias = {
     ...alias,

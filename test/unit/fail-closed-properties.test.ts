@@ -251,7 +251,7 @@ async function attempt<T>(run: () => Promise<T>, markers: readonly string[]): Pr
 function markersIn(value: unknown, out: string[] = []): string[] {
   if (Secret.isSecret(value)) return markersIn(value.reveal(), out);
   if (typeof value === 'string') out.push(...(value.match(MARKER) ?? []));
-  else if (Array.isArray(value)) value.forEach((v) => markersIn(v, out));
+  else if (Array.isArray(value)) for (const v of value) markersIn(v, out);
   else if (typeof value === 'object' && value !== null) {
     for (const [key, v] of Object.entries(value)) {
       out.push(...(key.match(MARKER) ?? []));

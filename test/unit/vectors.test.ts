@@ -65,7 +65,10 @@ function openPerFormatDoc(payload: Payload): Record<string, unknown> {
   const env = Buffer.from(payload.metadata?.['sealed-fields'] as Uint8Array);
   const typeName = Buffer.from(payload.metadata?.['sealed-type'] ?? new Uint8Array());
   let at = 0;
-  const take = (n: number): Buffer => env.subarray(at, (at += n));
+  const take = (n: number): Buffer => {
+    at += n;
+    return env.subarray(at - n, at);
+  };
   expect(take(2).toString('latin1')).toBe('SF');
   expect(take(1)[0]).toBe(1);
   const nsLength = take(2).readUInt16BE(0);
@@ -105,7 +108,9 @@ function openPerFormatDoc(payload: Payload): Record<string, unknown> {
     const key = Buffer.from(doc.keys[box.keyId] as string, 'hex');
     const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ct, aad, box.nonce, key);
     const values = JSON.parse(Buffer.from(plain).toString('utf8')) as unknown[];
-    box.paths.forEach((path, i) => (fields[path] = values[i]));
+    box.paths.forEach((path, i) => {
+      fields[path] = values[i];
+    });
   });
   return fields;
 }
@@ -321,11 +326,11 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
       if (!check.equals(box.keyCheck as Buffer)) refuse('SEALED_KEY_MISMATCH');
       const domain = Buffer.from('temporal-sealed-fields/v2');
       const aad = Buffer.concat([Buffer.from([domain.length]), domain, Buffer.from([i]), containerNonce, u32(envelope.header.length), envelope.header, u16(typeBytes.length), typeBytes, digest]);
-      let plain: Buffer;
+      let plain: Buffer = Buffer.alloc(0);
       try {
         plain = Buffer.from(sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ct, aad, box.nonce, Buffer.from(keyHex as string, 'hex')));
       } catch {
-        return refuse('SEALED_TAMPERED');
+        refuse('SEALED_TAMPERED');
       }
       const zero = plain.indexOf(0);
       let values: unknown;
@@ -335,7 +340,9 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
         values = undefined;
       }
       if (!Array.isArray(values) || values.length !== box.fields.length) refuse('SEALED_MALFORMED');
-      box.fields.forEach((field, k) => fields.push({ path: field.path, purpose: box.purpose, secret: field.secret, depth, value: (values as unknown[])[k] }));
+      box.fields.forEach((field, k) => {
+        fields.push({ path: field.path, purpose: box.purpose, secret: field.secret, depth, value: (values as unknown[])[k] });
+      });
       if (zero !== -1) {
         if (depth + 1 > MAX_INNER_LEVELS) refuse('SEALED_TOO_DEEP');
         const inner = parseEnvelopeDoc(plain.subarray(zero + 1));
@@ -370,7 +377,8 @@ function parseEnvelopeDoc(env: Buffer): DocEnvelope {
   let at = 0;
   const take = (n: number): Buffer => {
     if (at + n > env.length) refuse('SEALED_MALFORMED');
-    return env.subarray(at, (at += n));
+    at += n;
+    return env.subarray(at - n, at);
   };
   const text = (bytes: Buffer): string => {
     try {

@@ -154,7 +154,10 @@ function printReport(io: CliIo, report: KeysReport): void {
   for (const key of report.keys) line(io.stdout, `  key ${key.id}: ${key.bytes === null ? 'not base64' : `${key.bytes} bytes`}`);
   for (const [purpose, id] of Object.entries(report.purposes)) line(io.stdout, `  purpose ${purpose} -> key ${id}`);
   line(io.stdout, `  blind-index key: ${report.indexKey ? 'set' : 'not set'}`);
-  if (report.problems.length === 0) return line(io.stdout, 'no problems');
+  if (report.problems.length === 0) {
+    line(io.stdout, 'no problems');
+    return;
+  }
   for (const p of report.problems) line(io.stdout, `problem: ${p.problem}${p.keyId ? ` (key ${p.keyId})` : ''}${p.purpose ? ` (purpose ${p.purpose})` : ''}`);
 }
 

@@ -88,7 +88,7 @@ export class SealedOpener {
       if (candidates.length === 0) break;
       const together = this.attempt(payload, new Set([...purposes, ...candidates]));
       if (together !== undefined) {
-        candidates.forEach((p) => purposes.add(p));
+        for (const p of candidates) purposes.add(p);
         reached = together;
         continue;
       }

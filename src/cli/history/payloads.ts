@@ -25,7 +25,10 @@ export function isProtoPayload(node: unknown): node is Payload {
 /** Calls `visit` for every Payload inside a decoded protobuf message (events, Payloads, failures, memos). */
 export function forEachProtoPayload(node: unknown, visit: (payload: Payload) => void, depth = 0): void {
   if (depth > 64 || typeof node !== 'object' || node === null || ArrayBuffer.isView(node)) return;
-  if (isProtoPayload(node)) return visit(node);
+  if (isProtoPayload(node)) {
+    visit(node);
+    return;
+  }
   const children = Array.isArray(node) ? node : Object.values(node);
   for (const child of children) forEachProtoPayload(child, visit, depth + 1);
 }

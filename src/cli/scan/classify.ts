@@ -76,7 +76,10 @@ function ruleKeysOf(payload: Payload, rules: RegExp): string[] {
 
 function collectRuleKeys(node: unknown, rules: RegExp, found: Set<string>, depth: number): void {
   if (depth > MAX_DEPTH || typeof node !== 'object' || node === null) return;
-  if (Array.isArray(node)) return node.forEach((child) => collectRuleKeys(child, rules, found, depth + 1));
+  if (Array.isArray(node)) {
+    for (const child of node) collectRuleKeys(child, rules, found, depth + 1);
+    return;
+  }
   for (const [key, child] of Object.entries(node)) {
     rules.lastIndex = 0;
     if (rules.test(key) && !(typeof child === 'string' && PLACEHOLDER.test(child)) && child !== null) found.add(key);

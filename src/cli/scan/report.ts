@@ -115,7 +115,10 @@ function retireText(k: ScanReport['retire'][number], r: ScanReport): string {
 }
 
 function printKeys(out: TextSink, r: ScanReport): void {
-  if (r.keys.length === 0) return line(out, 'no sealed payloads');
+  if (r.keys.length === 0) {
+    line(out, 'no sealed payloads');
+    return;
+  }
   line(out, pad(['key id', 'purpose', 'payloads', 'workflows', 'oldest event', 'newest event']));
   for (const k of r.keys) {
     line(out, pad([k.keyId, '(any)', String(k.payloads), String(k.workflows), k.oldest ?? '-', k.newest ?? '-']));

@@ -102,11 +102,11 @@ export class RunTally {
   private addSealed(found: { boxes: BoxName[]; unopened: number; code?: string }, at: Example, time: number | null): void {
     const t = this.totals;
     t.sealedPayloads++;
-    for (const keyId of new Set(found.boxes.map((b) => b.keyId))) touch((t.keys[keyId] ??= { ...emptyUsage(), purposes: {} }), time);
+    for (const keyId of new Set(found.boxes.map((b) => b.keyId))) touch(entry(t.keys, keyId, () => ({ ...emptyUsage(), purposes: {} })), time);
     const pairs = new Set(found.boxes.filter((b) => b.purpose !== undefined).map((b) => `${b.keyId}/${b.purpose}`));
     for (const { keyId, purpose } of found.boxes) {
       if (purpose === undefined || !pairs.delete(`${keyId}/${purpose}`)) continue; // each pair once per payload
-      touch(((t.keys[keyId] as KeyUsage).purposes[purpose] ??= emptyUsage()), time);
+      touch(entry((t.keys[keyId] as KeyUsage).purposes, purpose, emptyUsage), time);
     }
     if (found.unopened > 0) {
       this.note(t.unopened, at);
@@ -145,13 +145,22 @@ function count(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
+/** The record's entry under `key`, added by `make` when missing. */
+function entry<T>(record: Record<string, T>, key: string, make: () => T): T {
+  const found = record[key];
+  if (found !== undefined) return found;
+  const made = make();
+  record[key] = made;
+  return made;
+}
+
 /** Adds one run's tally to the totals (a run counts once per key, purpose and finding). */
 export function mergeTotals(into: ScanTotals, run: ScanTotals): void {
   for (const name of ['workflows', 'events', 'payloads', 'sealedPayloads', 'clearPayloads', 'otherPayloads'] as const) into[name] += run[name];
   for (const [keyId, usage] of Object.entries(run.keys)) {
-    const target = (into.keys[keyId] ??= { ...zeroUsage(), purposes: {} });
+    const target = entry(into.keys, keyId, () => ({ ...zeroUsage(), purposes: {} }));
     mergeUsage(target, usage);
-    for (const [purpose, p] of Object.entries(usage.purposes)) mergeUsage((target.purposes[purpose] ??= zeroUsage()), p);
+    for (const [purpose, p] of Object.entries(usage.purposes)) mergeUsage(entry(target.purposes, purpose, zeroUsage), p);
   }
   mergeFinding(into.pending, run.pending);
   mergeFinding(into.keyRules, run.keyRules);

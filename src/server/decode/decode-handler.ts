@@ -16,7 +16,7 @@ function count(tallies: Map<string, Tally>, revealed: Revealed): void {
   const tally = tallies.get(revealed.sealedIn) ?? { fields: 0, payloads: 0, purposes: new Set<string>() };
   tally.fields += revealed.fields;
   tally.payloads += 1;
-  revealed.purposes.forEach((purpose) => tally.purposes.add(purpose));
+  for (const purpose of revealed.purposes) tally.purposes.add(purpose);
   tallies.set(revealed.sealedIn, tally);
 }
 

@@ -86,7 +86,7 @@ function isPayload(value: unknown): value is RawPayload {
 
 function collectPayloads(value: unknown, into: RawPayload[]): RawPayload[] {
   if (isPayload(value)) into.push(value);
-  else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) Object.values(value).forEach((child) => collectPayloads(child, into));
+  else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) for (const child of Object.values(value)) collectPayloads(child, into);
   return into;
 }
 
