@@ -217,7 +217,10 @@ const typeNameCache = new Map<string, Uint8Array>();
 /** Type names come from registered classes and schemas only, so the cache stays small. */
 function typeNameBytes(name: string): Uint8Array {
   let bytes = typeNameCache.get(name);
-  if (bytes === undefined) typeNameCache.set(name, (bytes = utf8Bytes(name)));
+  if (bytes === undefined) {
+    bytes = utf8Bytes(name);
+    typeNameCache.set(name, bytes);
+  }
   return bytes;
 }
 

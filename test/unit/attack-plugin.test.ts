@@ -5,7 +5,7 @@ import { expect, test } from 'vitest';
 import { createSealedFailureConverter, createSealedPayloadConverter, SealedError, SealedType, Sensitive, secret } from '../../src';
 import { Keyring } from '../../src/codec';
 import { SealedFieldsPlugin } from '../../src/plugin';
-import { dataJson, findLeaks } from '../support/payloads';
+import { findLeaks } from '../support/payloads';
 import { withCodecInProcess } from '../support/pending';
 
 withCodecInProcess(); // a SealingCodec exists in the process, as in every wired client and worker
@@ -18,15 +18,6 @@ class Login {
   constructor(password: string) {
     this.password = password;
   }
-}
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
 }
 
 test('a SealedError whose message code extended (a common "add context" rethrow) is written with its fixed text only', () => {

@@ -34,7 +34,7 @@ test('error messages, stack traces and Secret details are sealed; the failure de
   expect(back.message).toBe('billing failed for CANARY-FAIL-MSG');
   expect(back.type).toBe('BillingError');
   expect(Secret.isSecret(back.details?.[0])).toBe(true);
-  expect((back.details?.[0] as Secret).reveal()).toBe('CANARY-FAIL-DETAIL');
+  expect((back.details![0] as Secret).reveal()).toBe('CANARY-FAIL-DETAIL');
   expect(back.details?.[1]).toEqual({ clear: 'visible' });
 });
 
