@@ -41,7 +41,7 @@ export interface SealedConverterHint extends ConverterHint {
  *
  * @example
  * ```ts
- * export const payloadConverter = createSealedPayloadConverter({ types: [PatientIntake], schemas: { PatientRecord }, keyRules: /password|token/i });
+ * export const payloadConverter = createSealedPayloadConverter({ types: [PatientIntake], schemas: { PatientRecord }, keyRules: [{ pattern: /password|token/i, purpose: 'credential' }] });
  * ```
  */
 export interface SealedPayloadConverterOptions {
@@ -49,8 +49,11 @@ export interface SealedPayloadConverterOptions {
   types?: AnyClass[];
   /** zod v4 object schemas by stable name, used with `sealedTypeInfo(name)` hints. */
   schemas?: Record<string, ZodLike>;
-  /** Seal values under matching keys in untyped plain objects (a safety net, like SOPS's `encrypted_regex`). */
-  keyRules?: RegExp | Array<RegExp | { pattern: RegExp; purpose?: string }>;
+  /**
+   * Seal values under matching keys in untyped plain objects (a safety net, like SOPS's `encrypted_regex`),
+   * for `purpose` (default `sensitive`): `[{ pattern: /^(ssn|password)$/i, purpose: 'credential' }]`.
+   */
+  keyRules?: ReadonlyArray<{ pattern: RegExp; purpose?: string }>;
   /** Refuse instances of unregistered classes instead of sending them as plain JSON. Walks every value. */
   strict?: boolean;
   /** Deepest nesting walked or rebuilt; deeper values fail with `SEALED_TOO_DEEP`. Default 200. */
@@ -301,10 +304,10 @@ function guardJson<T>(run: () => T): T {
 
 function normalizeKeyRules(rules: SealedPayloadConverterOptions['keyRules']): KeyRule[] {
   if (rules === undefined) return [];
-  const list = Array.isArray(rules) ? rules : [rules];
-  return list.map((rule) =>
-    rule instanceof RegExp ? { pattern: stateless(rule), purpose: checkPurpose(undefined) } : { pattern: stateless(rule.pattern), purpose: checkPurpose(rule.purpose) },
-  );
+  if (!Array.isArray(rules) || !rules.every((rule) => rule?.pattern instanceof RegExp)) {
+    throw sealedError('SEALED_INVALID_OPTION', 'keyRules is a list of { pattern: RegExp, purpose? }');
+  }
+  return rules.map((rule) => ({ pattern: stateless(rule.pattern), purpose: checkPurpose(rule.purpose) }));
 }
 
 /** A copy without the g and y flags: their `lastIndex` state would make `test` fail on every other matching key. */

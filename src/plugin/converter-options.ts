@@ -33,12 +33,7 @@ export function toJson(options: SealedPayloadConverterOptions): ConverterOptions
   if (options.maxPayloadBytes !== undefined) json.maxPayloadBytes = options.maxPayloadBytes;
   if (options.validateOnDecode === true) json.validateOnDecode = true;
   if (options.keyRules !== undefined) {
-    const rules = Array.isArray(options.keyRules) ? options.keyRules : [options.keyRules];
-    json.keyRules = rules.map((rule) =>
-      rule instanceof RegExp
-        ? { source: rule.source, flags: rule.flags }
-        : { source: rule.pattern.source, flags: rule.pattern.flags, ...(rule.purpose !== undefined ? { purpose: rule.purpose } : {}) },
-    );
+    json.keyRules = options.keyRules.map((rule) => ({ source: rule.pattern.source, flags: rule.pattern.flags, ...(rule.purpose !== undefined ? { purpose: rule.purpose } : {}) }));
   }
   return json;
 }

@@ -198,8 +198,7 @@ export class SealedFieldsPlugin implements ClientPlugin, WorkerPlugin, BundlerPl
     if (this.#purposes === undefined) return;
     const used = [...registeredPurposes(), { purpose: FAILURE_PURPOSE, where: 'failure converter' }];
     for (const [purpose] of Object.entries(this.#options.keyring.describe().purposes)) used.push({ purpose, where: 'keyring' });
-    const rules = this.#options.keyRules === undefined ? [] : Array.isArray(this.#options.keyRules) ? this.#options.keyRules : [this.#options.keyRules];
-    for (const rule of rules) used.push({ purpose: rule instanceof RegExp ? 'sensitive' : (rule.purpose ?? 'sensitive'), where: 'keyRules' });
+    for (const rule of this.#options.keyRules ?? []) used.push({ purpose: rule.purpose ?? 'sensitive', where: 'keyRules' });
     refuseUndeclaredPurposes(this.#purposes, used);
   }
 }

@@ -55,7 +55,7 @@ describe('prototype-polluting keys', () => {
 
 describe('deep and non-JSON values', () => {
   test('10,000-deep nesting fails with SEALED_TOO_DEEP on the full walk, and no crash', () => {
-    const ruled = createSealedPayloadConverter({ keyRules: /^ssn$/ });
+    const ruled = createSealedPayloadConverter({ keyRules: [{ pattern: /^ssn$/ }] });
     expect(codeOf(() => ruled.toPayload(deeplyNested(10_000)))).toBe('SEALED_TOO_DEEP');
   });
 
@@ -176,13 +176,13 @@ async function writeThenRead(converter: ReturnType<typeof createSealedPayloadCon
 
 describe('what the writer sends, every reader accepts', () => {
   test('a sealed value under a __proto__, constructor or prototype key is refused when sent, not stored as a payload no reader opens', async () => {
-    const ruled = createSealedPayloadConverter({ keyRules: /^ssn$/ });
+    const ruled = createSealedPayloadConverter({ keyRules: [{ pattern: /^ssn$/ }] });
     const values = [{ prototype: secret('CANARY-FK-1') }, { constructor: { ssn: 'CANARY-FK-2' } }, JSON.parse('{"__proto__":{"ssn":"CANARY-FK-3"}}') as unknown];
     for (const value of values) expect(await codeOfAsync(() => writeThenRead(ruled, value))).toBe('SEALED_FORBIDDEN_KEY');
   });
 
   test('a sealed value under a key holding a lone UTF-16 surrogate is refused when sent (UTF-8 paths cannot carry it, so no reader could open it)', async () => {
-    const ruled = createSealedPayloadConverter({ keyRules: /^ssn$/ });
+    const ruled = createSealedPayloadConverter({ keyRules: [{ pattern: /^ssn$/ }] });
     const values = [{ notes: { ['caf\ud83d']: secret('CANARY-SUR-1') } }, { ['\udc00x']: { ssn: 'CANARY-SUR-2' } }];
     for (const value of values) expect(await codeOfAsync(() => writeThenRead(ruled, value))).toBe('SEALED_UNSUPPORTED_VALUE');
     // Well-formed pairs (emoji) still round-trip.

@@ -21,7 +21,7 @@ function sendOutcome(converter: Converter, value: unknown, canary: string): stri
 describe('key rules', () => {
   test('a key rule written with the g or y flag seals every match, not every other one', () => {
     for (const pattern of [/^ssn$/gi, /ssn/y]) {
-      const ruled = createSealedPayloadConverter({ keyRules: pattern });
+      const ruled = createSealedPayloadConverter({ keyRules: [{ pattern }] });
       for (let i = 0; i < 4; i++) {
         // A stateful (g/y) RegExp keeps lastIndex from the previous match: the next `ssn` key would fail the test.
         const canary = `CANARY-RULE-${i}`;
@@ -63,7 +63,7 @@ describe('values reachable only through a foreign toJSON (fast path, non-strict)
   });
 
   test('strict mode and key rules (full walk) seal every one of them or refuse it as an unregistered type', () => {
-    for (const options of [{ strict: true }, { keyRules: /^never-matches$/ }]) {
+    for (const options of [{ strict: true }, { keyRules: [{ pattern: /^never-matches$/ }] }]) {
       const converter = createSealedPayloadConverter({ types: [Visit], ...options });
       for (const [name, value, canary] of foreignToJsonValues()) {
         const outcome = sendOutcome(converter, value, canary);

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, SealedError, sealedTypeInfo, Secret, secret } from '../../../src';
 import { Keyring, SealingCodec } from '../../../src/codec';
 import { Address, CANARIES, IntakeSchema, makeIntake, PatientIntake, Visit } from '../../fixtures/dto';
-import { thrownBy } from '../../support/errors';
+import { codeOf, thrownBy } from '../../support/errors';
 import { dataJson, findLeaks, payloadBytes, WORKFLOW_CONTEXT } from '../../support/payloads';
 
 const converter = createSealedPayloadConverter({ types: [PatientIntake], schemas: { 'test.IntakeRecord': IntakeSchema } });
@@ -133,6 +133,13 @@ describe('fail closed', () => {
     const payload = ruled.toPayload({ user: { name: 'n', Password: 'CANARY-PW' }, list: [{ token: 'CANARY-TK' }] });
     expect(findLeaks(Buffer.from(payload.data ?? []), ['CANARY-PW', 'CANARY-TK'])).toEqual([]);
     expect(dataJson(payload)).toEqual({ user: { name: 'n', Password: '[sealed:credential]' }, list: [{ token: '[sealed:credential]' }] });
+  });
+
+  test('key rules take one shape, a list of { pattern, purpose? }: a bare RegExp from JavaScript is SEALED_INVALID_OPTION', () => {
+    const bare = { keyRules: /^ssn$/ } as unknown as Parameters<typeof createSealedPayloadConverter>[0];
+    expect(codeOf(() => createSealedPayloadConverter(bare))).toBe('SEALED_INVALID_OPTION');
+    const listOfRegExps = { keyRules: [/^ssn$/] } as unknown as Parameters<typeof createSealedPayloadConverter>[0];
+    expect(codeOf(() => createSealedPayloadConverter(listOfRegExps))).toBe('SEALED_INVALID_OPTION');
   });
 
   test('errors are SealedErrors with codes and carry no value', () => {
