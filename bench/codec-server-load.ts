@@ -40,7 +40,9 @@ const TOKEN = 'bench-token-0123456789abcdef';
 const BATCH = 10;
 
 function intake(i: number): Intake {
-  const visits = Array.from({ length: 3 }, (_, v) => Object.assign(new Visit(), { date: `2026-01-0${v + 1}`, clinic: 'north', notes: `note ${i}-${v}` }));
+  const visits = Array.from({ length: 3 }, (_, v) =>
+    Object.assign(new Visit(), { date: `2026-01-0${v + 1}`, clinic: 'north', notes: `note ${i}-${v}` }),
+  );
   return Object.assign(new Intake(), {
     patientId: `p-${i}`,
     status: 'admitted',
@@ -54,7 +56,12 @@ function intake(i: number): Intake {
 
 function toWire(payloads: Payload[]): string {
   const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
-  return JSON.stringify({ payloads: payloads.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(p.data) })) });
+  return JSON.stringify({
+    payloads: payloads.map((p) => ({
+      metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+      data: b64(p.data),
+    })),
+  });
 }
 
 async function bodies(keyring: Keyring): Promise<{ sealed: string; plain: string }> {
@@ -77,7 +84,11 @@ async function main(): Promise<void> {
   const at = process.argv.indexOf('--seconds');
   const seconds = at === -1 ? 10 : Number(process.argv[at + 1]);
   const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
-  const server = await createCodecServer({ keyring, auth: { staticTokens: [{ token: TOKEN, subject: 'bench', purposes: '*' }] }, audit: () => undefined });
+  const server = await createCodecServer({
+    keyring,
+    auth: { staticTokens: [{ token: TOKEN, subject: 'bench', purposes: '*' }] },
+    audit: () => undefined,
+  });
   const { url } = await server.listen();
   const { sealed, plain } = await bodies(keyring);
   await scenario(url, 'warm-up', sealed, TOKEN, 1);
@@ -87,11 +98,15 @@ async function main(): Promise<void> {
     await scenario(url, `pass-through, ${BATCH} unsealed payloads`, plain, TOKEN, Math.round(seconds * 0.3)),
   ];
   await server.close();
-  console.log(`Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), autocannon in the same process, 10 connections, body ${Buffer.byteLength(sealed)} bytes (sealed batch)\n`);
+  console.log(
+    `Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), autocannon in the same process, 10 connections, body ${Buffer.byteLength(sealed)} bytes (sealed batch)\n`,
+  );
   console.log('| scenario | req/s | payloads/s | p50 ms | p99 ms | non-2xx |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of runs) {
-    console.log(`| ${r.name} | ${r.requests.average.toFixed(0)} | ${(r.requests.average * BATCH).toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx + r.errors} |`);
+    console.log(
+      `| ${r.name} | ${r.requests.average.toFixed(0)} | ${(r.requests.average * BATCH).toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx + r.errors} |`,
+    );
   }
 }
 

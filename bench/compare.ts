@@ -15,7 +15,8 @@ function figures(entries: ResultEntry[]): string {
 }
 
 function beforeAfter(before: ResultEntry[], after: ResultEntry[]): string {
-  const head = '| scenario | direction | sealed µs before | sealed µs after | sealed/json before | sealed/json after | sealed/aesgcm before | sealed/aesgcm after |';
+  const head =
+    '| scenario | direction | sealed µs before | sealed µs after | sealed/json before | sealed/json after | sealed/aesgcm before | sealed/aesgcm after |';
   const rule = '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |';
   const rows = after.map((a) => {
     const b = before.find((x) => x.scenario === a.scenario && x.direction === a.direction);

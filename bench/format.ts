@@ -10,7 +10,22 @@ export interface Notation {
 export const TEXT: Notation = { times: 'x', atMost: '<=', missed: 'NO' };
 export const MARKDOWN: Notation = { times: '×', atMost: '≤ ', missed: '**no**' };
 
-export const FIGURE_COLUMNS = ['scenario', 'direction', 'json µs', 'aesgcm-whole µs', 'sodium-whole µs', 'sealed µs', 'kms µs', 'sealed/json', 'sealed/aesgcm', 'sealed/sodium', 'kms/sealed', 'kms/json', 'target', 'met'];
+export const FIGURE_COLUMNS = [
+  'scenario',
+  'direction',
+  'json µs',
+  'aesgcm-whole µs',
+  'sodium-whole µs',
+  'sealed µs',
+  'kms µs',
+  'sealed/json',
+  'sealed/aesgcm',
+  'sealed/sodium',
+  'kms/sealed',
+  'kms/json',
+  'target',
+  'met',
+];
 
 export function fixed(value: number | null, digits = 1): string {
   return value === null ? 'n/a' : value.toFixed(digits);

@@ -1,4 +1,11 @@
-import { defaultPayloadConverter, type ConverterHint, type Payload, type PayloadCodec, type PayloadConverter, type SerializationContext } from '@temporalio/common';
+import {
+  defaultPayloadConverter,
+  type ConverterHint,
+  type Payload,
+  type PayloadCodec,
+  type PayloadConverter,
+  type SerializationContext,
+} from '@temporalio/common';
 import { createSealedPayloadConverter } from '../src';
 import { AwsKmsKeySource, Keyring, SealingCodec } from '../src/codec';
 import { startKmsServer, type KmsServer } from '../test/support/kms-server';
@@ -52,7 +59,14 @@ async function kmsCodec(): Promise<SealingCodec> {
   kmsServer ??= startKmsServer();
   const kms = await kmsServer;
   const kmsKeyId = await kms.createKey('bench');
-  const keys = await AwsKmsKeySource.create({ kmsKeyId, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials, dataKeyMaxUses: 1e9, dataKeyMaxAgeMs: 24 * 3600_000 });
+  const keys = await AwsKmsKeySource.create({
+    kmsKeyId,
+    endpoint: kms.endpoint,
+    region: kms.region,
+    credentials: kms.credentials,
+    dataKeyMaxUses: 1e9,
+    dataKeyMaxAgeMs: 24 * 3600_000,
+  });
   return SealingCodec.create({ keys });
 }
 

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < 100; i++) await (direction === 'encode' ? pipeline.encode(input, hint) : pipeline.decode(payload, hint));
     runs += 100;
   }
-  process.stdout.write(`${pipelineName} ${scenarioName} ${direction}: ${((Number(ms) * 1000) / runs).toFixed(1)} us/op over ${runs} runs\n`);
+  process.stdout.write(
+    `${pipelineName} ${scenarioName} ${direction}: ${((Number(ms) * 1000) / runs).toFixed(1)} us/op over ${runs} runs\n`,
+  );
 }
 
 void main();

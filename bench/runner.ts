@@ -72,7 +72,11 @@ function operation(pipeline: Pipeline, scenario: Scenario, direction: Direction,
 }
 
 /** Times the trusted pipelines of one scenario and direction, starting at a rotating pipeline to spread drift. */
-async function timeOnce(tasks: Array<[PipelineName, () => Promise<unknown>]>, timing: Timing, round: number): Promise<Map<PipelineName, number>> {
+async function timeOnce(
+  tasks: Array<[PipelineName, () => Promise<unknown>]>,
+  timing: Timing,
+  round: number,
+): Promise<Map<PipelineName, number>> {
   const bench = new Bench({ ...timing, throws: true });
   const start = round % tasks.length;
   for (const [name, fn] of [...tasks.slice(start), ...tasks.slice(0, start)]) bench.add(name, fn);
@@ -104,7 +108,12 @@ function perPipeline<T>(make: (name: PipelineName) => T): PerPipeline<T> {
   return Object.fromEntries(PIPELINE_NAMES.map((name) => [name, make(name)])) as PerPipeline<T>;
 }
 
-function entryFor(scenario: ScenarioName, direction: Direction, samples: Map<PipelineName, number[]>, checks: PerPipeline<Verification>): ResultEntry {
+function entryFor(
+  scenario: ScenarioName,
+  direction: Direction,
+  samples: Map<PipelineName, number[]>,
+  checks: PerPipeline<Verification>,
+): ResultEntry {
   const us = perPipeline((name) => {
     const list = samples.get(name);
     return list === undefined || list.length === 0 ? null : round3(median(list));
@@ -138,7 +147,14 @@ function sampleKey(scenario: ScenarioName, direction: Direction): string {
 }
 
 /** One round: every scenario and direction once, each pipeline's median added to its samples. */
-async function runRound(round: number, pipelines: PerPipeline<Pipeline>, scenarios: Scenario[], checks: Checks, timing: Timing, samples: Samples): Promise<void> {
+async function runRound(
+  round: number,
+  pipelines: PerPipeline<Pipeline>,
+  scenarios: Scenario[],
+  checks: Checks,
+  timing: Timing,
+  samples: Samples,
+): Promise<void> {
   for (const scenario of scenarios) {
     const verified = checks.get(scenario.name) as PerPipeline<Verification>;
     for (const direction of DIRECTIONS) {
@@ -168,7 +184,14 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
     await runRound(round, pipelines, scenarios, checks, timing, samples);
   }
   const entries = scenarios.flatMap((scenario) =>
-    DIRECTIONS.map((direction) => entryFor(scenario.name, direction, samples.get(sampleKey(scenario.name, direction)) ?? new Map(), checks.get(scenario.name) as PerPipeline<Verification>)),
+    DIRECTIONS.map((direction) =>
+      entryFor(
+        scenario.name,
+        direction,
+        samples.get(sampleKey(scenario.name, direction)) ?? new Map(),
+        checks.get(scenario.name) as PerPipeline<Verification>,
+      ),
+    ),
   );
   const allVerified = [...checks.values()].every((c) => PIPELINE_NAMES.every((name) => trusted(name, c[name])));
   return { entries, allVerified, rounds, node: process.version, date: new Date().toISOString() };

@@ -10,7 +10,10 @@ import { createScenarios } from './scenarios';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const converter = createSealedPayloadConverter({ types: [PatientIntake, Claim, PatientRecord], schemas: { [ZOD_SCHEMA_NAME]: intakeSchema } });
+  const converter = createSealedPayloadConverter({
+    types: [PatientIntake, Claim, PatientRecord],
+    schemas: { [ZOD_SCHEMA_NAME]: intakeSchema },
+  });
   const codec = await SealingCodec.create({ keyring: new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } }) });
   const bench = new Bench({ time: 300, warmupTime: 100 });
   for (const s of createScenarios().filter((x) => only.length === 0 || only.includes(x.name))) {

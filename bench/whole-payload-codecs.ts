@@ -49,7 +49,10 @@ abstract class WholePayloadCodec implements PayloadCodec {
 
 /** AES-256-GCM with node's WebCrypto (`crypto.subtle`); `data` = 12-byte IV | ciphertext and tag. */
 export class AesGcmWholeCodec extends WholePayloadCodec {
-  private constructor(keyId: string, private readonly key: webcrypto.CryptoKey) {
+  private constructor(
+    keyId: string,
+    private readonly key: webcrypto.CryptoKey,
+  ) {
     super(keyId);
   }
 
@@ -78,7 +81,11 @@ export class AesGcmWholeCodec extends WholePayloadCodec {
 export class SodiumWholeCodec extends WholePayloadCodec {
   private readonly nonces = new NoncePool();
 
-  private constructor(keyId: string, private readonly sodium: Sodium, private readonly key: Uint8Array) {
+  private constructor(
+    keyId: string,
+    private readonly sodium: Sodium,
+    private readonly key: Uint8Array,
+  ) {
     super(keyId);
   }
 
@@ -97,6 +104,12 @@ export class SodiumWholeCodec extends WholePayloadCodec {
 
   protected async open(sealed: Uint8Array): Promise<Uint8Array> {
     const nonceBytes = this.sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-    return this.sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed.subarray(nonceBytes), null, sealed.subarray(0, nonceBytes), this.key);
+    return this.sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      sealed.subarray(nonceBytes),
+      null,
+      sealed.subarray(0, nonceBytes),
+      this.key,
+    );
   }
 }

@@ -16,7 +16,12 @@ async function main(): Promise<void> {
   const kms = await startKmsServer();
   try {
     const kmsKeyArn = await kms.createKey('sealed-fields test vectors');
-    const source = await AwsKmsKeySource.create({ kmsKeyId: kmsKeyArn, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials });
+    const source = await AwsKmsKeySource.create({
+      kmsKeyId: kmsKeyArn,
+      endpoint: kms.endpoint,
+      region: kms.region,
+      credentials: kms.credentials,
+    });
     const { keyId, key, wrapped } = await source.sealingKey(scope);
     const { ciphertextBlob } = readWrappedKey(wrapped);
     const file = {

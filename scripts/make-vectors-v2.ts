@@ -30,7 +30,9 @@ const PURPOSE_KEYS = { phi: 'phi-2026' };
 const keyBytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 const keyring = new Keyring({ active: 'k1', keys: { k1: keyBytes(KEY_HEX), 'phi-2026': keyBytes(PHI_KEY_HEX) }, purposes: PURPOSE_KEYS });
 /** A data key from a KMS API server, wrapped (scripts/make-kms-vector-key.ts wrote it once): the KMS vector is sealed under it. */
-const KMS_DATA_KEY = JSON.parse(readFileSync(join(__dirname, '..', 'test', 'vectors', 'v2-kms-data-key.json'), 'utf8')) as GivenDataKeyFile & { description?: string };
+const KMS_DATA_KEY = JSON.parse(
+  readFileSync(join(__dirname, '..', 'test', 'vectors', 'v2-kms-data-key.json'), 'utf8'),
+) as GivenDataKeyFile & { description?: string };
 const givenDataKey = new GivenDataKey(KMS_DATA_KEY);
 const keysOf = (input: V2Input): KeySource => (input.keys === 'kms' ? givenDataKey : keyring);
 
@@ -48,8 +50,12 @@ const SENSITIVE_POSITIONS: Record<string, string[]> = {
 const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
 const text = (bytes: Uint8Array | null | undefined): string => Buffer.from(bytes ?? new Uint8Array()).toString('utf8');
 const b64 = (bytes: Uint8Array | null | undefined): string => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
-const wire = (p: Payload): WirePayload => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(p.data) });
-const context = (namespace: string): SerializationContext | undefined => (namespace === '' ? undefined : { type: 'workflow', namespace, workflowId: 'any' });
+const wire = (p: Payload): WirePayload => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+  data: b64(p.data),
+});
+const context = (namespace: string): SerializationContext | undefined =>
+  namespace === '' ? undefined : { type: 'workflow', namespace, workflowId: 'any' };
 
 interface WirePayload {
   metadata: Record<string, string>;
@@ -95,7 +101,13 @@ function openedFields(payload: Payload): OpenedField[] {
     const { envelope, header } = readEnvelopeWithHeader(bytes);
     envelope.boxes.forEach((box, index) => {
       const key = (box.wrappedKey?.length ?? 0) > 0 ? keyBytes(KMS_DATA_KEY.dataKey) : keyring.key(box.keyId);
-      const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ciphertext, boxAad(place, header, index, typeName, digest), box.nonce, key);
+      const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        null,
+        box.ciphertext,
+        boxAad(place, header, index, typeName, digest),
+        box.nonce,
+        key,
+      );
       const split = plain.indexOf(0);
       const values = JSON.parse(text(split === -1 ? plain : plain.subarray(0, split))) as unknown[];
       box.fields.forEach((field, i) => {
@@ -130,7 +142,8 @@ async function positive(input: V2Input): Promise<{ vector: Record<string, unknow
   const { sealed, nonces } = await sealWith(inline, input.namespace, keysOf(input));
   // The converter's own payload (reference and all) seals to the same bytes.
   const viaReference = await sealWith(written, input.namespace, keysOf(input));
-  if (!isDeepStrictEqual(wire(viaReference.sealed), wire(sealed))) throw new Error(`${input.name}: the reference and the inline list seal differently`);
+  if (!isDeepStrictEqual(wire(viaReference.sealed), wire(sealed)))
+    throw new Error(`${input.name}: the reference and the inline list seal differently`);
   // A worker reads it back: codec.decode, then the converter.
   const reader = await SealingCodec.create({ keys: keysOf(input) });
   const [opened] = (await reader.decode([sealed], context(input.namespace))) as [Payload];
@@ -138,9 +151,24 @@ async function positive(input: V2Input): Promise<{ vector: Record<string, unknow
   if (!isDeepStrictEqual(decoded, repr(value))) throw new Error(`${input.name}: decodes to ${JSON.stringify(decoded)}`);
   const fields = openedFields(sealed);
   const library = (await reader.reveal(sealed, { namespace: input.namespace })).opened;
-  const same = fields.every((f, i) => f.path === library.paths[i] && f.purpose === library.purposes[i] && f.secret === library.secrets[i] && isDeepStrictEqual(f.value, library.values[i]));
+  const same = fields.every(
+    (f, i) =>
+      f.path === library.paths[i] &&
+      f.purpose === library.purposes[i] &&
+      f.secret === library.secrets[i] &&
+      isDeepStrictEqual(f.value, library.values[i]),
+  );
   if (!same || fields.length !== library.paths.length) throw new Error(`${input.name}: the script's reading differs from the library's`);
-  const vector = { name: input.name, namespace: input.namespace, ...(input.keys === 'kms' && { keySource: 'kmsDataKeys' }), nonces, input: wire(inline), sealed: wire(sealed), fields, decoded };
+  const vector = {
+    name: input.name,
+    namespace: input.namespace,
+    ...(input.keys === 'kms' && { keySource: 'kmsDataKeys' }),
+    nonces,
+    input: wire(inline),
+    sealed: wire(sealed),
+    fields,
+    decoded,
+  };
   return { vector, sealed };
 }
 
@@ -177,15 +205,30 @@ function handSeal(envelope: HandEnvelope, place: BoxPlace, typeName: string, dig
     const plaintext = inner === undefined ? json : Buffer.concat([json, Uint8Array.of(0), inner]);
     const fields = box.fields.map(([path, secret]) => ({ path, secret }));
     const key = keyBytes(box.key ?? (KEYS[box.keyId] as string));
-    return { alg: 1, keyId: box.keyId, purpose: box.purpose, keyCheck: keyCheck(key), nonce, fields, plaintext, key, ciphertextLength: plaintext.length + 16 };
+    return {
+      alg: 1,
+      keyId: box.keyId,
+      purpose: box.purpose,
+      keyCheck: keyCheck(key),
+      nonce,
+      fields,
+      plaintext,
+      key,
+      ciphertextLength: plaintext.length + 16,
+    };
   });
   const { header, boxEnds } = envelopeHeaderWithLayout({ version: envelope.version, namespace: envelope.namespace, boxes: drafts });
-  const ciphertexts = drafts.map((box, i) => sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(box.plaintext, boxAad(place, header, i, typeName, digest), null, box.nonce, box.key));
+  const ciphertexts = drafts.map((box, i) =>
+    sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(box.plaintext, boxAad(place, header, i, typeName, digest), null, box.nonce, box.key),
+  );
   return joinEnvelope(header, boxEnds, ciphertexts);
 }
 
 function handSealInner(inner: HandEnvelope, containerNonce: Uint8Array, typeName: string, digest: Uint8Array): Uint8Array {
-  const place = { version: inner.version, containerNonce: inner.aadContainerNonce === undefined ? containerNonce : nonceOf(inner.aadContainerNonce) };
+  const place = {
+    version: inner.version,
+    containerNonce: inner.aadContainerNonce === undefined ? containerNonce : nonceOf(inner.aadContainerNonce),
+  };
   return handSeal(inner, place, typeName, inner.aadData === undefined ? digest : sha256(utf8(inner.aadData)));
 }
 
@@ -201,7 +244,10 @@ function handPayload(data: string, envelope: HandEnvelope, typeName?: string): P
 
 function withEnvelope(payload: Payload, edit: (envelope: Buffer) => Buffer): Payload {
   const envelope = Buffer.from(payload.metadata?.['sealed-fields'] as Uint8Array);
-  return { metadata: { ...payload.metadata, 'sealed-fields': new Uint8Array(edit(Buffer.from(envelope))) }, data: payload.data as Uint8Array };
+  return {
+    metadata: { ...payload.metadata, 'sealed-fields': new Uint8Array(edit(Buffer.from(envelope))) },
+    data: payload.data as Uint8Array,
+  };
 }
 
 /** Offset of the first box's alg byte: magic, version, namespace length and bytes, box count. */
@@ -260,8 +306,16 @@ async function main(): Promise<void> {
   const unbound = sealedByName.get('no namespace in the context') as Payload;
   const intake = (): unknown => (V2_INPUTS[0] as V2Input).value();
 
-  const wrongKeyring = new Keyring({ active: 'k1', keys: { k1: keyBytes(KEY_HEX), 'phi-2026': keyBytes(WRONG_KEY_HEX) }, purposes: PURPOSE_KEYS });
-  const retiredKeyring = new Keyring({ active: 'k1', keys: { k1: keyBytes(KEY_HEX), 'phi-2025': keyBytes(WRONG_KEY_HEX) }, purposes: { phi: 'phi-2025' } });
+  const wrongKeyring = new Keyring({
+    active: 'k1',
+    keys: { k1: keyBytes(KEY_HEX), 'phi-2026': keyBytes(WRONG_KEY_HEX) },
+    purposes: PURPOSE_KEYS,
+  });
+  const retiredKeyring = new Keyring({
+    active: 'k1',
+    keys: { k1: keyBytes(KEY_HEX), 'phi-2025': keyBytes(WRONG_KEY_HEX) },
+    purposes: { phi: 'phi-2025' },
+  });
   const wrongKey = await sealWith(inlined(converter.toPayload(intake())), 'default', wrongKeyring);
   const unknownKey = await sealWith(inlined(converter.toPayload(intake())), 'default', retiredKeyring);
 
@@ -284,7 +338,13 @@ async function main(): Promise<void> {
   const nestedChain = (depth: number): HandEnvelope => {
     let envelope: HandEnvelope | undefined;
     for (let level = depth; level >= 0; level--) {
-      const box: HandBox = { keyId: 'phi-2026', purpose: 'phi', nonce: level, fields: [['', true]], json: level === depth ? '["deepest"]' : '["[sealed:phi]"]' };
+      const box: HandBox = {
+        keyId: 'phi-2026',
+        purpose: 'phi',
+        nonce: level,
+        fields: [['', true]],
+        json: level === depth ? '["deepest"]' : '["[sealed:phi]"]',
+      };
       if (envelope !== undefined) box.inner = envelope;
       envelope = { version: 2, namespace: 'default', boxes: [box] };
     }
@@ -303,8 +363,20 @@ async function main(): Promise<void> {
 
   const negatives: Negative[] = [
     // Reading step 1: what reaches a reader unsealed.
-    { name: 'pending field list (inline) reached a reader', namespace: 'default', payload: plainPayload('{"ssn":"[sealed:phi]"}', { 'sealed-pending': pendingList }), code: 'SEALED_NOT_SEALED', why: 'values marked for sealing were never sealed (a workflow sandbox whose worker has no codec)' },
-    { name: 'pending reference reached a reader', namespace: 'default', payload: plainPayload('{"ssn":"[sealed:phi]"}', { 'sealed-pending': 'ref:0' }), code: 'SEALED_NOT_SEALED', why: 'a hand-off reference is meaningful only in the process that wrote it' },
+    {
+      name: 'pending field list (inline) reached a reader',
+      namespace: 'default',
+      payload: plainPayload('{"ssn":"[sealed:phi]"}', { 'sealed-pending': pendingList }),
+      code: 'SEALED_NOT_SEALED',
+      why: 'values marked for sealing were never sealed (a workflow sandbox whose worker has no codec)',
+    },
+    {
+      name: 'pending reference reached a reader',
+      namespace: 'default',
+      payload: plainPayload('{"ssn":"[sealed:phi]"}', { 'sealed-pending': 'ref:0' }),
+      code: 'SEALED_NOT_SEALED',
+      why: 'a hand-off reference is meaningful only in the process that wrote it',
+    },
     {
       name: 'pending and sealed entries together',
       namespace: 'default',
@@ -312,8 +384,20 @@ async function main(): Promise<void> {
       code: 'SEALED_NOT_SEALED',
       why: 'sealed-pending is checked before anything else',
     },
-    { name: 'opened field list arrived from the wire', namespace: 'default', payload: plainPayload('{"ssn":"[sealed:phi]"}', { 'sealed-opened': pendingList }), code: 'SEALED_MALFORMED', why: 'sealed-opened lives in a process memory only' },
-    { name: 'stripped envelope, a placeholder left in data', namespace: 'default', payload: { metadata: { encoding: utf8('json/plain') }, data: bare.data as Uint8Array }, code: 'SEALED_TAMPERED', why: 'no sealed-fields, but data holds a string that is exactly a placeholder' },
+    {
+      name: 'opened field list arrived from the wire',
+      namespace: 'default',
+      payload: plainPayload('{"ssn":"[sealed:phi]"}', { 'sealed-opened': pendingList }),
+      code: 'SEALED_MALFORMED',
+      why: 'sealed-opened lives in a process memory only',
+    },
+    {
+      name: 'stripped envelope, a placeholder left in data',
+      namespace: 'default',
+      payload: { metadata: { encoding: utf8('json/plain') }, data: bare.data as Uint8Array },
+      code: 'SEALED_TAMPERED',
+      why: 'no sealed-fields, but data holds a string that is exactly a placeholder',
+    },
     {
       name: 'stripped envelope of a typed payload, clear text in its sensitive field',
       namespace: 'default',
@@ -322,14 +406,65 @@ async function main(): Promise<void> {
       why: 'a sensitive position of a registered type holds a value that was not opened from the envelope',
     },
     // Step 2: the encoding entry.
-    { name: 'relabelled encoding', namespace: 'default', payload: { metadata: { ...one.metadata, encoding: utf8('binary/plain') }, data: one.data as Uint8Array }, code: 'SEALED_TAMPERED', why: 'a payload with sealed-fields must say json/plain' },
+    {
+      name: 'relabelled encoding',
+      namespace: 'default',
+      payload: { metadata: { ...one.metadata, encoding: utf8('binary/plain') }, data: one.data as Uint8Array },
+      code: 'SEALED_TAMPERED',
+      why: 'a payload with sealed-fields must say json/plain',
+    },
     // Step 3: parsing.
-    { name: 'bad magic', namespace: 'default', payload: withEnvelope(one, setByte(() => 1, 0x47)), code: 'SEALED_MALFORMED', why: '"SG" is not the magic "SF"' },
-    { name: 'unknown version', namespace: 'default', payload: withEnvelope(one, setByte(() => 2, 3)), code: 'SEALED_VERSION_UNSUPPORTED', why: 'version byte 3' },
-    { name: 'unknown algorithm', namespace: 'default', payload: withEnvelope(one, setByte(firstBoxAt, 2)), code: 'SEALED_ALG_UNSUPPORTED', why: 'alg byte 2' },
-    { name: 'namespace not UTF-8', namespace: 'default', payload: withEnvelope(one, setByte(() => 5, 0xff)), code: 'SEALED_MALFORMED', why: 'header strings must be valid UTF-8; never replaced with U+FFFD' },
-    { name: 'zero boxes', namespace: 'default', payload: withEnvelope(one, (e) => Buffer.concat([e.subarray(0, firstBoxAt(e) - 1), Buffer.of(0)])), code: 'SEALED_MALFORMED', why: 'box count 0' },
-    { name: 'trailing byte', namespace: 'default', payload: withEnvelope(one, (e) => Buffer.concat([e, Buffer.of(0)])), code: 'SEALED_MALFORMED', why: 'nothing may follow the last box' },
+    {
+      name: 'bad magic',
+      namespace: 'default',
+      payload: withEnvelope(
+        one,
+        setByte(() => 1, 0x47),
+      ),
+      code: 'SEALED_MALFORMED',
+      why: '"SG" is not the magic "SF"',
+    },
+    {
+      name: 'unknown version',
+      namespace: 'default',
+      payload: withEnvelope(
+        one,
+        setByte(() => 2, 3),
+      ),
+      code: 'SEALED_VERSION_UNSUPPORTED',
+      why: 'version byte 3',
+    },
+    {
+      name: 'unknown algorithm',
+      namespace: 'default',
+      payload: withEnvelope(one, setByte(firstBoxAt, 2)),
+      code: 'SEALED_ALG_UNSUPPORTED',
+      why: 'alg byte 2',
+    },
+    {
+      name: 'namespace not UTF-8',
+      namespace: 'default',
+      payload: withEnvelope(
+        one,
+        setByte(() => 5, 0xff),
+      ),
+      code: 'SEALED_MALFORMED',
+      why: 'header strings must be valid UTF-8; never replaced with U+FFFD',
+    },
+    {
+      name: 'zero boxes',
+      namespace: 'default',
+      payload: withEnvelope(one, (e) => Buffer.concat([e.subarray(0, firstBoxAt(e) - 1), Buffer.of(0)])),
+      code: 'SEALED_MALFORMED',
+      why: 'box count 0',
+    },
+    {
+      name: 'trailing byte',
+      namespace: 'default',
+      payload: withEnvelope(one, (e) => Buffer.concat([e, Buffer.of(0)])),
+      code: 'SEALED_MALFORMED',
+      why: 'nothing may follow the last box',
+    },
     {
       name: 'ciphertext shorter than the tag',
       namespace: 'default',
@@ -342,40 +477,158 @@ async function main(): Promise<void> {
       code: 'SEALED_MALFORMED',
       why: 'ct length 15 < 16',
     },
-    { name: 'bad purpose grammar', namespace: 'default', payload: handPayload(oneData.replace('phi:phi-2026', 'PHI:phi-2026'), onePhiBox([['/ssn', false]], '["123-45-6789"]', 'phi-2026', 'PHI'), 'PatientIntake'), code: 'SEALED_MALFORMED', why: 'purpose "PHI" breaks /^[a-z][a-z0-9_-]{0,31}$/ (authenticated, so the grammar check refuses it)' },
-    { name: 'bad key-id grammar', namespace: 'default', payload: handPayload('{"ssn":"[sealed:phi]"}', { version: 2, namespace: 'default', boxes: [{ keyId: 'phi 2026', key: PHI_KEY_HEX, purpose: 'phi', nonce: 0, fields: [['/ssn', false]], json: '["123-45-6789"]' }] }), code: 'SEALED_MALFORMED', why: 'key id "phi 2026" breaks /^[A-Za-z0-9._-]{1,64}$/' },
+    {
+      name: 'bad purpose grammar',
+      namespace: 'default',
+      payload: handPayload(
+        oneData.replace('phi:phi-2026', 'PHI:phi-2026'),
+        onePhiBox([['/ssn', false]], '["123-45-6789"]', 'phi-2026', 'PHI'),
+        'PatientIntake',
+      ),
+      code: 'SEALED_MALFORMED',
+      why: 'purpose "PHI" breaks /^[a-z][a-z0-9_-]{0,31}$/ (authenticated, so the grammar check refuses it)',
+    },
+    {
+      name: 'bad key-id grammar',
+      namespace: 'default',
+      payload: handPayload('{"ssn":"[sealed:phi]"}', {
+        version: 2,
+        namespace: 'default',
+        boxes: [{ keyId: 'phi 2026', key: PHI_KEY_HEX, purpose: 'phi', nonce: 0, fields: [['/ssn', false]], json: '["123-45-6789"]' }],
+      }),
+      code: 'SEALED_MALFORMED',
+      why: 'key id "phi 2026" breaks /^[A-Za-z0-9._-]{1,64}$/',
+    },
     // Step 4: namespace.
-    { name: 'wrong namespace', namespace: 'clinic-prod', payload: one, code: 'SEALED_WRONG_NAMESPACE', why: 'sealed in "default", read in "clinic-prod", which does not accept it' },
-    { name: 'unbound envelope read in a namespace', namespace: 'default', payload: unbound, code: 'SEALED_WRONG_NAMESPACE', why: 'sealed with no namespace (""), read in "default", which does not list "" in acceptNamespaces' },
+    {
+      name: 'wrong namespace',
+      namespace: 'clinic-prod',
+      payload: one,
+      code: 'SEALED_WRONG_NAMESPACE',
+      why: 'sealed in "default", read in "clinic-prod", which does not accept it',
+    },
+    {
+      name: 'unbound envelope read in a namespace',
+      namespace: 'default',
+      payload: unbound,
+      code: 'SEALED_WRONG_NAMESPACE',
+      why: 'sealed with no namespace (""), read in "default", which does not list "" in acceptNamespaces',
+    },
     // Steps 5-6: keys and authentication.
-    { name: 'unknown key id', namespace: 'default', payload: unknownKey.sealed, code: 'SEALED_KEY_UNKNOWN', why: 'sealed under "phi-2025", which the reader does not hold (it never tries another key)' },
-    { name: 'wrong key bytes under the right id', namespace: 'default', payload: wrongKey.sealed, code: 'SEALED_KEY_MISMATCH', why: '"phi-2026" with other key bytes: the key check in the box header differs' },
-    { name: 'tampered ciphertext', namespace: 'default', payload: withEnvelope(one, setByte((e) => e.length - 1, (b) => b ^ 0x01)), code: 'SEALED_TAMPERED', why: 'last tag byte flipped' },
-    { name: 'tampered clear data', namespace: 'default', payload: { metadata: one.metadata as Record<string, Uint8Array>, data: utf8(oneData.replace('p-1', 'p-2')) }, code: 'SEALED_TAMPERED', why: 'patientId changed: SHA-256(data) is in every AAD' },
-    { name: 'field path moved in the header', namespace: 'default', payload: withEnvelope(one, (e) => Buffer.from(e.toString('latin1').replace('/ssn', '/sso'), 'latin1')), code: 'SEALED_TAMPERED', why: 'the header is in every AAD' },
+    {
+      name: 'unknown key id',
+      namespace: 'default',
+      payload: unknownKey.sealed,
+      code: 'SEALED_KEY_UNKNOWN',
+      why: 'sealed under "phi-2025", which the reader does not hold (it never tries another key)',
+    },
+    {
+      name: 'wrong key bytes under the right id',
+      namespace: 'default',
+      payload: wrongKey.sealed,
+      code: 'SEALED_KEY_MISMATCH',
+      why: '"phi-2026" with other key bytes: the key check in the box header differs',
+    },
+    {
+      name: 'tampered ciphertext',
+      namespace: 'default',
+      payload: withEnvelope(
+        one,
+        setByte(
+          (e) => e.length - 1,
+          (b) => b ^ 0x01,
+        ),
+      ),
+      code: 'SEALED_TAMPERED',
+      why: 'last tag byte flipped',
+    },
+    {
+      name: 'tampered clear data',
+      namespace: 'default',
+      payload: { metadata: one.metadata as Record<string, Uint8Array>, data: utf8(oneData.replace('p-1', 'p-2')) },
+      code: 'SEALED_TAMPERED',
+      why: 'patientId changed: SHA-256(data) is in every AAD',
+    },
+    {
+      name: 'field path moved in the header',
+      namespace: 'default',
+      payload: withEnvelope(one, (e) => Buffer.from(e.toString('latin1').replace('/ssn', '/sso'), 'latin1')),
+      code: 'SEALED_TAMPERED',
+      why: 'the header is in every AAD',
+    },
     {
       name: 'inner envelope taken from another payload',
       namespace: 'default',
-      payload: handPayload(contactData, { version: 2, namespace: 'default', boxes: [contactBox({ ...innerCredential('default'), aadData: '{"name":"other","details":"[sealed:phi:phi-2026]"}' })] }),
+      payload: handPayload(contactData, {
+        version: 2,
+        namespace: 'default',
+        boxes: [contactBox({ ...innerCredential('default'), aadData: '{"name":"other","details":"[sealed:phi:phi-2026]"}' })],
+      }),
       code: 'SEALED_TAMPERED',
-      why: 'the outer box opens, the inner box was sealed over another payload\'s data digest',
+      why: "the outer box opens, the inner box was sealed over another payload's data digest",
     },
     {
       name: 'inner envelope taken from another box',
       namespace: 'default',
-      payload: handPayload(contactData, { version: 2, namespace: 'default', boxes: [contactBox({ ...innerCredential('default'), aadContainerNonce: 7 })] }),
+      payload: handPayload(contactData, {
+        version: 2,
+        namespace: 'default',
+        boxes: [contactBox({ ...innerCredential('default'), aadContainerNonce: 7 })],
+      }),
       code: 'SEALED_TAMPERED',
       why: 'the outer box opens, the inner box names another container nonce in its AAD',
     },
     // Step 7: box contents.
-    { name: 'box plaintext not UTF-8', namespace: 'default', payload: handPayload('{"ssn":"[sealed:phi:phi-2026]"}', onePhiBox([['/ssn', false]], Uint8Array.of(0x5b, 0x22, 0xff, 0x22, 0x5d))), code: 'SEALED_MALFORMED', why: 'box JSON ["\\xff"]: refused, never replaced with U+FFFD' },
-    { name: 'box plaintext with the wrong count', namespace: 'default', payload: handPayload('{"ssn":"[sealed:phi:phi-2026]"}', onePhiBox([['/ssn', false]], '["a","b"]')), code: 'SEALED_MALFORMED', why: 'two values for one field' },
-    { name: 'inner envelope with another namespace', namespace: 'default', payload: handPayload(contactData, { version: 2, namespace: 'default', boxes: [contactBox(innerCredential('other'))] }), code: 'SEALED_MALFORMED', why: 'an inner envelope must carry its outer envelope\'s namespace' },
-    { name: 'inner envelope of version 1', namespace: 'default', payload: handPayload(contactData, { version: 2, namespace: 'default', boxes: [contactBox(innerCredential('default', 1))] }), code: 'SEALED_MALFORMED', why: 'inner envelopes are version 2' },
-    { name: 'inner envelopes 65 deep', namespace: 'default', payload: handPayload('"[sealed:phi:phi-2026]"', nestedChain(65)), code: 'SEALED_TOO_DEEP', why: 'at most 64 levels of inner envelopes' },
+    {
+      name: 'box plaintext not UTF-8',
+      namespace: 'default',
+      payload: handPayload('{"ssn":"[sealed:phi:phi-2026]"}', onePhiBox([['/ssn', false]], Uint8Array.of(0x5b, 0x22, 0xff, 0x22, 0x5d))),
+      code: 'SEALED_MALFORMED',
+      why: 'box JSON ["\\xff"]: refused, never replaced with U+FFFD',
+    },
+    {
+      name: 'box plaintext with the wrong count',
+      namespace: 'default',
+      payload: handPayload('{"ssn":"[sealed:phi:phi-2026]"}', onePhiBox([['/ssn', false]], '["a","b"]')),
+      code: 'SEALED_MALFORMED',
+      why: 'two values for one field',
+    },
+    {
+      name: 'inner envelope with another namespace',
+      namespace: 'default',
+      payload: handPayload(contactData, { version: 2, namespace: 'default', boxes: [contactBox(innerCredential('other'))] }),
+      code: 'SEALED_MALFORMED',
+      why: "an inner envelope must carry its outer envelope's namespace",
+    },
+    {
+      name: 'inner envelope of version 1',
+      namespace: 'default',
+      payload: handPayload(contactData, { version: 2, namespace: 'default', boxes: [contactBox(innerCredential('default', 1))] }),
+      code: 'SEALED_MALFORMED',
+      why: 'inner envelopes are version 2',
+    },
+    {
+      name: 'inner envelopes 65 deep',
+      namespace: 'default',
+      payload: handPayload('"[sealed:phi:phi-2026]"', nestedChain(65)),
+      code: 'SEALED_TOO_DEEP',
+      why: 'at most 64 levels of inner envelopes',
+    },
     // Step 8: merging.
-    { name: 'field path not in data', namespace: 'default', payload: handPayload('{"ssn":"[sealed:phi:phi-2026]"}', onePhiBox([['/nope', false]], '["x"]')), code: 'SEALED_MALFORMED', why: 'a pointer must lead to an existing member' },
-    { name: 'forbidden key in a field path', namespace: 'default', payload: handPayload('{"constructor":"[sealed:phi:phi-2026]"}', onePhiBox([['/constructor', false]], '["x"]')), code: 'SEALED_FORBIDDEN_KEY', why: '__proto__, constructor and prototype are refused in paths' },
+    {
+      name: 'field path not in data',
+      namespace: 'default',
+      payload: handPayload('{"ssn":"[sealed:phi:phi-2026]"}', onePhiBox([['/nope', false]], '["x"]')),
+      code: 'SEALED_MALFORMED',
+      why: 'a pointer must lead to an existing member',
+    },
+    {
+      name: 'forbidden key in a field path',
+      namespace: 'default',
+      payload: handPayload('{"constructor":"[sealed:phi:phi-2026]"}', onePhiBox([['/constructor', false]], '["x"]')),
+      code: 'SEALED_FORBIDDEN_KEY',
+      why: '__proto__, constructor and prototype are refused in paths',
+    },
   ];
   const negative = [];
   for (const n of negatives) {
@@ -386,7 +639,8 @@ async function main(): Promise<void> {
 
   const doc = {
     format: 'temporal-sealed-fields envelope v2',
-    about: 'docs/FORMAT.md. Positive vectors: seal "input" with "nonces" in "namespace" to get "sealed"; open it to get "fields" (depth first) and "decoded" (a Secret is {"$secret": purpose, "value": ...}). Negative vectors: a reader in "namespace" ("" = none) with "keys" must refuse "payload" with "code". A box with an empty wrapped key opens with "keys" by key id; a vector with "keySource": "kmsDataKeys" was sealed under a data key that AWS KMS (a KMS API server) generated and wrapped: its boxes carry that wrapped key, and a reader opens them with the "dataKey" that "kmsDataKeys" gives for that key id and wrapped key (no KMS needed).',
+    about:
+      'docs/FORMAT.md. Positive vectors: seal "input" with "nonces" in "namespace" to get "sealed"; open it to get "fields" (depth first) and "decoded" (a Secret is {"$secret": purpose, "value": ...}). Negative vectors: a reader in "namespace" ("" = none) with "keys" must refuse "payload" with "code". A box with an empty wrapped key opens with "keys" by key id; a vector with "keySource": "kmsDataKeys" was sealed under a data key that AWS KMS (a KMS API server) generated and wrapped: its boxes carry that wrapped key, and a reader opens them with the "dataKey" that "kmsDataKeys" gives for that key id and wrapped key (no KMS needed).',
     keys: KEYS,
     purposeKeys: PURPOSE_KEYS,
     active: 'k1',

@@ -18,16 +18,41 @@ interface VectorInput {
 }
 
 const inputs: VectorInput[] = [
-  { name: 'one string field', namespace: 'default', type: 'PatientIntake', data: '{"patientId":"p-1","ssn":"[sealed:phi]"}', pending: { v: 1, f: [['/ssn', 'phi', 0]], x: ['123-45-6789'] } },
-  { name: 'bare Secret as the whole value', namespace: 'default', data: '"[sealed:credential]"', pending: { v: 1, f: [['', 'credential', 1]], x: ['eyJhbGciOiJIUzI1NiJ9.e30.sig'] } },
+  {
+    name: 'one string field',
+    namespace: 'default',
+    type: 'PatientIntake',
+    data: '{"patientId":"p-1","ssn":"[sealed:phi]"}',
+    pending: { v: 1, f: [['/ssn', 'phi', 0]], x: ['123-45-6789'] },
+  },
+  {
+    name: 'bare Secret as the whole value',
+    namespace: 'default',
+    data: '"[sealed:credential]"',
+    pending: { v: 1, f: [['', 'credential', 1]], x: ['eyJhbGciOiJIUzI1NiJ9.e30.sig'] },
+  },
   {
     name: 'two purposes, array index, escaped pointer, every JSON type',
     namespace: 'clinic-prod',
     type: 'Chart',
     data: '{"visits":[{"notes":"[sealed:phi]"}],"a/b~c":"[sealed:phi]","token":"[sealed:credential]","n":"[sealed:phi]"}',
-    pending: { v: 1, f: [['/visits/0/notes', 'phi', 0], ['/a~1b~0c', 'phi', 0], ['/token', 'credential', 1], ['/n', 'phi', 0]], x: ['Ünïcode ✓', { k: [1, true, null] }, 'tok', 42.5] },
+    pending: {
+      v: 1,
+      f: [
+        ['/visits/0/notes', 'phi', 0],
+        ['/a~1b~0c', 'phi', 0],
+        ['/token', 'credential', 1],
+        ['/n', 'phi', 0],
+      ],
+      x: ['Ünïcode ✓', { k: [1, true, null] }, 'tok', 42.5],
+    },
   },
-  { name: 'no namespace in the context', namespace: '', data: '{"x":"[sealed:sensitive]"}', pending: { v: 1, f: [['/x', 'sensitive', 0]], x: [null] } },
+  {
+    name: 'no namespace in the context',
+    namespace: '',
+    data: '{"x":"[sealed:sensitive]"}',
+    pending: { v: 1, f: [['/x', 'sensitive', 0]], x: [null] },
+  },
 ];
 
 function nonceSequence(): { next(): Uint8Array } {
@@ -48,20 +73,46 @@ function fieldsByPath(pending: { f: Array<[string]>; x: unknown[] }): Record<str
 }
 
 async function main(): Promise<void> {
-  const keyring = new Keyring({ active: 'k1', keys: { k1: Buffer.from(KEY_HEX, 'hex'), 'phi-2026': Buffer.from(PHI_KEY_HEX, 'hex') }, purposes: { phi: 'phi-2026' } });
+  const keyring = new Keyring({
+    active: 'k1',
+    keys: { k1: Buffer.from(KEY_HEX, 'hex'), 'phi-2026': Buffer.from(PHI_KEY_HEX, 'hex') },
+    purposes: { phi: 'phi-2026' },
+  });
   const vectors = [];
   for (const input of inputs) {
     const nonces = nonceSequence();
     const issued: string[] = [];
-    const recording = { next: () => { const n = nonces.next(); issued.push(Buffer.from(n).toString('hex')); return n; } };
+    const recording = {
+      next: () => {
+        const n = nonces.next();
+        issued.push(Buffer.from(n).toString('hex'));
+        return n;
+      },
+    };
     const codec = await createSealingCodecForTestVectors({ keyring }, { nonces: recording, formatVersion: 1 });
-    const metadata: Record<string, Uint8Array> = { encoding: Buffer.from('json/plain'), 'sealed-pending': Buffer.from(JSON.stringify(input.pending)) };
+    const metadata: Record<string, Uint8Array> = {
+      encoding: Buffer.from('json/plain'),
+      'sealed-pending': Buffer.from(JSON.stringify(input.pending)),
+    };
     if (input.type !== undefined) metadata['sealed-type'] = Buffer.from(input.type);
     const payload: Payload = { metadata, data: Buffer.from(input.data) };
     const [sealed] = (await codec.encode([payload], { type: 'workflow', namespace: input.namespace, workflowId: 'any' })) as [Payload];
-    vectors.push({ name: input.name, namespace: input.namespace, nonces: issued, input: { metadata: metaB64(payload), data: b64(payload.data) }, sealed: { metadata: metaB64(sealed), data: b64(sealed.data) }, fields: fieldsByPath(input.pending as { f: Array<[string]>; x: unknown[] }) });
+    vectors.push({
+      name: input.name,
+      namespace: input.namespace,
+      nonces: issued,
+      input: { metadata: metaB64(payload), data: b64(payload.data) },
+      sealed: { metadata: metaB64(sealed), data: b64(sealed.data) },
+      fields: fieldsByPath(input.pending as { f: Array<[string]>; x: unknown[] }),
+    });
   }
-  const doc = { format: 'temporal-sealed-fields envelope v1', keys: { k1: KEY_HEX, 'phi-2026': PHI_KEY_HEX }, purposeKeys: { phi: 'phi-2026' }, active: 'k1', vectors };
+  const doc = {
+    format: 'temporal-sealed-fields envelope v1',
+    keys: { k1: KEY_HEX, 'phi-2026': PHI_KEY_HEX },
+    purposeKeys: { phi: 'phi-2026' },
+    active: 'k1',
+    vectors,
+  };
   writeFileSync(join(__dirname, '..', 'test', 'vectors', 'v1.json'), `${JSON.stringify(doc, null, 2)}\n`);
 }
 

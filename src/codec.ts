@@ -3,7 +3,14 @@
  * The wire format is specified in docs/FORMAT.md; its reader and writer are internal.
  * @packageDocumentation
  */
-export { SealingCodec, type SealingCodecOptions, type SealOptions, type OpenOptions, type RevealOptions, type RevealedPayload } from './codec/sealing-codec';
+export {
+  SealingCodec,
+  type SealingCodecOptions,
+  type SealOptions,
+  type OpenOptions,
+  type RevealOptions,
+  type RevealedPayload,
+} from './codec/sealing-codec';
 export type { Envelope, Box, BoxField } from './codec/envelope';
 export type { FieldList } from './lib/field-list';
 export { Keyring, type KeyringOptions, type KeyringDescription, type KeyMaterial } from './codec/keyring';

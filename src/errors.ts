@@ -69,11 +69,7 @@ export class SealedError extends Error {
 }
 
 /** Shorthand used across the library: `throw sealedError('SEALED_MALFORMED', '...')`. */
-export function sealedError(
-  code: SealedErrorCode,
-  message: string,
-  detail?: Record<string, string | number>,
-): SealedError {
+export function sealedError(code: SealedErrorCode, message: string, detail?: Record<string, string | number>): SealedError {
   return new SealedError(code, message, detail);
 }
 
@@ -81,7 +77,10 @@ export function sealedError(
 export type RefusedState = 'pending' | 'sealed' | 'opened';
 
 const REFUSALS: Readonly<Record<RefusedState, readonly [SealedErrorCode, string]>> = {
-  pending: ['SEALED_NOT_SEALED', 'payload was marked for sealing but never sealed: seal it with the SealingCodec of the process that wrote it'],
+  pending: [
+    'SEALED_NOT_SEALED',
+    'payload was marked for sealing but never sealed: seal it with the SealingCodec of the process that wrote it',
+  ],
   // test/unit/bundle-replay reads this message: the code does not cross a replay failure.
   sealed: ['SEALED_NOT_OPENED', 'payload is sealed: register the SealingCodec to open it'],
   opened: ['SEALED_MALFORMED', 'payload arrived with an opened field list: opened values live in one process only'],

@@ -1,7 +1,10 @@
 import type { Secret } from '../../src';
 
 /** Stands for an HTTP call to another service; the token is revealed only to build the header. */
-export async function callProfileService(jwt: Secret<string>, path: string): Promise<{ status: number; path: string; authorized: boolean }> {
+export async function callProfileService(
+  jwt: Secret<string>,
+  path: string,
+): Promise<{ status: number; path: string; authorized: boolean }> {
   const authorization = `Bearer ${jwt.reveal()}`;
   return { status: 200, path, authorized: authorization.split('.').length === 3 };
 }

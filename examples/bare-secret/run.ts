@@ -20,14 +20,23 @@ export interface BareSecretResult {
 }
 
 /** Sends `secret(jwt)` and a plain object with a `password` key; prints stored vs opened inputs. */
-export async function runBareSecretExample(options: { server?: DevServer; print?: (text: string) => void } = {}): Promise<BareSecretResult> {
+export async function runBareSecretExample(
+  options: { server?: DevServer; print?: (text: string) => void } = {},
+): Promise<BareSecretResult> {
   const print = options.print ?? ((text: string) => console.log(text));
-  const setup = { server: options.server, converterPath: path.join(__dirname, 'converter.ts'), workflowsPath: require.resolve('./workflows'), activities };
+  const setup = {
+    server: options.server,
+    converterPath: path.join(__dirname, 'converter.ts'),
+    workflowsPath: require.resolve('./workflows'),
+    activities,
+  };
   return withExample(setup, async ({ client, codec, taskQueue, withWorker, rawEvents }) => {
     const jwt = await new SignJWT({ scope: 'profile:read' }).setProtectedHeader({ alg: 'HS256' }).setSubject('user-42').sign(EXAMPLE_KEY);
     const login = { username: 'ada', password: 'correct-horse-battery' };
     const workflowId = `profile-${randomUUID().slice(0, 8)}`;
-    const result = await withWorker(() => client.workflow.execute(profileWorkflow, { taskQueue, workflowId, args: [secret(jwt, { purpose: 'credential' }), login] }));
+    const result = await withWorker(() =>
+      client.workflow.execute(profileWorkflow, { taskQueue, workflowId, args: [secret(jwt, { purpose: 'credential' }), login] }),
+    );
     const inputs = ((await rawEvents(workflowId))[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? []) as Payload[];
     for (const [index, payload] of inputs.entries()) {
       const views = await twoViews(payload, codec, payloadConverter);

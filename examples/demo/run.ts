@@ -43,7 +43,12 @@ function demoKeyring(): Keyring {
 }
 
 export function demoJwt(): Promise<string> {
-  return new SignJWT({ role: 'clinician' }).setProtectedHeader({ alg: 'HS256' }).setSubject('dr-quinn').setIssuedAt().setExpirationTime('15m').sign(activities.DEMO_JWT_KEY);
+  return new SignJWT({ role: 'clinician' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('dr-quinn')
+    .setIssuedAt()
+    .setExpirationTime('15m')
+    .sign(activities.DEMO_JWT_KEY);
 }
 
 export function sampleIntake(): PatientIntake {
@@ -70,7 +75,8 @@ function plaintextCheck(events: temporal.api.history.v1.IHistoryEvent[], sensiti
 
 async function report(events: temporal.api.history.v1.IHistoryEvent[], codec: SealingCodec): Promise<string> {
   const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-  const result = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+  const result = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes?.result
+    ?.payloads?.[0];
   const panels: Array<[string, Payload | undefined]> = [
     ['workflow input 1: the user JWT, a bare secret()', input[0] as Payload],
     ['workflow input 2: PatientIntake (clear fields + @Sensitive PHI)', input[1] as Payload],
@@ -88,17 +94,28 @@ async function report(events: temporal.api.history.v1.IHistoryEvent[], codec: Se
 /** Starts a worker and runs the JWT + PHI workflow through a real Temporal server, then shows both views. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const print = options.print ?? ((text: string) => console.log(text));
-  const setup = { server: options.server, converterPath: CONVERTER_PATH, workflowsPath: require.resolve('./workflows'), activities, keyring: demoKeyring() };
-  return withExample({ ...setup, workflowInterceptorsPath: require.resolve('./workflow-interceptors') }, async ({ client, codec, taskQueue, withWorker, rawEvents }) => {
-    const jwt = await demoJwt();
-    const intake = sampleIntake();
-    const workflowId = `patient-intake-${randomUUID().slice(0, 8)}`;
-    const receipt = await withWorker(() => client.workflow.execute(intakeWorkflow, { taskQueue, workflowId, args: [secret(jwt, { purpose: 'credential' }), intake] }));
-    const events = await rawEvents(workflowId);
-    print(await report(events, codec));
-    const vitals = intake.vitals;
-    const sensitive = [jwt, intake.fullName, intake.dateOfBirth, intake.ssn.reveal(), ...intake.symptoms, vitals.bloodPressure];
-    print(plaintextCheck(events, sensitive));
-    return { workflowId, receipt, sensitive, clear: [intake.intakeId, intake.clinic, vitals.takenAt], events };
-  });
+  const setup = {
+    server: options.server,
+    converterPath: CONVERTER_PATH,
+    workflowsPath: require.resolve('./workflows'),
+    activities,
+    keyring: demoKeyring(),
+  };
+  return withExample(
+    { ...setup, workflowInterceptorsPath: require.resolve('./workflow-interceptors') },
+    async ({ client, codec, taskQueue, withWorker, rawEvents }) => {
+      const jwt = await demoJwt();
+      const intake = sampleIntake();
+      const workflowId = `patient-intake-${randomUUID().slice(0, 8)}`;
+      const receipt = await withWorker(() =>
+        client.workflow.execute(intakeWorkflow, { taskQueue, workflowId, args: [secret(jwt, { purpose: 'credential' }), intake] }),
+      );
+      const events = await rawEvents(workflowId);
+      print(await report(events, codec));
+      const vitals = intake.vitals;
+      const sensitive = [jwt, intake.fullName, intake.dateOfBirth, intake.ssn.reveal(), ...intake.symptoms, vitals.bloodPressure];
+      print(plaintextCheck(events, sensitive));
+      return { workflowId, receipt, sensitive, clear: [intake.intakeId, intake.clinic, vitals.takenAt], events };
+    },
+  );
 }

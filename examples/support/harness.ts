@@ -42,7 +42,11 @@ export async function withExample<T>(setup: ExampleSetup, body: (ctx: ExampleCon
   const server = setup.server ?? (await startDevServer());
   try {
     const codec = await SealingCodec.create({ keyring: setup.keyring ?? exampleKeyring() });
-    const dataConverter: DataConverter = { payloadConverterPath: setup.converterPath, failureConverterPath: setup.converterPath, payloadCodecs: [codec] };
+    const dataConverter: DataConverter = {
+      payloadConverterPath: setup.converterPath,
+      failureConverterPath: setup.converterPath,
+      payloadCodecs: [codec],
+    };
     const taskQueue = `example-${randomUUID()}`;
     const worker = await Worker.create({
       connection: server.env.nativeConnection,
@@ -53,9 +57,15 @@ export async function withExample<T>(setup: ExampleSetup, body: (ctx: ExampleCon
       dataConverter,
       ...(setup.workflowInterceptorsPath ? { interceptors: { workflowModules: [setup.workflowInterceptorsPath] } } : {}),
     });
-    const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter, interceptors: sealedClientInterceptors() });
+    const client = new Client({
+      connection: server.env.connection,
+      namespace: server.namespace,
+      dataConverter,
+      interceptors: sealedClientInterceptors(),
+    });
     const rawEvents = async (workflowId: string) =>
-      (await client.workflowService.getWorkflowExecutionHistory({ namespace: server.namespace, execution: { workflowId } })).history?.events ?? [];
+      (await client.workflowService.getWorkflowExecutionHistory({ namespace: server.namespace, execution: { workflowId } })).history
+        ?.events ?? [];
     return await body({ server, client, codec, taskQueue, withWorker: (work) => worker.runUntil(work), rawEvents });
   } finally {
     if (setup.server === undefined) await server.teardown();

@@ -18,7 +18,10 @@ function shorten(text: string): string {
 
 /** Indented JSON with arrays of primitives on one line, so both columns stay aligned field by field. */
 export function prettyJson(value: unknown): string {
-  return (JSON.stringify(value, null, 2) ?? '').replace(/\[\n\s+([^[\]{}]*?)\n\s*\]/g, (_all, items: string) => `[${items.split(/,\n\s+/).join(', ')}]`);
+  return (JSON.stringify(value, null, 2) ?? '').replace(
+    /\[\n\s+([^[\]{}]*?)\n\s*\]/g,
+    (_all, items: string) => `[${items.split(/,\n\s+/).join(', ')}]`,
+  );
 }
 
 function storedView(payload: Payload): string {
@@ -31,7 +34,11 @@ function storedView(payload: Payload): string {
 }
 
 /** Both views of one payload: the raw `data` as stored, and the value after codec + converter. */
-export async function twoViews(payload: Payload, codec: PayloadCodec, converter: PayloadConverter): Promise<{ stored: string; opened: string }> {
+export async function twoViews(
+  payload: Payload,
+  codec: PayloadCodec,
+  converter: PayloadConverter,
+): Promise<{ stored: string; opened: string }> {
   const [decoded] = await codec.decode([payload]);
   const value: unknown = converter.fromPayload(decoded as Payload);
   return { stored: storedView(payload), opened: prettyJson(revealForDisplay(value)) };
@@ -41,7 +48,10 @@ export async function twoViews(payload: Payload, codec: PayloadCodec, converter:
 export function sideBySide(title: string, left: string, right: string): string {
   const l = left.split('\n');
   const r = right.split('\n');
-  const rows = [`── ${title} `.padEnd(COLUMN * 2 + 3, '─'), `${'Temporal service stored (no key)'.padEnd(COLUMN)} │ authorized decode (codec + key)`];
+  const rows = [
+    `── ${title} `.padEnd(COLUMN * 2 + 3, '─'),
+    `${'Temporal service stored (no key)'.padEnd(COLUMN)} │ authorized decode (codec + key)`,
+  ];
   for (let i = 0; i < Math.max(l.length, r.length); i++) rows.push(`${shorten(l[i] ?? '').padEnd(COLUMN)} │ ${shorten(r[i] ?? '')}`);
   return rows.join('\n');
 }

@@ -13,4 +13,6 @@ export async function labOrderWorkflow(order: LabOrder): Promise<LabOrder> {
   return interpretResult(order);
 }
 // Client and worker both read this hint: input and result are LabOrder values.
-defineWorkflowOptions(labOrderWorkflow, { staticOptions: { typeInfo: { inputTypes: [sealedTypeInfo(LAB_ORDER)], outputType: sealedTypeInfo(LAB_ORDER) } } });
+defineWorkflowOptions(labOrderWorkflow, {
+  staticOptions: { typeInfo: { inputTypes: [sealedTypeInfo(LAB_ORDER)], outputType: sealedTypeInfo(LAB_ORDER) } },
+});

@@ -72,6 +72,7 @@ export function boolFlag(parsed: Parsed, name: string): boolean {
 export function intFlag(parsed: Parsed, name: string, fallback: number, min: number, max: number): number {
   const text = stringFlag(parsed, name);
   if (text === undefined) return fallback;
-  if (!/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) throw usageError(`--${name} must be an integer from ${min} to ${max}`);
+  if (!/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max)
+    throw usageError(`--${name} must be an integer from ${min} to ${max}`);
   return Number(text);
 }

@@ -38,14 +38,16 @@ export function kmsOptionsOf(parsed: Parsed): AwsKmsKeySourceOptions | undefined
   const region = stringFlag(parsed, 'kms-region');
   const endpoint = stringFlag(parsed, 'kms-endpoint');
   if (keyId === undefined) {
-    if (rules.length > 0 || open.length > 0 || region !== undefined || endpoint !== undefined) throw usageError('the --kms-* flags need --kms-key-id');
+    if (rules.length > 0 || open.length > 0 || region !== undefined || endpoint !== undefined)
+      throw usageError('the --kms-* flags need --kms-key-id');
     return undefined;
   }
   const ruleMap: Record<string, string> = {};
   for (const rule of rules) {
     const at = rule.indexOf('=');
     const name = rule.slice(0, at);
-    if (at <= 0 || !/^[^/=]+\/[^/=]+$/.test(name) || at === rule.length - 1) throw usageError('--kms-key-rule must look like NAMESPACE/PURPOSE=KMS_KEY (either side may be *)');
+    if (at <= 0 || !/^[^/=]+\/[^/=]+$/.test(name) || at === rule.length - 1)
+      throw usageError('--kms-key-rule must look like NAMESPACE/PURPOSE=KMS_KEY (either side may be *)');
     ruleMap[name] = rule.slice(at + 1);
   }
   return {

@@ -56,7 +56,9 @@ export interface BlindIndexOptions {
 export function blindIndex(value: IndexableValue, options: BlindIndexOptions): string {
   const key = indexKey(options.key);
   const bytes = checkBytes(options.bytes ?? BLIND_INDEX_DEFAULT_BYTES);
-  const mac = createHmac('sha256', key).update(canonical(checkPurpose(options.purpose), value)).digest();
+  const mac = createHmac('sha256', key)
+    .update(canonical(checkPurpose(options.purpose), value))
+    .digest();
   return encodeBase64(mac.subarray(0, bytes), { url: true });
 }
 

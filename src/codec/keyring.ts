@@ -71,7 +71,8 @@ export class Keyring implements KeySource {
     this.#active = checkKeyId(options.active);
     for (const [purpose, id] of Object.entries(options.purposes ?? {})) this.#purposes.set(checkPurpose(purpose), checkKeyId(id));
     for (const id of [this.#active, ...this.#purposes.values()]) {
-      if (!this.#keys.has(id)) throw sealedError('SEALED_INVALID_OPTION', 'keyring names a key id it does not hold', { keyId: shownIdentifier(id) });
+      if (!this.#keys.has(id))
+        throw sealedError('SEALED_INVALID_OPTION', 'keyring names a key id it does not hold', { keyId: shownIdentifier(id) });
     }
   }
 
@@ -139,7 +140,9 @@ export class Keyring implements KeySource {
   /** {@link KeySource}: a keyring's keys are always at hand. */
   openingKeyNow(box: SealedKeyReference): Uint8Array {
     if (box.wrapped.length > 0) {
-      throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a KMS-wrapped data key: open it with the KMS key source', { keyId: box.keyId });
+      throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a KMS-wrapped data key: open it with the KMS key source', {
+        keyId: box.keyId,
+      });
     }
     return this.key(box.keyId);
   }
@@ -169,7 +172,12 @@ function checkKeyId(id: unknown): string {
 }
 
 function decodeKey(id: string, material: KeyMaterial): Uint8Array {
-  const bytes = typeof material === 'string' ? decodeBase64(material, KEY_MATERIAL) : material instanceof Uint8Array ? new Uint8Array(material) : undefined;
+  const bytes =
+    typeof material === 'string'
+      ? decodeBase64(material, KEY_MATERIAL)
+      : material instanceof Uint8Array
+        ? new Uint8Array(material)
+        : undefined;
   if (bytes === undefined || bytes.length !== KEY_BYTES) {
     throw sealedError('SEALED_KEY_INVALID', 'a key must be 32 bytes (raw, or base64)', { keyId: shownIdentifier(id) });
   }

@@ -8,7 +8,9 @@ import { strictUtf8Text, utf8Bytes } from '../lib/utf8';
  * contain the same text), that purpose's placeholders are left as they are.
  */
 export function nameKeysInPlaceholders(data: Uint8Array, counts: Map<string, number>, keyIdFor: (purpose: string) => string): Uint8Array {
-  return (data.length <= TEXT_PATH_MAX_BYTES ? nameKeysInText(data, counts, keyIdFor) : undefined) ?? nameKeysInBytes(data, counts, keyIdFor);
+  return (
+    (data.length <= TEXT_PATH_MAX_BYTES ? nameKeysInText(data, counts, keyIdFor) : undefined) ?? nameKeysInBytes(data, counts, keyIdFor)
+  );
 }
 
 // Up to this size, decoding to a string and using native split/join costs less than a byte search

@@ -248,9 +248,21 @@ export class SealingCodec implements PayloadCodec {
     const top = children?.get(-1) ?? list.paths.map((_, i) => i);
     const groups = groupByPurpose(list, top);
     const { top: topKeys, keyFor } = await this.sealingKeys(list, namespace, [...groups.keys()]);
-    const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups, list.nested), (p) => (topKeys.get(p) as ResolvedKey).keyId);
+    const data = nameKeysInPlaceholders(
+      payload.data ?? new Uint8Array(),
+      countsOf(groups, list.nested),
+      (p) => (topKeys.get(p) as ResolvedKey).keyId,
+    );
     const keys = (purpose: string, depth: number): ResolvedKey => (depth === 0 ? (topKeys.get(purpose) as ResolvedKey) : keyFor(purpose));
-    const sealed = this.sealLevel({ groups, place: { version: this.version }, depth: 0 }, list, children, namespace, typeNameOf(metadata), sha256(data), keys);
+    const sealed = this.sealLevel(
+      { groups, place: { version: this.version }, depth: 0 },
+      list,
+      children,
+      namespace,
+      typeNameOf(metadata),
+      sha256(data),
+      keys,
+    );
     return { ...payload, metadata: replaceEntries(metadata, [META.pending, META.opened], META.sealed, sealed), data };
   }
 
@@ -301,7 +313,8 @@ export class SealingCodec implements PayloadCodec {
       const { envelope, opened, withheld } = this.openWithTextsNow(payload, options, new Map());
       return { envelope, opened, withheld };
     } catch (err) {
-      if (err instanceof KeysNeeded) throw sealedError('SEALED_INVALID_OPTION', 'a key this payload needs is not at hand: open it with reveal (async)');
+      if (err instanceof KeysNeeded)
+        throw sealedError('SEALED_INVALID_OPTION', 'a key this payload needs is not at hand: open it with reveal (async)');
       throw err;
     }
   }
@@ -327,7 +340,11 @@ export class SealingCodec implements PayloadCodec {
     }
   }
 
-  private openWithTextsNow(payload: Payload, options: RevealOptions, fetched: Map<string, FetchedKey>): RevealedPayload & { texts: string[] } {
+  private openWithTextsNow(
+    payload: Payload,
+    options: RevealOptions,
+    fetched: Map<string, FetchedKey>,
+  ): RevealedPayload & { texts: string[] } {
     const metadata = payload.metadata ?? {};
     const sealed = metadata[META.sealed];
     if (sealed === undefined || sealed === null) throw sealedError('SEALED_MALFORMED', 'payload is not sealed');
@@ -338,7 +355,12 @@ export class SealingCodec implements PayloadCodec {
     }
     const { envelope, header } = readEnvelopeWithHeader(sealed);
     this.checkNamespace(envelope.namespace, options.namespace);
-    const result = { envelope, opened: { paths: [], purposes: [], secrets: [], values: [] } as FieldList, withheld: [] as Box[], texts: [] as string[] };
+    const result = {
+      envelope,
+      opened: { paths: [], purposes: [], secrets: [], values: [] } as FieldList,
+      withheld: [] as Box[],
+      texts: [] as string[],
+    };
     const scope: OpenScope = {
       options,
       typeName: typeNameOf(metadata),
@@ -408,8 +430,10 @@ export class SealingCodec implements PayloadCodec {
   private openInner(bytes: Uint8Array, outer: Envelope, container: Box, scope: OpenScope, depth: number): void {
     if (depth > MAX_INNER_DEPTH) throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply');
     const { envelope, header } = readEnvelopeWithHeader(bytes);
-    if (envelope.version !== 2 || envelope.namespace !== outer.namespace) throw sealedError('SEALED_MALFORMED', 'inner envelope does not match its container');
-    const within = (path: string): boolean => container.fields.some((field) => path === field.path || field.path === '' || path.startsWith(`${field.path}/`));
+    if (envelope.version !== 2 || envelope.namespace !== outer.namespace)
+      throw sealedError('SEALED_MALFORMED', 'inner envelope does not match its container');
+    const within = (path: string): boolean =>
+      container.fields.some((field) => path === field.path || field.path === '' || path.startsWith(`${field.path}/`));
     if (!envelope.boxes.every((box) => box.fields.every((field) => within(field.path)))) {
       throw sealedError('SEALED_MALFORMED', 'inner envelope holds a field outside its container');
     }
@@ -422,7 +446,11 @@ export class SealingCodec implements PayloadCodec {
    * purposes not at hand are fetched first, together, and then reused for every box of that
    * purpose in the payload. The top-level keys are taken once, up front: placeholders name them.
    */
-  private async sealingKeys(list: FieldList, namespace: string, topPurposes: readonly string[]): Promise<{ top: Map<string, ResolvedKey>; keyFor: (purpose: string) => ResolvedKey }> {
+  private async sealingKeys(
+    list: FieldList,
+    namespace: string,
+    topPurposes: readonly string[],
+  ): Promise<{ top: Map<string, ResolvedKey>; keyFor: (purpose: string) => ResolvedKey }> {
     const fetched = new Map<string, ResolvedKey>();
     const last = new Map<string, ResolvedKey>();
     const now = (purpose: string): ResolvedKey | undefined => {
@@ -470,7 +498,8 @@ export class SealingCodec implements PayloadCodec {
     digest: Uint8Array,
     keys: (purpose: string, depth: number) => ResolvedKey,
   ): Uint8Array {
-    if (level.depth > MAX_INNER_DEPTH) throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply for readers', { maxDepth: MAX_INNER_DEPTH });
+    if (level.depth > MAX_INNER_DEPTH)
+      throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply for readers', { maxDepth: MAX_INNER_DEPTH });
     const groups = level.groups;
     if (groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
     const drafts = [...groups].map(([purpose, indexes]) => {
@@ -479,24 +508,58 @@ export class SealingCodec implements PayloadCodec {
       const json = utf8Bytes(JSON.stringify(indexes.map((i) => list.values[i])));
       const nested = children === undefined ? [] : indexes.flatMap((i) => children.get(i) ?? []);
       const place = { version: 2, containerNonce: nonce } as const;
-      const inner = nested.length === 0 ? undefined : this.sealLevel({ groups: groupByPurpose(list, nested), place, depth: level.depth + 1 }, list, children, namespace, typeName, digest, keys);
+      const inner =
+        nested.length === 0
+          ? undefined
+          : this.sealLevel(
+              { groups: groupByPurpose(list, nested), place, depth: level.depth + 1 },
+              list,
+              children,
+              namespace,
+              typeName,
+              digest,
+              keys,
+            );
       const plaintext = inner === undefined ? json : concatBytes([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
       const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
       const { keyId, key, wrapped, check } = keys(purpose, level.depth);
       const v2 = level.place.version === 2 ? { keyCheck: check, wrappedKey: wrapped } : {};
-      return { alg: ALG_XCHACHA20_POLY1305_IETF, keyId, key, purpose, ...v2, nonce, fields, plaintext, ciphertextLength: plaintext.length + TAG_BYTES };
+      return {
+        alg: ALG_XCHACHA20_POLY1305_IETF,
+        keyId,
+        key,
+        purpose,
+        ...v2,
+        nonce,
+        fields,
+        plaintext,
+        ciphertextLength: plaintext.length + TAG_BYTES,
+      };
     });
     // The header is written once: it goes into every box's AAD and, joined with the ciphertexts, is the envelope.
     const { header, boxEnds } = envelopeHeaderWithLayout({ version: level.place.version, namespace, boxes: drafts });
     const ciphertexts = drafts.map((box, index) =>
-      this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(box.plaintext, boxAad(level.place, header, index, typeName, digest), null, box.nonce, box.key),
+      this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        box.plaintext,
+        boxAad(level.place, header, index, typeName, digest),
+        null,
+        box.nonce,
+        box.key,
+      ),
     );
     return joinEnvelope(header, boxEnds, ciphertexts);
   }
 
-  private openBox(box: Box, key: Uint8Array, version: FormatVersion, aad: Uint8Array): { values: unknown[]; text: string; inner: Uint8Array | undefined } {
+  private openBox(
+    box: Box,
+    key: Uint8Array,
+    version: FormatVersion,
+    aad: Uint8Array,
+  ): { values: unknown[]; text: string; inner: Uint8Array | undefined } {
     if (box.keyCheck !== undefined && !equalBytes(box.keyCheck, this.keyCheckOf(box.keyId, key))) {
-      throw sealedError('SEALED_KEY_MISMATCH', 'the key held under this key id is not the key this value was sealed with', { keyId: box.keyId });
+      throw sealedError('SEALED_KEY_MISMATCH', 'the key held under this key id is not the key this value was sealed with', {
+        keyId: box.keyId,
+      });
     }
     let plaintext: Uint8Array;
     try {
@@ -566,7 +629,8 @@ const MAX_KEY_CHECKS = 4096;
 function resolvePending(pending: Uint8Array): Uint8Array {
   if (pending[0] === 0x7b) return pending; // '{': a field list written inline
   const reference = utf8Text(pending);
-  if (!reference.startsWith(PENDING_REFERENCE_PREFIX)) throw sealedError('SEALED_MALFORMED', 'sealed field list is neither a list nor a reference');
+  if (!reference.startsWith(PENDING_REFERENCE_PREFIX))
+    throw sealedError('SEALED_MALFORMED', 'sealed field list is neither a list nor a reference');
   const list = claimPending(reference);
   if (list === undefined) {
     throw refusal('pending');
@@ -583,7 +647,12 @@ function parsedOrUndefined(text: string): unknown {
 }
 
 /** A copy of `metadata` without the `drop` entries and with `key` set; a loop, as object rest with computed keys is slow in V8. */
-function replaceEntries(metadata: Record<string, Uint8Array | null | undefined>, drop: readonly string[], key: string, value: Uint8Array): Record<string, Uint8Array> {
+function replaceEntries(
+  metadata: Record<string, Uint8Array | null | undefined>,
+  drop: readonly string[],
+  key: string,
+  value: Uint8Array,
+): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
   for (const name of Object.keys(metadata)) if (!drop.includes(name)) out[name] = metadata[name] as Uint8Array;
   out[key] = value;
@@ -594,4 +663,3 @@ function typeNameOf(metadata: Record<string, Uint8Array | null | undefined>): st
   const bytes = metadata[META.type];
   return bytes === undefined || bytes === null ? '' : utf8Text(bytes);
 }
-

@@ -84,7 +84,20 @@ function isLibraryError(err: unknown): err is SealedError {
 }
 
 /** Detail keys that hold identifiers, never values: the only ones a readable failure carries. */
-const READABLE_DETAIL = new Set(['keyId', 'purpose', 'type', 'path', 'maxBytes', 'maxDepth', 'maxPayloadBytes', 'version', 'alg', 'where', 'sealedIn', 'current']);
+const READABLE_DETAIL = new Set([
+  'keyId',
+  'purpose',
+  'type',
+  'path',
+  'maxBytes',
+  'maxDepth',
+  'maxPayloadBytes',
+  'version',
+  'alg',
+  'where',
+  'sealedIn',
+  'current',
+]);
 
 /**
  * A SealedError as an ApplicationFailure readable in history: its type is the code, its message
@@ -93,7 +106,11 @@ const READABLE_DETAIL = new Set(['keyId', 'purpose', 'type', 'path', 'maxBytes',
  */
 function readableFailure(err: SealedError): ApplicationFailure {
   const message = `${err.code}: refused by temporal-sealed-fields (see docs/ERRORS.md)`;
-  const detail = Object.fromEntries(Object.entries(err.detail ?? {}).filter(([key, value]) => READABLE_DETAIL.has(key) && (typeof value === 'number' || typeof value === 'string')));
+  const detail = Object.fromEntries(
+    Object.entries(err.detail ?? {}).filter(
+      ([key, value]) => READABLE_DETAIL.has(key) && (typeof value === 'number' || typeof value === 'string'),
+    ),
+  );
   const failure = ApplicationFailure.create({ message, type: err.code, details: [detail] });
   failure.stack = `${message}\n${framesOf(err.stack)}`;
   return failure;
@@ -101,7 +118,10 @@ function readableFailure(err: SealedError): ApplicationFailure {
 
 /** The stack's frame lines only (`    at ...`): the first lines repeat the message. */
 function framesOf(stack: string | undefined): string {
-  return (stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
+  return (stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
 }
 
 function isCommonAttributes(value: unknown): value is { message: unknown; stack_trace: unknown } {

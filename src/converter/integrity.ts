@@ -1,7 +1,6 @@
 import { sealedError } from '../errors';
 import { resolveShape, type Shape } from './shapes';
 
-
 /**
  * A typed value that arrived without an envelope holds nothing at its sensitive positions: a
  * value there means someone stripped the envelope and wrote text of their own in its place.
@@ -20,13 +19,15 @@ export function refuseClearSensitiveValues(value: unknown, declared: Shape, maxD
   switch (shape.kind) {
     case 'class':
     case 'object':
-      for (const field of shape.fields) if (Object.hasOwn(holder, field.key)) refuseClearSensitiveValues(holder[field.key], field.shape, maxDepth, next);
+      for (const field of shape.fields)
+        if (Object.hasOwn(holder, field.key)) refuseClearSensitiveValues(holder[field.key], field.shape, maxDepth, next);
       return;
     case 'classOrArray':
       refuseClearSensitiveValues(value, Array.isArray(value) ? { kind: 'array', element: shape.cls } : shape.cls, maxDepth, next);
       return;
     case 'array':
-      if (Array.isArray(value)) for (const element of value as unknown[]) refuseClearSensitiveValues(element, shape.element, maxDepth, next);
+      if (Array.isArray(value))
+        for (const element of value as unknown[]) refuseClearSensitiveValues(element, shape.element, maxDepth, next);
       return;
     case 'record':
       for (const key of Object.keys(holder)) refuseClearSensitiveValues(holder[key], shape.value, maxDepth, next);

@@ -141,7 +141,12 @@ export class SealedPayloadConverter implements PayloadConverter {
   /** Fast path first: walk only what the shape describes and let JSON.stringify's toJSON hooks report misses. */
   private serialize(value: unknown, shape: Shape | undefined): { json: string; fields: PendingField[]; shadow: unknown } {
     const full = this.strict || this.keyRules.length > 0 || needsFullWalk(value);
-    const walk = (fullWalk: boolean): WalkOptions => ({ full: fullWalk, strict: this.strict, keyRules: this.keyRules, maxDepth: this.maxDepth });
+    const walk = (fullWalk: boolean): WalkOptions => ({
+      full: fullWalk,
+      strict: this.strict,
+      keyRules: this.keyRules,
+      maxDepth: this.maxDepth,
+    });
     return guardJson(() => {
       let result = shadowValue(value, shape, walk(full));
       let out = stringifyWatched(result.shadow);
@@ -181,7 +186,8 @@ export class SealedPayloadConverter implements PayloadConverter {
     if (schema !== undefined) return this.validated(this.checkedRehydrate(value, zodShape(schema), unsealed), schema, typeName);
     const ctor = registry.byName.get(typeName);
     if (ctor === undefined) {
-      if (this.strict) throw sealedError('SEALED_UNREGISTERED_TYPE', 'payload names a type this process has not registered', { type: typeName });
+      if (this.strict)
+        throw sealedError('SEALED_UNREGISTERED_TYPE', 'payload names a type this process has not registered', { type: typeName });
       return value;
     }
     return this.checkedRehydrate(value, classShape(ctor), unsealed);
@@ -197,7 +203,8 @@ export class SealedPayloadConverter implements PayloadConverter {
     if (!this.validateOnDecode || typeof schema.safeParse !== 'function') return value;
     // Validate a copy with Secrets revealed, so zod sees the declared primitive types.
     const plain = guardJson(() => JSON.parse(stringifyWatched(value, true).json ?? 'null') as unknown);
-    if (!schema.safeParse(plain).success) throw sealedError('SEALED_VALIDATION_FAILED', 'decoded value does not match its schema', { type: typeName });
+    if (!schema.safeParse(plain).success)
+      throw sealedError('SEALED_VALIDATION_FAILED', 'decoded value does not match its schema', { type: typeName });
     return value;
   }
 
@@ -249,7 +256,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 function handOver(pendingList: string): string {
   if (inWorkflowSandbox()) return pendingList;
   if (!codecRegistered()) {
-    throw sealedError('SEALED_NO_CODEC', 'values to seal but no SealingCodec in this process: add SealingCodec to dataConverter.payloadCodecs (or use SealedFieldsPlugin)');
+    throw sealedError(
+      'SEALED_NO_CODEC',
+      'values to seal but no SealingCodec in this process: add SealingCodec to dataConverter.payloadCodecs (or use SealedFieldsPlugin)',
+    );
   }
   return depositPending(pendingList);
 }
@@ -283,7 +293,8 @@ function mergeOpened(value: unknown, opened: FieldList, order: readonly number[]
 /** A payload under another encoding that carries our entries was relabelled: refuse it rather than decode it as that encoding. */
 function refuseSealedMetadata(metadata: Record<string, Uint8Array | null | undefined>): void {
   refuseStates(metadata, ['pending', 'sealed']);
-  if (metadata[META.opened] !== undefined) throw sealedError('SEALED_TAMPERED', 'opened sealed fields under an encoding other than json/plain');
+  if (metadata[META.opened] !== undefined)
+    throw sealedError('SEALED_TAMPERED', 'opened sealed fields under an encoding other than json/plain');
 }
 
 function decodeOptional(bytes: Uint8Array | null | undefined): string | undefined {

@@ -29,7 +29,13 @@ export function rehydrate(value: unknown, declared: Shape, depth: number, maxDep
   }
 }
 
-function rehydrateClass(value: object, proto: object, fields: ReadonlyArray<{ key: string; shape: Shape }>, depth: number, maxDepth: number): object {
+function rehydrateClass(
+  value: object,
+  proto: object,
+  fields: ReadonlyArray<{ key: string; shape: Shape }>,
+  depth: number,
+  maxDepth: number,
+): object {
   if (Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return value;
   if (Object.hasOwn(value, '__proto__') || Object.hasOwn(value, 'constructor')) {
     throw sealedError('SEALED_FORBIDDEN_KEY', 'a typed object carries a forbidden key (__proto__ or constructor)');

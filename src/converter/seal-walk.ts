@@ -92,7 +92,10 @@ class SealWalk {
     if (typeof toJSON === 'function' && toJSON !== Date.prototype.toJSON) return toJSON.call(value, '');
     if (this.options.strict) {
       const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-      throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', { type, path: this.shown(path) });
+      throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', {
+        type,
+        path: this.shown(path),
+      });
     }
     return value;
   }
@@ -110,7 +113,8 @@ class SealWalk {
     const field: PendingField = { path, purpose, secret, value: content };
     if (this.enclosing.length > 0) field.nested = true;
     this.fields.push(field);
-    if (typeof content === 'object' && content !== null) field.value = this.inside(purpose, path, () => this.visit(content, inner, path, depth + 1));
+    if (typeof content === 'object' && content !== null)
+      field.value = this.inside(purpose, path, () => this.visit(content, inner, path, depth + 1));
     return pendingPlaceholder(purpose);
   }
 
@@ -138,7 +142,8 @@ class SealWalk {
   }
 
   private primitive(value: unknown, path: string): unknown {
-    if (typeof value === 'bigint') throw sealedError('SEALED_UNSUPPORTED_VALUE', 'BigInt cannot be serialized as JSON', { path: this.shown(path) });
+    if (typeof value === 'bigint')
+      throw sealedError('SEALED_UNSUPPORTED_VALUE', 'BigInt cannot be serialized as JSON', { path: this.shown(path) });
     return value;
   }
 
@@ -163,16 +168,30 @@ class SealWalk {
   }
 
   /** Elements of an array that arrived holding sealed elements are all sealed again: indexes shift (unshift, splice). */
-  private array(value: readonly unknown[], element: Shape | undefined, path: string, depth: number, sealedElements: readonly string[] | undefined): unknown[] {
+  private array(
+    value: readonly unknown[],
+    element: Shape | undefined,
+    path: string,
+    depth: number,
+    sealedElements: readonly string[] | undefined,
+  ): unknown[] {
     if (element === undefined && !this.full) return value as unknown[];
     const out = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) out[i] = this.visitElement(i, value[i], element, sealedElements, path, depth);
     return out;
   }
 
-  private visitElement(index: number, child: unknown, shape: Shape | undefined, sealedElements: readonly string[] | undefined, path: string, depth: number): unknown {
+  private visitElement(
+    index: number,
+    child: unknown,
+    shape: Shape | undefined,
+    sealedElements: readonly string[] | undefined,
+    path: string,
+    depth: number,
+  ): unknown {
     const childPath = appendToken(path, index);
-    const purpose = child === undefined || resolveShape(shape)?.kind === 'sensitive' ? undefined : this.rememberedPurpose(sealedElements, child);
+    const purpose =
+      child === undefined || resolveShape(shape)?.kind === 'sensitive' ? undefined : this.rememberedPurpose(sealedElements, child);
     return purpose === undefined ? this.visit(child, shape, childPath, depth + 1) : this.take(childPath, purpose, child, shape, depth + 1);
   }
 
@@ -190,7 +209,10 @@ class SealWalk {
     const proto = Object.getPrototypeOf(value) as unknown;
     if (this.options.strict && proto !== Object.prototype && proto !== null) {
       const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-      throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', { type, path: this.shown(path) });
+      throw sealedError('SEALED_UNREGISTERED_TYPE', 'strict mode refuses instances of unregistered classes', {
+        type,
+        path: this.shown(path),
+      });
     }
     return this.object(value, NO_FIELDS, path, depth, undefined);
   }
@@ -209,7 +231,8 @@ class SealWalk {
   ): unknown {
     const childPath = appendToken(path, key);
     if (child === undefined || resolveShape(shape)?.kind === 'sensitive') return this.visit(child, shape, childPath, depth + 1);
-    const purpose = this.rememberedPurpose(remembered?.get(key), child) ?? (shape === undefined && this.full ? this.rulePurpose(key, child) : undefined);
+    const purpose =
+      this.rememberedPurpose(remembered?.get(key), child) ?? (shape === undefined && this.full ? this.rulePurpose(key, child) : undefined);
     return purpose === undefined ? this.visit(child, shape, childPath, depth + 1) : this.take(childPath, purpose, child, shape, depth + 1);
   }
 
@@ -231,7 +254,9 @@ type ResolvedShape = ReturnType<typeof resolveShape>;
 /** What may be sealed: JSON values, under keys readers accept. `shown` is the path an error may name. */
 function checkSealable(value: unknown, path: string, shown: string): void {
   if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
-    throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sensitive value must be JSON (string, number, boolean, null, object, array)', { path: shown });
+    throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a sensitive value must be JSON (string, number, boolean, null, object, array)', {
+      path: shown,
+    });
   }
   // Readers refuse these tokens in a field path (FORMAT.md): refuse here, rather than store a payload nobody can open.
   if ((path.includes('proto') || path.includes('constructor')) && path.split('/').some(isForbiddenKey)) {
@@ -258,11 +283,18 @@ function copyOwnFields(value: object): Record<string, unknown> {
 
 /** An instance of a class that declares sealed fields (itself or an ancestor) but lacks its own @SealedType. */
 function refuseUnregisteredSealedClass(value: object, path: string): void {
-  for (let proto: unknown = Object.getPrototypeOf(value); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto: unknown = Object.getPrototypeOf(value);
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     const ctor = (proto as { constructor?: unknown }).constructor;
     if (typeof ctor === 'function' && registry.classes.has(ctor as AnyClass)) {
       const type = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-      throw sealedError('SEALED_UNREGISTERED_TYPE', 'instance of a class with sealed fields that is not registered with @SealedType', { type, path });
+      throw sealedError('SEALED_UNREGISTERED_TYPE', 'instance of a class with sealed fields that is not registered with @SealedType', {
+        type,
+        path,
+      });
     }
   }
 }

@@ -153,7 +153,10 @@ function compileUnmarked(schema: ZodLike): Shape | null {
       return wrap(zodShape(def['element'] as ZodLike), (element) => ({ kind: 'array', element }));
     case 'record':
       if (zodShape(def['keyType'] as ZodLike) !== null) {
-        throw sealedError('SEALED_INVALID_OPTION', 'sensitive() on a zod record key is not supported: keys are written in clear; mark the whole record');
+        throw sealedError(
+          'SEALED_INVALID_OPTION',
+          'sensitive() on a zod record key is not supported: keys are written in clear; mark the whole record',
+        );
       }
       return wrap(zodShape(def['valueType'] as ZodLike), (value) => ({ kind: 'record', value }));
     case 'pipe':
@@ -206,7 +209,10 @@ function refuseHiddenMarks(schema: ZodLike): null {
     ...['left', 'right', 'keyType', 'valueType'].map((k) => def[k] as ZodLike | undefined).filter((c) => c !== undefined),
   ];
   if (children.some((child) => zodShape(child) !== null)) {
-    throw sealedError('SEALED_INVALID_OPTION', 'sensitive() inside a zod union, intersection, tuple, map or set is not supported; mark the whole field');
+    throw sealedError(
+      'SEALED_INVALID_OPTION',
+      'sensitive() inside a zod union, intersection, tuple, map or set is not supported; mark the whole field',
+    );
   }
   return null;
 }

@@ -10,7 +10,11 @@ const MAX_DEPTH = 32;
 const REDACTED_SECRET = /"\[secret:[^"\]]*\]"/;
 
 function refuse(where: string): never {
-  throw sealedError('SEALED_NOT_ALLOWED_HERE', 'search attributes and headers never pass through a codec: a Secret or a value that arrived sealed cannot go there', { where });
+  throw sealedError(
+    'SEALED_NOT_ALLOWED_HERE',
+    'search attributes and headers never pass through a codec: a Secret or a value that arrived sealed cannot go there',
+    { where },
+  );
 }
 
 function holdsSecret(value: unknown, depth: number, seen: Set<object>): boolean {

@@ -43,7 +43,10 @@ export class SealedWorkflowOutboundInterceptor implements WorkflowOutboundCallsI
     return next(input);
   }
 
-  scheduleLocalActivity(input: LocalActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>): Promise<unknown> {
+  scheduleLocalActivity(
+    input: LocalActivityInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
+  ): Promise<unknown> {
     refuseSealableHeaders(input.headers, 'workflow.scheduleLocalActivity.headers');
     return next(input);
   }
@@ -65,7 +68,10 @@ export class SealedWorkflowOutboundInterceptor implements WorkflowOutboundCallsI
  * ```
  */
 export class SealedWorkflowInternalsInterceptor implements WorkflowInternalsInterceptor {
-  concludeActivation(input: ConcludeActivationInput, next: Next<WorkflowInternalsInterceptor, 'concludeActivation'>): ConcludeActivationOutput {
+  concludeActivation(
+    input: ConcludeActivationInput,
+    next: Next<WorkflowInternalsInterceptor, 'concludeActivation'>,
+  ): ConcludeActivationOutput {
     for (const command of input.commands) {
       const fields = command.upsertWorkflowSearchAttributes?.searchAttributes?.indexedFields ?? {};
       for (const [name, payload] of Object.entries(fields)) {

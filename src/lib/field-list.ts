@@ -29,7 +29,11 @@ type FieldTuple = [string, string, 0 | 1] | [string, string, 0 | 1, 1];
  */
 export function fieldListJson(list: FieldList, valueArrays: readonly string[]): string {
   // The nested flag travels too: a payload opened and sent again keeps each nested value inside its container.
-  const tuples: FieldTuple[] = list.paths.map((p, i) => (list.nested?.[i] === true ? [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0, 1] : [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0]));
+  const tuples: FieldTuple[] = list.paths.map((p, i) =>
+    list.nested?.[i] === true
+      ? [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0, 1]
+      : [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0],
+  );
   return `{"v":1,"f":${JSON.stringify(tuples)},"x":[${valueArrays.map(arrayElementsText).join(',')}]}`;
 }
 

@@ -22,7 +22,13 @@ export function classTransformerTypes(ctor: AnyClass): Map<string, ClassThunk> {
 }
 
 interface WritableStorageLike extends MetadataStorageLike {
-  addTypeMetadata?: (metadata: { target: unknown; propertyName: string; reflectedType: unknown; typeFunction: () => unknown; options: object }) => void;
+  addTypeMetadata?: (metadata: {
+    target: unknown;
+    propertyName: string;
+    reflectedType: unknown;
+    typeFunction: () => unknown;
+    options: object;
+  }) => void;
 }
 
 /**

@@ -172,7 +172,7 @@ export function SealedType(name: string): LegacyOrStandardClass {
 // A subclass's metadata object inherits from its parent's: only its own list belongs to it.
 function ownStandardFields(metadata: Record<PropertyKey, unknown>, create: boolean): Array<[string, FieldDecl]> | undefined {
   if (create && !Object.hasOwn(metadata, STANDARD_FIELDS)) metadata[STANDARD_FIELDS] = [];
-  return  Object.hasOwn(metadata, STANDARD_FIELDS) ? (metadata[STANDARD_FIELDS] as Array<[string, FieldDecl]>) : undefined;
+  return Object.hasOwn(metadata, STANDARD_FIELDS) ? (metadata[STANDARD_FIELDS] as Array<[string, FieldDecl]>) : undefined;
 }
 
 function claimStandardFields(target: AnyClass, context: unknown): void {

@@ -36,7 +36,10 @@ const REFLECT_METADATA_ALIAS = '__temporal_sealed_fields_reflect_metadata__';
 
 interface Parser {
   state: { module?: { resource?: string } };
-  hooks: Record<'expression' | 'call', { for(name: string): { tap(options: { name: string; stage: number }, fn: () => true | undefined): void } }>;
+  hooks: Record<
+    'expression' | 'call',
+    { for(name: string): { tap(options: { name: string; stage: number }, fn: () => true | undefined): void } }
+  >;
 }
 interface Compilation {
   assets: Record<string, { source(): string | Uint8Array }>;
@@ -97,7 +100,8 @@ class SandboxReflectPlugin {
         parser.hooks.expression.for('Reflect').tap({ name: MARK, stage: -100 }, bail);
         parser.hooks.call.for('Reflect').tap({ name: MARK, stage: -100 }, bail);
       };
-      for (const type of ['javascript/auto', 'javascript/dynamic', 'javascript/esm']) normalModuleFactory.hooks.parser.for(type).tap(MARK, handler);
+      for (const type of ['javascript/auto', 'javascript/dynamic', 'javascript/esm'])
+        normalModuleFactory.hooks.parser.for(type).tap(MARK, handler);
     });
     new this.webpack.ProvidePlugin({ Reflect: this.shimPath }).apply(compiler);
   }
@@ -174,7 +178,9 @@ export function sealedWebpackConfigHook(options: SealedBundlerOptions = {}, then
     const webpack = temporalWebpack();
     const noConflict = options.reflectMetadata === false ? undefined : findReflectMetadata(entryDirectory(config));
     if (options.reflectMetadata === true && noConflict === undefined) {
-      throw new TypeError("temporal-sealed-fields: reflectMetadata: true but 'reflect-metadata' does not resolve from the workflow code: npm install reflect-metadata");
+      throw new TypeError(
+        "temporal-sealed-fields: reflectMetadata: true but 'reflect-metadata' does not resolve from the workflow code: npm install reflect-metadata",
+      );
     }
     if (noConflict !== undefined) withReflect(config, webpack, noConflict);
     // webpack 5 (as Temporal's bundler runs it) drops re-exported modules of "sideEffects": false packages

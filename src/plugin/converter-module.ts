@@ -18,5 +18,7 @@ function bundledOptions(): ConverterOptionsJson | undefined {
 
 const fromBundle = bundledOptions();
 
-export const payloadConverter = createSealedPayloadConverter(fromBundle !== undefined ? fromJson(fromBundle) : (publishedConverterOptions() ?? {}));
+export const payloadConverter = createSealedPayloadConverter(
+  fromBundle !== undefined ? fromJson(fromBundle) : (publishedConverterOptions() ?? {}),
+);
 export const failureConverter = createSealedFailureConverter();

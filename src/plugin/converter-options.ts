@@ -33,7 +33,11 @@ export function toJson(options: SealedPayloadConverterOptions): ConverterOptions
   if (options.maxPayloadBytes !== undefined) json.maxPayloadBytes = options.maxPayloadBytes;
   if (options.validateOnDecode === true) json.validateOnDecode = true;
   if (options.keyRules !== undefined) {
-    json.keyRules = options.keyRules.map((rule) => ({ source: rule.pattern.source, flags: rule.pattern.flags, ...(rule.purpose !== undefined ? { purpose: rule.purpose } : {}) }));
+    json.keyRules = options.keyRules.map((rule) => ({
+      source: rule.pattern.source,
+      flags: rule.pattern.flags,
+      ...(rule.purpose !== undefined ? { purpose: rule.purpose } : {}),
+    }));
   }
   return json;
 }
@@ -45,7 +49,10 @@ export function fromJson(json: ConverterOptionsJson): SealedPayloadConverterOpti
   if (json.maxPayloadBytes !== undefined) options.maxPayloadBytes = json.maxPayloadBytes;
   if (json.validateOnDecode !== undefined) options.validateOnDecode = json.validateOnDecode;
   if (json.keyRules !== undefined) {
-    options.keyRules = json.keyRules.map((rule) => ({ pattern: new RegExp(rule.source, rule.flags), ...(rule.purpose !== undefined ? { purpose: rule.purpose } : {}) }));
+    options.keyRules = json.keyRules.map((rule) => ({
+      pattern: new RegExp(rule.source, rule.flags),
+      ...(rule.purpose !== undefined ? { purpose: rule.purpose } : {}),
+    }));
   }
   return options;
 }

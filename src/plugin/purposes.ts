@@ -20,7 +20,10 @@ export function registeredPurposes(): Array<{ purpose: string; where: string }> 
 export function refuseUndeclaredPurposes(declared: ReadonlySet<string>, used: Array<{ purpose: string; where: string }>): void {
   for (const { purpose, where } of used) {
     if (!declared.has(purpose)) {
-      throw new SealedError('SEALED_INVALID_OPTION', 'purpose is not in the declared purposes (SealedFieldsPlugin purposes)', { purpose, where });
+      throw new SealedError('SEALED_INVALID_OPTION', 'purpose is not in the declared purposes (SealedFieldsPlugin purposes)', {
+        purpose,
+        where,
+      });
     }
   }
 }

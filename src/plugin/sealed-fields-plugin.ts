@@ -6,12 +6,7 @@
 import type { ClientInterceptors, ClientOptions, ClientPlugin } from '@temporalio/client';
 import type { DataConverter, LoadedDataConverter, PayloadCodec } from '@temporalio/common';
 import type { BundleOptions, BundlerPlugin, ReplayWorkerOptions, WorkerOptions, WorkerPlugin } from '@temporalio/worker';
-import {
-  createSealedPayloadConverter,
-  SealedError,
-  type SealedPayloadConverterOptions,
-  type ZodLike,
-} from '../index';
+import { createSealedPayloadConverter, SealedError, type SealedPayloadConverterOptions, type ZodLike } from '../index';
 import { SealedScheduleClientInterceptor, SealedWorkflowClientInterceptor } from '../interceptors/client';
 import { isSealedFailureConverter } from '../converter/failure-converter';
 import { isSealedPayloadConverter } from '../converter/payload-converter';
@@ -131,7 +126,11 @@ export class SealedFieldsPlugin implements ClientPlugin, WorkerPlugin, BundlerPl
 
   configureClient(options: ClientConfig): ClientConfig {
     this.checkPurposes();
-    return { ...options, dataConverter: this.dataConverter(options.dataConverter), interceptors: withClientInterceptors(options.interceptors) };
+    return {
+      ...options,
+      dataConverter: this.dataConverter(options.dataConverter),
+      interceptors: withClientInterceptors(options.interceptors),
+    };
   }
 
   async configureWorker(options: WorkerOptions): Promise<WorkerOptions> {
@@ -170,7 +169,10 @@ export class SealedFieldsPlugin implements ClientPlugin, WorkerPlugin, BundlerPl
 
   private dataConverter(existing: DataConverter | LoadedDataConverter | undefined): DataConverter {
     if (existing !== undefined && 'payloadConverter' in existing) {
-      throw new SealedError('SEALED_INVALID_OPTION', 'SealedFieldsPlugin cannot add to a loaded data converter: pass dataConverter as paths and codecs');
+      throw new SealedError(
+        'SEALED_INVALID_OPTION',
+        'SealedFieldsPlugin cannot add to a loaded data converter: pass dataConverter as paths and codecs',
+      );
     }
     const codecs = (existing?.payloadCodecs ?? []).filter((codec) => codec !== this.#codec);
     return {
@@ -214,14 +216,29 @@ function refuseUnsealingModules(options: SealedFieldsPluginOptions): void {
   if (options.payloadConverterPath !== undefined) {
     const given = OWN_MODULE_OPTIONS.filter((name) => options[name] !== undefined);
     if (given.length > 0) {
-      throw new SealedError('SEALED_INVALID_OPTION', 'with payloadConverterPath, converter options belong in that module (createSealedPayloadConverter)', { where: given.join(',') });
+      throw new SealedError(
+        'SEALED_INVALID_OPTION',
+        'with payloadConverterPath, converter options belong in that module (createSealedPayloadConverter)',
+        { where: given.join(',') },
+      );
     }
     if (!isSealedPayloadConverter(loadExport(options.payloadConverterPath, 'payloadConverter'))) {
-      throw new SealedError('SEALED_INVALID_OPTION', 'payloadConverterPath must export payloadConverter made with createSealedPayloadConverter', { where: 'payloadConverterPath' });
+      throw new SealedError(
+        'SEALED_INVALID_OPTION',
+        'payloadConverterPath must export payloadConverter made with createSealedPayloadConverter',
+        { where: 'payloadConverterPath' },
+      );
     }
   }
-  if (options.failureConverterPath !== undefined && !isSealedFailureConverter(loadExport(options.failureConverterPath, 'failureConverter'))) {
-    throw new SealedError('SEALED_INVALID_OPTION', 'failureConverterPath must export failureConverter made with createSealedFailureConverter', { where: 'failureConverterPath' });
+  if (
+    options.failureConverterPath !== undefined &&
+    !isSealedFailureConverter(loadExport(options.failureConverterPath, 'failureConverter'))
+  ) {
+    throw new SealedError(
+      'SEALED_INVALID_OPTION',
+      'failureConverterPath must export failureConverter made with createSealedFailureConverter',
+      { where: 'failureConverterPath' },
+    );
   }
 }
 
@@ -249,7 +266,10 @@ function converterOptions(options: SealedFieldsPluginOptions): SealedPayloadConv
 /** A converter path set elsewhere must be ours: a converter that does not seal next to our codec would send tagged values in clear. */
 function samePath(existing: string | undefined, ours: string, what: string): string {
   if (existing !== undefined && existing !== ours) {
-    throw new SealedError('SEALED_INVALID_OPTION', `dataConverter.${what} is set and differs from the plugin's: give it to SealedFieldsPlugin({ ${what} }) instead`);
+    throw new SealedError(
+      'SEALED_INVALID_OPTION',
+      `dataConverter.${what} is set and differs from the plugin's: give it to SealedFieldsPlugin({ ${what} }) instead`,
+    );
   }
   return ours;
 }
@@ -261,12 +281,19 @@ function withModule(modules: string[] | undefined, module: string): string[] {
 function withClientInterceptors(existing: ClientInterceptors | undefined): ClientInterceptors {
   const workflow = existing?.workflow ?? [];
   if (!Array.isArray(workflow)) {
-    throw new SealedError('SEALED_INVALID_OPTION', 'SealedFieldsPlugin needs client workflow interceptors as an array (the object form is deprecated)');
+    throw new SealedError(
+      'SEALED_INVALID_OPTION',
+      'SealedFieldsPlugin needs client workflow interceptors as an array (the object form is deprecated)',
+    );
   }
   const schedule = existing?.schedule ?? [];
   return {
     ...existing,
-    workflow: workflow.some((i) => i instanceof SealedWorkflowClientInterceptor) ? workflow : [...workflow, new SealedWorkflowClientInterceptor()],
-    schedule: schedule.some((i) => i instanceof SealedScheduleClientInterceptor) ? schedule : [...schedule, new SealedScheduleClientInterceptor()],
+    workflow: workflow.some((i) => i instanceof SealedWorkflowClientInterceptor)
+      ? workflow
+      : [...workflow, new SealedWorkflowClientInterceptor()],
+    schedule: schedule.some((i) => i instanceof SealedScheduleClientInterceptor)
+      ? schedule
+      : [...schedule, new SealedScheduleClientInterceptor()],
   };
 }

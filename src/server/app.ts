@@ -112,7 +112,8 @@ function codecRoutes(options: CodecAppOptions) {
       if (!mayUseNamespace(principal, namespace) || (route === 'encode' && !principal.canEncode)) throw new CodecHttpError('forbidden');
       return principal;
     } catch (err) {
-      if (err instanceof CodecHttpError) audit({ event: 'denied', subject: principal?.subject ?? null, namespace: namespace ?? null, status: err.status, route });
+      if (err instanceof CodecHttpError)
+        audit({ event: 'denied', subject: principal?.subject ?? null, namespace: namespace ?? null, status: err.status, route });
       throw err;
     }
   }
@@ -121,7 +122,8 @@ function codecRoutes(options: CodecAppOptions) {
     try {
       return await (route === 'decode' ? decodeBatch(options.codec, audit, batch) : encodeBatch(options.codec, audit, batch));
     } catch (err) {
-      if (SealedError.is(err)) audit({ event: 'rejected', subject: batch.principal.subject, namespace: batch.namespace ?? null, code: err.code, route });
+      if (SealedError.is(err))
+        audit({ event: 'rejected', subject: batch.principal.subject, namespace: batch.namespace ?? null, code: err.code, route });
       throw err;
     }
   }

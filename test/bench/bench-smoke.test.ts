@@ -58,7 +58,8 @@ describe('npm run bench -- --quick', () => {
   });
 
   test('every pipeline gave back its input before it was timed', () => {
-    for (const entry of entries) for (const pipeline of PIPELINES) expect(entry.roundTrip[pipeline], `${entry.scenario} ${pipeline}`).toBe(true);
+    for (const entry of entries)
+      for (const pipeline of PIPELINES) expect(entry.roundTrip[pipeline], `${entry.scenario} ${pipeline}`).toBe(true);
   });
 
   test('encrypting pipelines keep the sensitive values out of the payload; plain JSON does not', () => {
@@ -77,7 +78,10 @@ describe('bench verification', () => {
   test('a pipeline that does not give back its input fails verification', async () => {
     const { json } = await createPipelines();
     // The default converter prints a Secret redacted: the value is lost, so this pipeline may not be timed.
-    const lossy = { ...(createScenarios().find((s) => s.name === 'secret') as ReturnType<typeof createScenarios>[number]), plainInput: secretJwt() };
+    const lossy = {
+      ...(createScenarios().find((s) => s.name === 'secret') as ReturnType<typeof createScenarios>[number]),
+      plainInput: secretJwt(),
+    };
     expect((await verifyPipeline(json, lossy)).roundTrip).toBe(false);
   });
 });

@@ -52,7 +52,10 @@ describe('keygen', () => {
 
   test('each call draws a new key and, without --id, a new random id', async () => {
     const [a, b] = [await cli(['keygen', '--format', 'json']), await cli(['keygen', '--format', 'json'])];
-    const [ka, kb] = [JSON.parse(a.stdout) as { active: string; keys: Record<string, string> }, JSON.parse(b.stdout) as { active: string; keys: Record<string, string> }];
+    const [ka, kb] = [
+      JSON.parse(a.stdout) as { active: string; keys: Record<string, string> },
+      JSON.parse(b.stdout) as { active: string; keys: Record<string, string> },
+    ];
     expect(ka.active).toMatch(/^k-[0-9a-f]{8}$/);
     expect(ka.active).not.toBe(kb.active);
     expect(ka.keys[ka.active]).not.toBe(kb.keys[kb.active]);
@@ -60,7 +63,12 @@ describe('keygen', () => {
 
   test('--format env prints exactly the two environment lines', async () => {
     const result = await cli(['keygen', '--id', 'k9', '--format', 'env']);
-    expect(result.stdout.trim().split('\n').map((l) => l.split('=')[0])).toEqual(['SEALED_FIELDS_KEYS', 'SEALED_FIELDS_ACTIVE_KEY']);
+    expect(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=')[0]),
+    ).toEqual(['SEALED_FIELDS_KEYS', 'SEALED_FIELDS_ACTIVE_KEY']);
     expect(Keyring.fromEnv(envFromLines(result.stdout)).has('k9')).toBe(true);
   });
 
@@ -92,7 +100,15 @@ describe('keys check', () => {
     const env = { ...keyringEnv({ k1, k2 }, 'k2'), SEALED_FIELDS_PURPOSE_KEYS: 'phi:k1' };
     const { code, report, text } = await check(env);
     expect(code).toBe(0);
-    expect(report).toMatchObject({ active: 'k2', keys: [{ id: 'k1', bytes: 32 }, { id: 'k2', bytes: 32 }], purposes: { phi: 'k1' }, problems: [] });
+    expect(report).toMatchObject({
+      active: 'k2',
+      keys: [
+        { id: 'k1', bytes: 32 },
+        { id: 'k2', bytes: 32 },
+      ],
+      purposes: { phi: 'k1' },
+      problems: [],
+    });
     const plain = await cli(['keys', 'check'], { env });
     expect(plain.code).toBe(0);
     for (const key of [k1, k2]) expect(text + plain.stdout).not.toContain(b64(key).slice(0, 16));
@@ -118,7 +134,11 @@ describe('keys check', () => {
 
   test('a key pasted without its id, or where an id belongs, is reported without echoing it', async () => {
     const url = Buffer.from(k1).toString('base64url'); // 43 characters that also match the key id pattern
-    for (const env of [{ SEALED_FIELDS_KEYS: b64(k1) }, { SEALED_FIELDS_KEYS: url }, { SEALED_FIELDS_KEYS: `${url}:${b64(k2)}`, SEALED_FIELDS_ACTIVE_KEY: url }]) {
+    for (const env of [
+      { SEALED_FIELDS_KEYS: b64(k1) },
+      { SEALED_FIELDS_KEYS: url },
+      { SEALED_FIELDS_KEYS: `${url}:${b64(k2)}`, SEALED_FIELDS_ACTIVE_KEY: url },
+    ]) {
       const { code, text } = await check(env);
       expect(code).toBe(1);
       expect(text).not.toContain(url.slice(0, 16));
@@ -214,7 +234,9 @@ describe('decode offline', () => {
     const converter = createSealedPayloadConverter();
     const [payload] = await codec.encode([converter.toPayload({ id: 7, ssn: secret('078-05-1120', { purpose: 'phi' }) })]);
     const json = {
-      payloads: [{ metadata: Object.fromEntries(Object.entries(payload!.metadata!).map(([k, v]) => [k, b64(v!)])), data: b64(payload!.data!) }],
+      payloads: [
+        { metadata: Object.fromEntries(Object.entries(payload!.metadata!).map(([k, v]) => [k, b64(v!)])), data: b64(payload!.data!) },
+      ],
     };
     const opened = await cli(['decode', '-'], { env: { SEALED_FIELDS_KEYS: `k1:${b64(keyring.key('k1'))}` }, stdin: JSON.stringify(json) });
     expect(opened.code).toBe(0);
@@ -299,10 +321,16 @@ describe('blindIndex', () => {
 
   test('the encoding is unambiguous: different (purpose, value) pairs never collide at full length', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/), fc.string(), fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/), fc.string(), (p1, v1, p2, v2) => {
-        fc.pre(p1 !== p2 || v1 !== v2);
-        expect(blindIndex(v1, { purpose: p1, key, bytes: 32 })).not.toBe(blindIndex(v2, { purpose: p2, key, bytes: 32 }));
-      }),
+      fc.property(
+        fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/),
+        fc.string(),
+        fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/),
+        fc.string(),
+        (p1, v1, p2, v2) => {
+          fc.pre(p1 !== p2 || v1 !== v2);
+          expect(blindIndex(v1, { purpose: p1, key, bytes: 32 })).not.toBe(blindIndex(v2, { purpose: p2, key, bytes: 32 }));
+        },
+      ),
     );
     expect(blindIndex('c', { purpose: 'ab', key })).not.toBe(blindIndex('bc', { purpose: 'a', key }));
   });

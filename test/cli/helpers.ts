@@ -16,7 +16,10 @@ export interface CliResult {
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Runs `sealed-fields ...argv` in this process with only the given environment. */
-export async function cli(argv: string[], options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {}): Promise<CliResult> {
+export async function cli(
+  argv: string[],
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {

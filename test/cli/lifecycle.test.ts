@@ -49,7 +49,11 @@ function intake(i: number): unknown {
 
 async function sealingClient(env: Record<string, string>): Promise<Client> {
   const codec = await SealingCodec.create({ keyring: Keyring.fromEnv(env) });
-  return new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter: { payloadConverterPath: CONVERTER, payloadCodecs: [codec] } });
+  return new Client({
+    connection: server.env.connection,
+    namespace: server.namespace,
+    dataConverter: { payloadConverterPath: CONVERTER, payloadCodecs: [codec] },
+  });
 }
 
 /** Runs `count` echo workflows through a worker whose keyring comes from `env`. */
@@ -65,7 +69,8 @@ async function runEchoes(env: Record<string, string>, prefix: string, count: num
   });
   const client = await sealingClient(env);
   await worker.runUntil(async () => {
-    for (let i = 0; i < count; i++) await client.workflow.execute('echoIntake', { taskQueue, workflowId: `${prefix}-${RUN}-${i}`, args: [intake(i)] });
+    for (let i = 0; i < count; i++)
+      await client.workflow.execute('echoIntake', { taskQueue, workflowId: `${prefix}-${RUN}-${i}`, args: [intake(i)] });
   });
 }
 
@@ -79,7 +84,11 @@ async function waitForCount(query: string, expected: number): Promise<void> {
 
 function exportHistory(workflowId: string): string {
   const temporal = findTemporalCli() ?? 'temporal';
-  const text = execFileSync(temporal, ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '-w', workflowId, '--output', 'json'], { encoding: 'utf8' });
+  const text = execFileSync(
+    temporal,
+    ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '-w', workflowId, '--output', 'json'],
+    { encoding: 'utf8' },
+  );
   const file = path.join(tmp, `${workflowId}.json`);
   writeFileSync(file, text);
   return file;
@@ -93,10 +102,18 @@ beforeAll(async () => {
   await runEchoes(ENV_K1, 'k1', 3); // before rotation: every worker and client holds only k1
   await runEchoes(ENV_ROTATED, 'k2', 2); // after rotation: k2 active, k1 kept to open old histories
   // A client that forgot the codec: the converter marked the values, nothing sealed them.
-  const forgetful = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter: { payloadConverterPath: CONVERTER } });
+  const forgetful = new Client({
+    connection: server.env.connection,
+    namespace: server.namespace,
+    dataConverter: { payloadConverterPath: CONVERTER },
+  });
   await forgetful.workflow.start('neverRuns', { taskQueue: `nobody-${RUN}`, workflowId: `pending-${RUN}`, args: [intake(9)] });
   // A client without the sealed converter at all: a plain object with an ssn key.
-  await server.env.client.workflow.start('neverRuns', { taskQueue: `nobody-${RUN}`, workflowId: `plain-${RUN}`, args: [{ name: 'x', ssn: LEAKED_SSN }] });
+  await server.env.client.workflow.start('neverRuns', {
+    taskQueue: `nobody-${RUN}`,
+    workflowId: `plain-${RUN}`,
+    args: [{ name: 'x', ssn: LEAKED_SSN }],
+  });
   await waitForCount(ECHOES, 5);
   await waitForCount('', 7);
 }, 300_000);
@@ -106,8 +123,14 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function scanJson(args: string[], env?: Record<string, string>): Promise<{ code: number; report: ScanReport; stderr: string; stdout: string }> {
-  const result = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--json', ...args], env === undefined ? {} : { env });
+async function scanJson(
+  args: string[],
+  env?: Record<string, string>,
+): Promise<{ code: number; report: ScanReport; stderr: string; stdout: string }> {
+  const result = await cli(
+    ['scan', '--address', server.address, '--namespace', server.namespace, '--json', ...args],
+    env === undefined ? {} : { env },
+  );
   return { ...result, report: JSON.parse(result.stdout) as ScanReport };
 }
 
@@ -122,8 +145,14 @@ describe('scan', () => {
     expect(report.keys.map((k) => k.keyId)).toEqual(['k1', 'k2']);
     expect(kOne).toMatchObject({ payloads: 6, workflows: 3 });
     expect(kTwo).toMatchObject({ payloads: 4, workflows: 2 });
-    expect(kOne?.purposes.map((p) => [p.purpose, p.payloads, p.workflows])).toEqual([['credential', 6, 3], ['phi', 6, 3]]);
-    expect(kTwo?.purposes.map((p) => [p.purpose, p.payloads, p.workflows])).toEqual([['credential', 4, 2], ['phi', 4, 2]]);
+    expect(kOne?.purposes.map((p) => [p.purpose, p.payloads, p.workflows])).toEqual([
+      ['credential', 6, 3],
+      ['phi', 6, 3],
+    ]);
+    expect(kTwo?.purposes.map((p) => [p.purpose, p.payloads, p.workflows])).toEqual([
+      ['credential', 4, 2],
+      ['phi', 4, 2],
+    ]);
     expect(Date.parse(kOne!.oldest!)).toBeLessThanOrEqual(Date.parse(kOne!.newest!));
     expect(Date.parse(kOne!.newest!)).toBeLessThanOrEqual(Date.parse(kTwo!.oldest!)); // k1 stopped sealing when k2 became active
     expect(report.problems).toEqual([]);
@@ -145,10 +174,16 @@ describe('scan', () => {
   });
 
   test('--check-keyring exits 1 when histories need a key the keyring lacks (k1 dropped too early)', async () => {
-    const early = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--query', ECHOES, '--check-keyring', '--json', '--quiet'], { env: ENV_K2_ONLY });
+    const early = await cli(
+      ['scan', '--address', server.address, '--namespace', server.namespace, '--query', ECHOES, '--check-keyring', '--json', '--quiet'],
+      { env: ENV_K2_ONLY },
+    );
     expect(early.code).toBe(1);
     expect((JSON.parse(early.stdout) as ScanReport).missingKeys).toEqual(['k1']);
-    const held = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--query', ECHOES, '--check-keyring', '--json', '--quiet'], { env: ENV_ROTATED });
+    const held = await cli(
+      ['scan', '--address', server.address, '--namespace', server.namespace, '--query', ECHOES, '--check-keyring', '--json', '--quiet'],
+      { env: ENV_ROTATED },
+    );
     expect(held.code).toBe(0);
     expect((JSON.parse(held.stdout) as ScanReport).missingKeys).toEqual([]);
     const noKeys = await cli(['scan', '--address', server.address, '--check-keyring']);
@@ -183,8 +218,21 @@ describe('scan', () => {
     expect((JSON.parse(readFileSync(state, 'utf8')) as { done: string[] }).done).toHaveLength(2);
     const second = await scanJson(['--query', ECHOES, '--state', state, '--quiet']);
     expect(second.report).toMatchObject({ complete: true, workflows: 5, sealedPayloads: 10 });
-    expect(second.report.keys.map((k) => [k.keyId, k.payloads, k.workflows])).toEqual([['k1', 6, 3], ['k2', 4, 2]]);
-    const otherQuery = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--query', `WorkflowId = 'plain-${RUN}'`, '--state', state]);
+    expect(second.report.keys.map((k) => [k.keyId, k.payloads, k.workflows])).toEqual([
+      ['k1', 6, 3],
+      ['k2', 4, 2],
+    ]);
+    const otherQuery = await cli([
+      'scan',
+      '--address',
+      server.address,
+      '--namespace',
+      server.namespace,
+      '--query',
+      `WorkflowId = 'plain-${RUN}'`,
+      '--state',
+      state,
+    ]);
     expect(otherQuery.code).toBe(2); // the state file belongs to another scan
   });
 
@@ -204,7 +252,8 @@ describe('scan', () => {
 describe('decode', () => {
   type Shown = { name: string; ssn: unknown; jwt: unknown };
   const inputOf = (doc: unknown): Shown =>
-    (doc as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Shown[] } } }> }).events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!;
+    (doc as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Shown[] } } }> }).events[0]!
+      .workflowExecutionStartedEventAttributes.input.payloads[0]!;
 
   test('opens a history sealed under k1 with the rotated keyring (k2 active, k1 kept)', async () => {
     const file = exportHistory(`k1-${RUN}-0`);
@@ -215,7 +264,9 @@ describe('decode', () => {
 
   test('new histories are sealed under k2 and open without k1', async () => {
     const file = exportHistory(`k2-${RUN}-1`);
-    const raw = JSON.parse(readFileSync(file, 'utf8')) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ metadata: Record<string, string> }> } } }> };
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as {
+      events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ metadata: Record<string, string> }> } } }>;
+    };
     const sealed = raw.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!.metadata[META.sealed]!;
     expect(readEnvelope(Buffer.from(sealed, 'base64')).boxes.map((b) => b.keyId)).toEqual(['k2', 'k2']);
     const result = await cli(['decode', file], { env: ENV_K2_ONLY });
@@ -228,10 +279,20 @@ describe('decode', () => {
     const result = await cli(['decode', file, '--detailed'], { env: ENV_K2_ONLY });
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain(SSN);
-    const shown = (JSON.parse(result.stdout) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ data: Shown; sealed: Array<{ keyId: string; opened: boolean }> }> } } }> }).events[0]!
-      .workflowExecutionStartedEventAttributes.input.payloads[0]!;
+    const shown = (
+      JSON.parse(result.stdout) as {
+        events: Array<{
+          workflowExecutionStartedEventAttributes: {
+            input: { payloads: Array<{ data: Shown; sealed: Array<{ keyId: string; opened: boolean }> }> };
+          };
+        }>;
+      }
+    ).events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!;
     expect(shown.data).toEqual({ name: 'patient 1', ssn: '[sealed:phi:k1]', jwt: '[sealed:credential:k1]' });
-    expect(shown.sealed.map((b) => [b.keyId, b.opened])).toEqual([['k1', false], ['k1', false]]);
+    expect(shown.sealed.map((b) => [b.keyId, b.opened])).toEqual([
+      ['k1', false],
+      ['k1', false],
+    ]);
   });
 
   test('--purpose opens only the named purposes', async () => {
@@ -250,7 +311,9 @@ describe('decode', () => {
   });
 
   test('reads {"payloads":[...]} from stdin', async () => {
-    const raw = JSON.parse(readFileSync(exportHistory(`k2-${RUN}-0`), 'utf8')) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: unknown } }> };
+    const raw = JSON.parse(readFileSync(exportHistory(`k2-${RUN}-0`), 'utf8')) as {
+      events: Array<{ workflowExecutionStartedEventAttributes: { input: unknown } }>;
+    };
     const payloads = raw.events[0]!.workflowExecutionStartedEventAttributes.input;
     const result = await cli(['decode', '-'], { env: ENV_ROTATED, stdin: JSON.stringify(payloads) });
     expect(result.code).toBe(0);
@@ -259,14 +322,19 @@ describe('decode', () => {
 
   test('a tampered clear field fails to open: exit 1 and SEALED_TAMPERED, placeholders kept', async () => {
     const file = exportHistory(`k1-${RUN}-0`);
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ data: string }> } } }> };
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+      events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ data: string }> } } }>;
+    };
     const payload = doc.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!;
     payload.data = Buffer.from(Buffer.from(payload.data, 'base64').toString('utf8').replace('patient 0', 'patient 9')).toString('base64');
     writeFileSync(file, JSON.stringify(doc));
     const result = await cli(['decode', file, '--detailed'], { env: ENV_ROTATED });
     expect(result.code).toBe(1);
-    const shown = (JSON.parse(result.stdout) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ error: string; data: Shown }> } } }> }).events[0]!
-      .workflowExecutionStartedEventAttributes.input.payloads[0]!;
+    const shown = (
+      JSON.parse(result.stdout) as {
+        events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ error: string; data: Shown }> } } }>;
+      }
+    ).events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]!;
     expect(shown.error).toBe('SEALED_TAMPERED');
     expect(shown.data.ssn).toBe('[sealed:phi:k1]');
   });
@@ -299,17 +367,33 @@ describe('values sealed inside sealed values', () => {
     const query = `WorkflowId = '${workflowId}'`;
     await waitForCount(query, 1);
     const keyed = await scanJson(['--query', query, '--retire', 'k1', '--check-keyring', '--quiet'], env);
-    expect(keyed.report.keys.map((k) => [k.keyId, k.purposes.map((p) => p.purpose)])).toEqual([['k1', ['credential']], ['phi-k', ['phi']]]);
+    expect(keyed.report.keys.map((k) => [k.keyId, k.purposes.map((p) => p.purpose)])).toEqual([
+      ['k1', ['credential']],
+      ['phi-k', ['phi']],
+    ]);
     expect(keyed.report.retire[0]).toMatchObject({ keyId: 'k1', safeToRemove: false, reason: 'needed' });
     expect(keyed.code).toBe(1);
     const blind = await scanJson(['--query', query, '--retire', 'k1', '--quiet']);
     expect(blind.report.keys.map((k) => k.keyId)).toEqual(['phi-k']); // the header names only the container's key
     expect(blind.report.retire[0]).toMatchObject({ keyId: 'k1', safeToRemove: false, reason: 'unopened' });
-    const text = await cli(['scan', '--address', server.address, '--namespace', server.namespace, '--query', query, '--retire', 'k1', '--quiet']);
+    const text = await cli([
+      'scan',
+      '--address',
+      server.address,
+      '--namespace',
+      server.namespace,
+      '--query',
+      query,
+      '--retire',
+      'k1',
+      '--quiet',
+    ]);
     expect(text.stdout).toContain('retire k1: NOT known to be unused: cannot see inside 1 sealed boxes');
     const decoded = await cli(['decode', exportHistory(workflowId)], { env });
     expect(decoded.code).toBe(0);
-    const input = (JSON.parse(decoded.stdout) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: unknown[] } } }> }).events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0];
+    const input = (
+      JSON.parse(decoded.stdout) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: unknown[] } } }> }
+    ).events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0];
     expect(input).toEqual({ name: 'n', portal: { user: 'ana', password: JWT } });
     expect(findLeaks(keyed.stdout + keyed.stderr + blind.stdout + text.stdout, [JWT])).toEqual([]);
   });

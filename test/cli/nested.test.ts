@@ -36,7 +36,10 @@ interface VectorFile {
 const read = (file: string): VectorFile => JSON.parse(readFileSync(path.join(__dirname, '../vectors', file), 'utf8')) as VectorFile;
 const V2 = read('v2.json');
 const V1 = read('v1.json');
-const KEYS = Object.fromEntries(Object.entries(V2.keys).map(([id, hex]) => [id, new Uint8Array(Buffer.from(hex, 'hex'))])) as Record<string, Uint8Array>;
+const KEYS = Object.fromEntries(Object.entries(V2.keys).map(([id, hex]) => [id, new Uint8Array(Buffer.from(hex, 'hex'))])) as Record<
+  string,
+  Uint8Array
+>;
 const FULL = keyringEnv(KEYS, V2.active);
 const PHI_ONLY = keyringEnv({ 'phi-2026': KEYS['phi-2026']! }, 'phi-2026');
 
@@ -49,7 +52,8 @@ const REFERRAL = vector(V2, 'a tag of another purpose inside a sealed value');
 const TWO_DEEP = vector(V2, 'inner envelopes two deep, two boxes inside one');
 const NESTED = V2.vectors.filter((v) => v.fields.some((f) => f.depth > 0));
 /** Every value of a vector (string values only), for leak checks. */
-const valuesOf = (v: Vector): string[] => v.fields.map((f) => f.value).filter((x): x is string => typeof x === 'string' && x.length >= 6 && !x.startsWith('{'));
+const valuesOf = (v: Vector): string[] =>
+  v.fields.map((f) => f.value).filter((x): x is string => typeof x === 'string' && x.length >= 6 && !x.startsWith('{'));
 
 /** The vectors' decoded form, as decode shows it: Secrets unwrapped. */
 function unwrapSecrets(node: unknown): unknown {
@@ -172,7 +176,10 @@ describe('scan counts key ids inside sealed values', () => {
   test('without the keyring it cannot look inside v2 boxes: --retire never says safe, and says why; v1 payloads alone do not block it', async () => {
     const v1 = await scan(V1.vectors, { retire: ['k1', 'k-old'] });
     expect(v1.unopened.boxes).toBe(0);
-    expect(v1.retire.map((r) => [r.keyId, r.safeToRemove])).toEqual([['k1', false], ['k-old', true]]);
+    expect(v1.retire.map((r) => [r.keyId, r.safeToRemove])).toEqual([
+      ['k1', false],
+      ['k-old', true],
+    ]);
 
     const v2 = await scan([...V1.vectors, REFERRAL], { retire: ['k1', 'k-old'] });
     expect(v2.keys.map((k) => k.keyId)).toEqual(['k1', 'phi-2026']); // k1 from the v1 vectors; the Referral's k1 is unseen
@@ -222,14 +229,20 @@ describe('scan counts key ids inside sealed values', () => {
 });
 
 /** Scans one workflow run whose history holds the vectors' sealed payloads, through a stand-in for the frontend. */
-async function scan(vectors: Array<Pick<Vector, 'sealed'> & Partial<Vector>>, options: { keyring?: Record<string, string> | undefined; retire?: string[] } = {}): Promise<ScanReport> {
+async function scan(
+  vectors: Array<Pick<Vector, 'sealed'> & Partial<Vector>>,
+  options: { keyring?: Record<string, string> | undefined; retire?: string[] } = {},
+): Promise<ScanReport> {
   const events = vectors.map((v, i) => ({
     eventId: i + 1,
     activityTaskScheduledEventAttributes: { input: { payloads: [fromJson(v.sealed)] } },
   }));
   const service = {
     countWorkflowExecutions: async () => ({ count: 1 }),
-    listWorkflowExecutions: async () => ({ executions: [{ execution: { workflowId: 'wf-1', runId: 'run-1' } }], nextPageToken: new Uint8Array() }),
+    listWorkflowExecutions: async () => ({
+      executions: [{ execution: { workflowId: 'wf-1', runId: 'run-1' } }],
+      nextPageToken: new Uint8Array(),
+    }),
     getWorkflowExecutionHistory: async () => ({ history: { events }, nextPageToken: new Uint8Array() }),
   } as unknown as ScanOptions['service'];
   const keyring = options.keyring === undefined ? undefined : Keyring.fromEnv(options.keyring);
@@ -244,7 +257,15 @@ async function scan(vectors: Array<Pick<Vector, 'sealed'> & Partial<Vector>>, op
     progress: new Progress({ write: () => true }, 1, false),
   });
   const held = keyring === undefined ? undefined : new Set(keyring.describe().keyIds);
-  return buildReport({ address: 'test', namespace: 'default', query: null, complete: outcome.complete, retire: options.retire ?? [], held, totals: outcome.state.totals });
+  return buildReport({
+    address: 'test',
+    namespace: 'default',
+    query: null,
+    complete: outcome.complete,
+    retire: options.retire ?? [],
+    held,
+    totals: outcome.state.totals,
+  });
 }
 
 function printed(report: ScanReport): string {
@@ -270,7 +291,9 @@ async function mixedKeyPayload(): Promise<{ payload: Payload; keys: Record<strin
         // The codec asks its key source for each box's key: answer phi-b for one phi box.
         if (property === 'sealingKeyNow') {
           return (scope: { purpose: string; namespace: string }) =>
-            scope.purpose === 'phi' && calls++ === odd ? { keyId: 'phi-b', key: target.key('phi-b'), wrapped: new Uint8Array() } : target.sealingKeyNow(scope);
+            scope.purpose === 'phi' && calls++ === odd
+              ? { keyId: 'phi-b', key: target.key('phi-b'), wrapped: new Uint8Array() }
+              : target.sealingKeyNow(scope);
         }
         const value: unknown = Reflect.get(target, property, target);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
@@ -278,7 +301,12 @@ async function mixedKeyPayload(): Promise<{ payload: Payload; keys: Record<strin
     });
     const codec = await SealingCodec.create({ keyring });
     const converter = createSealedPayloadConverter();
-    const value = { rec: secret({ login: secret({ otp: secret('999000', { purpose: 'phi' }) }, { purpose: 'credential' }), note: 'n' }, { purpose: 'phi' }) };
+    const value = {
+      rec: secret(
+        { login: secret({ otp: secret('999000', { purpose: 'phi' }) }, { purpose: 'credential' }), note: 'n' },
+        { purpose: 'phi' },
+      ),
+    };
     const [payload] = await codec.encode([converter.toPayload(value)!]);
     const top = readEnvelope(payload!.metadata!['sealed-fields']!).boxes.map((b) => b.keyId);
     const reached = opener.open(payload!).boxes.map((b) => `${b.keyId}/${b.purpose ?? '?'}`);

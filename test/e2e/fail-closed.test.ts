@@ -21,7 +21,14 @@ import type { CodeclessAttempt, CodeclessInput } from './fixtures/codecless-clie
 import { makeVisit, PatientIntake, type LabOrder, type Referral } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
 import { canary, eventBytes, findCanaries, leaksByEvent, rawHistory, readDatabaseBytes, type Canaries } from './support/leak-scan';
-import { bundleSealedWorkflows, createSealedClient, createSealedWorker, keyringWith, registerTsRequire, SealingCodec } from './support/sealed-temporal';
+import {
+  bundleSealedWorkflows,
+  createSealedClient,
+  createSealedWorker,
+  keyringWith,
+  registerTsRequire,
+  SealingCodec,
+} from './support/sealed-temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
 const ROOT = path.join(__dirname, '../..');
@@ -39,7 +46,11 @@ const dbDir = mkdtempSync(path.join(os.tmpdir(), 'sealed-fail-closed-'));
 
 beforeAll(async () => {
   registerTsRequire();
-  [server, bundle, codec] = await Promise.all([startDevServer({ dbFilename: path.join(dbDir, 'temporal.sqlite') }), bundleSealedWorkflows(), SealingCodec.create({ keyring: keyringWith('k-fail-closed') })]);
+  [server, bundle, codec] = await Promise.all([
+    startDevServer({ dbFilename: path.join(dbDir, 'temporal.sqlite') }),
+    bundleSealedWorkflows(),
+    SealingCodec.create({ keyring: keyringWith('k-fail-closed') }),
+  ]);
   client = createSealedClient(server, codec);
   worker = await createSealedWorker({ server, bundle, taskQueue, codec, activities });
   workerDone = worker.run();
@@ -90,13 +101,23 @@ describe('case 1: a client without the codec', () => {
     referralAllergy: canary('NoCodecReferralAllergy'),
     referralLab: canary('NoCodecReferralLab'),
   };
-  const ids = { intake: `no-codec-intake-${randomUUID()}`, visit: `no-codec-visit-${randomUUID()}`, referral: `no-codec-referral-${randomUUID()}` };
+  const ids = {
+    intake: `no-codec-intake-${randomUUID()}`,
+    visit: `no-codec-visit-${randomUUID()}`,
+    referral: `no-codec-referral-${randomUUID()}`,
+  };
   let attempts: CodeclessAttempt[];
   let childOutput: string;
 
   beforeAll(async () => {
     // Its own process: this file's process holds a SealingCodec (the worker's), the child must have none.
-    const input: CodeclessInput = { address: server.address, namespace: server.namespace, taskQueue: `no-codec-${randomUUID()}`, ids, secrets: CHILD };
+    const input: CodeclessInput = {
+      address: server.address,
+      namespace: server.namespace,
+      taskQueue: `no-codec-${randomUUID()}`,
+      ids,
+      secrets: CHILD,
+    };
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CODECLESS_CLIENT], {
       cwd: ROOT,
       env: { ...process.env, CODECLESS_INPUT: JSON.stringify(input) },
@@ -132,7 +153,13 @@ describe('case 1: a client without the codec', () => {
   });
 
   test('a client in a process that has a SealingCodec, but not on that client, stores no plaintext: the workflow fails its task with SEALED_NOT_SEALED', async () => {
-    const planted = { jwt: canary('UnregJwt'), fullName: canary('UnregFullName'), ssn: canary('UnregSsn'), visitNotes: canary('UnregVisitNotes'), labResult: canary('UnregLabResult') };
+    const planted = {
+      jwt: canary('UnregJwt'),
+      fullName: canary('UnregFullName'),
+      ssn: canary('UnregSsn'),
+      visitNotes: canary('UnregVisitNotes'),
+      labResult: canary('UnregLabResult'),
+    };
     const blind = createSealedClient(server); // the converter, no codec; this process does hold one (the worker's)
     const workflowId = `unregistered-codec-${randomUUID()}`;
     const intake = Object.assign(new PatientIntake(), {
@@ -143,7 +170,11 @@ describe('case 1: a client without the codec', () => {
       visits: [makeVisit('2026-03-06', planted.visitNotes)],
     });
     const order: LabOrder = { orderId: 'order-clear-3', test: 'hba1c', result: planted.labResult };
-    const handle = await blind.workflow.start(workflows.handleIntake, { taskQueue, workflowId, args: [secret(planted.jwt, { purpose: 'credential' }), intake, order] });
+    const handle = await blind.workflow.start(workflows.handleIntake, {
+      taskQueue,
+      workflowId,
+      args: [secret(planted.jwt, { purpose: 'credential' }), intake, order],
+    });
     try {
       const failed = await waitForEvent(workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
       const events = await rawHistory(client, { workflowId });
@@ -166,7 +197,12 @@ describe('case 2: a zod value forwarded without a hint stays sealed', () => {
     lab1: canary('FwdLab1'),
   };
   // Clear fields that must stay readable in the activity inputs: proves the scan reads the right bytes.
-  const CLEAR = { referralId: canary('FwdReferralIdClear'), patientId: canary('FwdPatientIdClear'), labCode0: canary('FwdLabCode0Clear'), labCode1: canary('FwdLabCode1Clear') };
+  const CLEAR = {
+    referralId: canary('FwdReferralIdClear'),
+    patientId: canary('FwdPatientIdClear'),
+    labCode0: canary('FwdLabCode0Clear'),
+    labCode1: canary('FwdLabCode1Clear'),
+  };
   const referral: Referral = {
     referralId: CLEAR.referralId,
     authToken: SECRET.authToken,
@@ -181,11 +217,18 @@ describe('case 2: a zod value forwarded without a hint stays sealed', () => {
 
   beforeAll(async () => {
     // The client has the codec; the workflow's static typeInfo gives the sealedTypeInfo hint for its argument.
-    answers = await client.workflow.execute(workflows.forwardReferral, { taskQueue, workflowId, args: [referral], workflowExecutionTimeout: '60s' });
+    answers = await client.workflow.execute(workflows.forwardReferral, {
+      taskQueue,
+      workflowId,
+      args: [referral],
+      workflowExecutionTimeout: '60s',
+    });
   });
 
   test('each forwarded value (whole, nested object, array element) is sealed in the raw ActivityTaskScheduled input, and the activity still gets the real values', async () => {
-    const scheduled = (await rawHistory(client, { workflowId })).filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+    const scheduled = (await rawHistory(client, { workflowId })).filter(
+      (event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    );
     const inputs = scheduled.map((event) => {
       const [what, value] = event.activityTaskScheduledEventAttributes?.input?.payloads ?? [];
       const metadata = value?.metadata ?? {};

@@ -30,7 +30,11 @@ afterAll(async () => {
   await server?.teardown();
 });
 
-async function waitForEvent(client: Client, workflowId: string, type: temporal.api.enums.v1.EventType): Promise<temporal.api.history.v1.IHistoryEvent> {
+async function waitForEvent(
+  client: Client,
+  workflowId: string,
+  type: temporal.api.enums.v1.EventType,
+): Promise<temporal.api.history.v1.IHistoryEvent> {
   for (let i = 0; i < 300; i++) {
     const found = (await rawHistory(client, { workflowId })).find((event) => event.eventType === type);
     if (found) return found;
@@ -40,7 +44,10 @@ async function waitForEvent(client: Client, workflowId: string, type: temporal.a
 }
 
 async function expectNotStarted(client: Client, workflowId: string): Promise<void> {
-  const err = await client.workflow.getHandle(workflowId).describe().catch((e: unknown) => e);
+  const err = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowNotFoundError);
 }
 
@@ -49,7 +56,11 @@ describe('the leak scan can fail', () => {
     const leaky = new Client({ connection: server.env.connection, namespace: server.namespace }); // Temporal's default converter
     const planted = { ssn: canary('NoCodecSsn') };
     const workflowId = `no-codec-${randomUUID()}`;
-    const handle = await leaky.workflow.start(workflows.echoSecret, { taskQueue: `nobody-${randomUUID()}`, workflowId, args: [planted.ssn as never] });
+    const handle = await leaky.workflow.start(workflows.echoSecret, {
+      taskQueue: `nobody-${randomUUID()}`,
+      workflowId,
+      args: [planted.ssn as never],
+    });
     const events = await rawHistory(leaky, { workflowId });
     expect(findCanaries(eventBytes(events), planted)).toEqual(['ssn']);
     expect(leaksByEvent(events, planted)).toEqual(['WORKFLOW_EXECUTION_STARTED: ssn']);
@@ -61,7 +72,10 @@ describe('a worker without the key', () => {
   test('fails the workflow task naming the key id, keeps the workflow open, and a worker with the key completes it', async () => {
     const current = Keyring.generateKey();
     const planted = { ssn: canary('KeyFaultSsn') };
-    const client = createSealedClient(server, await SealingCodec.create({ keyring: new Keyring({ active: 'k-current', keys: { 'k-current': current } }) }));
+    const client = createSealedClient(
+      server,
+      await SealingCodec.create({ keyring: new Keyring({ active: 'k-current', keys: { 'k-current': current } }) }),
+    );
     const stale = await SealingCodec.create({ keyring: new Keyring({ active: 'k-stale', keys: { 'k-stale': Keyring.generateKey() } }) });
     const taskQueue = `key-fault-${randomUUID()}`;
     const workflowId = `key-fault-${randomUUID()}`;
@@ -99,10 +113,31 @@ describe('search attributes and headers never carry a Secret', () => {
     const withStart = `sa-sws-${randomUUID()}`;
     const ref = secret(canary('SearchAttr'), { purpose: 'phi' });
     const refused = await Promise.all([
-      client.workflow.start(workflows.echoSecret, { taskQueue, workflowId: typed, args: [ref], typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }] }).catch(errorCode),
-      client.workflow.start(workflows.echoSecret, { taskQueue, workflowId: legacy, args: [ref], searchAttributes: { PatientIdx: [ref as unknown as string] } }).catch(errorCode),
       client.workflow
-        .signalWithStart(workflows.mailbox, { taskQueue, workflowId: withStart, args: [ref], signal: workflows.finish, signalArgs: [], typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }] })
+        .start(workflows.echoSecret, {
+          taskQueue,
+          workflowId: typed,
+          args: [ref],
+          typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }],
+        })
+        .catch(errorCode),
+      client.workflow
+        .start(workflows.echoSecret, {
+          taskQueue,
+          workflowId: legacy,
+          args: [ref],
+          searchAttributes: { PatientIdx: [ref as unknown as string] },
+        })
+        .catch(errorCode),
+      client.workflow
+        .signalWithStart(workflows.mailbox, {
+          taskQueue,
+          workflowId: withStart,
+          args: [ref],
+          signal: workflows.finish,
+          signalArgs: [],
+          typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }],
+        })
         .catch(errorCode),
     ]);
     expect(refused).toEqual(['SEALED_NOT_ALLOWED_HERE', 'SEALED_NOT_ALLOWED_HERE', 'SEALED_NOT_ALLOWED_HERE']);
@@ -116,7 +151,13 @@ describe('search attributes and headers never carry a Secret', () => {
       .create({
         scheduleId,
         spec: { intervals: [{ every: '365d' }] },
-        action: { type: 'startWorkflow', workflowType: workflows.reviewVisit, taskQueue, args: [makeVisit('d', 'n')], typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: workflows.reviewVisit,
+          taskQueue,
+          args: [makeVisit('d', 'n')],
+          typedSearchAttributes: [{ key: PATIENT_IDX, value: ref as unknown as string }],
+        },
       })
       .catch((e: unknown) => e);
     expect(errorCode(err)).toBe('SEALED_NOT_ALLOWED_HERE');
@@ -126,12 +167,18 @@ describe('search attributes and headers never carry a Secret', () => {
 
   test('the client refuses a header that would carry a sensitive value past the codec', async () => {
     const addsSensitiveHeader: WorkflowClientInterceptor = {
-      startWithDetails: (input, next) => next({ ...input, headers: { ...input.headers, tenant: payloadConverter.toPayload(secret('tenant-secret')) } }),
+      startWithDetails: (input, next) =>
+        next({ ...input, headers: { ...input.headers, tenant: payloadConverter.toPayload(secret('tenant-secret')) } }),
     };
     const base = sealedClientInterceptors();
-    const headerClient = createSealedClient(server, codec, { ...base, workflow: [addsSensitiveHeader, ...(base.workflow as WorkflowClientInterceptor[])] });
+    const headerClient = createSealedClient(server, codec, {
+      ...base,
+      workflow: [addsSensitiveHeader, ...(base.workflow as WorkflowClientInterceptor[])],
+    });
     const workflowId = `header-${randomUUID()}`;
-    const err = await headerClient.workflow.start(workflows.echoSecret, { taskQueue, workflowId, args: [secret('x')] }).catch((e: unknown) => e);
+    const err = await headerClient.workflow
+      .start(workflows.echoSecret, { taskQueue, workflowId, args: [secret('x')] })
+      .catch((e: unknown) => e);
     expect(errorCode(err)).toBe('SEALED_NOT_ALLOWED_HERE');
     await expectNotStarted(client, workflowId);
   });
@@ -139,7 +186,9 @@ describe('search attributes and headers never carry a Secret', () => {
   test('in a workflow, a child or continue-as-new with a Secret search attribute is refused and the workflow can handle it', async () => {
     const worker = await createSealedWorker({ server, bundle, taskQueue, codec });
     const workflowId = `wf-guard-${randomUUID()}`;
-    const codes = await worker.runUntil(client.workflow.execute(workflows.secretSearchAttributes, { taskQueue, workflowId, args: [secret('child-ref', { purpose: 'phi' })] }));
+    const codes = await worker.runUntil(
+      client.workflow.execute(workflows.secretSearchAttributes, { taskQueue, workflowId, args: [secret('child-ref', { purpose: 'phi' })] }),
+    );
     expect(codes).toEqual(['SEALED_NOT_ALLOWED_HERE', 'SEALED_NOT_ALLOWED_HERE']);
     const types = (await rawHistory(client, { workflowId })).map((event) => event.eventType);
     expect(types).not.toContain(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
@@ -150,7 +199,11 @@ describe('search attributes and headers never carry a Secret', () => {
     const upsertQueue = `${taskQueue}-upsert`;
     const worker = await createSealedWorker({ server, bundle, taskQueue: upsertQueue, codec });
     const workflowId = `upsert-guard-${randomUUID()}`;
-    const handle = await client.workflow.start(workflows.upsertSecretSearchAttribute, { taskQueue: upsertQueue, workflowId, args: [secret('upsert-ref', { purpose: 'phi' })] });
+    const handle = await client.workflow.start(workflows.upsertSecretSearchAttribute, {
+      taskQueue: upsertQueue,
+      workflowId,
+      args: [secret('upsert-ref', { purpose: 'phi' })],
+    });
     const failed = await worker.runUntil(waitForEvent(client, workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED));
     expect(failed.workflowTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type).toBe('SEALED_NOT_ALLOWED_HERE');
     const types = (await rawHistory(client, { workflowId })).map((event) => event.eventType);

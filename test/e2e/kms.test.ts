@@ -20,7 +20,17 @@ import { startKmsServer, type KmsServer } from '../support/kms-server';
 import * as activities from './fixtures/activities';
 import { IntakeOutcome, makeVisit, PatientIntake, type LabOrder } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
-import { allExecutions, canary, eventBytes, findCanaries, leaksByEvent, rawHistory, readDatabaseBytes, type Canaries, type Execution } from './support/leak-scan';
+import {
+  allExecutions,
+  canary,
+  eventBytes,
+  findCanaries,
+  leaksByEvent,
+  rawHistory,
+  readDatabaseBytes,
+  type Canaries,
+  type Execution,
+} from './support/leak-scan';
 import { bundleSealedWorkflows, createSealedClient, createSealedWorker, registerTsRequire, SealingCodec } from './support/sealed-temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -122,7 +132,11 @@ describe('keys from AWS KMS on a real dev server', () => {
   test('a failure keeps its message and Secret details sealed under KMS data keys and comes back whole', async () => {
     const workflowId = `kms-failing-${randomUUID()}`;
     executions.push({ workflowId });
-    const handle = await client.workflow.start(workflows.failing, { taskQueue, workflowId, args: [secret(SECRET.failureMessage as string), secret(SECRET.failureDetail as string)] });
+    const handle = await client.workflow.start(workflows.failing, {
+      taskQueue,
+      workflowId,
+      args: [secret(SECRET.failureMessage as string), secret(SECRET.failureDetail as string)],
+    });
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const appFailure = ((err as WorkflowFailedError).cause as ActivityFailure).cause as ApplicationFailure;
@@ -136,14 +150,23 @@ describe('keys from AWS KMS on a real dev server', () => {
     const workflowId = `kms-paused-${randomUUID()}`;
     executions.push({ workflowId });
     // Started while the KMS answers, by a client process; the worker below is a fresh process with an empty cache.
-    const handle = await client.workflow.start(workflows.echoSecret, { taskQueue: pausedQueue, workflowId, args: [secret(SECRET.paused as string)] });
+    const handle = await client.workflow.start(workflows.echoSecret, {
+      taskQueue: pausedQueue,
+      workflowId,
+      args: [secret(SECRET.paused as string)],
+    });
     const freshClient = createSealedClient(server, await kmsCodec());
     kms.pause();
     let resumed = false;
     try {
-      const refused = await freshClient.workflow.start(workflows.echoSecret, { taskQueue: pausedQueue, workflowId: `${workflowId}-never`, args: [secret('never-sent')] }).catch((e: unknown) => e);
+      const refused = await freshClient.workflow
+        .start(workflows.echoSecret, { taskQueue: pausedQueue, workflowId: `${workflowId}-never`, args: [secret('never-sent')] })
+        .catch((e: unknown) => e);
       expect(errorCode(refused)).toBe('SEALED_KMS_UNAVAILABLE');
-      const describeNever = await client.workflow.getHandle(`${workflowId}-never`).describe().catch((e: unknown) => e);
+      const describeNever = await client.workflow
+        .getHandle(`${workflowId}-never`)
+        .describe()
+        .catch((e: unknown) => e);
       expect((describeNever as Error).name).toBe('WorkflowNotFoundError');
 
       const pausedWorker = await createSealedWorker({ server, bundle, taskQueue: pausedQueue, codec: await kmsCodec(), activities });

@@ -16,8 +16,26 @@ import { startDevServer, type DevServer } from '../support/dev-server';
 import * as activities from './fixtures/activities';
 import { IntakeOutcome, makeVisit, PatientIntake, Visit, type LabOrder } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
-import { allExecutions, canary, eventBytes, findCanaries, leaksByEvent, openedText, rawHistory, readDatabaseBytes, type Canaries, type Execution } from './support/leak-scan';
-import { bundleSealedWorkflows, createSealedClient, createSealedWorker, keyringWith, registerTsRequire, SealingCodec } from './support/sealed-temporal';
+import {
+  allExecutions,
+  canary,
+  eventBytes,
+  findCanaries,
+  leaksByEvent,
+  openedText,
+  rawHistory,
+  readDatabaseBytes,
+  type Canaries,
+  type Execution,
+} from './support/leak-scan';
+import {
+  bundleSealedWorkflows,
+  createSealedClient,
+  createSealedWorker,
+  keyringWith,
+  registerTsRequire,
+  SealingCodec,
+} from './support/sealed-temporal';
 
 // One sensitive canary per payload kind and field; the scan must find none of them in clear or base64.
 const SECRET: Canaries = {
@@ -82,7 +100,11 @@ function track<T extends WorkflowHandle>(handle: T): T {
 
 beforeAll(async () => {
   registerTsRequire();
-  [server, bundle, codec] = await Promise.all([startDevServer({ dbFilename: path.join(dbDir, 'temporal.sqlite') }), bundleSealedWorkflows(), SealingCodec.create({ keyring: keyringWith('k-e2e') })]);
+  [server, bundle, codec] = await Promise.all([
+    startDevServer({ dbFilename: path.join(dbDir, 'temporal.sqlite') }),
+    bundleSealedWorkflows(),
+    SealingCodec.create({ keyring: keyringWith('k-e2e') }),
+  ]);
   client = createSealedClient(server, codec);
   worker = await createSealedWorker({ server, bundle, taskQueue, codec, activities });
   workerDone = worker.run();
@@ -124,7 +146,13 @@ describe('every payload kind round-trips through the real server', () => {
   });
 
   test('continue-as-new carries a Secret into the next run', async () => {
-    const handle = track(await client.workflow.start(workflows.countdown, { taskQueue, workflowId: wfId('can'), args: [2, secret(SECRET.continueAsNew as string)] }));
+    const handle = track(
+      await client.workflow.start(workflows.countdown, {
+        taskQueue,
+        workflowId: wfId('can'),
+        args: [2, secret(SECRET.continueAsNew as string)],
+      }),
+    );
     executions.push({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
     const carried = await handle.result();
     expect(Secret.isSecret(carried) && carried.reveal()).toBe(SECRET.continueAsNew);
@@ -146,13 +174,21 @@ describe('every payload kind round-trips through the real server', () => {
     const { latestNote } = (await handle.describe()).memo as { latestNote: Secret<string> };
     expect(Secret.isSecret(latestNote) && latestNote.reveal()).toBe(SECRET.signal);
 
-    const forwarder = track(await client.workflow.start(workflows.forwardNote, { taskQueue, workflowId: wfId('forward'), args: [handle.workflowId, secret(SECRET.externalSignal as string)] }));
+    const forwarder = track(
+      await client.workflow.start(workflows.forwardNote, {
+        taskQueue,
+        workflowId: wfId('forward'),
+        args: [handle.workflowId, secret(SECRET.externalSignal as string)],
+      }),
+    );
     await forwarder.result();
 
     const amended = await handle.executeUpdate(workflows.amend, { args: [secret(SECRET.update as string)] });
     expect(Secret.isSecret(amended) && amended.reveal()).toBe(`${SECRET.update}.amended`);
 
-    const rejected = await handle.executeUpdate(workflows.amend, { args: [secret(SECRET.rejectedUpdate as string)] }).catch((err: unknown) => err);
+    const rejected = await handle
+      .executeUpdate(workflows.amend, { args: [secret(SECRET.rejectedUpdate as string)] })
+      .catch((err: unknown) => err);
     expect(rejected).toBeInstanceOf(WorkflowUpdateFailedError);
     const cause = (rejected as WorkflowUpdateFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
@@ -161,7 +197,13 @@ describe('every payload kind round-trips through the real server', () => {
 
     await handle.signal(workflows.finish);
     const notes = await handle.result();
-    expect(notes.map((note) => (Secret.isSecret(note) ? note.reveal() : note))).toEqual(['greeting-clear-ok', SECRET.signalWithStart, SECRET.signal, SECRET.externalSignal, SECRET.update]);
+    expect(notes.map((note) => (Secret.isSecret(note) ? note.reveal() : note))).toEqual([
+      'greeting-clear-ok',
+      SECRET.signalWithStart,
+      SECRET.signal,
+      SECRET.externalSignal,
+      SECRET.update,
+    ]);
   });
 
   test('update-with-start carries Secrets in the start arguments, the update argument and its result', async () => {
@@ -172,7 +214,10 @@ describe('every payload kind round-trips through the real server', () => {
       args: [secret(SECRET.updateWithStartArg as string)],
       workflowIdConflictPolicy: 'FAIL',
     });
-    const amended = await client.workflow.executeUpdateWithStart(workflows.amend, { args: [secret(SECRET.updateWithStart as string)], startWorkflowOperation: start });
+    const amended = await client.workflow.executeUpdateWithStart(workflows.amend, {
+      args: [secret(SECRET.updateWithStart as string)],
+      startWorkflowOperation: start,
+    });
     expect(Secret.isSecret(amended) && amended.reveal()).toBe(`${SECRET.updateWithStart}.amended`);
     const handle = track(await start.workflowHandle());
     await handle.signal(workflows.finish);
@@ -181,20 +226,36 @@ describe('every payload kind round-trips through the real server', () => {
   });
 
   test('a query answer is sealed on the wire: a client without the codec cannot read it', async () => {
-    const handle = track(await client.workflow.start(workflows.mailbox, { taskQueue, workflowId: wfId('query'), args: [secret(SECRET.signal as string)] }));
+    const handle = track(
+      await client.workflow.start(workflows.mailbox, { taskQueue, workflowId: wfId('query'), args: [secret(SECRET.signal as string)] }),
+    );
     const blind = createSealedClient(server);
-    const err = await blind.workflow.getHandle(handle.workflowId).query(workflows.lastNote).catch((e: unknown) => e);
+    const err = await blind.workflow
+      .getHandle(handle.workflowId)
+      .query(workflows.lastNote)
+      .catch((e: unknown) => e);
     expect(SealedError.is(err) && err.code).toBe('SEALED_NOT_OPENED');
     await handle.signal(workflows.finish);
     await handle.result();
   });
 
   test('heartbeat details are sealed and come back to the retried activity as a Secret', async () => {
-    const handle = track(await client.workflow.start(workflows.heartbeats, { taskQueue, workflowId: wfId('heartbeat'), args: [secret(SECRET.heartbeat as string)] }));
+    const handle = track(
+      await client.workflow.start(workflows.heartbeats, {
+        taskQueue,
+        workflowId: wfId('heartbeat'),
+        args: [secret(SECRET.heartbeat as string)],
+      }),
+    );
     // While the first attempt waits, the server holds its heartbeat details: read them raw, no codec.
     const details = await pendingHeartbeatDetails(handle.workflowId);
     expect(Object.keys(details.metadata ?? {})).toContain(META.sealed);
-    expect(findCanaries(Buffer.concat([Buffer.from(details.data ?? []), ...Object.values(details.metadata ?? {}).map((v) => Buffer.from(v))]), SECRET)).toEqual([]);
+    expect(
+      findCanaries(
+        Buffer.concat([Buffer.from(details.data ?? []), ...Object.values(details.metadata ?? {}).map((v) => Buffer.from(v))]),
+        SECRET,
+      ),
+    ).toEqual([]);
     expect(await handle.result()).toBe(true);
     expect(activities.seen.get('heartbeat')).toBe(SECRET.heartbeat);
   });

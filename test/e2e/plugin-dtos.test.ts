@@ -16,7 +16,16 @@ import { startDevServer, type DevServer } from '../support/dev-server';
 import * as activities from './plugin-fixtures/activities';
 import { IntakeDto, NoteDto, SummaryDto, VisitDto } from './plugin-fixtures/dto';
 import { addNote, amend, intakeWorkflow, reviewVisit, summary } from './plugin-fixtures/workflows';
-import { allExecutions, canary, eventBytes, findCanaries, leaksByEvent, rawHistory, readDatabaseBytes, type Canaries } from './support/leak-scan';
+import {
+  allExecutions,
+  canary,
+  eventBytes,
+  findCanaries,
+  leaksByEvent,
+  rawHistory,
+  readDatabaseBytes,
+  type Canaries,
+} from './support/leak-scan';
 import { keyringWith, registerTsRequire } from './support/sealed-temporal';
 
 const WORKFLOWS_PATH = path.join(__dirname, 'plugin-fixtures/workflows.ts');
@@ -149,7 +158,12 @@ class MemoryDriver implements StorageDriver {
 test('a sealed payload offloaded with DataConverter.externalStorage comes back and opens', async () => {
   const driver = new MemoryDriver();
   const externalStorage = new ExternalStorage({ drivers: [driver], payloadSizeThreshold: 1024 });
-  const offloading = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter: { externalStorage }, plugins: [sealed] });
+  const offloading = new Client({
+    connection: server.env.connection,
+    namespace: server.namespace,
+    dataConverter: { externalStorage },
+    plugins: [sealed],
+  });
   const taskQueue = `plugin-ext-${randomUUID()}`;
   const worker = await Worker.create({
     connection: server.env.nativeConnection,
@@ -170,7 +184,9 @@ test('a sealed payload offloaded with DataConverter.externalStorage comes back a
   const stored = [...driver.stored.values()];
   expect(stored.length).toBeGreaterThan(0);
   expect(stored.every((payload) => payload.metadata?.[META.sealed] !== undefined)).toBe(true);
-  const bytes = Buffer.concat(stored.flatMap((p) => [Buffer.from(p.data ?? []), ...Object.values(p.metadata ?? {}).map((v) => Buffer.from(v))]));
+  const bytes = Buffer.concat(
+    stored.flatMap((p) => [Buffer.from(p.data ?? []), ...Object.values(p.metadata ?? {}).map((v) => Buffer.from(v))]),
+  );
   expect(findCanaries(bytes, SECRET)).toEqual([]);
   expect(findCanaries(bytes, { date: CLEAR.date as string })).toEqual(['date']);
 });

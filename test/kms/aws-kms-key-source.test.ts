@@ -154,7 +154,8 @@ describe('AwsKmsKeySource against a KMS API server', () => {
     const tenantKey = await kms.createKey('tenant-a');
     const credentialKey = await kms.createKey('credentials');
     const keys = await source({ kmsKeyId: { default: kmsKey, rules: { 'tenant-a/*': tenantKey, '*/credential': credentialKey } } });
-    const arnOf = async (namespace: string, purpose: string) => readWrappedKey((await keys.sealingKey({ namespace, purpose })).wrapped).kmsKeyArn;
+    const arnOf = async (namespace: string, purpose: string) =>
+      readWrappedKey((await keys.sealingKey({ namespace, purpose })).wrapped).kmsKeyArn;
     expect(await arnOf('tenant-a', 'phi')).toBe(tenantKey);
     expect(await arnOf('tenant-a', 'credential')).toBe(tenantKey);
     expect(await arnOf('default', 'credential')).toBe(credentialKey);
@@ -179,7 +180,11 @@ describe('AwsKmsKeySource against a KMS API server', () => {
     kms.failNext('GenerateDataKey', 'ThrottlingException');
     const throttled = await keys.sealingKey(phi).catch((err: unknown) => err);
     expect(SealedError.is(throttled) && throttled.code).toBe('SEALED_KMS_THROTTLED');
-    expect((throttled as SealedError).detail).toMatchObject({ operation: 'GenerateDataKey', kmsError: 'ThrottlingException', kmsKeyId: kmsKey });
+    expect((throttled as SealedError).detail).toMatchObject({
+      operation: 'GenerateDataKey',
+      kmsError: 'ThrottlingException',
+      kmsKeyId: kmsKey,
+    });
     expect(String((throttled as Error).message)).not.toContain('injected');
     kms.failNext('GenerateDataKey', 'AccessDeniedException');
     expect(await codeOfAsync(() => keys.sealingKey(phi))).toBe('SEALED_KMS_ACCESS_DENIED');

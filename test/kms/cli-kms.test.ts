@@ -66,11 +66,27 @@ describe('decode with an AWS KMS configuration', () => {
     const context = { type: 'workflow' as const, namespace: 'default', workflowId: 'w' };
     const keyringKey = Keyring.generateKey();
     const keyring = new Keyring({ active: 'k-old', keys: { 'k-old': keyringKey } });
-    const kmsCodec = await SealingCodec.create({ keys: await AwsKmsKeySource.create({ kmsKeyId: kmsKey, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials }) });
-    const [before] = await (await SealingCodec.create({ keyring })).encode([converter.toPayload({ ssn: secret('SSN-OLD', { purpose: 'phi' }) })], context);
-    const after = await kmsCodec.encode([converter.toPayload({ ssn: secret('SSN-NEW', { purpose: 'phi' }), inner: secret({ otp: secret('OTP-1', { purpose: 'credential' }) }, { purpose: 'phi' }) })], context);
+    const kmsCodec = await SealingCodec.create({
+      keys: await AwsKmsKeySource.create({ kmsKeyId: kmsKey, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials }),
+    });
+    const [before] = await (await SealingCodec.create({ keyring })).encode(
+      [converter.toPayload({ ssn: secret('SSN-OLD', { purpose: 'phi' }) })],
+      context,
+    );
+    const after = await kmsCodec.encode(
+      [
+        converter.toPayload({
+          ssn: secret('SSN-NEW', { purpose: 'phi' }),
+          inner: secret({ otp: secret('OTP-1', { purpose: 'credential' }) }, { purpose: 'phi' }),
+        }),
+      ],
+      context,
+    );
     const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
-    const wire = [before!, ...after].map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(p.data) }));
+    const wire = [before!, ...after].map((p) => ({
+      metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+      data: b64(p.data),
+    }));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sealed-kms-decode-'));
     try {
       const file = path.join(dir, 'history.json');

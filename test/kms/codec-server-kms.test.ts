@@ -18,7 +18,13 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'sealed-kms-serve-'));
 const tokensFile = path.join(dir, 'tokens.json');
 const servers: CodecServer[] = [];
 const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-const io: CliIo = { stdout: { write: () => true }, stderr: { write: () => true }, stdin: Readable.from([]), env: {}, cwd: dir } as unknown as CliIo;
+const io: CliIo = {
+  stdout: { write: () => true },
+  stderr: { write: () => true },
+  stdin: Readable.from([]),
+  env: {},
+  cwd: dir,
+} as unknown as CliIo;
 
 beforeAll(async () => {
   kms = await startKmsServer();
@@ -38,7 +44,10 @@ afterAll(async () => {
 });
 
 async function serve(): Promise<string> {
-  const options = parseServeArgs(['--kms-key-id', kmsKey, '--kms-endpoint', kms.endpoint, '--kms-region', kms.region, '--tokens', tokensFile, '--port', '0'], io);
+  const options = parseServeArgs(
+    ['--kms-key-id', kmsKey, '--kms-endpoint', kms.endpoint, '--kms-region', kms.region, '--tokens', tokensFile, '--port', '0'],
+    io,
+  );
   if (options === 'help') throw new Error('help');
   const { server, url } = await runServe(options);
   servers.push(server);
@@ -48,7 +57,11 @@ async function serve(): Promise<string> {
 async function sealedIntake(): Promise<ReturnType<typeof converter.toPayload>> {
   const keys = await AwsKmsKeySource.create({ kmsKeyId: kmsKey, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials });
   const codec = await SealingCodec.create({ keys });
-  const [sealed] = await codec.encode([converter.toPayload({ id: 'p-1', ssn: secret('078-05-1120', { purpose: 'phi' }) })], { type: 'workflow', namespace: 'default', workflowId: 'w' });
+  const [sealed] = await codec.encode([converter.toPayload({ id: 'p-1', ssn: secret('078-05-1120', { purpose: 'phi' }) })], {
+    type: 'workflow',
+    namespace: 'default',
+    workflowId: 'w',
+  });
   return sealed!;
 }
 const converter = createSealedPayloadConverter();
@@ -59,10 +72,14 @@ describe('sealed-fields serve with --kms-key-id', () => {
     const sealed = await sealedIntake();
     const opened = await post(url, '/decode', toWire([sealed]), { token: TOKENS.clinician, namespace: 'default' });
     expect(opened.status).toBe(200);
-    const data = JSON.parse(Buffer.from((JSON.parse(opened.text) as { payloads: Array<{ data: string }> }).payloads[0]!.data, 'base64').toString()) as { ssn: string };
+    const data = JSON.parse(
+      Buffer.from((JSON.parse(opened.text) as { payloads: Array<{ data: string }> }).payloads[0]!.data, 'base64').toString(),
+    ) as { ssn: string };
     expect(data.ssn).toBe('078-05-1120');
     const support = await post(url, '/decode', toWire([sealed]), { token: TOKENS.support, namespace: 'default' });
-    const hidden = JSON.parse(Buffer.from((JSON.parse(support.text) as { payloads: Array<{ data: string }> }).payloads[0]!.data, 'base64').toString()) as { ssn: string };
+    const hidden = JSON.parse(
+      Buffer.from((JSON.parse(support.text) as { payloads: Array<{ data: string }> }).payloads[0]!.data, 'base64').toString(),
+    ) as { ssn: string };
     expect(hidden.ssn).toMatch(/^\[sealed:phi:dk-/);
   });
 
@@ -78,7 +95,8 @@ describe('sealed-fields serve with --kms-key-id', () => {
       kms.resume();
     }
     let status = 0;
-    for (let i = 0; i < 20 && status !== 200; i++) status = (await post(url, '/decode', toWire([sealed]), { token: TOKENS.clinician, namespace: 'default' })).status;
+    for (let i = 0; i < 20 && status !== 200; i++)
+      status = (await post(url, '/decode', toWire([sealed]), { token: TOKENS.clinician, namespace: 'default' })).status;
     expect(status).toBe(200);
   });
 });

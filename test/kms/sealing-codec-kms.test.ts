@@ -21,16 +21,28 @@ beforeAll(async () => {
 afterAll(async () => kms?.teardown());
 
 function kmsKeys(options: Partial<AwsKmsKeySourceOptions> = {}): Promise<AwsKmsKeySource> {
-  return AwsKmsKeySource.create({ kmsKeyId: kmsKey, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials, requestTimeoutMs: 1000, maxAttempts: 1, ...options });
+  return AwsKmsKeySource.create({
+    kmsKeyId: kmsKey,
+    endpoint: kms.endpoint,
+    region: kms.region,
+    credentials: kms.credentials,
+    requestTimeoutMs: 1000,
+    maxAttempts: 1,
+    ...options,
+  });
 }
 
-const pending = (i: number): Payload => converter.toPayload({ id: `p-${i}`, ssn: secret(`SSN-${i}`, { purpose: 'phi' }), token: secret(`T-${i}`, { purpose: 'credential' }) });
+const pending = (i: number): Payload =>
+  converter.toPayload({ id: `p-${i}`, ssn: secret(`SSN-${i}`, { purpose: 'phi' }), token: secret(`T-${i}`, { purpose: 'credential' }) });
 
 describe('SealingCodec with AwsKmsKeySource', () => {
   it('encoding 1,000 payloads of two purposes makes 2 GenerateDataKey calls; each box names its data key and carries it wrapped', async () => {
     const codec = await SealingCodec.create({ keys: await kmsKeys() });
     kms.resetCalls();
-    const sealed = await codec.encode(Array.from({ length: 1000 }, (_, i) => pending(i)), context);
+    const sealed = await codec.encode(
+      Array.from({ length: 1000 }, (_, i) => pending(i)),
+      context,
+    );
     expect(kms.calls('GenerateDataKey')).toBe(2);
     expect(kms.calls('Decrypt')).toBe(0);
     const boxes = readEnvelope(sealed[0]!.metadata!['sealed-fields']!).boxes;
@@ -44,7 +56,10 @@ describe('SealingCodec with AwsKmsKeySource', () => {
 
   it('decoding a history written under N data keys costs N Decrypt calls in a fresh process, then none', async () => {
     const writer = await SealingCodec.create({ keys: await kmsKeys({ dataKeyMaxUses: 10 }) });
-    const history = await writer.encode(Array.from({ length: 50 }, (_, i) => converter.toPayload({ ssn: secret(`SSN-${i}`, { purpose: 'phi' }) })), context);
+    const history = await writer.encode(
+      Array.from({ length: 50 }, (_, i) => converter.toPayload({ ssn: secret(`SSN-${i}`, { purpose: 'phi' }) })),
+      context,
+    );
     const dataKeys = new Set(history.map((p) => readEnvelope(p.metadata!['sealed-fields']!).boxes[0]!.keyId));
     expect(dataKeys.size).toBe(5);
     const reader = await SealingCodec.create({ keys: await kmsKeys() });
@@ -58,7 +73,10 @@ describe('SealingCodec with AwsKmsKeySource', () => {
 
   it('values sealed inside sealed values open level by level (inner data keys unwrapped once their container is open)', async () => {
     const writer = await SealingCodec.create({ keys: await kmsKeys() });
-    const [sealed] = await writer.encode([converter.toPayload({ rec: secret({ login: secret('otp-1', { purpose: 'credential' }) }, { purpose: 'phi' }) })], context);
+    const [sealed] = await writer.encode(
+      [converter.toPayload({ rec: secret({ login: secret('otp-1', { purpose: 'credential' }) }, { purpose: 'phi' }) })],
+      context,
+    );
     const reader = await SealingCodec.create({ keys: await kmsKeys() });
     kms.resetCalls();
     const [opened] = await reader.decode([sealed!], context);

@@ -103,7 +103,8 @@ let keysEnv: Record<string, string> = {};
 
 function versionOf(name: string): string {
   const version = rootPkg.devDependencies[name] ?? rootPkg.dependencies[name];
-  if (version === undefined) throw new Error(`README installs ${name}, which is not a dependency of this repo (no pinned version to test with)`);
+  if (version === undefined)
+    throw new Error(`README installs ${name}, which is not a dependency of this repo (no pinned version to test with)`);
   return `${name}@${version}`;
 }
 
@@ -120,7 +121,10 @@ function tsconfig(kind: 'cjs' | 'esm'): object {
   };
   return kind === 'cjs'
     ? // What `nest new` generates (module commonjs, node10 resolution, decorator metadata).
-      { compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10', emitDecoratorMetadata: true, esModuleInterop: true }, include: ['src'] }
+      {
+        compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10', emitDecoratorMetadata: true, esModuleInterop: true },
+        include: ['src'],
+      }
     : { compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext' }, include: ['src'] };
 }
 
@@ -137,7 +141,10 @@ async function sh(cwd: string, cmd: string, args: string[], timeout = 150_000, e
 async function makeApp(kind: 'cjs' | 'esm'): Promise<string> {
   const dir = path.join(tmp, `${kind}-app`);
   mkdirSync(path.join(dir, 'src'), { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `quickstart-${kind}`, private: true, type: kind === 'cjs' ? 'commonjs' : 'module' }, null, 2));
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: `quickstart-${kind}`, private: true, type: kind === 'cjs' ? 'commonjs' : 'module' }, null, 2),
+  );
   writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig(kind), null, 2));
   for (const [file, body] of quickstart.files) {
     const source = kind === 'esm' ? (quickstart.esmFiles.get(file) ?? toEsm(body)) : body;
@@ -168,7 +175,8 @@ async function runQuickstart(dir: string): Promise<RunResult> {
   try {
     // As the README has it: start the worker, then the client (the SDK logs the worker's RUNNING state).
     const ready = Date.now() + 90_000;
-    while (!/state: 'RUNNING'/.test(workerOut) && worker.exitCode === null && Date.now() < ready) await new Promise((r) => setTimeout(r, 200));
+    while (!/state: 'RUNNING'/.test(workerOut) && worker.exitCode === null && Date.now() < ready)
+      await new Promise((r) => setTimeout(r, 200));
     const client = await Promise.race([
       sh(dir, tsx, ['src/client.ts'], 90_000, env),
       workerExit.then((code) => {
@@ -190,9 +198,12 @@ async function runQuickstart(dir: string): Promise<RunResult> {
 async function rawHistories(client: Client, expected: number): Promise<string[]> {
   for (let attempt = 0; ; attempt++) {
     const runs: Array<{ workflowId: string; runId: string }> = [];
-    for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Completed"' })) runs.push({ workflowId: wf.workflowId, runId: wf.runId });
+    for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Completed"' }))
+      runs.push({ workflowId: wf.workflowId, runId: wf.runId });
     if (runs.length >= expected || attempt >= 40) {
-      return Promise.all(runs.map(async ({ workflowId, runId }) => JSON.stringify(await client.workflow.getHandle(workflowId, runId).fetchHistory())));
+      return Promise.all(
+        runs.map(async ({ workflowId, runId }) => JSON.stringify(await client.workflow.getHandle(workflowId, runId).fetchHistory())),
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -210,7 +221,9 @@ describe('README quickstart from the packed tarball, in fresh CommonJS and ESM a
   beforeAll(async () => {
     ensureBuilt();
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sealed-quickstart-'));
-    const [report] = JSON.parse(await sh(ROOT, 'npm', ['pack', '--json', '--ignore-scripts', '--loglevel=error', '--pack-destination', tmp])) as [{ filename: string }];
+    const [report] = JSON.parse(
+      await sh(ROOT, 'npm', ['pack', '--json', '--ignore-scripts', '--loglevel=error', '--pack-destination', tmp]),
+    ) as [{ filename: string }];
     tarball = path.join(tmp, report.filename);
     const [cjs, esm, dev] = await Promise.all([makeApp('cjs'), makeApp('esm'), startDevServer()]);
     apps.cjs = cjs;
@@ -240,25 +253,32 @@ describe('README quickstart from the packed tarball, in fresh CommonJS and ESM a
     expect(Object.keys(keysEnv)).toEqual(expect.arrayContaining(['SEALED_FIELDS_KEYS', 'SEALED_FIELDS_ACTIVE_KEY']));
   });
 
-  test.each(['cjs', 'esm'] as const)('%s app: tsc with declaration: true compiles the quickstart (types from the tarball)', async (kind) => {
-    const dir = apps[kind]!;
-    await sh(dir, path.join(dir, 'node_modules/.bin/tsc'), ['-p', '.']);
-    // Every file got its declarations, so exported values (e.g. a failure converter) have nameable types.
-    for (const file of quickstart.files.keys()) expect(existsSync(path.join(dir, 'build', path.relative('src', file).replace(/\.ts$/, '.d.ts'))), file).toBe(true);
-  });
+  test.each(['cjs', 'esm'] as const)(
+    '%s app: tsc with declaration: true compiles the quickstart (types from the tarball)',
+    async (kind) => {
+      const dir = apps[kind]!;
+      await sh(dir, path.join(dir, 'node_modules/.bin/tsc'), ['-p', '.']);
+      // Every file got its declarations, so exported values (e.g. a failure converter) have nameable types.
+      for (const file of quickstart.files.keys())
+        expect(existsSync(path.join(dir, 'build', path.relative('src', file).replace(/\.ts$/, '.d.ts'))), file).toBe(true);
+    },
+  );
 
-  test.each(['cjs', 'esm'] as const)('%s app: the worker and the client run against the dev server, and history holds no sealed value', async (kind) => {
-    const before = (await rawHistories(server.env.client, 0)).length;
-    const { client } = await runQuickstart(apps[kind]!);
-    expect(client).toMatch(/recorded \S+ \(\d+ visits?\)/);
-    const histories = await rawHistories(server.env.client, before + 1);
-    expect(histories.length).toBe(before + 1);
-    const secrets = sealedLiterals(quickstart.files.get('src/client.ts')!, quickstart.files.get('src/dto.ts'));
-    expect(secrets.length).toBeGreaterThan(0);
-    for (const history of histories) {
-      const text = decodedHistoryText(history);
-      for (const value of secrets) expect(text, `"${value}" in clear in history`).not.toContain(value);
-      expect(text).toContain('[sealed:');
-    }
-  });
+  test.each(['cjs', 'esm'] as const)(
+    '%s app: the worker and the client run against the dev server, and history holds no sealed value',
+    async (kind) => {
+      const before = (await rawHistories(server.env.client, 0)).length;
+      const { client } = await runQuickstart(apps[kind]!);
+      expect(client).toMatch(/recorded \S+ \(\d+ visits?\)/);
+      const histories = await rawHistories(server.env.client, before + 1);
+      expect(histories.length).toBe(before + 1);
+      const secrets = sealedLiterals(quickstart.files.get('src/client.ts')!, quickstart.files.get('src/dto.ts'));
+      expect(secrets.length).toBeGreaterThan(0);
+      for (const history of histories) {
+        const text = decodedHistoryText(history);
+        for (const value of secrets) expect(text, `"${value}" in clear in history`).not.toContain(value);
+        expect(text).toContain('[sealed:');
+      }
+    },
+  );
 });

@@ -16,7 +16,11 @@ class Intake {
 }
 
 test("@Nested also serves class-transformer's plainToInstance: nested values become instances", () => {
-  const intake = plainToInstance(Intake, { patientId: 'p1', visits: [{ date: 'd', notes: 'n' }], byId: { a: { date: 'd2', notes: 'n2' } } });
+  const intake = plainToInstance(Intake, {
+    patientId: 'p1',
+    visits: [{ date: 'd', notes: 'n' }],
+    byId: { a: { date: 'd2', notes: 'n2' } },
+  });
   expect(intake).toBeInstanceOf(Intake);
   expect(intake.visits[0]).toBeInstanceOf(Visit);
 });

@@ -22,9 +22,9 @@ test('a purpose outside the declared list fails when the plugin is created', () 
   expect(() => new SealedFieldsPlugin({ keyring, purposes: ['phi', 'failure'] })).toThrow(
     expect.objectContaining({ code: 'SEALED_INVALID_OPTION', detail: { purpose: 'credential', where: 'PluginUnit.Login.password' } }),
   );
-  expect(() => new SealedFieldsPlugin({ keyring, purposes: ['credential', 'failure'], keyRules: [{ pattern: /^ssn$/, purpose: 'phl' }] })).toThrow(
-    expect.objectContaining({ code: 'SEALED_INVALID_OPTION' }),
-  );
+  expect(
+    () => new SealedFieldsPlugin({ keyring, purposes: ['credential', 'failure'], keyRules: [{ pattern: /^ssn$/, purpose: 'phl' }] }),
+  ).toThrow(expect.objectContaining({ code: 'SEALED_INVALID_OPTION' }));
 });
 
 test('the plugin keeps the user codecs and puts the SealingCodec first (sealed before compression)', () => {
@@ -51,14 +51,18 @@ test('one process serves one set of default converter options', () => {
 });
 
 test('with a converter module of your own, converter options given to the plugin are refused, not silently dropped', () => {
-  expect(() => new SealedFieldsPlugin({ keyring, strict: true, payloadConverterPath: OWN_CONVERTER })).toThrow(expect.objectContaining({ code: 'SEALED_INVALID_OPTION' }));
+  expect(() => new SealedFieldsPlugin({ keyring, strict: true, payloadConverterPath: OWN_CONVERTER })).toThrow(
+    expect.objectContaining({ code: 'SEALED_INVALID_OPTION' }),
+  );
   expect(() => new SealedFieldsPlugin({ keyring, keyRules: [{ pattern: /^ssn$/ }], payloadConverterPath: OWN_CONVERTER })).toThrow(
     expect.objectContaining({ code: 'SEALED_INVALID_OPTION' }),
   );
 });
 
 test('a converter module that does not export the sealed converters, or cannot load, is refused', () => {
-  expect(() => new SealedFieldsPlugin({ keyring, payloadConverterPath: '/no/such/converter.js' })).toThrow(expect.objectContaining({ code: 'SEALED_INVALID_OPTION' }));
+  expect(() => new SealedFieldsPlugin({ keyring, payloadConverterPath: '/no/such/converter.js' })).toThrow(
+    expect.objectContaining({ code: 'SEALED_INVALID_OPTION' }),
+  );
   expect(() => new SealedFieldsPlugin({ keyring, failureConverterPath: require.resolve('@temporalio/common') })).toThrow(
     expect.objectContaining({ code: 'SEALED_INVALID_OPTION' }),
   );
@@ -73,7 +77,9 @@ test('a value sealed under an undeclared purpose is refused before it is sent', 
   );
   // Nested purposes count too: a typo inside a sealed value is refused like one at the top.
   const nested = secret({ note: secret('x', { purpose: 'phl' }) }, { purpose: 'credential' });
-  await expect(sealed.codec.encode([converter.toPayload(nested)])).rejects.toThrow(expect.objectContaining({ code: 'SEALED_INVALID_OPTION', detail: { purpose: 'phl' } }));
+  await expect(sealed.codec.encode([converter.toPayload(nested)])).rejects.toThrow(
+    expect.objectContaining({ code: 'SEALED_INVALID_OPTION', detail: { purpose: 'phl' } }),
+  );
 });
 
 void Login;

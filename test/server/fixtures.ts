@@ -85,7 +85,12 @@ export interface PostOptions {
 }
 
 /** POSTs a codec request to a listening server; returns status and body text. */
-export async function post(baseUrl: string, route: string, body: string, options: PostOptions = {}): Promise<{ status: number; text: string; headers: Headers }> {
+export async function post(
+  baseUrl: string,
+  route: string,
+  body: string,
+  options: PostOptions = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.namespace !== undefined) headers['x-namespace'] = options.namespace;

@@ -8,13 +8,27 @@ import { createCodecApp } from '../../src/server/app';
 import { STATIC_TOKENS, TOKENS, expectNoPlaintext, memoryAudit, sealedIntake, toWire, keyring } from './fixtures';
 
 const RUNS = { numRuns: 150, interruptAfterTimeLimit: 8_000 } as const;
-const REFUSAL_CODES = new Set(['SEALED_TAMPERED', 'SEALED_MALFORMED', 'SEALED_KEY_UNKNOWN', 'SEALED_KEY_MISMATCH', 'SEALED_VERSION_UNSUPPORTED', 'SEALED_ALG_UNSUPPORTED', 'SEALED_WRONG_NAMESPACE', 'SEALED_FORBIDDEN_KEY']);
+const REFUSAL_CODES = new Set([
+  'SEALED_TAMPERED',
+  'SEALED_MALFORMED',
+  'SEALED_KEY_UNKNOWN',
+  'SEALED_KEY_MISMATCH',
+  'SEALED_VERSION_UNSUPPORTED',
+  'SEALED_ALG_UNSUPPORTED',
+  'SEALED_WRONG_NAMESPACE',
+  'SEALED_FORBIDDEN_KEY',
+]);
 
 let app: Hono;
 let sealed: Payload;
 
 beforeAll(async () => {
-  app = createCodecApp({ codec: await SealingCodec.create({ keyring }), auth: { staticTokens: STATIC_TOKENS }, audit: memoryAudit().sink, limits: { maxBodyBytes: 256 * 1024, maxPayloads: 50 } });
+  app = createCodecApp({
+    codec: await SealingCodec.create({ keyring }),
+    auth: { staticTokens: STATIC_TOKENS },
+    audit: memoryAudit().sink,
+    limits: { maxBodyBytes: 256 * 1024, maxPayloads: 50 },
+  });
   sealed = await sealedIntake();
 });
 
@@ -70,7 +84,11 @@ describe('fuzzing /decode', () => {
   });
 
   test('a caller without credentials never sees plaintext, whatever the mutation', async () => {
-    const mutation = fc.oneof(byteFlip.map(([i, m]) => mutatedEnvelope(i, m)), byteFlip.map(([i, m]) => mutatedData(i, m)), fc.constant(sealed));
+    const mutation = fc.oneof(
+      byteFlip.map(([i, m]) => mutatedEnvelope(i, m)),
+      byteFlip.map(([i, m]) => mutatedData(i, m)),
+      fc.constant(sealed),
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 5 }), async (payloads) => {
         const { status, text } = await decode(toWire(payloads));

@@ -5,10 +5,17 @@ import { STATIC_TOKENS, TOKENS, keyring, memoryAudit, post, sealedIntake, toWire
 
 describe('mounting', () => {
   test('with a basePath the routes answer under it and not at the root', async () => {
-    const mounted = await createCodecServer({ keyring, auth: { staticTokens: STATIC_TOKENS }, audit: memoryAudit().sink, basePath: '/codec' });
+    const mounted = await createCodecServer({
+      keyring,
+      auth: { staticTokens: STATIC_TOKENS },
+      audit: memoryAudit().sink,
+      basePath: '/codec',
+    });
     const base = (await mounted.listen()).url;
     try {
-      expect((await post(`${base}/codec`, '/decode', toWire([await sealedIntake()]), { token: TOKENS.clinician, namespace: 'default' })).status).toBe(200);
+      expect(
+        (await post(`${base}/codec`, '/decode', toWire([await sealedIntake()]), { token: TOKENS.clinician, namespace: 'default' })).status,
+      ).toBe(200);
       expect((await post(`${base}/codec`, '/default/decode', toWire([]), { token: TOKENS.clinician })).status).toBe(200);
       expect((await fetch(`${base}/codec/health`)).status).toBe(200);
       expect((await post(base, '/decode', toWire([]), { token: TOKENS.clinician, namespace: 'default' })).status).toBe(404);

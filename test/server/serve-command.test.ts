@@ -36,8 +36,26 @@ describe('sealed-fields serve', () => {
 
   test('flags become server options: static tokens from a file, origins, limits', () => {
     const io = memoryIo({ SEALED_FIELDS_KEYS: `k1:${Buffer.from(Keyring.generateKey()).toString('base64')}` });
-    writeFileSync(path.join(io.cwd, 'tokens.json'), JSON.stringify([{ token: 'serve-test-token-0123456789', subject: 'me', purposes: '*' }]));
-    const options = parseServeArgs(['--tokens', 'tokens.json', '--ui-origin', 'http://localhost:8233', '--cors-credentials', '--port', '0', '--max-payloads', '50', '--anonymous-purposes', 'demo, other'], io);
+    writeFileSync(
+      path.join(io.cwd, 'tokens.json'),
+      JSON.stringify([{ token: 'serve-test-token-0123456789', subject: 'me', purposes: '*' }]),
+    );
+    const options = parseServeArgs(
+      [
+        '--tokens',
+        'tokens.json',
+        '--ui-origin',
+        'http://localhost:8233',
+        '--cors-credentials',
+        '--port',
+        '0',
+        '--max-payloads',
+        '50',
+        '--anonymous-purposes',
+        'demo, other',
+      ],
+      io,
+    );
     expect(options).not.toBe('help');
     if (options === 'help') return;
     expect(options.port).toBe(0);
@@ -61,7 +79,9 @@ describe('sealed-fields serve', () => {
     const io = memoryIo({ ...keyringEnv(Keyring.generateKey()), JWT_SECRET: 'x' });
     const options = parseServeArgs(['--jwt-secret-env', 'JWT_SECRET', '--port', '0'], io);
     if (options === 'help') throw new Error('unexpected help');
-    await expect(runServe(options)).rejects.toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringContaining('SEALED_INVALID_OPTION') }));
+    await expect(runServe(options)).rejects.toThrow(
+      expect.objectContaining({ exitCode: 2, message: expect.stringContaining('SEALED_INVALID_OPTION') }),
+    );
   });
 
   test('a missing keyring is a usage error (exit 2)', () => {
@@ -72,12 +92,17 @@ describe('sealed-fields serve', () => {
     const key = Keyring.generateKey();
     const ring = new Keyring({ active: 'k1', keys: { k1: key } });
     const io = memoryIo(keyringEnv(key));
-    writeFileSync(path.join(io.cwd, 'tokens.json'), JSON.stringify([{ token: 'serve-test-token-0123456789', subject: 'me', purposes: '*' }]));
+    writeFileSync(
+      path.join(io.cwd, 'tokens.json'),
+      JSON.stringify([{ token: 'serve-test-token-0123456789', subject: 'me', purposes: '*' }]),
+    );
     const options = parseServeArgs(['--tokens', 'tokens.json', '--port', '0'], io);
     if (options === 'help') throw new Error('unexpected help');
     const { server, url } = await runServe({ ...options, audit: () => undefined });
     try {
-      const [shown] = fromWire((await post(url, '/decode', toWire([await sealedIntake('', ring)]), { token: 'serve-test-token-0123456789' })).text);
+      const [shown] = fromWire(
+        (await post(url, '/decode', toWire([await sealedIntake('', ring)]), { token: 'serve-test-token-0123456789' })).text,
+      );
       expect(JSON.stringify(shown!.data)).toContain(PLAINTEXT.ssn);
     } finally {
       await server.close();
@@ -112,7 +137,10 @@ describe('the built sealed-fields binary', () => {
   test('serve runs the codec server until SIGTERM and exits 0', async () => {
     ensureBuilt();
     const key = Keyring.generateKey();
-    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, ...keyringEnv(key) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+      env: { ...process.env, ...keyringEnv(key) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -18,7 +18,12 @@ const STALE_LOCK_MS = 10 * 60_000;
 
 /** Every file the package points at (main, types, exports, typesVersions) and the CLI the bin loads. */
 function outputs(): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: unknown; types: unknown; exports: unknown; typesVersions?: unknown };
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    main: unknown;
+    types: unknown;
+    exports: unknown;
+    typesVersions?: unknown;
+  };
   const targets = ['dist/cli.js', ...packageTargets(pkg.main, pkg.types, pkg.exports, pkg.typesVersions)];
   return [...new Set(targets.filter((t) => /^(\.\/)?dist\//.test(t)))].map((t) => path.join(ROOT, t));
 }
@@ -43,7 +48,11 @@ export function isBuilt(): boolean {
   const built = outputs();
   if (!built.every((file) => existsSync(file))) return false;
   const oldestOutput = Math.min(...built.map((file) => statSync(file).mtimeMs));
-  const newestInput = Math.max(...INPUTS.map((input) => path.join(ROOT, input)).filter((p) => existsSync(p)).map(newestMtime));
+  const newestInput = Math.max(
+    ...INPUTS.map((input) => path.join(ROOT, input))
+      .filter((p) => existsSync(p))
+      .map(newestMtime),
+  );
   return oldestOutput >= newestInput;
 }
 

@@ -62,7 +62,10 @@ export function motoServerPath(): string {
     accessSync(fromEnv, constants.X_OK);
     return fromEnv;
   }
-  installed ??= execFileSync('bash', [path.join(ROOT, 'scripts', 'install-moto.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  installed ??= execFileSync('bash', [path.join(ROOT, 'scripts', 'install-moto.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
     .trim()
     .split('\n')
     .pop() as string;
@@ -79,7 +82,7 @@ export async function startKmsServer(): Promise<KmsServer> {
   const counts = new Map<string, number>();
   const faults = new Map<string, { errorType: string; count: number; status: number }>();
 
-  const direct = async <T,>(operation: string, input: Record<string, unknown>): Promise<T> => {
+  const direct = async <T>(operation: string, input: Record<string, unknown>): Promise<T> => {
     const response = await fetch(motoUrl, {
       method: 'POST',
       headers: {
@@ -138,7 +141,8 @@ export async function startKmsServer(): Promise<KmsServer> {
   /** The KMS key a request uses: its KeyId, or (Decrypt without one) the key id moto writes at the start of its ciphertext blobs. */
   const keyOf = (operation: string, input: Record<string, unknown>): string | undefined => {
     if (typeof input.KeyId === 'string') return input.KeyId;
-    if (operation === 'Decrypt' && typeof input.CiphertextBlob === 'string') return Buffer.from(input.CiphertextBlob, 'base64').subarray(0, 36).toString('latin1');
+    if (operation === 'Decrypt' && typeof input.CiphertextBlob === 'string')
+      return Buffer.from(input.CiphertextBlob, 'base64').subarray(0, 36).toString('latin1');
     return undefined;
   };
 
@@ -182,10 +186,14 @@ export async function startKmsServer(): Promise<KmsServer> {
         const headers = { ...req.headers };
         delete headers.host;
         delete headers['content-length'];
-        const upstream = http.request(motoUrl, { method: req.method, path: req.url, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
+        const upstream = http.request(
+          motoUrl,
+          { method: req.method, path: req.url, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
         upstream.on('error', () => {
           if (!res.headersSent) res.writeHead(502);
           res.end();
@@ -222,7 +230,11 @@ export async function startKmsServer(): Promise<KmsServer> {
       if (moto === undefined) await startMoto();
     },
     createKey: async (description = 'temporal-sealed-fields test key') => {
-      const created = await direct<{ KeyMetadata: { Arn: string } }>('CreateKey', { Description: description, KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT' });
+      const created = await direct<{ KeyMetadata: { Arn: string } }>('CreateKey', {
+        Description: description,
+        KeyUsage: 'ENCRYPT_DECRYPT',
+        KeySpec: 'SYMMETRIC_DEFAULT',
+      });
       return created.KeyMetadata.Arn;
     },
     call: direct,
@@ -237,6 +249,10 @@ export async function startKmsServer(): Promise<KmsServer> {
 
 function awsError(res: http.ServerResponse, status: number, errorType: string): void {
   const body = JSON.stringify({ __type: errorType, message: `${errorType} (injected by the test relay)` });
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': errorType, 'content-length': String(Buffer.byteLength(body)) });
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amzn-errortype': errorType,
+    'content-length': String(Buffer.byteLength(body)),
+  });
   res.end(body);
 }

@@ -19,7 +19,12 @@ export function pendingText(payload: Payload): string | undefined {
  */
 export function sentInClear(payload: Payload, canary: string): boolean {
   const { ['sealed-pending']: _pending, ...rest } = payload.metadata ?? {};
-  return !(pendingText(payload) ?? '').includes(canary) || payloadBytes({ ...payload, metadata: rest }).toString('latin1').includes(canary);
+  return (
+    !(pendingText(payload) ?? '').includes(canary) ||
+    payloadBytes({ ...payload, metadata: rest })
+      .toString('latin1')
+      .includes(canary)
+  );
 }
 
 /** Converter-only suites: a SealingCodec exists in this process, as in every correctly wired client and worker. */

@@ -16,13 +16,20 @@ import { findTemporalCli } from '../support/temporal-cli';
 import { CLEAR, PLAINTEXT, runTriage } from './fixtures/run-triage';
 import { expectPhiOnlyView, expectRevealedView, expectSealedView } from './fixtures/views';
 
-const TOKEN = { clinician: 'clinician-ui-token-0123456789', nurse: 'nurse-ui-token-0123456789ab', billing: 'billing-ui-token-0123456789' } as const;
+const TOKEN = {
+  clinician: 'clinician-ui-token-0123456789',
+  nurse: 'nurse-ui-token-0123456789ab',
+  billing: 'billing-ui-token-0123456789',
+} as const;
 const COOKIE = 'sealed_codec_token';
 const ISSUER = 'https://idp.example.test/';
 // tsx's types need the `exports` map, which this project's moduleResolution does not read.
 const { register } = createRequire(__filename)('tsx/cjs/api') as { register(): () => void };
 // UPDATE_SCREENSHOTS=1 refreshes the committed docs/screenshots; other runs keep theirs in the temp dir.
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(__dirname, '../../docs/screenshots') : path.join(os.tmpdir(), 'sealed-fields-screenshots');
+const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? path.join(__dirname, '../../docs/screenshots')
+    : path.join(os.tmpdir(), 'sealed-fields-screenshots');
 
 const tokens: StaticToken[] = [
   { token: TOKEN.clinician, subject: 'dr-ana', purposes: ['phi', 'credential'], namespaces: ['default'] },
@@ -44,10 +51,20 @@ beforeAll(async () => {
   const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
   const uiPort = await freePort();
   const idp = await generateKeyPair('ES256', { extractable: true });
-  signJwt = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience('temporal-codec').setExpirationTime('5m').sign(idp.privateKey);
+  signJwt = (claims) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(ISSUER)
+      .setAudience('temporal-codec')
+      .setExpirationTime('5m')
+      .sign(idp.privateKey);
   codecServer = await createCodecServer({
     keyring,
-    auth: { staticTokens: tokens, tokenCookie: COOKIE, jwt: { publicKey: await exportSPKI(idp.publicKey), issuer: ISSUER, audience: 'temporal-codec' } },
+    auth: {
+      staticTokens: tokens,
+      tokenCookie: COOKIE,
+      jwt: { publicKey: await exportSPKI(idp.publicKey), issuer: ISSUER, audience: 'temporal-codec' },
+    },
     cors: { origins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`], credentials: true },
     audit: (record) => void audit.push(record),
   });
@@ -74,7 +91,8 @@ async function openWorkflowPage(access: CodecAccess): Promise<{ page: Page; cont
     const settings = { endpoint: JSON.stringify(access.endpoint), includeCredentials: 'true', overrideRemoteCodecConfiguration: 'true' };
     await context.addInitScript(`for (const [k, v] of Object.entries(${JSON.stringify(settings)})) localStorage.setItem(k, v);`);
     const { cookieToken } = access;
-    if (cookieToken !== undefined) await context.addCookies([{ name: COOKIE, value: cookieToken, url: codecUrl, httpOnly: true, sameSite: 'Lax' }]);
+    if (cookieToken !== undefined)
+      await context.addCookies([{ name: COOKIE, value: cookieToken, url: codecUrl, httpOnly: true, sameSite: 'Lax' }]);
   }
   const page = await context.newPage();
   const endpoint = access.endpoint === 'ui-setting' ? codecUrl : access.endpoint;
@@ -158,7 +176,19 @@ describe('temporal workflow show --codec-endpoint', () => {
   async function showWorkflow(codecArgs: string[]): Promise<string> {
     const cli = findTemporalCli();
     if (cli === undefined) throw new Error('temporal CLI not found (set TEMPORAL_CLI_PATH)');
-    const args = ['workflow', 'show', '--address', devServer.address, '--namespace', devServer.namespace, '-w', run.workflowId, '--output', 'json', ...codecArgs];
+    const args = [
+      'workflow',
+      'show',
+      '--address',
+      devServer.address,
+      '--namespace',
+      devServer.namespace,
+      '-w',
+      run.workflowId,
+      '--output',
+      'json',
+      ...codecArgs,
+    ];
     const { stdout } = await execFileAsync(cli, args, { timeout: 60_000 });
     return decodedPayloadText(stdout);
   }

@@ -13,7 +13,10 @@ import { launchChromium } from '../support/chromium';
 import { fromWire, keyring, PLAINTEXT, sealedIntake, STATIC_TOKENS, TOKENS, toWire } from '../server/fixtures';
 
 const COOKIE = 'sealed_codec_token';
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(__dirname, '../../docs/screenshots') : path.join(os.tmpdir(), 'sealed-fields-screenshots');
+const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? path.join(__dirname, '../../docs/screenshots')
+    : path.join(os.tmpdir(), 'sealed-fields-screenshots');
 
 let codecServer: CodecServer;
 let codecUrl: string; // http://localhost:<port>: the host name the "Web UI" uses too
@@ -27,7 +30,9 @@ const audit: AuditEvent[] = [];
 
 /** A blank page on its own localhost port: a stand-in for the Web UI's origin. */
 async function blankSite(): Promise<{ server: Server; url: string }> {
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>web ui</title><p>web ui</p>'));
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>web ui</title><p>web ui</p>'),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://localhost:${(server.address() as AddressInfo).port}` };
 }
@@ -54,13 +59,22 @@ afterAll(async () => {
 });
 
 /** What the page at `siteUrl` gets from `/decode` with the browser's cookies (fetch credentials 'include'). */
-async function decodeFrom(context: BrowserContext, siteUrl: string, credentials: 'include' | 'omit' = 'include'): Promise<{ status: number; text: string } | { error: string }> {
+async function decodeFrom(
+  context: BrowserContext,
+  siteUrl: string,
+  credentials: 'include' | 'omit' = 'include',
+): Promise<{ status: number; text: string } | { error: string }> {
   const page = await context.newPage();
   await page.goto(siteUrl);
   const result = await page.evaluate(
     async ({ url, body, credentials }) => {
       try {
-        const response = await fetch(url, { method: 'POST', credentials, headers: { 'content-type': 'application/json', 'x-namespace': 'default' }, body });
+        const response = await fetch(url, {
+          method: 'POST',
+          credentials,
+          headers: { 'content-type': 'application/json', 'x-namespace': 'default' },
+          body,
+        });
         return { status: response.status, text: await response.text() };
       } catch (err) {
         return { error: String(err) };
@@ -113,7 +127,14 @@ describe('the token page in Chromium', () => {
     expect(page.url()).toBe(`${codecUrl}/token`);
     const [cookie, ...others] = (await context.cookies(codecUrl)).filter((c) => c.name === COOKIE);
     expect(others).toEqual([]);
-    expect(cookie).toMatchObject({ value: TOKENS.clinician, domain: 'localhost', path: '/', httpOnly: true, secure: false, sameSite: 'Strict' });
+    expect(cookie).toMatchObject({
+      value: TOKENS.clinician,
+      domain: 'localhost',
+      path: '/',
+      httpOnly: true,
+      secure: false,
+      sameSite: 'Strict',
+    });
     expect(await page.content()).not.toContain(TOKENS.clinician);
     expect(await page.evaluate<string>('document.cookie')).not.toContain(TOKENS.clinician);
     expect(await page.locator('#token').inputValue()).toBe('');

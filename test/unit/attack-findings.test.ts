@@ -25,7 +25,9 @@ const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } 
 
 // zod v4's two documented ways to write a recursive schema.
 type TreeNode = { ssn: string; child?: TreeNode | undefined };
-const LazyTree: z.ZodType<TreeNode> = z.lazy(() => z.object({ ssn: sensitive(z.string(), { purpose: 'phi' }), child: LazyTree.optional() }));
+const LazyTree: z.ZodType<TreeNode> = z.lazy(() =>
+  z.object({ ssn: sensitive(z.string(), { purpose: 'phi' }), child: LazyTree.optional() }),
+);
 // biome-ignore lint/suspicious/noExplicitAny: a recursive schema written with getters has no type TypeScript can infer
 const GetterTree: any = z.object({
   ssn: sensitive(z.string(), { purpose: 'phi' }),
@@ -111,7 +113,9 @@ describe('attacks on fail closed', () => {
   });
 
   test('an object that arrived sealed whole remembers it, so the next hop seals it again', async () => {
-    const referral = await receive<{ details: { dx: string } }>(await send({ id: 'r', tags: [], details: { dx: 'DX-TWO-HOPS' } }, hint('Referral')));
+    const referral = await receive<{ details: { dx: string } }>(
+      await send({ id: 'r', tags: [], details: { dx: 'DX-TWO-HOPS' } }, hint('Referral')),
+    );
     const hop1 = await send(referral.details); // sealed whole: fine
     expect(findLeaks(payloadBytes(hop1), ['DX-TWO-HOPS'])).toEqual([]);
     const received = await receive<unknown>(hop1); // the activity that got it
@@ -125,7 +129,9 @@ describe('attacks on fail closed', () => {
   });
 
   test('every element of a decoded array of sealed elements is sealed again, even after unshift', async () => {
-    const referral = await receive<{ tags: string[] }>(await send({ id: 'r', tags: ['TAG-FIRST-1', 'TAG-LAST-22'], details: { dx: 'd' } }, hint('Referral')));
+    const referral = await receive<{ tags: string[] }>(
+      await send({ id: 'r', tags: ['TAG-FIRST-1', 'TAG-LAST-22'], details: { dx: 'd' } }, hint('Referral')),
+    );
     referral.tags.unshift('public-tag');
     expect(findLeaks(payloadBytes(await send(referral)), ['TAG-FIRST-1', 'TAG-LAST-22'])).toEqual([]);
   });
@@ -169,7 +175,9 @@ describe('attacks on fail closed', () => {
   });
 
   test('the search attribute guard refuses a value that arrived sealed', async () => {
-    const referral = await receive<{ tags: string[] }>(await send({ id: 'r', tags: ['TAG-SEARCH-ATTR'], details: { dx: 'd' } }, hint('Referral')));
+    const referral = await receive<{ tags: string[] }>(
+      await send({ id: 'r', tags: ['TAG-SEARCH-ATTR'], details: { dx: 'd' } }, hint('Referral')),
+    );
     expect(codeOf(() => refuseSecrets({ Tags: referral.tags }, 'upsertSearchAttributes'))).toBe('SEALED_NOT_ALLOWED_HERE');
   });
 
@@ -179,7 +187,9 @@ describe('attacks on fail closed', () => {
   });
 
   test.fails('LOW (known limit): a sealed-opened entry from the wire is trusted by a reader whose codec is missing, forging a Secret', () => {
-    const payload = jsonPayload('{"jwt":"[sealed:credential:k1]"}', { 'sealed-opened': '{"v":1,"f":[["/jwt","credential",1]],"x":["ATTACKER-TOKEN"]}' });
+    const payload = jsonPayload('{"jwt":"[sealed:credential:k1]"}', {
+      'sealed-opened': '{"v":1,"f":[["/jwt","credential",1]],"x":["ATTACKER-TOKEN"]}',
+    });
     let decoded: unknown;
     const code = codeOf(() => (decoded = converter.fromPayload(payload, context)));
     expect(Secret.isSecret((decoded as { jwt?: unknown } | undefined)?.jwt)).toBe(false);
@@ -187,7 +197,9 @@ describe('attacks on fail closed', () => {
   });
 
   test('strict mode refuses an instance of an unregistered class at a typed position', () => {
-    expect(codeOf(() => strictConverter.toPayload({ auth: new NotRegistered('x') }, context, hint('Typed')))).toBe('SEALED_UNREGISTERED_TYPE');
+    expect(codeOf(() => strictConverter.toPayload({ auth: new NotRegistered('x') }, context, hint('Typed')))).toBe(
+      'SEALED_UNREGISTERED_TYPE',
+    );
   });
 
   test.fails('documented limit, still a leak (known limit): in the workflow sandbox the converter writes Secret plaintext into sealed-pending, sent in clear by a worker without the codec', () => {

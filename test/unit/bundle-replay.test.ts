@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
-import { bundleWorkflowCode, DefaultLogger, ReplayError, Runtime, Worker, type ReplayWorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  ReplayError,
+  Runtime,
+  Worker,
+  type ReplayWorkerOptions,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Keyring, SealingCodec } from '../../src/codec';
 import { createReplayCodec, REPLAY_FILES, REPLAY_KEY_ID, REPLAY_TEST_KEY } from '../fixtures/replay/codec';
@@ -25,7 +33,10 @@ beforeAll(async () => {
   unregisterTs = register();
   try {
     // The tamper tests fail workflow tasks on purpose: keep those expected errors off the console.
-    Runtime.install({ logger: new DefaultLogger('WARN', () => undefined), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    Runtime.install({
+      logger: new DefaultLogger('WARN', () => undefined),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
   } catch {
     // a runtime is already installed in this process
   }
@@ -110,7 +121,9 @@ test('after a key rotation the history still replays while the old key stays in 
 });
 
 test('keys are chosen by id: the same key bytes under another id cannot replay the history (SEALED_KEY_UNKNOWN)', async () => {
-  const codec = new RecordingCodec(await SealingCodec.create({ keyring: new Keyring({ active: 'k-other', keys: { 'k-other': REPLAY_TEST_KEY } }) }));
+  const codec = new RecordingCodec(
+    await SealingCodec.create({ keyring: new Keyring({ active: 'k-other', keys: { 'k-other': REPLAY_TEST_KEY } }) }),
+  );
   expect(await replayError(committedHistory(), codec)).toBeInstanceOf(ReplayError);
   expect(codec.decodeErrors.map(errorCode)).toEqual(['SEALED_KEY_UNKNOWN']);
 });

@@ -98,14 +98,30 @@ type ZodSpec = { k: 'zod'; bag: Array<{ markerKey: boolean; node: Spec }>; visit
 type RootSpec = Spec | ZodSpec;
 
 const purposeArb = fc.constantFrom<Purpose>(...PURPOSES);
-const leafArb: fc.Arbitrary<Spec> = fc.record({ k: fc.constant('leaf' as const), clear: fc.constantFrom<Leaf>('clear', 'x', 7, true, null) });
+const leafArb: fc.Arbitrary<Spec> = fc.record({
+  k: fc.constant('leaf' as const),
+  clear: fc.constantFrom<Leaf>('clear', 'x', 7, true, null),
+});
 const DEPTH = { maxDepth: 4, depthIdentifier: 'spec', withCrossShrink: true } as const;
 
-const specs = fc.letrec<{ node: Spec; card: CardSpec; entries: Array<{ markerKey: boolean; node: Spec }>; secret: Spec; obj: Spec; arr: Spec; chart: Spec; holder: Spec }>((tie) => ({
+const specs = fc.letrec<{
+  node: Spec;
+  card: CardSpec;
+  entries: Array<{ markerKey: boolean; node: Spec }>;
+  secret: Spec;
+  obj: Spec;
+  arr: Spec;
+  chart: Spec;
+  holder: Spec;
+}>((tie) => ({
   node: fc.oneof(DEPTH, leafArb, tie('secret'), tie('obj'), tie('card'), tie('arr'), tie('chart'), tie('holder')),
   entries: fc.array(fc.record({ markerKey: fc.boolean(), node: tie('node') }), { maxLength: 3, depthIdentifier: 'spec' }),
   secret: fc.record({ k: fc.constant('secret' as const), purpose: purposeArb, inner: tie('node') }),
-  obj: fc.record({ k: fc.constant('obj' as const), entries: tie('entries'), form: fc.constantFrom('plain' as const, 'spread' as const, 'ownToJSON' as const) }),
+  obj: fc.record({
+    k: fc.constant('obj' as const),
+    entries: tie('entries'),
+    form: fc.constantFrom('plain' as const, 'spread' as const, 'ownToJSON' as const),
+  }),
   arr: fc.record({ k: fc.constant('arr' as const), items: fc.array(tie('node'), { maxLength: 3, depthIdentifier: 'spec' }) }),
   card: fc.record({
     k: fc.constant('card' as const),
@@ -114,7 +130,14 @@ const specs = fc.letrec<{ node: Spec; card: CardSpec; entries: Array<{ markerKey
     note: tie('node'),
     toJSON: fc.constantFrom('none' as const, 'none' as const, 'assigned' as const, 'arrow' as const),
   }),
-  chart: fc.record({ k: fc.constant('chart' as const), id: leafArb, card: tie('card'), login: tie('card'), cards: fc.array(tie('card'), { maxLength: 2, depthIdentifier: 'spec' }), extra: tie('node') }),
+  chart: fc.record({
+    k: fc.constant('chart' as const),
+    id: leafArb,
+    card: tie('card'),
+    login: tie('card'),
+    cards: fc.array(tie('card'), { maxLength: 2, depthIdentifier: 'spec' }),
+    extra: tie('node'),
+  }),
   holder: fc.record({ k: fc.constant('holder' as const), jwt: tie('node'), chart: tie('node'), misc: tie('node'), spread: fc.boolean() }),
 }));
 
@@ -297,7 +320,8 @@ function checkReaders(phase: string, payload: Payload, markers: Map<string, Read
     expect({ phase, grant: [...grant], overexposed }).toEqual({ phase, grant: [...grant], overexposed: [] });
     // Once forwarded, an array that held sealed elements seals every element under their purposes
     // (indexes shift), so a reader may see less than it could: never more.
-    if (phase === 'sent') expect({ phase, grant: [...grant], visible: sorted(visible) }).toEqual({ phase, grant: [...grant], visible: sorted(allowed) });
+    if (phase === 'sent')
+      expect({ phase, grant: [...grant], visible: sorted(visible) }).toEqual({ phase, grant: [...grant], visible: sorted(allowed) });
   }
 }
 
@@ -314,7 +338,10 @@ async function trip(root: RootSpec): Promise<Trip | undefined> {
   const all = sorted(built.markers.keys());
   const sent = await attempt(() => send(built.value, built.hint), all);
   if ('refused' in sent) {
-    expect({ refused: sent.refused, allowedBecauseOwnToJSON: built.ownToJSON }).toEqual({ refused: sent.refused, allowedBecauseOwnToJSON: true });
+    expect({ refused: sent.refused, allowedBecauseOwnToJSON: built.ownToJSON }).toEqual({
+      refused: sent.refused,
+      allowedBecauseOwnToJSON: true,
+    });
     return undefined;
   }
   expect(findLeaks(payloadBytes(sent.ok), all)).toEqual([]);
@@ -365,15 +392,27 @@ describe('fail closed: random DTO graphs sent, decoded and forwarded without hin
     // Bias toward the shape that leaks keys: an object keyed by markers, inside a sealed value, holding Secrets.
     const keyed = fc.record({
       k: fc.constant('obj' as const),
-      entries: fc.array(fc.record({ markerKey: fc.constant(true), node: fc.oneof(specs.secret, specs.node) }), { minLength: 1, maxLength: 3 }),
+      entries: fc.array(fc.record({ markerKey: fc.constant(true), node: fc.oneof(specs.secret, specs.node) }), {
+        minLength: 1,
+        maxLength: 3,
+      }),
       form: fc.constant('plain' as const),
     });
     const around = fc.oneof(
       fc.record({ k: fc.constant('secret' as const), purpose: purposeArb, inner: keyed }),
       fc.record({ k: fc.constant('card' as const), label: leafArb, token: keyed, note: keyed, toJSON: fc.constant('none' as const) }),
     );
-    const zodWithKeys = zodArb.map((z): ZodSpec => ({ ...z, bag: [{ markerKey: true, node: { k: 'secret', purpose: 'credential', inner: { k: 'leaf', clear: null } } }, ...z.bag] }));
-    const rootWithKeys = fc.record({ k: fc.constant('obj' as const), entries: fc.array(fc.record({ markerKey: fc.constant(false), node: around }), { minLength: 1, maxLength: 2 }), form: fc.constant('plain' as const) });
+    const zodWithKeys = zodArb.map(
+      (z): ZodSpec => ({
+        ...z,
+        bag: [{ markerKey: true, node: { k: 'secret', purpose: 'credential', inner: { k: 'leaf', clear: null } } }, ...z.bag],
+      }),
+    );
+    const rootWithKeys = fc.record({
+      k: fc.constant('obj' as const),
+      entries: fc.array(fc.record({ markerKey: fc.constant(false), node: around }), { minLength: 1, maxLength: 2 }),
+      form: fc.constant('plain' as const),
+    });
     await fc.assert(
       fc.asyncProperty(fc.oneof<fc.Arbitrary<RootSpec>[]>(rootWithKeys, around, zodWithKeys), async (root) => {
         const t = await trip(root);

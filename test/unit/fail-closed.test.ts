@@ -52,7 +52,9 @@ async function receive<T>(codec: SealingCodec, payload: Payload): Promise<T> {
 
 function headerText(payload: Payload): string {
   const envelope = readEnvelope(payload.metadata?.['sealed-fields'] as Uint8Array);
-  return Buffer.from(writeEnvelope({ ...envelope, boxes: envelope.boxes.map((box) => ({ ...box, ciphertext: new Uint8Array(16) })) })).toString('latin1');
+  return Buffer.from(
+    writeEnvelope({ ...envelope, boxes: envelope.boxes.map((box) => ({ ...box, ciphertext: new Uint8Array(16) })) }),
+  ).toString('latin1');
 }
 
 // Runs first: no SealingCodec exists in this process yet.
@@ -91,7 +93,10 @@ describe('with a SealingCodec in the process', () => {
   });
 
   test('case 2: a zod value received with a hint and forwarded without one is sealed at the same paths', async () => {
-    const received = await receive<z.infer<typeof Referral>>(codec, await send(codec, { id: 'r-1', patient: { name: 'Ana', ssn: 'CANARY-SSN' } }, hint));
+    const received = await receive<z.infer<typeof Referral>>(
+      codec,
+      await send(codec, { id: 'r-1', patient: { name: 'Ana', ssn: 'CANARY-SSN' } }, hint),
+    );
     for (const forwarded of [received, received.patient]) {
       const payload = await send(codec, forwarded);
       expect(findLeaks(payloadBytes(payload), ['CANARY-SSN'])).toEqual([]);
@@ -124,9 +129,13 @@ describe('with a SealingCodec in the process', () => {
   });
 
   test('case 5: a tag of another purpose inside a sealed value keeps its purpose: a phi reader does not see the credential', async () => {
-    const chart = Object.assign(new Chart(), { id: 'c-1', login: Object.assign(new Login(), { user: 'CANARY-USER', password: 'CANARY-PASSWORD' }) });
+    const chart = Object.assign(new Chart(), {
+      id: 'c-1',
+      login: Object.assign(new Login(), { user: 'CANARY-USER', password: 'CANARY-PASSWORD' }),
+    });
     const payload = await send(codec, chart);
-    const shown = (purposes: string[]): string => JSON.stringify(mergeForDisplay(dataJson(payload), codec.revealNow(payload, { purposes: new Set(purposes) })));
+    const shown = (purposes: string[]): string =>
+      JSON.stringify(mergeForDisplay(dataJson(payload), codec.revealNow(payload, { purposes: new Set(purposes) })));
     expect(shown(['phi'])).toContain('CANARY-USER');
     expect(shown(['phi'])).not.toContain('CANARY-PASSWORD');
     expect(shown(['credential'])).not.toContain('CANARY');
@@ -139,7 +148,8 @@ describe('with a SealingCodec in the process', () => {
   test('case 5: a Secret of another purpose in a tagged field needs both purposes', async () => {
     const login = Object.assign(new Login(), { user: 'u', password: secret('CANARY-BOTH', { purpose: 'phi' }) });
     const payload = await send(codec, login);
-    const shown = (purposes: string[]): string => JSON.stringify(mergeForDisplay(dataJson(payload), codec.revealNow(payload, { purposes: new Set(purposes) })));
+    const shown = (purposes: string[]): string =>
+      JSON.stringify(mergeForDisplay(dataJson(payload), codec.revealNow(payload, { purposes: new Set(purposes) })));
     expect(shown(['phi'])).not.toContain('CANARY-BOTH');
     expect(shown(['credential'])).not.toContain('CANARY-BOTH');
     expect(shown(['credential', 'phi'])).toContain('CANARY-BOTH');
@@ -157,7 +167,9 @@ describe('with a SealingCodec in the process', () => {
   });
 
   test('a payload opened and sent again keeps nested values inside their container (the SDK re-sends decoded failures)', async () => {
-    const payload = await send(codec, { byEmail: secret({ 'ana@example.org': secret('CANARY-PHONE', { purpose: 'credential' }) }, { purpose: 'phi' }) });
+    const payload = await send(codec, {
+      byEmail: secret({ 'ana@example.org': secret('CANARY-PHONE', { purpose: 'credential' }) }, { purpose: 'phi' }),
+    });
     const [opened] = await codec.decode([payload], context);
     const [resealed] = await codec.encode([opened as Payload], context);
     expect(headerText(resealed as Payload)).not.toContain('ana@example.org');
@@ -176,18 +188,33 @@ describe('with a SealingCodec in the process', () => {
 
   test('a stripped envelope is tampering: typed values at sensitive positions, placeholders left in untyped data', async () => {
     const sealed = await send(codec, Object.assign(new Login(), { user: 'u', password: 'CANARY' }));
-    const typed: Payload = { metadata: { encoding: Buffer.from('json/plain'), 'sealed-type': sealed.metadata?.['sealed-type'] as Uint8Array }, data: Buffer.from('{"user":"u","password":"attacker text"}') };
+    const typed: Payload = {
+      metadata: { encoding: Buffer.from('json/plain'), 'sealed-type': sealed.metadata?.['sealed-type'] as Uint8Array },
+      data: Buffer.from('{"user":"u","password":"attacker text"}'),
+    };
     expect(codeOf(() => converter.fromPayload(typed, context))).toBe('SEALED_TAMPERED');
-    const hinted: Payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"id":"r","patient":{"name":"n","ssn":"attacker"}}') };
+    const hinted: Payload = {
+      metadata: { encoding: Buffer.from('json/plain') },
+      data: Buffer.from('{"id":"r","patient":{"name":"n","ssn":"attacker"}}'),
+    };
     expect(codeOf(() => converter.fromPayload(hinted, context, hint))).toBe('SEALED_TAMPERED');
     const bareSecret: Payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"[sealed:credential:k1]"') };
     expect(codeOf(() => converter.fromPayload(bareSecret, context))).toBe('SEALED_TAMPERED');
-    expect(codeOf(() => converter.fromPayload({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"note":"[sealed: not a placeholder]"}') }, context))).toBeUndefined();
+    expect(
+      codeOf(() =>
+        converter.fromPayload(
+          { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"note":"[sealed: not a placeholder]"}') },
+          context,
+        ),
+      ),
+    ).toBeUndefined();
   });
 
   test('a clear string with the exact form of a placeholder is refused when written, so readers never mistake it', () => {
     expect(codeOf(() => converter.toPayload({ note: '[sealed:phi:k1]' }, context))).toBe('SEALED_UNSUPPORTED_VALUE');
-    expect(codeOf(() => converter.toPayload({ note: '[sealed:phi]', jwt: secret('x', { purpose: 'credential' }) }, context))).toBe('SEALED_UNSUPPORTED_VALUE');
+    expect(codeOf(() => converter.toPayload({ note: '[sealed:phi]', jwt: secret('x', { purpose: 'credential' }) }, context))).toBe(
+      'SEALED_UNSUPPORTED_VALUE',
+    );
     expect(codeOf(() => converter.toPayload({ note: 'see [sealed:phi] above' }, context))).toBeUndefined();
   });
 

@@ -81,9 +81,9 @@ describe('package entry points (dist/)', () => {
   });
 
   test('npm pack ships dist, bin, docs, the screenshots the README shows and README; no sources, tests, examples or source maps', () => {
-    const [report] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as [
-      { files: Array<{ path: string }> },
-    ];
+    const [report] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }),
+    ) as [{ files: Array<{ path: string }> }];
     const files = report.files.map((f) => f.path);
     for (const needed of ['package.json', 'README.md', 'LICENSE', 'bin/sealed-fields.js', 'dist/cli.js', 'docs/FORMAT.md'])
       expect(files, needed).toContain(needed);
@@ -91,15 +91,20 @@ describe('package entry points (dist/)', () => {
       for (const ext of ['.js', '.mjs', '.d.ts', '.d.mts']) expect(files, entry + ext).toContain(`dist/${entry}${ext}`);
     }
     // What the plugin hands to workers and workflow bundles (src/plugin/files.ts).
-    for (const internal of ['plugin-converter.js', 'plugin-workflow-interceptors.js', 'plugin-reflect.js']) expect(files, internal).toContain(`dist/${internal}`);
+    for (const internal of ['plugin-converter.js', 'plugin-workflow-interceptors.js', 'plugin-reflect.js'])
+      expect(files, internal).toContain(`dist/${internal}`);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
-    const odd = files.filter((f) => !/^(dist|bin)\//.test(f) && !/^docs\/[^/]+\.md$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f));
+    const odd = files.filter(
+      (f) => !/^(dist|bin)\//.test(f) && !/^docs\/[^/]+\.md$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f),
+    );
     // Images: exactly those README.md shows by a relative link (shipped so the README in node_modules shows them too).
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const relativeImages = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((src) => !/^[a-z]+:/i.test(src));
     expect(odd.sort()).toEqual([...new Set(relativeImages)].sort());
     // Every relative link in README.md points at a shipped file (or is made absolute).
-    const relativeLinks = [...readme.matchAll(/(?<!!)\[[^\]]*\]\(([^)\s#]+)[^)]*\)/g)].map((m) => m[1]!).filter((href) => !/^[a-z]+:/i.test(href));
+    const relativeLinks = [...readme.matchAll(/(?<!!)\[[^\]]*\]\(([^)\s#]+)[^)]*\)/g)]
+      .map((m) => m[1]!)
+      .filter((href) => !/^[a-z]+:/i.test(href));
     for (const href of relativeLinks) expect(files, `README links ${href}`).toContain(href.replace(/^\.\//, ''));
   });
 });

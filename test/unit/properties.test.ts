@@ -25,10 +25,11 @@ interface FieldSpec {
   value: unknown;
 }
 
-const fieldSpecs = fc.uniqueArray(
-  fc.record({ key: fieldName, sensitive: fc.boolean(), purpose, value: fc.oneof(clearJson, canary) }),
-  { selector: (f) => f.key, minLength: 1, maxLength: 8 },
-);
+const fieldSpecs = fc.uniqueArray(fc.record({ key: fieldName, sensitive: fc.boolean(), purpose, value: fc.oneof(clearJson, canary) }), {
+  selector: (f) => f.key,
+  minLength: 1,
+  maxLength: 8,
+});
 
 let classCounter = 0;
 /** Builds and registers a DTO class for a random field list, as the legacy decorators would. */
@@ -102,22 +103,30 @@ describe('properties over random DTO shapes', () => {
 
   test('any single flipped bit in the sealed metadata or data fails with a code', async () => {
     await fc.assert(
-      fc.asyncProperty(fieldSpecs.filter((s) => s.some((f) => f.sensitive)), fc.nat(), fc.integer({ min: 0, max: 7 }), fc.boolean(), async (specs, at, bit, inData) => {
-        const [sealed] = (await codec.encode([converter.toPayload(makeDto(specs))], WORKFLOW_CONTEXT)) as [Payload];
-        const target = inData ? (sealed.data as Uint8Array) : (sealed.metadata?.['sealed-fields'] as Uint8Array);
-        const flipped = target.slice();
-        const index = at % flipped.length;
-        flipped[index] = (flipped[index] as number) ^ (1 << bit);
-        const tampered: Payload = inData ? { ...sealed, data: flipped } : { ...sealed, metadata: { ...sealed.metadata, 'sealed-fields': flipped } };
-        const code = await codec.decode([tampered], WORKFLOW_CONTEXT).then(
-          ([p]) => {
-            converter.fromPayload(p as Payload);
-            return 'OPENED';
-          },
-          (err: { code?: string }) => err.code,
-        );
-        expect(code).toMatch(/^SEALED_/);
-      }),
+      fc.asyncProperty(
+        fieldSpecs.filter((s) => s.some((f) => f.sensitive)),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        fc.boolean(),
+        async (specs, at, bit, inData) => {
+          const [sealed] = (await codec.encode([converter.toPayload(makeDto(specs))], WORKFLOW_CONTEXT)) as [Payload];
+          const target = inData ? (sealed.data as Uint8Array) : (sealed.metadata?.['sealed-fields'] as Uint8Array);
+          const flipped = target.slice();
+          const index = at % flipped.length;
+          flipped[index] = (flipped[index] as number) ^ (1 << bit);
+          const tampered: Payload = inData
+            ? { ...sealed, data: flipped }
+            : { ...sealed, metadata: { ...sealed.metadata, 'sealed-fields': flipped } };
+          const code = await codec.decode([tampered], WORKFLOW_CONTEXT).then(
+            ([p]) => {
+              converter.fromPayload(p as Payload);
+              return 'OPENED';
+            },
+            (err: { code?: string }) => err.code,
+          );
+          expect(code).toMatch(/^SEALED_/);
+        },
+      ),
       { numRuns: 200 },
     );
   });

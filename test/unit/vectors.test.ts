@@ -34,7 +34,11 @@ const toPayload = (p: { metadata: Record<string, string>; data: string }): Paylo
   metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, fromB64(v)])),
   data: fromB64(p.data),
 });
-const keyring = new Keyring({ active: doc.active, keys: Object.fromEntries(Object.entries(doc.keys).map(([id, hex]) => [id, Buffer.from(hex, 'hex')])), purposes: doc.purposeKeys });
+const keyring = new Keyring({
+  active: doc.active,
+  keys: Object.fromEntries(Object.entries(doc.keys).map(([id, hex]) => [id, Buffer.from(hex, 'hex')])),
+  purposes: doc.purposeKeys,
+});
 
 beforeAll(async () => {
   await sodium.ready;
@@ -43,7 +47,10 @@ beforeAll(async () => {
 describe.each(doc.vectors)('v1 test vector: $name', (vector) => {
   test('sealing with the recorded nonces gives the recorded bytes', async () => {
     const queue = vector.nonces.map((hex) => new Uint8Array(Buffer.from(hex, 'hex')));
-    const codec = await createSealingCodecForTestVectors({ keyring }, { nonces: { next: () => queue.shift() as Uint8Array }, formatVersion: 1 });
+    const codec = await createSealingCodecForTestVectors(
+      { keyring },
+      { nonces: { next: () => queue.shift() as Uint8Array }, formatVersion: 1 },
+    );
     const [sealed] = await codec.encode([toPayload(vector.input)], { type: 'workflow', namespace: vector.namespace, workflowId: 'any' });
     expect(sealed).toEqual(toPayload(vector.sealed));
   });
@@ -98,13 +105,28 @@ function openPerFormatDoc(payload: Payload): Record<string, unknown> {
     from = box.headerEnd + box.ct.length;
   }
   const header = Buffer.concat(pieces);
-  const digest = createHash('sha256').update(payload.data as Uint8Array).digest();
+  const digest = createHash('sha256')
+    .update(payload.data as Uint8Array)
+    .digest();
   const domain = Buffer.from('temporal-sealed-fields/v1');
   const u16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
-  const u32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  const u32 = (n: number): Buffer => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
   const fields: Record<string, unknown> = {};
   boxes.forEach((box, index) => {
-    const aad = Buffer.concat([Buffer.from([domain.length]), domain, Buffer.from([index]), u32(header.length), header, u16(typeName.length), typeName, digest]);
+    const aad = Buffer.concat([
+      Buffer.from([domain.length]),
+      domain,
+      Buffer.from([index]),
+      u32(header.length),
+      header,
+      u16(typeName.length),
+      typeName,
+      digest,
+    ]);
     const key = Buffer.from(doc.keys[box.keyId] as string, 'hex');
     const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ct, aad, box.nonce, key);
     const values = JSON.parse(Buffer.from(plain).toString('utf8')) as unknown[];
@@ -158,7 +180,11 @@ const v2 = JSON.parse(readFileSync(join(__dirname, '..', 'vectors', 'v2.json'), 
   negative: V2Negative[];
   kmsDataKeys?: GivenDataKeyFile[];
 };
-const v2Keyring = new Keyring({ active: v2.active, keys: Object.fromEntries(Object.entries(v2.keys).map(([id, hex]) => [id, Buffer.from(hex, 'hex')])), purposes: v2.purposeKeys });
+const v2Keyring = new Keyring({
+  active: v2.active,
+  keys: Object.fromEntries(Object.entries(v2.keys).map(([id, hex]) => [id, Buffer.from(hex, 'hex')])),
+  purposes: v2.purposeKeys,
+});
 const converter = createSealedPayloadConverter({ types: V2_TYPES });
 const givenDataKey = new GivenDataKey((v2.kmsDataKeys ?? [])[0] as GivenDataKeyFile);
 /** The keys a positive vector was sealed with: the keyring, or the KMS-wrapped data key the file gives. */
@@ -172,7 +198,6 @@ function repr(value: unknown): unknown {
   if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, repr(v)]));
   return value;
 }
-
 
 describe('v2 vectors file', () => {
   test('covers the cases FORMAT.md promises', () => {
@@ -208,7 +233,9 @@ describe.each(v2.vectors)('v2 test vector: $name', (vector) => {
     expect(pendingText(written)).toBe(Buffer.from(vector.input.metadata['sealed-pending'] as string, 'base64').toString('utf8'));
     const { 'sealed-pending': _pending, ...rest } = vector.input.metadata;
     const { 'sealed-pending': _written, ...writtenRest } = written.metadata ?? {};
-    expect(Object.fromEntries(Object.entries(writtenRest).map(([k, v]) => [k, Buffer.from(v as Uint8Array).toString('base64')]))).toEqual(rest);
+    expect(Object.fromEntries(Object.entries(writtenRest).map(([k, v]) => [k, Buffer.from(v as Uint8Array).toString('base64')]))).toEqual(
+      rest,
+    );
   });
 
   test('sealing with the recorded nonces gives the recorded bytes', async () => {
@@ -222,9 +249,15 @@ describe.each(v2.vectors)('v2 test vector: $name', (vector) => {
   test('the library opens the recorded bytes (codec, then converter, as a worker does)', async () => {
     const codec = await SealingCodec.create({ keys: keysOf(vector) });
     const { opened } = await codec.reveal(toPayload(vector.sealed), { namespace: vector.namespace });
-    expect(opened.paths.map((path, i) => ({ path, purpose: opened.purposes[i], secret: opened.secrets[i], nested: opened.nested?.[i] === true, value: opened.values[i] }))).toEqual(
-      vector.fields.map((f) => ({ path: f.path, purpose: f.purpose, secret: f.secret, nested: f.depth > 0, value: f.value })),
-    );
+    expect(
+      opened.paths.map((path, i) => ({
+        path,
+        purpose: opened.purposes[i],
+        secret: opened.secrets[i],
+        nested: opened.nested?.[i] === true,
+        value: opened.values[i],
+      })),
+    ).toEqual(vector.fields.map((f) => ({ path: f.path, purpose: f.purpose, secret: f.secret, nested: f.depth > 0, value: f.value })));
     const [decoded] = (await codec.decode([toPayload(vector.sealed)], contextFor(vector.namespace))) as [Payload];
     expect(repr(converter.fromPayload(decoded, contextFor(vector.namespace)))).toEqual(vector.decoded);
   });
@@ -322,13 +355,28 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
     envelope.boxes.forEach((box, i) => {
       const keyHex = docKeyHex(box);
       if (keyHex === undefined) refuse('SEALED_KEY_UNKNOWN');
-      const check = createHmac('sha256', Buffer.from(keyHex as string, 'hex')).update('temporal-sealed-fields/v2 key check').digest().subarray(0, 16);
+      const check = createHmac('sha256', Buffer.from(keyHex as string, 'hex'))
+        .update('temporal-sealed-fields/v2 key check')
+        .digest()
+        .subarray(0, 16);
       if (!check.equals(box.keyCheck as Buffer)) refuse('SEALED_KEY_MISMATCH');
       const domain = Buffer.from('temporal-sealed-fields/v2');
-      const aad = Buffer.concat([Buffer.from([domain.length]), domain, Buffer.from([i]), containerNonce, u32(envelope.header.length), envelope.header, u16(typeBytes.length), typeBytes, digest]);
+      const aad = Buffer.concat([
+        Buffer.from([domain.length]),
+        domain,
+        Buffer.from([i]),
+        containerNonce,
+        u32(envelope.header.length),
+        envelope.header,
+        u16(typeBytes.length),
+        typeBytes,
+        digest,
+      ]);
       let plain: Buffer = Buffer.alloc(0);
       try {
-        plain = Buffer.from(sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ct, aad, box.nonce, Buffer.from(keyHex as string, 'hex')));
+        plain = Buffer.from(
+          sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, box.ct, aad, box.nonce, Buffer.from(keyHex as string, 'hex')),
+        );
       } catch {
         refuse('SEALED_TAMPERED');
       }
@@ -368,7 +416,8 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
 
 /** Step 7.2: an empty wrapped key names a key of the keyring; a wrapped one is unwrapped by its key source (here: the data key the file gives with that exact wrapped key). */
 function docKeyHex(box: DocBox): string | undefined {
-  if (box.wrappedKey === undefined || box.wrappedKey.length === 0) return  Object.hasOwn(v2.keys, box.keyId) ? v2.keys[box.keyId] : undefined;
+  if (box.wrappedKey === undefined || box.wrappedKey.length === 0)
+    return Object.hasOwn(v2.keys, box.keyId) ? v2.keys[box.keyId] : undefined;
   const given = v2.kmsDataKeys?.find((k) => k.keyId === box.keyId && Buffer.from(k.wrappedKey, 'hex').equals(box.wrappedKey as Buffer));
   return given?.dataKey;
 }
@@ -416,7 +465,16 @@ function parseEnvelopeDoc(env: Buffer): DocEnvelope {
     const ctLength = take(4).readUInt32BE(0);
     if (ctLength < 16) refuse('SEALED_MALFORMED');
     const ctAt = at;
-    boxes.push({ keyId, purpose, ...(keyCheck && { keyCheck }), ...(wrappedKey && { wrappedKey }), nonce, fields, ct: take(ctLength), ctAt });
+    boxes.push({
+      keyId,
+      purpose,
+      ...(keyCheck && { keyCheck }),
+      ...(wrappedKey && { wrappedKey }),
+      nonce,
+      fields,
+      ct: take(ctLength),
+      ctAt,
+    });
   }
   if (at !== env.length) refuse('SEALED_MALFORMED');
   // The header: the envelope without its ciphertexts.
@@ -446,7 +504,10 @@ function anyPlaceholder(value: unknown): boolean {
 function tokensOf(path: string): string[] {
   if (path === '') return [];
   if (!path.startsWith('/')) refuse('SEALED_MALFORMED');
-  return path.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return path
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 const tokenCount = (path: string): number => (path === '' ? 0 : path.split('/').length - 1);
 

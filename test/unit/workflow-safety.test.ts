@@ -5,7 +5,8 @@ import { expect, test } from 'vitest';
 // The workflow-safe part (bundled into the Temporal workflow sandbox) must not reach Node or crypto.
 const SRC = join(__dirname, '..', '..', 'src');
 const WORKFLOW_SAFE = ['index.ts', 'errors.ts', 'lib', 'model', 'converter', 'interceptors'];
-const FORBIDDEN = /^(node:|libsodium|crypto$|fs$|path$|os$|http|net$|child_process|worker_threads|hono|jose|@hono|@temporalio\/(worker|client|testing|activity))/;
+const FORBIDDEN =
+  /^(node:|libsodium|crypto$|fs$|path$|os$|http|net$|child_process|worker_threads|hono|jose|@hono|@temporalio\/(worker|client|testing|activity))/;
 
 function files(path: string): string[] {
   const stat = statSync(path, { throwIfNoEntry: false });
@@ -34,8 +35,12 @@ test('lib/, model/, converter/ and the main entry import nothing Node-only and n
 /** Every relative import of the files under `from` (type-only ones too) that lands in one of `folders`. */
 function reachesInto(from: string, folders: readonly string[]): string[] {
   return files(join(SRC, from)).flatMap((file) => {
-    const specs = [...readFileSync(file, 'utf8').matchAll(/(?:from\s+|require\(|import\()\s*['"](\.[^'"]*)['"]/g)].map((m) => m[1] as string);
-    return specs.filter((spec) => folders.includes(relative(SRC, join(file, '..', spec)).split('/')[0] as string)).map((spec) => `${relative(SRC, file)} -> ${spec}`);
+    const specs = [...readFileSync(file, 'utf8').matchAll(/(?:from\s+|require\(|import\()\s*['"](\.[^'"]*)['"]/g)].map(
+      (m) => m[1] as string,
+    );
+    return specs
+      .filter((spec) => folders.includes(relative(SRC, join(file, '..', spec)).split('/')[0] as string))
+      .map((spec) => `${relative(SRC, file)} -> ${spec}`);
   });
 }
 

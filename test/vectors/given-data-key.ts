@@ -30,7 +30,8 @@ export class GivenDataKey implements KeySource {
   }
 
   sealingKeyNow(scope: KeyScope): SealingKey {
-    if (scope.purpose !== this.file.purpose || scope.namespace !== this.file.namespace) throw sealedError('SEALED_KEY_UNKNOWN', 'the given data key is for another purpose or namespace');
+    if (scope.purpose !== this.file.purpose || scope.namespace !== this.file.namespace)
+      throw sealedError('SEALED_KEY_UNKNOWN', 'the given data key is for another purpose or namespace');
     return { keyId: this.file.keyId, key: this.#key.slice(), wrapped: this.#wrapped };
   }
 
@@ -39,7 +40,11 @@ export class GivenDataKey implements KeySource {
   }
 
   openingKeyNow(box: SealedKeyReference): Uint8Array {
-    const same = box.keyId === this.file.keyId && Buffer.from(box.wrapped).equals(Buffer.from(this.#wrapped)) && box.purpose === this.file.purpose && box.namespace === this.file.namespace;
+    const same =
+      box.keyId === this.file.keyId &&
+      Buffer.from(box.wrapped).equals(Buffer.from(this.#wrapped)) &&
+      box.purpose === this.file.purpose &&
+      box.namespace === this.file.namespace;
     if (!same) throw sealedError('SEALED_KEY_UNKNOWN', 'not the given data key', { keyId: box.keyId });
     return this.#key.slice();
   }

@@ -60,8 +60,16 @@ export interface V2Input {
 }
 
 export const V2_INPUTS: V2Input[] = [
-  { name: 'one string field', namespace: 'default', value: () => Object.assign(new PatientIntake(), { patientId: 'p-1', ssn: '123-45-6789' }) },
-  { name: 'bare Secret as the whole value', namespace: 'default', value: () => secret('eyJhbGciOiJIUzI1NiJ9.e30.sig', { purpose: 'credential' }) },
+  {
+    name: 'one string field',
+    namespace: 'default',
+    value: () => Object.assign(new PatientIntake(), { patientId: 'p-1', ssn: '123-45-6789' }),
+  },
+  {
+    name: 'bare Secret as the whole value',
+    namespace: 'default',
+    value: () => secret('eyJhbGciOiJIUzI1NiJ9.e30.sig', { purpose: 'credential' }),
+  },
   {
     name: 'two purposes, array index, escaped pointer, every JSON type',
     namespace: 'clinic-prod',

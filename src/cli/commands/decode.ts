@@ -119,10 +119,22 @@ function parseJson(text: string): unknown {
 
 function printSummary(io: CliIo, s: OpenSummary): void {
   const withheld = Object.entries(s.withheld).map(([k, n]) => `${k} x${n}`);
-  line(io.stderr, `decoded ${s.payloads} payloads: ${s.sealedPayloads} sealed, ${s.openedFields} fields opened${withheld.length ? `; left sealed: ${withheld.join(', ')}` : ''}`);
-  if (s.pending > 0) line(io.stderr, `problem: ${s.pending} payloads carry sealed-pending metadata (written without the SealingCodec; plaintext stored, not shown)`);
+  line(
+    io.stderr,
+    `decoded ${s.payloads} payloads: ${s.sealedPayloads} sealed, ${s.openedFields} fields opened${withheld.length ? `; left sealed: ${withheld.join(', ')}` : ''}`,
+  );
+  if (s.pending > 0)
+    line(
+      io.stderr,
+      `problem: ${s.pending} payloads carry sealed-pending metadata (written without the SealingCodec; plaintext stored, not shown)`,
+    );
   for (const e of s.errors) line(io.stderr, `problem: payload at ${e.pointer} did not open (${e.code})`);
 }
 
 /** `sealed-fields decode`: an exported history with its sealed fields opened, offline. */
-export const decodeCommand: Command = { name: 'decode', summary: 'open the sealed fields of an exported history (offline)', help: HELP, run };
+export const decodeCommand: Command = {
+  name: 'decode',
+  summary: 'open the sealed fields of an exported history (offline)',
+  help: HELP,
+  run,
+};

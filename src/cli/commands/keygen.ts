@@ -61,4 +61,9 @@ function printIndexKey(io: CliIo, key: string, format: string): number {
 }
 
 /** `sealed-fields keygen`: a fresh key, printed to stdout only. */
-export const keygenCommand: Command = { name: 'keygen', summary: 'print a new 32-byte key (base64, env lines, keyring JSON)', help: HELP, run };
+export const keygenCommand: Command = {
+  name: 'keygen',
+  summary: 'print a new 32-byte key (base64, env lines, keyring JSON)',
+  help: HELP,
+  run,
+};

@@ -63,7 +63,10 @@ export interface KeysReport {
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseFlags(args, { ...KEYRING_FLAGS, ...KMS_FLAGS, json: { type: 'boolean' } }, true, { ...KEYRING_ALIASES, file: 'keyring' });
+  const parsed = parseFlags(args, { ...KEYRING_FLAGS, ...KMS_FLAGS, json: { type: 'boolean' } }, true, {
+    ...KEYRING_ALIASES,
+    file: 'keyring',
+  });
   if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
   noteRenamed(io, 'keys', parsed);
   const [verb, ...rest] = parsed.positionals;
@@ -125,7 +128,8 @@ function purposeProblems(raw: RawKeyring): KeyProblem[] {
   const problems: KeyProblem[] = [];
   for (const [purpose, id] of raw.purposes) {
     if (!PURPOSE_PATTERN.test(purpose)) problems.push({ problem: 'purpose-invalid', purpose: shownIdentifier(purpose) });
-    if (!raw.keys.some(([known]) => known === id)) problems.push({ problem: 'purpose-key-unknown', purpose: shownIdentifier(purpose), keyId: shownIdentifier(String(id)) });
+    if (!raw.keys.some(([known]) => known === id))
+      problems.push({ problem: 'purpose-key-unknown', purpose: shownIdentifier(purpose), keyId: shownIdentifier(String(id)) });
   }
   return problems;
 }
@@ -158,12 +162,17 @@ function printReport(io: CliIo, report: KeysReport): void {
     line(io.stdout, 'no problems');
     return;
   }
-  for (const p of report.problems) line(io.stdout, `problem: ${p.problem}${p.keyId ? ` (key ${p.keyId})` : ''}${p.purpose ? ` (purpose ${p.purpose})` : ''}`);
+  for (const p of report.problems)
+    line(io.stdout, `problem: ${p.problem}${p.keyId ? ` (key ${p.keyId})` : ''}${p.purpose ? ` (purpose ${p.purpose})` : ''}`);
 }
 
 /** What `keys check --kms-key-id ... --json` prints. */
 export interface KmsKeysReport {
-  kms: { region: string | null; endpoint: string | null; keys: Array<{ kmsKeyId: string; ok: boolean; kmsKeyArn?: string; code?: string; kmsError?: string }> };
+  kms: {
+    region: string | null;
+    endpoint: string | null;
+    keys: Array<{ kmsKeyId: string; ok: boolean; kmsKeyArn?: string; code?: string; kmsError?: string }>;
+  };
   keyring?: KeysReport;
   problems: KeyProblem[];
 }
@@ -183,11 +192,19 @@ async function runKmsCheck(parsed: Parsed, io: CliIo): Promise<number> {
     ...checks.filter((c) => !c.ok).map((c) => ({ problem: kmsProblem(c.code), keyId: c.kmsKeyId })),
     ...(keyring?.problems ?? []),
   ];
-  const report: KmsKeysReport = { kms: { region, endpoint: stringFlag(parsed, 'kms-endpoint') ?? null, keys: checks }, ...(keyring && { keyring }), problems };
+  const report: KmsKeysReport = {
+    kms: { region, endpoint: stringFlag(parsed, 'kms-endpoint') ?? null, keys: checks },
+    ...(keyring && { keyring }),
+    problems,
+  };
   if (boolFlag(parsed, 'json')) line(io.stdout, JSON.stringify(report, null, 2));
   else {
     line(io.stdout, `AWS KMS key source (region ${region}${report.kms.endpoint === null ? '' : `, endpoint ${report.kms.endpoint}`})`);
-    for (const c of checks) line(io.stdout, `  KMS key ${c.kmsKeyId}: ${c.ok ? 'ok (generated and unwrapped a data key)' : `${c.code}${c.kmsError ? ` (${c.kmsError})` : ''}`}`);
+    for (const c of checks)
+      line(
+        io.stdout,
+        `  KMS key ${c.kmsKeyId}: ${c.ok ? 'ok (generated and unwrapped a data key)' : `${c.code}${c.kmsError ? ` (${c.kmsError})` : ''}`}`,
+      );
     if (keyring !== undefined) printReport(io, keyring);
     else if (problems.length === 0) line(io.stdout, 'no problems');
     for (const p of problems.filter((q) => q.problem.startsWith('kms-'))) line(io.stdout, `problem: ${p.problem} (KMS key ${p.keyId})`);
@@ -197,7 +214,10 @@ async function runKmsCheck(parsed: Parsed, io: CliIo): Promise<number> {
 
 /** `SEALED_KMS_ACCESS_DENIED` -> `kms-access-denied`. */
 function kmsProblem(code: string | undefined): string {
-  return `kms-${(code ?? 'SEALED_KMS_UNAVAILABLE').replace(/^SEALED_(KMS_)?/, '').toLowerCase().replace(/_/g, '-')}`;
+  return `kms-${(code ?? 'SEALED_KMS_UNAVAILABLE')
+    .replace(/^SEALED_(KMS_)?/, '')
+    .toLowerCase()
+    .replace(/_/g, '-')}`;
 }
 
 /** `sealed-fields keys check`: validates keyring settings without printing keys. */

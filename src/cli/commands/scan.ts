@@ -81,7 +81,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const namespace = stringFlag(parsed, 'namespace') ?? io.env.TEMPORAL_NAMESPACE ?? 'default';
   const query = stringFlag(parsed, 'query') ?? null;
   const concurrency = intFlag(parsed, 'concurrency', 4, 1, 64);
-  const maxWorkflows = stringFlag(parsed, 'max-workflows') === undefined ? undefined : intFlag(parsed, 'max-workflows', 0, 1, Number.MAX_SAFE_INTEGER);
+  const maxWorkflows =
+    stringFlag(parsed, 'max-workflows') === undefined ? undefined : intFlag(parsed, 'max-workflows', 0, 1, Number.MAX_SAFE_INTEGER);
   const timeoutSeconds = intFlag(parsed, 'connect-timeout', 10, 1, 600);
   const rules = keyRules(stringFlag(parsed, 'key-rules'));
   const statePath = stringFlag(parsed, 'state');
@@ -103,7 +104,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
       maxWorkflows,
       progress: (total) => new Progress(io.stderr, total, !boolFlag(parsed, 'quiet')),
     });
-    const report = buildReport({ address, namespace, query, complete: outcome.complete, retire: listFlag(parsed, 'retire'), held, totals: outcome.state.totals });
+    const report = buildReport({
+      address,
+      namespace,
+      query,
+      complete: outcome.complete,
+      retire: listFlag(parsed, 'retire'),
+      held,
+      totals: outcome.state.totals,
+    });
     output(io, report, boolFlag(parsed, 'json'));
     return report.problems.length === 0 ? EXIT.ok : EXIT.problems;
   } finally {
@@ -146,11 +155,21 @@ async function connect(address: string, timeoutSeconds: number, io: CliIo): Prom
   const apiKey = io.env.TEMPORAL_API_KEY;
   const tls = apiKey !== undefined || io.env.TEMPORAL_TLS === 'true';
   try {
-    return await client.Connection.connect({ address, connectTimeout: timeoutSeconds * 1000, ...(tls ? { tls: true } : {}), ...(apiKey ? { apiKey } : {}) });
+    return await client.Connection.connect({
+      address,
+      connectTimeout: timeoutSeconds * 1000,
+      ...(tls ? { tls: true } : {}),
+      ...(apiKey ? { apiKey } : {}),
+    });
   } catch {
     throw new CliError(EXIT.unreachable, `cannot reach the Temporal server at ${address}`);
   }
 }
 
 /** `sealed-fields scan`: which keys retained histories still need, and what leaked. */
-export const scanCommand: Command = { name: 'scan', summary: 'report which keys histories still need, and unsealed sensitive payloads', help: HELP, run };
+export const scanCommand: Command = {
+  name: 'scan',
+  summary: 'report which keys histories still need, and unsealed sensitive payloads',
+  help: HELP,
+  run,
+};

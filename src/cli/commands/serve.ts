@@ -112,7 +112,14 @@ export const SERVE_ALIASES: Aliases = {
 };
 
 const JWT_KEY_FLAGS = ['jwks-url', 'jwt-public-key', 'jwt-secret-env'] as const;
-const JWT_CHECK_FLAGS = ['jwt-issuer', 'jwt-audience', 'jwt-subject-claim', 'jwt-purposes-claim', 'jwt-namespaces-claim', 'jwt-encode-claim'] as const;
+const JWT_CHECK_FLAGS = [
+  'jwt-issuer',
+  'jwt-audience',
+  'jwt-subject-claim',
+  'jwt-purposes-claim',
+  'jwt-namespaces-claim',
+  'jwt-encode-claim',
+] as const;
 
 /** What `sealed-fields serve` runs: server options plus where to listen. */
 export interface ServeOptions extends CodecServerOptions {
@@ -149,7 +156,8 @@ function jwtKey(parsed: Parsed, io: CliIo): JwtKey | undefined {
   const given = JWT_KEY_FLAGS.filter((flag) => stringFlag(parsed, flag) !== undefined);
   const checks = JWT_CHECK_FLAGS.filter((flag) => stringFlag(parsed, flag) !== undefined);
   if (given.length > 1) throw usageError('give one of --jwks-url, --jwt-public-key, --jwt-secret-env');
-  if (given.length === 0 && checks.length > 0) throw usageError(`--${checks[0]} needs one of --jwks-url, --jwt-public-key, --jwt-secret-env`);
+  if (given.length === 0 && checks.length > 0)
+    throw usageError(`--${checks[0]} needs one of --jwks-url, --jwt-public-key, --jwt-secret-env`);
   const jwksUrl = stringFlag(parsed, 'jwks-url');
   if (jwksUrl !== undefined) return { jwksUrl };
   const keyFile = stringFlag(parsed, 'jwt-public-key');
@@ -189,7 +197,13 @@ function authOptions(parsed: Parsed, io: CliIo): AuthOptions {
     ...optional('staticTokens', tokensFile !== undefined ? readStaticTokens(tokensFile, io) : undefined),
     ...optional('jwt', jwtOptions(parsed, io)),
     ...optional('tokenCookie', stringFlag(parsed, 'token-cookie')),
-    allowAnonymousPurposes: anonymous === undefined ? [] : anonymous.split(',').map((p) => p.trim()).filter((p) => p !== ''),
+    allowAnonymousPurposes:
+      anonymous === undefined
+        ? []
+        : anonymous
+            .split(',')
+            .map((p) => p.trim())
+            .filter((p) => p !== ''),
     requireAuthentication: boolFlag(parsed, 'require-auth'),
   };
 }
@@ -221,7 +235,8 @@ export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help'
   const keyring: Keyring | undefined = withKeyring ? loadKeyring(keyringSource, io) : undefined;
   const accept = acceptNamespaces(parsed);
   const tokenPage = boolFlag(parsed, 'token-page');
-  if (tokenPage && listFlag(parsed, 'ui-origin').length === 0) throw usageError('--token-page needs --ui-origin: the Web UI origin that may send the cookie');
+  if (tokenPage && listFlag(parsed, 'ui-origin').length === 0)
+    throw usageError('--token-page needs --ui-origin: the Web UI origin that may send the cookie');
   return {
     ...(keyring !== undefined ? { keyring } : {}),
     ...(kms !== undefined ? { kms } : {}),
@@ -252,12 +267,17 @@ export async function runServe(options: ServeOptions): Promise<{ server: CodecSe
   const { host, port, kms, ...rest } = options;
   let server: CodecServer;
   try {
-    const keys = kms === undefined ? undefined : await AwsKmsKeySource.create({ ...kms, ...(rest.keyring !== undefined ? { staticKeys: rest.keyring } : {}) });
+    const keys =
+      kms === undefined
+        ? undefined
+        : await AwsKmsKeySource.create({ ...kms, ...(rest.keyring !== undefined ? { staticKeys: rest.keyring } : {}) });
     const { keyring, ...withoutKeyring } = rest;
     server = await createCodecServer(keys !== undefined ? { ...withoutKeyring, keys } : rest);
   } catch (err) {
     // Name and stable code only: a message could quote a setting (a secret, a key).
-    throw usageError(`bad codec server settings (${SealedError.is(err) ? `${err.name} ${err.code}` : err instanceof Error ? err.name : 'error'})`);
+    throw usageError(
+      `bad codec server settings (${SealedError.is(err) ? `${err.name} ${err.code}` : err instanceof Error ? err.name : 'error'})`,
+    );
   }
   const { url } = await server.listen({ hostname: host, port });
   return { server, url };
@@ -295,7 +315,11 @@ export async function serveCommand(args: string[], io: CliIo = processIo(), sign
   }
   const { server, url } = await runServe(options);
   line(io.stderr, `sealed-fields serve: listening on ${url}`);
-  if (options.tokenPage === true) line(io.stderr, `sealed-fields serve: token page at ${url}${options.basePath === undefined || options.basePath === '/' ? '' : options.basePath}/token (open it on the host name the Web UI uses)`);
+  if (options.tokenPage === true)
+    line(
+      io.stderr,
+      `sealed-fields serve: token page at ${url}${options.basePath === undefined || options.basePath === '/' ? '' : options.basePath}/token (open it on the host name the Web UI uses)`,
+    );
   await stopSignal(signal);
   await server.close();
   line(io.stderr, 'sealed-fields serve: stopped');

@@ -75,7 +75,8 @@ export class SealedOpener {
   /** Opens `payload`'s boxes of the `allowed` purposes (all when undefined) whose keys the keyring holds. */
   open(payload: Payload, allowed?: ReadonlySet<string>): Reached {
     const named = new Map<string, BoxName>();
-    const name = (box: Pick<Box, 'keyId' | 'purpose'>): void => void named.set(`${box.keyId}/${box.purpose}`, { keyId: box.keyId, purpose: box.purpose });
+    const name = (box: Pick<Box, 'keyId' | 'purpose'>): void =>
+      void named.set(`${box.keyId}/${box.purpose}`, { keyId: box.keyId, purpose: box.purpose });
     const purposes = new Set<string>();
     const blocked = new Set<string>();
     // With no purpose allowed nothing is decrypted: the top-level boxes are all withheld.
@@ -111,7 +112,13 @@ export class SealedOpener {
   }
 
   /** Purposes of closed boxes that may open now: allowed, not blocked, and every such box's key held. */
-  private candidates(withheld: readonly Box[], allowed: ReadonlySet<string> | undefined, purposes: ReadonlySet<string>, blocked: ReadonlySet<string>, namespace: string): string[] {
+  private candidates(
+    withheld: readonly Box[],
+    allowed: ReadonlySet<string> | undefined,
+    purposes: ReadonlySet<string>,
+    blocked: ReadonlySet<string>,
+    namespace: string,
+  ): string[] {
     const found = new Set<string>();
     const missing = new Set<string>();
     for (const box of withheld) {

@@ -42,7 +42,12 @@ export function isJsonPayload(node: unknown): node is JsonPayload {
 }
 
 /** A copy of a JSON document with every payload replaced by `replace(payload, pointer)`. */
-export function mapJsonPayloads(node: unknown, replace: (payload: JsonPayload, pointer: string) => unknown, pointer = '', depth = 0): unknown {
+export function mapJsonPayloads(
+  node: unknown,
+  replace: (payload: JsonPayload, pointer: string) => unknown,
+  pointer = '',
+  depth = 0,
+): unknown {
   if (depth > 256 || typeof node !== 'object' || node === null) return node;
   if (isJsonPayload(node)) return replace(node, pointer);
   if (Array.isArray(node)) return node.map((child, i) => mapJsonPayloads(child, replace, `${pointer}/${i}`, depth + 1));

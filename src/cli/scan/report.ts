@@ -62,14 +62,40 @@ export function buildReport(input: ReportInput): ScanReport {
   const retire = input.retire.map((keyId) => {
     const usage = t.keys[keyId];
     // A key may be needed only inside boxes scan did not open: then nothing says it is unused.
-    const reason: RetireReason | undefined = usage !== undefined ? 'needed' : t.unopened.boxes > 0 ? 'unopened' : input.complete ? undefined : 'incomplete';
-    return { keyId, payloads: usage?.payloads ?? 0, workflows: usage?.workflows ?? 0, safeToRemove: reason === undefined, ...(reason === undefined ? {} : { reason }) };
+    const reason: RetireReason | undefined =
+      usage !== undefined ? 'needed' : t.unopened.boxes > 0 ? 'unopened' : input.complete ? undefined : 'incomplete';
+    return {
+      keyId,
+      payloads: usage?.payloads ?? 0,
+      workflows: usage?.workflows ?? 0,
+      safeToRemove: reason === undefined,
+      ...(reason === undefined ? {} : { reason }),
+    };
   });
   const { workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads } = t;
-  const report = { address: input.address, namespace: input.namespace, query: input.query, complete: input.complete, workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads };
+  const report = {
+    address: input.address,
+    namespace: input.namespace,
+    query: input.query,
+    complete: input.complete,
+    workflows,
+    events,
+    payloads,
+    sealedPayloads,
+    clearPayloads,
+    otherPayloads,
+  };
   const held = input.held;
   const missingKeys = held === undefined ? null : keys.map((k) => k.keyId).filter((id) => !held.has(id));
-  const findings = { pending: t.pending, keyRules: t.keyRules, malformed: t.malformed, unopened: t.unopened, failed: t.failed, retire, missingKeys };
+  const findings = {
+    pending: t.pending,
+    keyRules: t.keyRules,
+    malformed: t.malformed,
+    unopened: t.unopened,
+    failed: t.failed,
+    retire,
+    missingKeys,
+  };
   return { ...report, keys, ...findings, problems: problemsOf(t, retire, missingKeys) };
 }
 
@@ -90,16 +116,39 @@ function iso(usage: Usage): UsageReport {
 }
 
 export function printReport(out: TextSink, r: ScanReport): void {
-  line(out, `namespace ${r.namespace}${r.query ? ` (query: ${r.query})` : ''}: ${r.workflows} workflow runs, ${r.events} events, ${r.payloads} payloads`);
-  line(out, `  ${r.sealedPayloads} sealed, ${r.clearPayloads} clear JSON, ${r.otherPayloads} other encodings${r.complete ? '' : '; INCOMPLETE (--max-workflows reached; rerun with the same --state)'}`);
+  line(
+    out,
+    `namespace ${r.namespace}${r.query ? ` (query: ${r.query})` : ''}: ${r.workflows} workflow runs, ${r.events} events, ${r.payloads} payloads`,
+  );
+  line(
+    out,
+    `  ${r.sealedPayloads} sealed, ${r.clearPayloads} clear JSON, ${r.otherPayloads} other encodings${r.complete ? '' : '; INCOMPLETE (--max-workflows reached; rerun with the same --state)'}`,
+  );
   printKeys(out, r);
-  printFinding(out, r.pending, 'carry sealed-pending metadata: sent without the SealingCodec (an inline list, from a workflow sandbox, holds the values in plaintext; a ref: reference holds none, and the values are lost)');
-  printFinding(out, r.keyRules, `have clear keys matching the sensitive-key rules (${Object.entries(r.keyRules.keys).map(([k, n]) => `${k}: ${n}`).join(', ')})`);
-  printFinding(out, r.malformed, `have unreadable sealed envelopes (${Object.entries(r.malformed.codes).map(([k, n]) => `${k}: ${n}`).join(', ')})`);
+  printFinding(
+    out,
+    r.pending,
+    'carry sealed-pending metadata: sent without the SealingCodec (an inline list, from a workflow sandbox, holds the values in plaintext; a ref: reference holds none, and the values are lost)',
+  );
+  printFinding(
+    out,
+    r.keyRules,
+    `have clear keys matching the sensitive-key rules (${Object.entries(r.keyRules.keys)
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ')})`,
+  );
+  printFinding(
+    out,
+    r.malformed,
+    `have unreadable sealed envelopes (${Object.entries(r.malformed.codes)
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ')})`,
+  );
   for (const f of r.failed) line(out, `problem: history of ${f.workflowId} (run ${f.runId}) could not be read: ${f.reason}`);
   if (r.unopened.boxes > 0) line(out, `note: ${unopenedText(r)}: key ids sealed inside them are not counted above`);
   for (const k of r.retire) line(out, retireText(k, r));
-  if (r.missingKeys !== null && r.missingKeys.length > 0) line(out, `problem: histories need keys the keyring lacks: ${r.missingKeys.join(', ')}`);
+  if (r.missingKeys !== null && r.missingKeys.length > 0)
+    line(out, `problem: histories need keys the keyring lacks: ${r.missingKeys.join(', ')}`);
   line(out, r.problems.length === 0 ? 'no problems' : `problems: ${r.problems.join(', ')}`);
 }
 
@@ -109,8 +158,10 @@ function unopenedText(r: ScanReport): string {
 
 function retireText(k: ScanReport['retire'][number], r: ScanReport): string {
   if (k.reason === undefined) return `retire ${k.keyId}: no scanned history needs it`;
-  if (k.reason === 'needed') return `retire ${k.keyId}: NOT safe, still needed by ${k.payloads} payloads in ${k.workflows} workflow runs${r.complete ? '' : ' (and scan incomplete)'}`;
-  if (k.reason === 'unopened') return `retire ${k.keyId}: NOT known to be unused: ${unopenedText(r)}, and it may be needed in there (scan with --keyring FILE or --check-keyring, holding every key, to look inside)${r.complete ? '' : ' (and scan incomplete)'}`;
+  if (k.reason === 'needed')
+    return `retire ${k.keyId}: NOT safe, still needed by ${k.payloads} payloads in ${k.workflows} workflow runs${r.complete ? '' : ' (and scan incomplete)'}`;
+  if (k.reason === 'unopened')
+    return `retire ${k.keyId}: NOT known to be unused: ${unopenedText(r)}, and it may be needed in there (scan with --keyring FILE or --check-keyring, holding every key, to look inside)${r.complete ? '' : ' (and scan incomplete)'}`;
   return `retire ${k.keyId}: NOT safe, scan incomplete`;
 }
 
@@ -134,5 +185,8 @@ function printFinding(out: TextSink, f: Finding, what: string): void {
 
 function pad(cells: string[]): string {
   const widths = [12, 12, 9, 10, 25, 25];
-  return cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' ').trimEnd();
+  return cells
+    .map((c, i) => c.padEnd(widths[i] ?? 0))
+    .join(' ')
+    .trimEnd();
 }

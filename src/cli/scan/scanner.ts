@@ -49,7 +49,14 @@ export async function scanNamespace(options: ScanOptions): Promise<ScanOutcome> 
   let nextPageToken: Uint8Array | undefined;
   try {
     do {
-      const page = await call(() => options.service.listWorkflowExecutions({ namespace: options.namespace, query: options.query ?? '', pageSize: PAGE_SIZE, nextPageToken: nextPageToken ?? null }));
+      const page = await call(() =>
+        options.service.listWorkflowExecutions({
+          namespace: options.namespace,
+          query: options.query ?? '',
+          pageSize: PAGE_SIZE,
+          nextPageToken: nextPageToken ?? null,
+        }),
+      );
       const runs = (page.executions ?? []).map(runOf).filter((r) => r.runId !== '' && !done.has(r.runId));
       const now = runs.slice(0, budget);
       budget -= now.length;
@@ -87,7 +94,12 @@ async function scanRun(options: ScanOptions, run: { workflowId: string; runId: s
   try {
     do {
       const page = await call(() =>
-        options.service.getWorkflowExecutionHistory({ namespace: options.namespace, execution: run, maximumPageSize: HISTORY_PAGE_SIZE, nextPageToken: nextPageToken ?? null }),
+        options.service.getWorkflowExecutionHistory({
+          namespace: options.namespace,
+          execution: run,
+          maximumPageSize: HISTORY_PAGE_SIZE,
+          nextPageToken: nextPageToken ?? null,
+        }),
       );
       for (const event of page.history?.events ?? []) tallyEvent(tally, event, options);
       nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
@@ -157,7 +169,8 @@ async function call<T>(rpc: () => Promise<T>): Promise<T> {
     const code = (err as { code?: unknown }).code;
     const detail = (err as { details?: unknown }).details;
     const text = `${typeof code === 'number' ? `gRPC status ${code}` : 'request failed'}${typeof detail === 'string' && detail !== '' ? `: ${detail}` : ''}`;
-    if (typeof code === 'number' && UNREACHABLE.has(code)) throw new CliError(EXIT.unreachable, `cannot reach the Temporal server (${text})`);
+    if (typeof code === 'number' && UNREACHABLE.has(code))
+      throw new CliError(EXIT.unreachable, `cannot reach the Temporal server (${text})`);
     if (typeof code === 'number' && USAGE.has(code)) throw new CliError(EXIT.usage, `the server refused the request (${text})`);
     throw new CliError(EXIT.problems, text);
   }

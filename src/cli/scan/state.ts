@@ -36,10 +36,14 @@ export function loadState(file: string, namespace: string, query: string | null)
     throw usageError(`the state file ${file} is not JSON`);
   }
   if ((state as { version?: unknown })?.version === 1) {
-    throw usageError(`the state file ${file} was written by an earlier scan that did not count key ids inside sealed values: start a new state file`);
+    throw usageError(
+      `the state file ${file} was written by an earlier scan that did not count key ids inside sealed values: start a new state file`,
+    );
   }
-  if (state?.version !== 2 || !Array.isArray(state.done) || typeof state.totals !== 'object') throw usageError(`the state file ${file} has an unknown shape`);
-  if (state.namespace !== namespace || state.query !== query) throw usageError(`the state file ${file} belongs to another scan (namespace or query differ)`);
+  if (state?.version !== 2 || !Array.isArray(state.done) || typeof state.totals !== 'object')
+    throw usageError(`the state file ${file} has an unknown shape`);
+  if (state.namespace !== namespace || state.query !== query)
+    throw usageError(`the state file ${file} belongs to another scan (namespace or query differ)`);
   state.totals.failed = []; // failed runs were not marked done: they are retried
   return state;
 }

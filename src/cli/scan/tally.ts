@@ -102,7 +102,11 @@ export class RunTally {
   private addSealed(found: { boxes: BoxName[]; unopened: number; code?: string }, at: Example, time: number | null): void {
     const t = this.totals;
     t.sealedPayloads++;
-    for (const keyId of new Set(found.boxes.map((b) => b.keyId))) touch(entry(t.keys, keyId, () => ({ ...emptyUsage(), purposes: {} })), time);
+    for (const keyId of new Set(found.boxes.map((b) => b.keyId)))
+      touch(
+        entry(t.keys, keyId, () => ({ ...emptyUsage(), purposes: {} })),
+        time,
+      );
     const pairs = new Set(found.boxes.filter((b) => b.purpose !== undefined).map((b) => `${b.keyId}/${b.purpose}`));
     for (const { keyId, purpose } of found.boxes) {
       if (purpose === undefined || !pairs.delete(`${keyId}/${purpose}`)) continue; // each pair once per payload
@@ -156,7 +160,8 @@ function entry<T>(record: Record<string, T>, key: string, make: () => T): T {
 
 /** Adds one run's tally to the totals (a run counts once per key, purpose and finding). */
 export function mergeTotals(into: ScanTotals, run: ScanTotals): void {
-  for (const name of ['workflows', 'events', 'payloads', 'sealedPayloads', 'clearPayloads', 'otherPayloads'] as const) into[name] += run[name];
+  for (const name of ['workflows', 'events', 'payloads', 'sealedPayloads', 'clearPayloads', 'otherPayloads'] as const)
+    into[name] += run[name];
   for (const [keyId, usage] of Object.entries(run.keys)) {
     const target = entry(into.keys, keyId, () => ({ ...zeroUsage(), purposes: {} }));
     mergeUsage(target, usage);

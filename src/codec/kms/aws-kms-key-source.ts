@@ -159,7 +159,12 @@ export class AwsKmsKeySource implements KeySource {
     this.#now = options.now ?? Date.now;
     this.#maxAge = positive(options.dataKeyMaxAgeMs, 15 * 60_000, 'dataKeyMaxAgeMs');
     this.#maxUses = positive(options.dataKeyMaxUses, 100_000, 'dataKeyMaxUses');
-    this.#opened = new TtlLru<Uint8Array>(positive(options.cacheMaxEntries, 1000, 'cacheMaxEntries'), positive(options.cacheTtlMs, 60 * 60_000, 'cacheTtlMs'), this.#now, (key) => key.fill(0));
+    this.#opened = new TtlLru<Uint8Array>(
+      positive(options.cacheMaxEntries, 1000, 'cacheMaxEntries'),
+      positive(options.cacheTtlMs, 60 * 60_000, 'cacheTtlMs'),
+      this.#now,
+      (key) => key.fill(0),
+    );
     this.#anyKey = options.openKmsKeys === '*';
     const named = [...configuredKeys(options.kmsKeyId), ...(options.openKmsKeys === '*' ? [] : (options.openKmsKeys ?? []))];
     this.#aliases = named.filter(isAlias);
@@ -168,7 +173,8 @@ export class AwsKmsKeySource implements KeySource {
 
   /** Loads `@aws-sdk/client-kms` (an optional peer dependency) and builds the source. */
   static async create(options: AwsKmsKeySourceOptions): Promise<AwsKmsKeySource> {
-    if (options === null || typeof options !== 'object' || options.kmsKeyId === undefined) throw sealedError('SEALED_INVALID_OPTION', 'AwsKmsKeySource needs kmsKeyId');
+    if (options === null || typeof options !== 'object' || options.kmsKeyId === undefined)
+      throw sealedError('SEALED_INVALID_OPTION', 'AwsKmsKeySource needs kmsKeyId');
     checkSelection(options.kmsKeyId);
     let sdk: KmsModule;
     try {
@@ -222,7 +228,9 @@ export class AwsKmsKeySource implements KeySource {
   openingKeyNow(box: SealedKeyReference): Uint8Array | undefined {
     if (box.wrapped.length === 0) {
       if (this.options.staticKeys !== undefined) return this.options.staticKeys.openingKeyNow?.(box);
-      throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a static key: pass the Keyring as staticKeys to open it', { keyId: box.keyId });
+      throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a static key: pass the Keyring as staticKeys to open it', {
+        keyId: box.keyId,
+      });
     }
     const hit = this.#opened.get(openSlotOf(box));
     if (hit === undefined) return undefined;
@@ -234,7 +242,9 @@ export class AwsKmsKeySource implements KeySource {
   async openingKey(box: SealedKeyReference): Promise<Uint8Array> {
     if (box.wrapped.length === 0) {
       if (this.options.staticKeys !== undefined) return this.options.staticKeys.openingKey(box);
-      throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a static key: pass the Keyring as staticKeys to open it', { keyId: box.keyId });
+      throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a static key: pass the Keyring as staticKeys to open it', {
+        keyId: box.keyId,
+      });
     }
     const slot = openSlotOf(box);
     const hit = this.#opened.get(slot);
@@ -259,16 +269,34 @@ export class AwsKmsKeySource implements KeySource {
     for (const kmsKeyId of kmsKeyIds) {
       const context = encryptionContext({ namespace: '', purpose: 'check', keyId: 'dk-check' });
       try {
-        const generated = await this.#send<GenerateDataKeyCommandOutput>('GenerateDataKey', new this.sdk.GenerateDataKeyCommand({ KeyId: kmsKeyId, KeySpec: 'AES_256', EncryptionContext: context }), { kmsKeyId });
+        const generated = await this.#send<GenerateDataKeyCommandOutput>(
+          'GenerateDataKey',
+          new this.sdk.GenerateDataKeyCommand({ KeyId: kmsKeyId, KeySpec: 'AES_256', EncryptionContext: context }),
+          { kmsKeyId },
+        );
         const arn = generated.KeyId ?? kmsKeyId;
-        const opened = await this.#send<DecryptCommandOutput>('Decrypt', new this.sdk.DecryptCommand({ KeyId: arn, CiphertextBlob: generated.CiphertextBlob, EncryptionContext: context }), { kmsKeyId: arn });
-        const same = opened.Plaintext !== undefined && generated.Plaintext !== undefined && Buffer.from(opened.Plaintext).equals(Buffer.from(generated.Plaintext));
+        const opened = await this.#send<DecryptCommandOutput>(
+          'Decrypt',
+          new this.sdk.DecryptCommand({ KeyId: arn, CiphertextBlob: generated.CiphertextBlob, EncryptionContext: context }),
+          { kmsKeyId: arn },
+        );
+        const same =
+          opened.Plaintext !== undefined &&
+          generated.Plaintext !== undefined &&
+          Buffer.from(opened.Plaintext).equals(Buffer.from(generated.Plaintext));
         generated.Plaintext?.fill(0);
         opened.Plaintext?.fill(0);
-        results.push(same ? { kmsKeyId, ok: true, kmsKeyArn: arn } : { kmsKeyId, ok: false, kmsKeyArn: arn, code: 'SEALED_KMS_CONTEXT_MISMATCH' });
+        results.push(
+          same ? { kmsKeyId, ok: true, kmsKeyArn: arn } : { kmsKeyId, ok: false, kmsKeyArn: arn, code: 'SEALED_KMS_CONTEXT_MISMATCH' },
+        );
       } catch (err) {
         const sealed = kmsError(err, 'GenerateDataKey', { kmsKeyId });
-        results.push({ kmsKeyId, ok: false, code: sealed.code, ...(typeof sealed.detail.kmsError === 'string' && { kmsError: sealed.detail.kmsError }) });
+        results.push({
+          kmsKeyId,
+          ok: false,
+          code: sealed.code,
+          ...(typeof sealed.detail.kmsError === 'string' && { kmsError: sealed.detail.kmsError }),
+        });
       }
     }
     return results;
@@ -281,7 +309,12 @@ export class AwsKmsKeySource implements KeySource {
 
   /** The configuration, without credentials or keys. */
   describe(): { kmsKeys: string[]; openKmsKeys: string[] | '*'; dataKeyMaxAgeMs: number; dataKeyMaxUses: number } {
-    return { kmsKeys: configuredKeys(this.options.kmsKeyId), openKmsKeys: this.#anyKey ? '*' : [...this.#allowed], dataKeyMaxAgeMs: this.#maxAge, dataKeyMaxUses: this.#maxUses };
+    return {
+      kmsKeys: configuredKeys(this.options.kmsKeyId),
+      openKmsKeys: this.#anyKey ? '*' : [...this.#allowed],
+      dataKeyMaxAgeMs: this.#maxAge,
+      dataKeyMaxUses: this.#maxUses,
+    };
   }
 
   toJSON(): ReturnType<AwsKmsKeySource['describe']> {
@@ -310,14 +343,25 @@ export class AwsKmsKeySource implements KeySource {
     const keyId = newDataKeyId();
     const generated = await this.#send<GenerateDataKeyCommandOutput>(
       'GenerateDataKey',
-      new this.sdk.GenerateDataKeyCommand({ KeyId: kmsKeyId, KeySpec: 'AES_256', EncryptionContext: encryptionContext({ ...scope, keyId }) }),
+      new this.sdk.GenerateDataKeyCommand({
+        KeyId: kmsKeyId,
+        KeySpec: 'AES_256',
+        EncryptionContext: encryptionContext({ ...scope, keyId }),
+      }),
       { kmsKeyId, keyId },
     );
     const key = generated.Plaintext;
     const arn = generated.KeyId ?? kmsKeyId;
-    if (key?.length !== 32 || generated.CiphertextBlob === undefined) throw sealedError('SEALED_KEY_INVALID', 'KMS answered GenerateDataKey without a 32-byte data key', { kmsKeyId });
+    if (key?.length !== 32 || generated.CiphertextBlob === undefined)
+      throw sealedError('SEALED_KEY_INVALID', 'KMS answered GenerateDataKey without a 32-byte data key', { kmsKeyId });
     this.#allowed.add(keyUuid(arn));
-    const dataKey: DataKey = { keyId, key: new Uint8Array(key), wrapped: writeWrappedKey(arn, generated.CiphertextBlob), created: this.#now(), uses: 0 };
+    const dataKey: DataKey = {
+      keyId,
+      key: new Uint8Array(key),
+      wrapped: writeWrappedKey(arn, generated.CiphertextBlob),
+      created: this.#now(),
+      uses: 0,
+    };
     key.fill(0);
     const previous = this.#sealing.get(slotOf(scope));
     this.#sealing.set(slotOf(scope), dataKey);
@@ -334,13 +378,22 @@ export class AwsKmsKeySource implements KeySource {
   async #unwrap(box: SealedKeyReference): Promise<Uint8Array> {
     const { kmsKeyArn, ciphertextBlob } = readWrappedKey(box.wrapped);
     if (!(await this.#mayOpenWith(kmsKeyArn))) {
-      throw sealedError('SEALED_KMS_KEY_NOT_ALLOWED', 'this value names a KMS key this reader is not configured to use: add it to openKmsKeys', { kmsKeyId: kmsKeyArn, keyId: box.keyId });
+      throw sealedError(
+        'SEALED_KMS_KEY_NOT_ALLOWED',
+        'this value names a KMS key this reader is not configured to use: add it to openKmsKeys',
+        { kmsKeyId: kmsKeyArn, keyId: box.keyId },
+      );
     }
-    const opened = await this.#send<DecryptCommandOutput>('Decrypt', new this.sdk.DecryptCommand({ KeyId: kmsKeyArn, CiphertextBlob: ciphertextBlob, EncryptionContext: encryptionContext(box) }), {
-      kmsKeyId: kmsKeyArn,
-      keyId: box.keyId,
-    });
-    if (opened.Plaintext?.length !== 32) throw sealedError('SEALED_KEY_INVALID', 'KMS unwrapped a data key that is not 32 bytes', { kmsKeyId: kmsKeyArn, keyId: box.keyId });
+    const opened = await this.#send<DecryptCommandOutput>(
+      'Decrypt',
+      new this.sdk.DecryptCommand({ KeyId: kmsKeyArn, CiphertextBlob: ciphertextBlob, EncryptionContext: encryptionContext(box) }),
+      {
+        kmsKeyId: kmsKeyArn,
+        keyId: box.keyId,
+      },
+    );
+    if (opened.Plaintext?.length !== 32)
+      throw sealedError('SEALED_KEY_INVALID', 'KMS unwrapped a data key that is not 32 bytes', { kmsKeyId: kmsKeyArn, keyId: box.keyId });
     const key = new Uint8Array(opened.Plaintext);
     opened.Plaintext.fill(0);
     this.#opened.set(openSlotOf(box), key);
@@ -358,7 +411,9 @@ export class AwsKmsKeySource implements KeySource {
   async #resolveAliases(): Promise<void> {
     for (const alias of this.#aliases) {
       try {
-        const described = await this.#send<DescribeKeyCommandOutput>('DescribeKey', new this.sdk.DescribeKeyCommand({ KeyId: alias }), { kmsKeyId: alias });
+        const described = await this.#send<DescribeKeyCommandOutput>('DescribeKey', new this.sdk.DescribeKeyCommand({ KeyId: alias }), {
+          kmsKeyId: alias,
+        });
         const arn = described.KeyMetadata?.Arn;
         if (arn !== undefined) this.#allowed.add(keyUuid(arn));
       } catch (err) {
@@ -384,7 +439,8 @@ export function selectKey(selection: KmsKeySelection, scope: KeyScope): string {
   if (typeof selection === 'string') return selection;
   if (typeof selection === 'function') {
     const chosen = selection(scope);
-    if (typeof chosen !== 'string' || chosen === '') throw sealedError('SEALED_INVALID_OPTION', 'kmsKeyId function returned no KMS key', { purpose: scope.purpose });
+    if (typeof chosen !== 'string' || chosen === '')
+      throw sealedError('SEALED_INVALID_OPTION', 'kmsKeyId function returned no KMS key', { purpose: scope.purpose });
     return chosen;
   }
   const rules = selection.rules ?? {};
@@ -394,7 +450,11 @@ export function selectKey(selection: KmsKeySelection, scope: KeyScope): string {
 
 /** The KMS encryption context of a data key: what the AAD binds (namespace, purpose), the data key id and the library tag. */
 export function encryptionContext(ref: { namespace: string; purpose: string; keyId: string }): Record<string, string> {
-  const context: Record<string, string> = { [KMS_CONTEXT.library]: KMS_CONTEXT_TAG, [KMS_CONTEXT.purpose]: ref.purpose, [KMS_CONTEXT.keyId]: ref.keyId };
+  const context: Record<string, string> = {
+    [KMS_CONTEXT.library]: KMS_CONTEXT_TAG,
+    [KMS_CONTEXT.purpose]: ref.purpose,
+    [KMS_CONTEXT.keyId]: ref.keyId,
+  };
   // KMS context values must not be empty: no namespace is no entry (distinct from any namespace).
   if (ref.namespace !== '') context[KMS_CONTEXT.namespace] = ref.namespace;
   return context;

@@ -34,14 +34,29 @@ const BY_NAME: Readonly<Record<string, SealedErrorCode>> = {
   InvalidGrantTokenException: 'SEALED_INVALID_OPTION',
 };
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 const MESSAGES: Readonly<Partial<Record<SealedErrorCode, string>>> = {
-  SEALED_KMS_UNAVAILABLE: 'KMS did not answer (unreachable, timed out or failing): retry when it is back; nothing was sealed or opened without it',
+  SEALED_KMS_UNAVAILABLE:
+    'KMS did not answer (unreachable, timed out or failing): retry when it is back; nothing was sealed or opened without it',
   SEALED_KMS_THROTTLED: 'KMS throttled the request: retry later, or raise the data-key cache limits so fewer calls are made',
-  SEALED_KMS_ACCESS_DENIED: 'KMS denied the request: check the credentials and the IAM / key policy (kms:GenerateDataKey, kms:Decrypt with the encryption context)',
+  SEALED_KMS_ACCESS_DENIED:
+    'KMS denied the request: check the credentials and the IAM / key policy (kms:GenerateDataKey, kms:Decrypt with the encryption context)',
   SEALED_KMS_KEY_DISABLED: 'the KMS key is disabled, pending deletion, unavailable or does not exist',
-  SEALED_KMS_CONTEXT_MISMATCH: 'KMS refused to unwrap the data key: its encryption context (namespace, purpose, key id) or KMS key does not match the box',
+  SEALED_KMS_CONTEXT_MISMATCH:
+    'KMS refused to unwrap the data key: its encryption context (namespace, purpose, key id) or KMS key does not match the box',
   SEALED_INVALID_OPTION: 'KMS refused the request as invalid: check the KMS key id and its key usage (ENCRYPT_DECRYPT, symmetric)',
 };
 
@@ -53,7 +68,13 @@ function safeName(value: unknown): string | undefined {
 /** The stable code for a failed KMS call. */
 export function kmsErrorCode(err: unknown): SealedErrorCode {
   if (SealedError.is(err)) return err.code;
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; code?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    name?: unknown;
+    code?: unknown;
+    Code?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+    cause?: unknown;
+  };
   for (const name of [e.name, e.Code, e.code]) {
     const code = typeof name === 'string' ? BY_NAME[name] : undefined;
     if (code !== undefined) return code;
@@ -74,10 +95,18 @@ export function kmsErrorCode(err: unknown): SealedErrorCode {
  * A failed KMS call as a `SealedError`: a fixed message per code; the detail names the
  * operation, the KMS key, the data key id and the SDK's error name, never a message, value or credential.
  */
-export function kmsError(err: unknown, operation: KmsOperation, ids: { kmsKeyId?: string | undefined; keyId?: string | undefined } = {}): SealedError {
+export function kmsError(
+  err: unknown,
+  operation: KmsOperation,
+  ids: { kmsKeyId?: string | undefined; keyId?: string | undefined } = {},
+): SealedError {
   if (SealedError.is(err)) return err;
   const code = kmsErrorCode(err);
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    name?: unknown;
+    code?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+  };
   const detail: Record<string, string | number> = { operation };
   const name = safeName(e.name) ?? safeName(e.code);
   if (name !== undefined) detail.kmsError = name;

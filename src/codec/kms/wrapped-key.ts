@@ -12,7 +12,8 @@ export const WRAPPED_AWS_KMS = 0x01;
  */
 export function writeWrappedKey(kmsKeyArn: string, ciphertextBlob: Uint8Array): Uint8Array {
   const arn = utf8Bytes(kmsKeyArn);
-  if (arn.length === 0 || arn.length > 0xffff || ciphertextBlob.length === 0) throw sealedError('SEALED_INVALID_OPTION', 'KMS answered with an unusable wrapped data key');
+  if (arn.length === 0 || arn.length > 0xffff || ciphertextBlob.length === 0)
+    throw sealedError('SEALED_INVALID_OPTION', 'KMS answered with an unusable wrapped data key');
   const out = new Uint8Array(3 + arn.length + ciphertextBlob.length);
   out[0] = WRAPPED_AWS_KMS;
   out[1] = arn.length >>> 8;
@@ -24,7 +25,8 @@ export function writeWrappedKey(kmsKeyArn: string, ciphertextBlob: Uint8Array): 
 
 /** Reads a wrapped key of the AWS KMS source; anything else is `SEALED_MALFORMED`. */
 export function readWrappedKey(wrapped: Uint8Array): { kmsKeyArn: string; ciphertextBlob: Uint8Array } {
-  if (wrapped.length < 4 || wrapped[0] !== WRAPPED_AWS_KMS) throw sealedError('SEALED_MALFORMED', 'wrapped data key is not an AWS KMS wrapped key');
+  if (wrapped.length < 4 || wrapped[0] !== WRAPPED_AWS_KMS)
+    throw sealedError('SEALED_MALFORMED', 'wrapped data key is not an AWS KMS wrapped key');
   const length = ((wrapped[1] as number) << 8) | (wrapped[2] as number);
   if (length === 0 || 3 + length >= wrapped.length) throw sealedError('SEALED_MALFORMED', 'wrapped data key is malformed');
   let kmsKeyArn: string;

@@ -10,7 +10,15 @@
  * ```
  */
 export type AuditEvent =
-  | { event: 'reveal'; subject: string; namespace: string | null; requestNamespace: string | null; purposes: string[]; fields: number; payloads: number }
+  | {
+      event: 'reveal';
+      subject: string;
+      namespace: string | null;
+      requestNamespace: string | null;
+      purposes: string[];
+      fields: number;
+      payloads: number;
+    }
   | { event: 'seal'; subject: string; namespace: string | null; payloads: number }
   | { event: 'denied'; subject: string | null; namespace: string | null; status: number; route: 'decode' | 'encode' }
   | { event: 'rejected'; subject: string; namespace: string | null; code: string; route: 'decode' | 'encode' };

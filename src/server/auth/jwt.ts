@@ -117,7 +117,8 @@ function verificationKey(options: JwtAuthOptions): VerificationKey {
   const given = [options.jwksUrl, options.publicKey, options.secret].filter((v) => v !== undefined);
   if (given.length !== 1) throw invalidOption('jwt auth needs exactly one of jwksUrl, publicKey, secret');
   if (options.jwksUrl !== undefined) return remoteKeys(parsed(() => new URL(options.jwksUrl as string), 'jwt auth jwksUrl is not a URL'));
-  if (options.publicKey !== undefined) return parsed(() => createPublicKey(options.publicKey as string), 'jwt auth publicKey is not a PEM public key');
+  if (options.publicKey !== undefined)
+    return parsed(() => createPublicKey(options.publicKey as string), 'jwt auth publicKey is not a PEM public key');
   if (typeof options.secret === 'string') return new TextEncoder().encode(options.secret);
   if (options.secret instanceof Uint8Array) return options.secret;
   throw invalidOption('jwt auth secret must be a string or a Uint8Array');
@@ -176,7 +177,8 @@ export function jwtVerifier(options: JwtAuthOptions): (token: string) => Promise
   return async (token) => {
     try {
       // Two calls because jose's overloads take a key or a key getter, not their union.
-      const { payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
+      const { payload } =
+        typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
       return principalFromClaims(payload, options.claims ?? {});
     } catch (err) {
       throw new CodecHttpError(err instanceof IdpUnavailable ? 'unavailable' : 'unauthorized');

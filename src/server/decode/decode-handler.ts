@@ -33,7 +33,11 @@ function count(tallies: Map<string, Tally>, revealed: Revealed): void {
 export async function decodeBatch(codec: SealingCodec, audit: (event: AuditEvent) => void, request: CodecBatch): Promise<WirePayload[]> {
   const { principal, namespace, payloads } = request;
   const bySealedIn = new Map<string, Tally>();
-  const all = await Promise.all(payloads.map((payload) => revealForDisplay(codec, payload, namespace, principal.purposes, (sealedIn) => mayUseNamespace(principal, sealedIn))));
+  const all = await Promise.all(
+    payloads.map((payload) =>
+      revealForDisplay(codec, payload, namespace, principal.purposes, (sealedIn) => mayUseNamespace(principal, sealedIn)),
+    ),
+  );
   const out = all.map((revealed) => {
     if (revealed.fields > 0) count(bySealedIn, revealed);
     return revealed.payload;

@@ -56,7 +56,11 @@ export async function revealForDisplay(
   if (metadata[META.sealed] === undefined || metadata[META.sealed] === null) return { payload, fields: 0, purposes: [], sealedIn: '' };
   // The grant covers the namespace the payload was sealed in, not only the one the request names
   // (they differ when the codec accepts other namespaces, e.g. for Nexus).
-  const result = await codec.reveal(payload, { namespace, purposes: purposes === '*' ? undefined : purposes, mayOpenNamespace: mayUseNamespace });
+  const result = await codec.reveal(payload, {
+    namespace,
+    purposes: purposes === '*' ? undefined : purposes,
+    mayOpenNamespace: mayUseNamespace,
+  });
   const { opened } = result;
   const data = payload.data ?? new Uint8Array();
   const merged = opened.paths.length === 0 ? data : mergeIntoData(data, result);

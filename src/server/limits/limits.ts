@@ -33,7 +33,8 @@ export const MAX_UNKNOWN_FIELD_DEPTH = 32;
 export function resolveLimits(options: LimitOptions = {}): Required<LimitOptions> {
   const limits = { ...DEFAULT_LIMITS, ...options };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw sealedError('SEALED_INVALID_OPTION', 'codec server limits must be positive integers', { option: name });
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw sealedError('SEALED_INVALID_OPTION', 'codec server limits must be positive integers', { option: name });
   }
   return limits;
 }

@@ -49,7 +49,10 @@ function nestsWithin(value: unknown, max: number): boolean {
 function parsePayload(value: unknown): WirePayload {
   if (!isPlainObject(value)) throw badRequest();
   const { metadata, data, ...extra } = value;
-  const payload: WirePayload = { metadata: parseMetadata(metadata), data: data === undefined || data === null ? new Uint8Array() : bytesField(data) };
+  const payload: WirePayload = {
+    metadata: parseMetadata(metadata),
+    data: data === undefined || data === null ? new Uint8Array() : bytesField(data),
+  };
   if (Object.keys(extra).length === 0) return payload;
   // Unknown fields go back out in the response: refuse what could not be serialized again.
   if (!Object.values(extra).every((field) => nestsWithin(field, MAX_UNKNOWN_FIELD_DEPTH))) throw badRequest();

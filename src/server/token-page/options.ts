@@ -72,8 +72,10 @@ export function resolveTokenPage(host: TokenPageHost): ResolvedTokenPage | undef
   if (!Number.isSafeInteger(maxAgeSeconds) || maxAgeSeconds < 60 || maxAgeSeconds > MAX_MAX_AGE_SECONDS) {
     throw invalid('tokenPage.maxAgeSeconds must be an integer from 60 to 34560000 (400 days)');
   }
-  if (given.sameSite !== undefined && !['Strict', 'Lax', 'None'].includes(given.sameSite)) throw invalid('tokenPage.sameSite must be Strict, Lax or None');
-  if (given.sameSite === 'None' && given.secure === false) throw invalid('tokenPage.sameSite None needs a Secure cookie: browsers drop it otherwise');
+  if (given.sameSite !== undefined && !['Strict', 'Lax', 'None'].includes(given.sameSite))
+    throw invalid('tokenPage.sameSite must be Strict, Lax or None');
+  if (given.sameSite === 'None' && given.secure === false)
+    throw invalid('tokenPage.sameSite None needs a Secure cookie: browsers drop it otherwise');
   if ((host.cors?.origins ?? []).length === 0) {
     throw invalid('tokenPage needs cors.origins: the Web UI origin allowed to send the cookie');
   }

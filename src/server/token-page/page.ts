@@ -1,11 +1,7 @@
 import type { Principal } from '../auth/principal';
 
 /** What the page says about the token cookie this browser sent. */
-export type StoredToken =
-  | { state: 'none' }
-  | { state: 'accepted'; principal: Principal }
-  | { state: 'refused' }
-  | { state: 'unchecked' };
+export type StoredToken = { state: 'none' } | { state: 'accepted'; principal: Principal } | { state: 'refused' } | { state: 'unchecked' };
 
 export interface PageView {
   stored: StoredToken;

@@ -88,17 +88,25 @@ export function mountTokenPage(app: Hono, options: TokenPageHost): void {
 
   /** A fixed page for refused cross-origin posts: no form, no new nonce. */
   function refusedPage(refusal: Refusal): Response {
-    return new Response(`<!doctype html><title>Refused</title><p>${refusal.text}</p><p><a href="${base}/token">Open the token page</a></p>\n`, {
-      status: refusal.status,
-      headers: securityHeaders(undefined),
-    });
+    return new Response(
+      `<!doctype html><title>Refused</title><p>${refusal.text}</p><p><a href="${base}/token">Open the token page</a></p>\n`,
+      {
+        status: refusal.status,
+        headers: securityHeaders(undefined),
+      },
+    );
   }
 
   /** After a successful POST: set (or delete) the token cookie and send the browser back to the page. */
   function redirectAfter(c: Context, outcome: Outcome, token: string | undefined): Response {
     const attributes = attributesOf(c);
     const headers = new Headers({ location: `${base}/token`, 'cache-control': 'no-store', 'referrer-policy': 'same-origin' });
-    headers.append('set-cookie', outcome === 'stored' ? setCookie(page.cookieName, token as string, attributes, page.maxAgeSeconds) : setCookie(page.cookieName, '', attributes, 0));
+    headers.append(
+      'set-cookie',
+      outcome === 'stored'
+        ? setCookie(page.cookieName, token as string, attributes, page.maxAgeSeconds)
+        : setCookie(page.cookieName, '', attributes, 0),
+    );
     return new Response(null, { status: 303, headers });
   }
 
@@ -118,16 +126,23 @@ export function mountTokenPage(app: Hono, options: TokenPageHost): void {
 
   app.post('/token', limitForm, async (c) => {
     const form = await formOf(c);
-    if (!(form instanceof URLSearchParams)) return form === REFUSED.csrf ? refusedPage(form) : respondWithPage(c, form.status, { stored: await stored(c), notice: { tone: 'error', text: form.text } });
+    if (!(form instanceof URLSearchParams))
+      return form === REFUSED.csrf
+        ? refusedPage(form)
+        : respondWithPage(c, form.status, { stored: await stored(c), notice: { tone: 'error', text: form.text } });
     const token = pastedToken(form.get('token'));
     const refusal = token === undefined ? REFUSED.shape : refusalOf(await check(token));
-    if (refusal !== undefined) return respondWithPage(c, refusal.status, { stored: await stored(c), notice: { tone: 'error', text: refusal.text } });
+    if (refusal !== undefined)
+      return respondWithPage(c, refusal.status, { stored: await stored(c), notice: { tone: 'error', text: refusal.text } });
     return redirectAfter(c, 'stored', token);
   });
 
   app.post('/token/clear', limitForm, async (c) => {
     const form = await formOf(c);
-    if (!(form instanceof URLSearchParams)) return form === REFUSED.csrf ? refusedPage(form) : respondWithPage(c, form.status, { stored: await stored(c), notice: { tone: 'error', text: form.text } });
+    if (!(form instanceof URLSearchParams))
+      return form === REFUSED.csrf
+        ? refusedPage(form)
+        : respondWithPage(c, form.status, { stored: await stored(c), notice: { tone: 'error', text: form.text } });
     return redirectAfter(c, 'cleared', undefined);
   });
 }
@@ -149,4 +164,3 @@ function withoutCookie(auth: AuthOptions | undefined): AuthOptions {
   const { tokenCookie: _ignored, ...rest } = auth ?? {};
   return rest;
 }
-

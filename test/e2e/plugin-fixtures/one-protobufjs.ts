@@ -10,7 +10,10 @@ type Resolve = (request: string, parent: { filename?: string } | undefined, isMa
 const loader = Module as unknown as { _resolveFilename: Resolve };
 const original = loader._resolveFilename;
 loader._resolveFilename = function (request, parent, isMain, options) {
-  if ((request === 'protobufjs' || request.startsWith('protobufjs/')) && parent?.filename?.includes(`${path.sep}@temporalio${path.sep}proto${path.sep}`)) {
+  if (
+    (request === 'protobufjs' || request.startsWith('protobufjs/')) &&
+    parent?.filename?.includes(`${path.sep}@temporalio${path.sep}proto${path.sep}`)
+  ) {
     return original.call(this, request, parent, isMain, { paths: [commonDir] });
   }
   return original.call(this, request, parent, isMain, options);

@@ -29,8 +29,14 @@ export async function reviewVisit(visit: VisitDto): Promise<VisitDto> {
 
 // State carried over continue-as-new travels as a DTO (a bare array of DTOs would need a type hint).
 export async function intakeWorkflow(intake: IntakeDto, jwt: Secret<string>, round = 0, carried?: SummaryDto): Promise<SummaryDto> {
-  mustBe(intake instanceof IntakeDto && intake.visits[0] instanceof VisitDto && Secret.isSecret(intake.ssn) && Secret.isSecret(jwt), 'intake');
-  mustBe(carried === undefined || (carried instanceof SummaryDto && carried.notes.every((note) => note instanceof NoteDto)), 'carried notes');
+  mustBe(
+    intake instanceof IntakeDto && intake.visits[0] instanceof VisitDto && Secret.isSecret(intake.ssn) && Secret.isSecret(jwt),
+    'intake',
+  );
+  mustBe(
+    carried === undefined || (carried instanceof SummaryDto && carried.notes.every((note) => note instanceof NoteDto)),
+    'carried notes',
+  );
   // class-transformer (@Type) and class-validator in the sandbox, on the same DTOs.
   const rebuilt = plainToInstance(IntakeDto, { patientId: intake.patientId, clinic: intake.clinic, visits: [{ date: 'd', notes: 'n' }] });
   mustBe(rebuilt.visits[0] instanceof VisitDto, 'plainToInstance result');

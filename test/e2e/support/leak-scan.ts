@@ -71,8 +71,13 @@ export async function allExecutions(client: Client): Promise<Execution[]> {
   const found: Execution[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
-    const page = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, pageSize: 1000, ...(nextPageToken ? { nextPageToken } : {}) });
-    for (const info of page.executions ?? []) found.push({ workflowId: info.execution?.workflowId ?? '', runId: info.execution?.runId ?? '' });
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      pageSize: 1000,
+      ...(nextPageToken ? { nextPageToken } : {}),
+    });
+    for (const info of page.executions ?? [])
+      found.push({ workflowId: info.execution?.workflowId ?? '', runId: info.execution?.runId ?? '' });
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);
   return found;
@@ -81,12 +86,19 @@ export async function allExecutions(client: Client): Promise<Execution[]> {
 type RawPayload = temporal.api.common.v1.IPayload;
 
 function isPayload(value: unknown): value is RawPayload {
-  return typeof value === 'object' && value !== null && 'metadata' in value && 'data' in value && (value as RawPayload).metadata?.['encoding'] !== undefined;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'metadata' in value &&
+    'data' in value &&
+    (value as RawPayload).metadata?.['encoding'] !== undefined
+  );
 }
 
 function collectPayloads(value: unknown, into: RawPayload[]): RawPayload[] {
   if (isPayload(value)) into.push(value);
-  else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) for (const child of Object.values(value)) collectPayloads(child, into);
+  else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value))
+    for (const child of Object.values(value)) collectPayloads(child, into);
   return into;
 }
 
@@ -103,7 +115,11 @@ function revealingJson(value: unknown): string {
 }
 
 /** Every payload in some events, opened by the codec and read by the converter, as one text. */
-export async function openedText(codec: PayloadCodec, events: temporal.api.history.v1.IHistoryEvent[], converter: PayloadConverter = payloadConverter): Promise<string> {
+export async function openedText(
+  codec: PayloadCodec,
+  events: temporal.api.history.v1.IHistoryEvent[],
+  converter: PayloadConverter = payloadConverter,
+): Promise<string> {
   const payloads = collectPayloads(events, []);
   const opened = await codec.decode(payloads);
   return opened.map((payload) => revealingJson(converter.fromPayload(payload))).join('\n');

@@ -72,8 +72,17 @@ export function createSealedWorker(opts: SealedWorkerOptions): Promise<Worker> {
   });
 }
 
-export function createSealedClient(server: DevServer, codec?: SealingCodec, interceptors: ClientInterceptors = sealedClientInterceptors()): Client {
-  return new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter: sealedDataConverter(codec), interceptors });
+export function createSealedClient(
+  server: DevServer,
+  codec?: SealingCodec,
+  interceptors: ClientInterceptors = sealedClientInterceptors(),
+): Client {
+  return new Client({
+    connection: server.env.connection,
+    namespace: server.namespace,
+    dataConverter: sealedDataConverter(codec),
+    interceptors,
+  });
 }
 
 export { SealingCodec };

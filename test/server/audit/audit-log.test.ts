@@ -6,7 +6,15 @@ afterEach(() => vi.restoreAllMocks());
 describe('audit log', () => {
   test('the default sink writes one JSON line per record to stderr', () => {
     const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    auditWith(stderrAuditSink)({ event: 'reveal', subject: 'ana', namespace: 'default', requestNamespace: 'default', purposes: ['phi'], fields: 2, payloads: 1 });
+    auditWith(stderrAuditSink)({
+      event: 'reveal',
+      subject: 'ana',
+      namespace: 'default',
+      requestNamespace: 'default',
+      purposes: ['phi'],
+      fields: 2,
+      payloads: 1,
+    });
     expect(write).toHaveBeenCalledTimes(1);
     const line = String(write.mock.calls[0]![0]);
     expect(line.endsWith('\n')).toBe(true);

@@ -34,14 +34,25 @@ function claims(extra: JWTPayload = {}): JWTPayload {
   return { sub: 'ana@example.test', sealed_purposes: ['phi'], temporal_namespaces: 'default billing', ...extra };
 }
 
-async function signRsa(payload: JWTPayload, options: { issuer?: string; audience?: string; expiresIn?: string | number } = {}): Promise<string> {
-  let jwt = new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'test-key' }).setIssuedAt().setIssuer(options.issuer ?? ISSUER).setAudience(options.audience ?? AUDIENCE);
+async function signRsa(
+  payload: JWTPayload,
+  options: { issuer?: string; audience?: string; expiresIn?: string | number } = {},
+): Promise<string> {
+  let jwt = new SignJWT(payload)
+    .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
+    .setIssuedAt()
+    .setIssuer(options.issuer ?? ISSUER)
+    .setAudience(options.audience ?? AUDIENCE);
   if (options.expiresIn !== undefined) jwt = jwt.setExpirationTime(options.expiresIn);
   return jwt.sign(rsa.privateKey);
 }
 
 async function signHs(payload: JWTPayload, secret = SECRET): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(secret));
 }
 
 function request(headers: Record<string, string>, originAllowed = true) {
@@ -91,7 +102,9 @@ describe('static tokens', () => {
   });
 
   test('an unknown token is 401', async () => {
-    expect(await failureKind(createAuthenticator(options)(request({ authorization: 'Bearer local-token-0123456780' })))).toBe('unauthorized');
+    expect(await failureKind(createAuthenticator(options)(request({ authorization: 'Bearer local-token-0123456780' })))).toBe(
+      'unauthorized',
+    );
   });
 
   test('tokens shorter than 16 characters or outside the bearer alphabet are refused at startup (SEALED_INVALID_OPTION)', () => {
@@ -120,11 +133,15 @@ describe('JWT bearer tokens', () => {
 
   test('a PEM public key verifies as well as the JWKS', async () => {
     const auth = createAuthenticator({ jwt: { publicKey: await exportSPKI(rsa.publicKey), issuer: ISSUER } });
-    expect((await auth(request({ authorization: `Bearer ${await signRsa(claims(), { expiresIn: '5m' })}` }))).subject).toBe('ana@example.test');
+    expect((await auth(request({ authorization: `Bearer ${await signRsa(claims(), { expiresIn: '5m' })}` }))).subject).toBe(
+      'ana@example.test',
+    );
   });
 
   test('claim names are configurable', async () => {
-    const auth = createAuthenticator({ jwt: { secret: SECRET, claims: { subject: 'email', purposes: 'scp', namespaces: 'ns', encode: 'enc' } } });
+    const auth = createAuthenticator({
+      jwt: { secret: SECRET, claims: { subject: 'email', purposes: 'scp', namespaces: 'ns', encode: 'enc' } },
+    });
     const token = await signHs({ email: 'bo@example.test', scp: 'phi credential', ns: ['default'], enc: true });
     const principal = await auth(request({ authorization: `Bearer ${token}` }));
     expect(principal).toMatchObject({ subject: 'bo@example.test', canEncode: true });
@@ -146,12 +163,16 @@ describe('JWT bearer tokens', () => {
   test('a token with a forged signature is 401', async () => {
     const token = await signHs(claims());
     const forged = `${token.slice(0, -4)}${token.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
-    expect(await failureKind(createAuthenticator({ jwt: { secret: SECRET } })(request({ authorization: `Bearer ${forged}` })))).toBe('unauthorized');
+    expect(await failureKind(createAuthenticator({ jwt: { secret: SECRET } })(request({ authorization: `Bearer ${forged}` })))).toBe(
+      'unauthorized',
+    );
   });
 
   test('an unreachable JWKS is 503 (unavailable), not a verdict on the token', async () => {
     const auth = createAuthenticator({ jwt: { jwksUrl: 'http://127.0.0.1:9/jwks.json' } });
-    expect(await failureKind(auth(request({ authorization: `Bearer ${await signRsa(claims(), { expiresIn: '5m' })}` })))).toBe('unavailable');
+    expect(await failureKind(auth(request({ authorization: `Bearer ${await signRsa(claims(), { expiresIn: '5m' })}` })))).toBe(
+      'unavailable',
+    );
   });
 
   test('an HS256 token signed with the RSA public key (algorithm confusion) is 401, never 503', async () => {
@@ -175,7 +196,9 @@ describe('JWT bearer tokens', () => {
 
   test('a JWKS endpoint that answers with an error is 503 (unavailable)', async () => {
     const auth = createAuthenticator({ jwt: { jwksUrl: jwksUrl.replace('jwks.json', 'broken.json') } });
-    expect(await failureKind(auth(request({ authorization: `Bearer ${await signRsa(claims(), { expiresIn: '5m' })}` })))).toBe('unavailable');
+    expect(await failureKind(auth(request({ authorization: `Bearer ${await signRsa(claims(), { expiresIn: '5m' })}` })))).toBe(
+      'unavailable',
+    );
   });
 
   test.each([

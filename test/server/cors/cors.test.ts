@@ -10,7 +10,14 @@ async function app(credentials: boolean) {
 }
 
 function preflight(origin: string): RequestInit {
-  return { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' } };
+  return {
+    method: 'OPTIONS',
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization,content-type,x-namespace',
+    },
+  };
 }
 
 describe('CORS for the Web UI', () => {

@@ -42,7 +42,13 @@ describe('decode for display', () => {
     const { status, text } = await post(url, '/decode', toWire([sealed]), { token: TOKENS.clinician, namespace: 'default' });
     expect(status).toBe(200);
     const [shown] = fromWire(text);
-    expect(shown!.data).toEqual({ patientId: CLEAR.patientId, clinic: CLEAR.clinic, ssn: PLAINTEXT.ssn, jwt: PLAINTEXT.jwt, visits: [{ date: CLEAR.date, notes: PLAINTEXT.notes }] });
+    expect(shown!.data).toEqual({
+      patientId: CLEAR.patientId,
+      clinic: CLEAR.clinic,
+      ssn: PLAINTEXT.ssn,
+      jwt: PLAINTEXT.jwt,
+      visits: [{ date: CLEAR.date, notes: PLAINTEXT.notes }],
+    });
     expect(shown!.metadata).toEqual({ encoding: 'json/plain', 'sealed-type': 'UiView.Intake' });
   });
 
@@ -105,14 +111,25 @@ describe('decode for display', () => {
     const before = audit.records.length;
     await post(url, '/decode', toWire([sealed, sealed]), { token: TOKENS.clinician, namespace: 'default' });
     const record = audit.records.slice(before).find((r) => r.event === 'reveal');
-    expect(record).toMatchObject({ event: 'reveal', subject: 'dr-ana', namespace: 'default', requestNamespace: 'default', purposes: ['credential', 'phi'], fields: 6, payloads: 2 });
+    expect(record).toMatchObject({
+      event: 'reveal',
+      subject: 'dr-ana',
+      namespace: 'default',
+      requestNamespace: 'default',
+      purposes: ['credential', 'phi'],
+      fields: 6,
+      payloads: 2,
+    });
     expectNoPlaintext(JSON.stringify(audit.records));
   });
 });
 
 describe('decode refuses what it cannot trust', () => {
   test('a tampered sealed value is 422 SEALED_TAMPERED, reveals nothing, and the server stays up', async () => {
-    const { status, text } = await post(url, '/decode', toWire([sealed, withFlippedEnvelopeByte(sealed)]), { token: TOKENS.clinician, namespace: 'default' });
+    const { status, text } = await post(url, '/decode', toWire([sealed, withFlippedEnvelopeByte(sealed)]), {
+      token: TOKENS.clinician,
+      namespace: 'default',
+    });
     expect(status).toBe(422);
     expect(JSON.parse(text)).toEqual({ error: 'unprocessable', code: 'SEALED_TAMPERED' });
     await expectServerStillAnswers();
@@ -137,7 +154,12 @@ describe('decode refuses what it cannot trust', () => {
 
   test('a truncated envelope is 422 SEALED_MALFORMED', async () => {
     const envelope = sealed.metadata!['sealed-fields']!.subarray(0, 10);
-    const { status, text } = await post(url, '/decode', toWire([{ ...sealed, metadata: { ...sealed.metadata, 'sealed-fields': envelope } }]), { token: TOKENS.clinician, namespace: 'default' });
+    const { status, text } = await post(
+      url,
+      '/decode',
+      toWire([{ ...sealed, metadata: { ...sealed.metadata, 'sealed-fields': envelope } }]),
+      { token: TOKENS.clinician, namespace: 'default' },
+    );
     expect(status).toBe(422);
     expect(JSON.parse(text).code).toBe('SEALED_MALFORMED');
   });
@@ -168,7 +190,10 @@ describe('decode refuses what it cannot trust', () => {
   });
 
   test('a missing or forged token on a bad request is still 401 first', async () => {
-    const { status, text, headers } = await post(url, '/decode', toWire([sealed]), { token: 'forged-token-0123456789abcdef', namespace: 'default' });
+    const { status, text, headers } = await post(url, '/decode', toWire([sealed]), {
+      token: 'forged-token-0123456789abcdef',
+      namespace: 'default',
+    });
     expect(status).toBe(401);
     expect(JSON.parse(text)).toEqual({ error: 'unauthorized' });
     expect(headers.get('www-authenticate')).toBe('Bearer');

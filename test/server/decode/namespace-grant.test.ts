@@ -1,6 +1,18 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createCodecServer, type CodecServer } from '../../../src/server';
-import { CLEAR, expectNoPlaintext, fromWire, keyring, memoryAudit, PLAINTEXT, post, sealedIntake, STATIC_TOKENS, TOKENS, toWire } from '../fixtures';
+import {
+  CLEAR,
+  expectNoPlaintext,
+  fromWire,
+  keyring,
+  memoryAudit,
+  PLAINTEXT,
+  post,
+  sealedIntake,
+  STATIC_TOKENS,
+  TOKENS,
+  toWire,
+} from '../fixtures';
 
 // A server that accepts payloads sealed in other namespaces (Nexus) must still hold each caller to the
 // namespaces their token grants: the grant covers the namespace a payload was sealed in.
@@ -11,7 +23,12 @@ let server: CodecServer;
 let url: string;
 
 beforeAll(async () => {
-  server = await createCodecServer({ keyring, acceptNamespaces: '*', auth: { staticTokens: [...STATIC_TOKENS, BOTH, ANY] }, audit: audit.sink });
+  server = await createCodecServer({
+    keyring,
+    acceptNamespaces: '*',
+    auth: { staticTokens: [...STATIC_TOKENS, BOTH, ANY] },
+    audit: audit.sink,
+  });
   url = (await server.listen()).url;
 });
 
@@ -39,26 +56,62 @@ test('the audit line names the namespace each payload was sealed in, and the req
   expect(status).toBe(200);
   const reveals = audit.records.slice(before).filter((r) => r.event === 'reveal');
   expect(reveals).toHaveLength(2);
-  expect(reveals).toContainEqual(expect.objectContaining({ event: 'reveal', subject: 'nia-nexus', namespace: 'billing', requestNamespace: 'default', fields: 6, payloads: 2 }));
-  expect(reveals).toContainEqual(expect.objectContaining({ event: 'reveal', subject: 'nia-nexus', namespace: 'default', requestNamespace: 'default', fields: 3, payloads: 1 }));
+  expect(reveals).toContainEqual(
+    expect.objectContaining({
+      event: 'reveal',
+      subject: 'nia-nexus',
+      namespace: 'billing',
+      requestNamespace: 'default',
+      fields: 6,
+      payloads: 2,
+    }),
+  );
+  expect(reveals).toContainEqual(
+    expect.objectContaining({
+      event: 'reveal',
+      subject: 'nia-nexus',
+      namespace: 'default',
+      requestNamespace: 'default',
+      fields: 3,
+      payloads: 1,
+    }),
+  );
 });
 
 test('a payload sealed with no namespace is audited as such (null), not as the request namespace', async () => {
   const before = audit.records.length;
   const { status } = await post(url, '/decode', toWire([await sealedIntake('')]), { token: ANY.token, namespace: 'billing' });
   expect(status).toBe(200);
-  expect(audit.records.slice(before).find((r) => r.event === 'reveal')).toMatchObject({ namespace: null, requestNamespace: 'billing', fields: 3 });
+  expect(audit.records.slice(before).find((r) => r.event === 'reveal')).toMatchObject({
+    namespace: null,
+    requestNamespace: 'billing',
+    fields: 3,
+  });
 });
 
 test('a caller allowed only the purpose of a value sealed inside a withheld one sees the container placeholder, not an error', async () => {
   const { SealingCodec } = await import('../../../src/codec');
   const { createSealedPayloadConverter, secret } = await import('../../../src');
   const codec = await SealingCodec.create({ keyring });
-  const value = { patientId: CLEAR.patientId, contact: secret({ phone: secret(PLAINTEXT.ssn, { purpose: 'phi' }) }, { purpose: 'credential' }) };
-  const [sealed] = await codec.encode([createSealedPayloadConverter().toPayload(value)], { type: 'workflow', namespace: 'default', workflowId: 'w' });
-  const phiOnly = await createCodecServer({ keyring, auth: { staticTokens: [{ token: 'phi-only-token-0123456789', subject: 'p', purposes: ['phi'], namespaces: '*' }] }, audit: memoryAudit().sink });
+  const value = {
+    patientId: CLEAR.patientId,
+    contact: secret({ phone: secret(PLAINTEXT.ssn, { purpose: 'phi' }) }, { purpose: 'credential' }),
+  };
+  const [sealed] = await codec.encode([createSealedPayloadConverter().toPayload(value)], {
+    type: 'workflow',
+    namespace: 'default',
+    workflowId: 'w',
+  });
+  const phiOnly = await createCodecServer({
+    keyring,
+    auth: { staticTokens: [{ token: 'phi-only-token-0123456789', subject: 'p', purposes: ['phi'], namespaces: '*' }] },
+    audit: memoryAudit().sink,
+  });
   try {
-    const { status, text } = await post((await phiOnly.listen()).url, '/decode', toWire([sealed!]), { token: 'phi-only-token-0123456789', namespace: 'default' });
+    const { status, text } = await post((await phiOnly.listen()).url, '/decode', toWire([sealed!]), {
+      token: 'phi-only-token-0123456789',
+      namespace: 'default',
+    });
     expect(status).toBe(200);
     expectNoPlaintext(text);
     expect(fromWire(text)[0]!.data).toEqual({ patientId: CLEAR.patientId, contact: '[sealed:credential:k1]' });

@@ -4,7 +4,21 @@ import { createCodecServer, type CodecServer } from '../../../src/server';
 import { parsePayloadsBody } from '../../../src/server/protocol/payloads-json';
 import { findLeaks } from '../../support/payloads';
 import { peekPending } from '../../../src/lib/handoff';
-import { PLAINTEXT, STATIC_TOKENS, TOKENS, converter, expectNoPlaintext, inlinePending, intake, keyring, memoryAudit, post, sealedIntake, toWire, type Intake } from '../fixtures';
+import {
+  PLAINTEXT,
+  STATIC_TOKENS,
+  TOKENS,
+  converter,
+  expectNoPlaintext,
+  inlinePending,
+  intake,
+  keyring,
+  memoryAudit,
+  post,
+  sealedIntake,
+  toWire,
+  type Intake,
+} from '../fixtures';
 
 const audit = memoryAudit();
 let server: CodecServer;
@@ -45,7 +59,10 @@ describe('encode', () => {
   });
 
   test('a token that may reveal but not encode is 403', async () => {
-    const { status } = await post(url, '/encode', toWire([converter.toPayload(intake())]), { token: TOKENS.clinician, namespace: 'default' });
+    const { status } = await post(url, '/encode', toWire([converter.toPayload(intake())]), {
+      token: TOKENS.clinician,
+      namespace: 'default',
+    });
     expect(status).toBe(403);
   });
 
@@ -57,7 +74,11 @@ describe('encode', () => {
     expect(findLeaks(text, Object.values(PLAINTEXT))).toEqual([]);
     const [sealed] = parsePayloadsBody(text, 10);
     expect(Object.keys(sealed!.metadata!).sort()).toEqual(['encoding', 'sealed-fields', 'sealed-type']);
-    const [reopened] = await (await SealingCodec.create({ keyring })).decode([sealed!], { type: 'workflow', namespace: 'default', workflowId: 'any' });
+    const [reopened] = await (await SealingCodec.create({ keyring })).decode([sealed!], {
+      type: 'workflow',
+      namespace: 'default',
+      workflowId: 'any',
+    });
     expect(converter.fromPayload<Intake>(reopened!).ssn.reveal()).toBe(PLAINTEXT.ssn);
   });
 
@@ -69,7 +90,10 @@ describe('encode', () => {
       { ...pending, metadata: { ...meta, 'sealed-opened': meta['sealed-pending']! } },
       { ...pending, metadata: { ...meta, encoding: new TextEncoder().encode('binary/plain') } },
       { ...pending, metadata: { ...meta, 'sealed-fields': Uint8Array.from([1, 2, 3]) } },
-      { ...pending, metadata: { ...meta, 'sealed-pending': new TextEncoder().encode('{"v":1,"f":[["/ssn","phi",0]],"x":["078-05-1120","extra"]}') } },
+      {
+        ...pending,
+        metadata: { ...meta, 'sealed-pending': new TextEncoder().encode('{"v":1,"f":[["/ssn","phi",0]],"x":["078-05-1120","extra"]}') },
+      },
     ];
     for (const payload of variants) {
       const { status, text } = await post(url, '/encode', toWire([payload]), { token: TOKENS.encoder, namespace: 'default' });

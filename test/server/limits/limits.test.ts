@@ -9,7 +9,12 @@ let server: CodecServer;
 let url: string;
 
 beforeAll(async () => {
-  server = await createCodecServer({ keyring, auth: { staticTokens: STATIC_TOKENS }, audit: memoryAudit().sink, limits: { maxBodyBytes: 64 * 1024, maxPayloads: 20 } });
+  server = await createCodecServer({
+    keyring,
+    auth: { staticTokens: STATIC_TOKENS },
+    audit: memoryAudit().sink,
+    limits: { maxBodyBytes: 64 * 1024, maxPayloads: 20 },
+  });
   url = (await server.listen()).url;
 });
 
@@ -21,7 +26,9 @@ describe('request limits', () => {
     const { status, text } = await post(url, '/decode', big, { token: TOKENS.clinician, namespace: 'default' });
     expect(status).toBe(413);
     expect(JSON.parse(text)).toEqual({ error: 'payload_too_large' });
-    expect((await post(url, '/decode', toWire([await sealedIntake()]), { token: TOKENS.clinician, namespace: 'default' })).status).toBe(200);
+    expect((await post(url, '/decode', toWire([await sealedIntake()]), { token: TOKENS.clinician, namespace: 'default' })).status).toBe(
+      200,
+    );
   });
 
   test('a streamed body without Content-Length is cut off at the limit too', async () => {
@@ -33,7 +40,12 @@ describe('request limits', () => {
         else controller.close();
       },
     });
-    const response = await fetch(`${url}/decode`, { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.clinician}`, 'x-namespace': 'default' } } as RequestInit);
+    const response = await fetch(`${url}/decode`, {
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.clinician}`, 'x-namespace': 'default' },
+    } as RequestInit);
     expect(response.status).toBe(413);
   });
 
@@ -45,16 +57,25 @@ describe('request limits', () => {
   test('a 10 KB body whose unknown field nests 5,000 levels deep is 400 with a fixed body, on both routes', async () => {
     const deep = '['.repeat(5000) + ']'.repeat(5000);
     const body = `{"payloads":[{"metadata":{},"data":"","x":${deep}}]}`;
-    for (const [route, token] of [['/decode', TOKENS.clinician], ['/encode', TOKENS.encoder]] as const) {
+    for (const [route, token] of [
+      ['/decode', TOKENS.clinician],
+      ['/encode', TOKENS.encoder],
+    ] as const) {
       const { status, text } = await post(url, route, body, { token, namespace: 'default' });
       expect(status).toBe(400);
       expect(JSON.parse(text)).toEqual({ error: 'bad_request' });
     }
-    expect((await post(url, '/decode', toWire([await sealedIntake()]), { token: TOKENS.clinician, namespace: 'default' })).status).toBe(200);
+    expect((await post(url, '/decode', toWire([await sealedIntake()]), { token: TOKENS.clinician, namespace: 'default' })).status).toBe(
+      200,
+    );
   });
 
   test('a body not declared as JSON is 415', async () => {
-    const { status } = await post(url, '/decode', '{}', { token: TOKENS.clinician, namespace: 'default', headers: { 'content-type': 'text/plain' } });
+    const { status } = await post(url, '/decode', '{}', {
+      token: TOKENS.clinician,
+      namespace: 'default',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(status).toBe(415);
   });
 

@@ -15,7 +15,9 @@ function kindOf(run: () => unknown): string | undefined {
 
 describe('codec protocol JSON', () => {
   test('a Payloads body round-trips through parse and serialize', () => {
-    const body = JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"a":1}').toString('base64') }] });
+    const body = JSON.stringify({
+      payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"a":1}').toString('base64') }],
+    });
     const parsed = parsePayloadsBody(body, 10);
     expect(Buffer.from(parsed[0]!.data!).toString()).toBe('{"a":1}');
     expect(JSON.parse(payloadsToJson(parsed))).toEqual(JSON.parse(body));

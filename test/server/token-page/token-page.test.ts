@@ -23,7 +23,14 @@ beforeAll(async () => {
 });
 
 function appWith(overrides: Partial<CodecAppOptions> = {}): Hono {
-  return createCodecApp({ codec, auth: { staticTokens: STATIC_TOKENS }, cors: { origins: [UI] }, tokenPage: true, audit: memoryAudit().sink, ...overrides });
+  return createCodecApp({
+    codec,
+    auth: { staticTokens: STATIC_TOKENS },
+    cors: { origins: [UI] },
+    tokenPage: true,
+    audit: memoryAudit().sink,
+    ...overrides,
+  });
 }
 
 /** The page as a browser gets it: status, HTML, the form's nonce and the Set-Cookie lines. */
@@ -49,14 +56,22 @@ async function postForm(app: Hono, path: string, form: PostForm = {}) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', ...form.headers };
   if (form.origin !== null) headers.origin = form.origin ?? SELF;
   if (form.cookie !== undefined) headers.cookie = form.cookie;
-  const response = await app.request(form.url ?? path, { method: 'POST', headers, body: new URLSearchParams(form.fields ?? {}).toString() });
+  const response = await app.request(form.url ?? path, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(form.fields ?? {}).toString(),
+  });
   return { response, text: await response.text(), cookies: response.headers.getSetCookie() };
 }
 
 /** Opens the page, then posts `token` with that page's nonce. */
 async function storeToken(app: Hono, token: string, form: Omit<PostForm, 'fields'> = {}) {
   const page = await getPage(app, form.url !== undefined ? { url: form.url } : {});
-  return postForm(app, '/token', { ...form, fields: { nonce: page.nonce ?? '', token }, cookie: `${NONCE_COOKIE}=${page.nonce}${form.cookie ? `; ${form.cookie}` : ''}` });
+  return postForm(app, '/token', {
+    ...form,
+    fields: { nonce: page.nonce ?? '', token },
+    cookie: `${NONCE_COOKIE}=${page.nonce}${form.cookie ? `; ${form.cookie}` : ''}`,
+  });
 }
 
 function decode(app: Hono, headers: Record<string, string>, path = '/decode') {
@@ -84,7 +99,9 @@ beforeEach(() => {
       keep(chunk);
       return true;
     }),
-    ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...args: unknown[]) => keep(args.join(' ')))),
+    ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation((...args: unknown[]) => keep(args.join(' '))),
+    ),
   ];
 });
 afterEach(() => {
@@ -98,7 +115,9 @@ describe('GET /token', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const csp = response.headers.get('content-security-policy') ?? '';
-    expect(csp).toMatch(/^default-src 'none'; style-src 'nonce-[A-Za-z0-9_-]{43}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/);
+    expect(csp).toMatch(
+      /^default-src 'none'; style-src 'nonce-[A-Za-z0-9_-]{43}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/,
+    );
     expect(html).not.toContain('<script');
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
@@ -143,12 +162,18 @@ describe('POST /token', () => {
   });
 
   test('over https the cookie is Secure and SameSite=None (the Web UI may be on another site)', async () => {
-    const { cookies } = await storeToken(appWith(), TOKENS.clinician, { url: 'https://codec.example.test/token', origin: 'https://codec.example.test' });
+    const { cookies } = await storeToken(appWith(), TOKENS.clinician, {
+      url: 'https://codec.example.test/token',
+      origin: 'https://codec.example.test',
+    });
     expect(cookies).toEqual([`${COOKIE}=${TOKENS.clinician}; Path=/; Max-Age=28800; HttpOnly; SameSite=None; Secure`]);
   });
 
   test('behind a TLS proxy (X-Forwarded-Proto: https) the cookie is Secure too', async () => {
-    const { cookies } = await storeToken(appWith(), TOKENS.clinician, { origin: 'https://localhost', headers: { 'x-forwarded-proto': 'https' } });
+    const { cookies } = await storeToken(appWith(), TOKENS.clinician, {
+      origin: 'https://localhost',
+      headers: { 'x-forwarded-proto': 'https' },
+    });
     expect(cookies[0]).toMatch(/; SameSite=None; Secure$/);
   });
 
@@ -167,7 +192,10 @@ describe('POST /token', () => {
     expect(page.html).toContain('action="/codec/token"');
     expect(page.html).toContain('action="/codec/token/clear"');
     expect(page.cookies[0]).toContain('; Path=/codec/token;');
-    const { response, cookies } = await postForm(app, '/codec/token', { fields: { nonce: page.nonce ?? '', token: TOKENS.clinician }, cookie: `${NONCE_COOKIE}=${page.nonce}` });
+    const { response, cookies } = await postForm(app, '/codec/token', {
+      fields: { nonce: page.nonce ?? '', token: TOKENS.clinician },
+      cookie: `${NONCE_COOKIE}=${page.nonce}`,
+    });
     expect(response.headers.get('location')).toBe('/codec/token');
     expect(cookies[0]).toContain('; Path=/codec;');
   });
@@ -207,10 +235,17 @@ describe('POST /token', () => {
     const app = appWith();
     const page = await getPage(app);
     const cookie = `${NONCE_COOKIE}=${page.nonce}`;
-    const json = await app.request('/token', { method: 'POST', headers: { origin: SELF, cookie, 'content-type': 'application/json' }, body: JSON.stringify({ nonce: page.nonce, token: TOKENS.clinician }) });
+    const json = await app.request('/token', {
+      method: 'POST',
+      headers: { origin: SELF, cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ nonce: page.nonce, token: TOKENS.clinician }),
+    });
     expect(json.status).toBe(415);
     expect(json.headers.getSetCookie().some((c) => c.startsWith(`${COOKIE}=`))).toBe(false);
-    const big = await postForm(app, '/token', { fields: { nonce: page.nonce ?? '', token: TOKENS.clinician, pad: 'x'.repeat(17 * 1024) }, cookie });
+    const big = await postForm(app, '/token', {
+      fields: { nonce: page.nonce ?? '', token: TOKENS.clinician, pad: 'x'.repeat(17 * 1024) },
+      cookie,
+    });
     expect(big.response.status).toBe(413);
     expect(big.cookies).toEqual([]);
   });
@@ -232,7 +267,10 @@ describe('CSRF: only the page itself may store or clear', () => {
   test.each(refusals)('POST /token with %s is 403 and sets no cookie', async (_name, build) => {
     const app = appWith();
     const page = await getPage(app);
-    const { response, text, cookies } = await postForm(app, '/token', { ...build(page.nonce ?? ''), fields: { nonce: page.nonce ?? '', token: TOKENS.clinician } });
+    const { response, text, cookies } = await postForm(app, '/token', {
+      ...build(page.nonce ?? ''),
+      fields: { nonce: page.nonce ?? '', token: TOKENS.clinician },
+    });
     expect(response.status).toBe(403);
     expect(cookies).toEqual([]);
     expect(text).not.toContain(TOKENS.clinician);
@@ -259,7 +297,10 @@ describe('POST /token/clear', () => {
   test('deletes the cookie with the attributes it was set with and redirects to the page', async () => {
     const app = appWith();
     const page = await getPage(app, { cookie: `${COOKIE}=${TOKENS.clinician}` });
-    const { response, text, cookies } = await postForm(app, '/token/clear', { fields: { nonce: page.nonce ?? '' }, cookie: `${NONCE_COOKIE}=${page.nonce}; ${COOKIE}=${TOKENS.clinician}` });
+    const { response, text, cookies } = await postForm(app, '/token/clear', {
+      fields: { nonce: page.nonce ?? '' },
+      cookie: `${NONCE_COOKIE}=${page.nonce}; ${COOKIE}=${TOKENS.clinician}`,
+    });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/token');
     expect(text).toBe('');
@@ -280,7 +321,11 @@ describe('/decode with the token page on', () => {
   });
 
   test('an Authorization header wins over the cookie', async () => {
-    const response = await decode(appWith(), { origin: UI, cookie: `${COOKIE}=${TOKENS.clinician}`, authorization: `Bearer ${TOKENS.support}` });
+    const response = await decode(appWith(), {
+      origin: UI,
+      cookie: `${COOKIE}=${TOKENS.clinician}`,
+      authorization: `Bearer ${TOKENS.support}`,
+    });
     expect(await revealed(response)).toBe(false);
   });
 
@@ -293,7 +338,10 @@ describe('/decode with the token page on', () => {
 
   test('a preflight from the Web UI origin is granted with credentials; other origins get nothing', async () => {
     const preflight = (origin: string) =>
-      appWith().request('/decode', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
+      appWith().request('/decode', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+      });
     const ui = await preflight(UI);
     expect(ui.headers.get('access-control-allow-origin')).toBe(UI);
     expect(ui.headers.get('access-control-allow-credentials')).toBe('true');
@@ -303,7 +351,11 @@ describe('/decode with the token page on', () => {
   });
 
   test('under a basePath the cookie is read on basePath/decode', async () => {
-    const response = await decode(appWith({ basePath: '/codec' }), { origin: UI, cookie: `${COOKIE}=${TOKENS.clinician}` }, '/codec/decode');
+    const response = await decode(
+      appWith({ basePath: '/codec' }),
+      { origin: UI, cookie: `${COOKIE}=${TOKENS.clinician}` },
+      '/codec/decode',
+    );
     expect(await revealed(response)).toBe(true);
   });
 });
@@ -313,7 +365,15 @@ describe('with the token page off', () => {
 
   test('GET and POST /token are 404', async () => {
     expect((await off().request('/token')).status).toBe(404);
-    expect((await off().request('/token', { method: 'POST', headers: { origin: SELF, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${TOKENS.clinician}` })).status).toBe(404);
+    expect(
+      (
+        await off().request('/token', {
+          method: 'POST',
+          headers: { origin: SELF, 'content-type': 'application/x-www-form-urlencoded' },
+          body: `token=${TOKENS.clinician}`,
+        })
+      ).status,
+    ).toBe(404);
   });
 
   test('the token cookie is not read and CORS allows no credentials', async () => {

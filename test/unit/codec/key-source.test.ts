@@ -11,7 +11,11 @@ const arn = 'arn:aws:kms:us-east-1:123456789012:key/0d1c2b3a-0000-4000-8000-0000
 
 describe('KeySource', () => {
   it('a Keyring is a key source whose keys are not wrapped', async () => {
-    const keyring = new Keyring({ active: 'k1', keys: { k1: new Uint8Array(32).fill(1), 'phi-1': new Uint8Array(32).fill(2) }, purposes: { phi: 'phi-1' } });
+    const keyring = new Keyring({
+      active: 'k1',
+      keys: { k1: new Uint8Array(32).fill(1), 'phi-1': new Uint8Array(32).fill(2) },
+      purposes: { phi: 'phi-1' },
+    });
     expect(isKeySource(keyring)).toBe(true);
     const sealing = await keyring.sealingKey({ purpose: 'phi', namespace: 'default' });
     expect(sealing).toMatchObject({ keyId: 'phi-1', wrapped: new Uint8Array() });
@@ -21,8 +25,12 @@ describe('KeySource', () => {
 
   it('a Keyring refuses a box that carries a KMS-wrapped key, and unknown ids, by code', async () => {
     const keyring = new Keyring({ active: 'k1', keys: { k1: new Uint8Array(32) } });
-    expect(await codeOfAsync(() => keyring.openingKey({ keyId: 'k1', wrapped: Uint8Array.of(1, 2, 3), purpose: 'phi', namespace: '' }))).toBe('SEALED_KEY_UNKNOWN');
-    expect(await codeOfAsync(() => keyring.openingKey({ keyId: 'k9', wrapped: new Uint8Array(), purpose: 'phi', namespace: '' }))).toBe('SEALED_KEY_UNKNOWN');
+    expect(
+      await codeOfAsync(() => keyring.openingKey({ keyId: 'k1', wrapped: Uint8Array.of(1, 2, 3), purpose: 'phi', namespace: '' })),
+    ).toBe('SEALED_KEY_UNKNOWN');
+    expect(await codeOfAsync(() => keyring.openingKey({ keyId: 'k9', wrapped: new Uint8Array(), purpose: 'phi', namespace: '' }))).toBe(
+      'SEALED_KEY_UNKNOWN',
+    );
   });
 });
 
@@ -63,7 +71,11 @@ describe('AWS KMS key source, offline parts', () => {
   });
 
   it('KMS failures map to stable codes; details name the SDK error, never its message', () => {
-    const named = (name: string, status?: number) => Object.assign(new Error(`User: arn:aws:iam::1:user/bob secret-ish ${name}`), { name, ...(status && { $metadata: { httpStatusCode: status } }) });
+    const named = (name: string, status?: number) =>
+      Object.assign(new Error(`User: arn:aws:iam::1:user/bob secret-ish ${name}`), {
+        name,
+        ...(status && { $metadata: { httpStatusCode: status } }),
+      });
     expect(kmsErrorCode(named('ThrottlingException', 400))).toBe('SEALED_KMS_THROTTLED');
     expect(kmsErrorCode(named('AccessDeniedException', 400))).toBe('SEALED_KMS_ACCESS_DENIED');
     expect(kmsErrorCode(named('DisabledException', 400))).toBe('SEALED_KMS_KEY_DISABLED');
@@ -81,7 +93,12 @@ describe('AWS KMS key source, offline parts', () => {
   it('the key cache is bounded (least recently used goes) and forgets entries after the TTL, zeroing them', () => {
     let now = 0;
     const evicted: string[] = [];
-    const cache = new TtlLru<string>(2, 100, () => now, (v) => evicted.push(v));
+    const cache = new TtlLru<string>(
+      2,
+      100,
+      () => now,
+      (v) => evicted.push(v),
+    );
     cache.set('a', 'A');
     cache.set('b', 'B');
     expect(cache.get('a')).toBe('A');

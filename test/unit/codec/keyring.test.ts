@@ -16,7 +16,11 @@ function errorText(err: unknown): string {
 
 describe('Keyring', () => {
   test('reads keys from the environment', () => {
-    const ring = Keyring.fromEnv({ SEALED_FIELDS_KEYS: `k1:${keyB64},k2:${otherB64}`, SEALED_FIELDS_ACTIVE_KEY: 'k2', SEALED_FIELDS_PURPOSE_KEYS: 'phi:k1' });
+    const ring = Keyring.fromEnv({
+      SEALED_FIELDS_KEYS: `k1:${keyB64},k2:${otherB64}`,
+      SEALED_FIELDS_ACTIVE_KEY: 'k2',
+      SEALED_FIELDS_PURPOSE_KEYS: 'phi:k1',
+    });
     expect(ring.describe()).toEqual({ active: 'k2', keyIds: ['k1', 'k2'], purposes: { phi: 'k1' } });
     expect(ring.keyIdFor('phi')).toBe('k1');
     expect(ring.keyIdFor('credential')).toBe('k2');
@@ -45,7 +49,9 @@ describe('Keyring', () => {
     expect(codeOf(() => new Keyring({ active: 'a', keys: { a: 'not base64!' } }))).toBe('SEALED_KEY_INVALID');
     expect(codeOf(() => new Keyring({ active: 'bad id', keys: { 'bad id': keyB64 } }))).toBe('SEALED_INVALID_OPTION');
     expect(codeOf(() => new Keyring({ active: 'b', keys: { a: keyB64 } }))).toBe('SEALED_INVALID_OPTION');
-    expect(codeOf(() => Keyring.fromEnv({ SEALED_FIELDS_KEYS: `a:${keyB64},a:${otherB64}`, SEALED_FIELDS_ACTIVE_KEY: 'a' }))).toBe('SEALED_INVALID_OPTION');
+    expect(codeOf(() => Keyring.fromEnv({ SEALED_FIELDS_KEYS: `a:${keyB64},a:${otherB64}`, SEALED_FIELDS_ACTIVE_KEY: 'a' }))).toBe(
+      'SEALED_INVALID_OPTION',
+    );
     expect(codeOf(() => Keyring.fromEnv({}))).toBe('SEALED_INVALID_OPTION');
   });
 
@@ -69,7 +75,9 @@ describe('Keyring', () => {
     const swappedEnv = { SEALED_FIELDS_KEYS: `${material}:k1`, SEALED_FIELDS_ACTIVE_KEY: 'k1' };
     expect(errorText(thrownBy(() => Keyring.fromEnv(swappedEnv)))).not.toContain(material);
     expect(errorText(thrownBy(() => new Keyring({ active: material, keys: { k1: key } })))).not.toContain(material);
-    expect(errorText(thrownBy(() => new Keyring({ active: 'k1', keys: { k1: key }, purposes: { phi: material } })))).not.toContain(material);
+    expect(errorText(thrownBy(() => new Keyring({ active: 'k1', keys: { k1: key }, purposes: { phi: material } })))).not.toContain(
+      material,
+    );
     // Ordinary ids are still named, so operators can act on the error.
     expect(errorText(thrownBy(() => new Keyring({ active: 'k9', keys: { k1: key } })))).toContain('k9');
   });

@@ -52,7 +52,19 @@ describe('tampering fails decoding with a code', () => {
       codes.add(await decodeCode(withMeta(sealed, 'sealed-fields', bad)));
     }
     expect(codes.has(undefined)).toBe(false);
-    expect([...codes].every((c) => ['SEALED_TAMPERED', 'SEALED_MALFORMED', 'SEALED_VERSION_UNSUPPORTED', 'SEALED_ALG_UNSUPPORTED', 'SEALED_KEY_UNKNOWN', 'SEALED_KEY_MISMATCH', 'SEALED_WRONG_NAMESPACE'].includes(c as string))).toBe(true);
+    expect(
+      [...codes].every((c) =>
+        [
+          'SEALED_TAMPERED',
+          'SEALED_MALFORMED',
+          'SEALED_VERSION_UNSUPPORTED',
+          'SEALED_ALG_UNSUPPORTED',
+          'SEALED_KEY_UNKNOWN',
+          'SEALED_KEY_MISMATCH',
+          'SEALED_WRONG_NAMESPACE',
+        ].includes(c as string),
+      ),
+    ).toBe(true);
   });
 
   test('a flipped byte of the clear part fails', async () => {
@@ -117,7 +129,9 @@ describe('tampering fails decoding with a code', () => {
   });
 
   test('a payload sealed for another namespace fails', async () => {
-    await expect(codec.decode([sealed], { ...WORKFLOW_CONTEXT, namespace: 'other' })).rejects.toMatchObject({ code: 'SEALED_WRONG_NAMESPACE' });
+    await expect(codec.decode([sealed], { ...WORKFLOW_CONTEXT, namespace: 'other' })).rejects.toMatchObject({
+      code: 'SEALED_WRONG_NAMESPACE',
+    });
     const nexus = await SealingCodec.create({ keyring, acceptNamespaces: ['default'] });
     await expect(nexus.decode([sealed], { ...WORKFLOW_CONTEXT, namespace: 'other' })).resolves.toHaveLength(1);
   });
@@ -125,8 +139,12 @@ describe('tampering fails decoding with a code', () => {
   test('a namespace changed inside the envelope fails', async () => {
     const envelope = readEnvelope(envelopeOf(sealed));
     // A reader in the namespace refuses an unbound envelope outright; one without a namespace still finds the AAD broken.
-    expect(await decodeCode(withMeta(sealed, 'sealed-fields', writeEnvelope({ ...envelope, namespace: '' })))).toBe('SEALED_WRONG_NAMESPACE');
-    await expect(codec.decode([withMeta(sealed, 'sealed-fields', writeEnvelope({ ...envelope, namespace: '' }))])).rejects.toMatchObject({ code: 'SEALED_TAMPERED' });
+    expect(await decodeCode(withMeta(sealed, 'sealed-fields', writeEnvelope({ ...envelope, namespace: '' })))).toBe(
+      'SEALED_WRONG_NAMESPACE',
+    );
+    await expect(codec.decode([withMeta(sealed, 'sealed-fields', writeEnvelope({ ...envelope, namespace: '' }))])).rejects.toMatchObject({
+      code: 'SEALED_TAMPERED',
+    });
   });
 
   test('an opened list smuggled in from the wire is refused', async () => {
@@ -177,7 +195,9 @@ describe('key rotation', () => {
 
   test('purposes can be sealed under their own keys', async () => {
     const kPhi = Keyring.generateKey();
-    const split = await SealingCodec.create({ keyring: new Keyring({ active: 'k1', keys: { k1, 'phi-1': kPhi }, purposes: { phi: 'phi-1' } }) });
+    const split = await SealingCodec.create({
+      keyring: new Keyring({ active: 'k1', keys: { k1, 'phi-1': kPhi }, purposes: { phi: 'phi-1' } }),
+    });
     const [p] = (await split.encode([converter.toPayload(makeIntake())])) as [Payload];
     const ids = Object.fromEntries(readEnvelope(envelopeOf(p)).boxes.map((b) => [b.purpose, b.keyId]));
     expect(ids).toEqual({ phi: 'phi-1', credential: 'k1' });

@@ -21,11 +21,19 @@ async function mapFailurePayloads(failure: ProtoFailure, run: (p: Payload[]) => 
 
 test('error messages, stack traces and Secret details are sealed; the failure decodes back', async () => {
   const codec = await SealingCodec.create({ keyring: new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } }) });
-  const error = ApplicationFailure.create({ message: 'billing failed for CANARY-FAIL-MSG', type: 'BillingError', details: [secret('CANARY-FAIL-DETAIL', { purpose: 'phi' }), { clear: 'visible' }] });
+  const error = ApplicationFailure.create({
+    message: 'billing failed for CANARY-FAIL-MSG',
+    type: 'BillingError',
+    details: [secret('CANARY-FAIL-DETAIL', { purpose: 'phi' }), { clear: 'visible' }],
+  });
   const failure = failureConverter.errorToFailure(error, payloadConverter);
   const sealed = await mapFailurePayloads(failure, (p) => codec.encode(p));
 
-  const stored = Buffer.concat([Buffer.from(JSON.stringify({ message: sealed.message, stack: sealed.stackTrace })), payloadBytes(sealed.encodedAttributes as Payload), ...(sealed.applicationFailureInfo?.details?.payloads ?? []).map((p) => payloadBytes(p as Payload))]);
+  const stored = Buffer.concat([
+    Buffer.from(JSON.stringify({ message: sealed.message, stack: sealed.stackTrace })),
+    payloadBytes(sealed.encodedAttributes as Payload),
+    ...(sealed.applicationFailureInfo?.details?.payloads ?? []).map((p) => payloadBytes(p as Payload)),
+  ]);
   expect(findLeaks(stored, ['CANARY-FAIL-MSG', 'CANARY-FAIL-DETAIL'])).toEqual([]);
   expect(stored.toString()).toContain('visible');
 
@@ -46,7 +54,10 @@ test('without the codec, a failure is refused rather than shown with placeholder
 });
 
 test('a SealedError becomes a failure whose type is its code and whose details name the key id', () => {
-  const failure = failureConverter.errorToFailure(new SealedError('SEALED_KEY_UNKNOWN', 'no key', { keyId: 'k-missing' }), payloadConverter);
+  const failure = failureConverter.errorToFailure(
+    new SealedError('SEALED_KEY_UNKNOWN', 'no key', { keyId: 'k-missing' }),
+    payloadConverter,
+  );
   expect(failure.applicationFailureInfo?.type).toBe('SEALED_KEY_UNKNOWN');
   const [detail] = failure.applicationFailureInfo?.details?.payloads ?? [];
   expect(payloadConverter.fromPayload(detail!)).toEqual({ keyId: 'k-missing' });

@@ -117,7 +117,9 @@ describe('deep and non-JSON values', () => {
 
   test('an opened path that does not match the data is refused', async () => {
     const codec = await SealingCodec.create({ keyring });
-    const [sealed] = await codec.encode([jsonPayload('{"a":"[sealed:phi]"}', { 'sealed-pending': '{"v":1,"f":[["/missing/deeper","phi",0]],"x":[1]}' })]);
+    const [sealed] = await codec.encode([
+      jsonPayload('{"a":"[sealed:phi]"}', { 'sealed-pending': '{"v":1,"f":[["/missing/deeper","phi",0]],"x":[1]}' }),
+    ]);
     const [opened] = await codec.decode([sealed as Payload]);
     expect(codeOf(() => converter.fromPayload(opened as Payload))).toBe('SEALED_MALFORMED');
   });
@@ -131,7 +133,7 @@ describe('oversized values', () => {
     expect(codeOf(() => small.toPayload({ blob: 'x'.repeat(500) }))).toBeUndefined();
   });
 
-  test('the default limit is Temporal\'s 4 MiB message size', () => {
+  test("the default limit is Temporal's 4 MiB message size", () => {
     expect(codeOf(() => converter.toPayload({ blob: 'x'.repeat(4 * 1024 * 1024) }))).toBe('SEALED_TOO_LARGE');
   });
 });
@@ -148,7 +150,9 @@ describe('random input', () => {
       fc.uint8Array({ maxLength: 48 }),
       fc.json().map((s) => Buffer.from(s)),
       fc.constantFrom(...['json/plain', 'binary/plain', 'binary/null', 'test.PatientIntake', 'IntakeSchema'].map((s) => Buffer.from(s))),
-      fc.tuple(fc.string(), fc.string(), fc.jsonValue({ maxDepth: 2 })).map(([p, q, v]) => Buffer.from(JSON.stringify({ v: 1, f: [[p, q, 1]], x: [v] }))),
+      fc
+        .tuple(fc.string(), fc.string(), fc.jsonValue({ maxDepth: 2 }))
+        .map(([p, q, v]) => Buffer.from(JSON.stringify({ v: 1, f: [[p, q, 1]], x: [v] }))),
       fc.constant(sealed.metadata!['sealed-fields'] as Uint8Array),
     );
     const payload = fc.record({ metadata: fc.dictionary(key, bytes), data: fc.option(bytes, { nil: undefined }) });
@@ -177,7 +181,11 @@ async function writeThenRead(converter: ReturnType<typeof createSealedPayloadCon
 describe('what the writer sends, every reader accepts', () => {
   test('a sealed value under a __proto__, constructor or prototype key is refused when sent, not stored as a payload no reader opens', async () => {
     const ruled = createSealedPayloadConverter({ keyRules: [{ pattern: /^ssn$/ }] });
-    const values = [{ prototype: secret('CANARY-FK-1') }, { constructor: { ssn: 'CANARY-FK-2' } }, JSON.parse('{"__proto__":{"ssn":"CANARY-FK-3"}}') as unknown];
+    const values = [
+      { prototype: secret('CANARY-FK-1') },
+      { constructor: { ssn: 'CANARY-FK-2' } },
+      JSON.parse('{"__proto__":{"ssn":"CANARY-FK-3"}}') as unknown,
+    ];
     for (const value of values) expect(await codeOfAsync(() => writeThenRead(ruled, value))).toBe('SEALED_FORBIDDEN_KEY');
   });
 

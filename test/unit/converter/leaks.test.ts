@@ -25,7 +25,11 @@ describe('key rules', () => {
       for (let i = 0; i < 4; i++) {
         // A stateful (g/y) RegExp keeps lastIndex from the previous match: the next `ssn` key would fail the test.
         const canary = `CANARY-RULE-${i}`;
-        expect({ pattern: String(pattern), i, outcome: sendOutcome(ruled, { ssn: canary }, canary) }).toEqual({ pattern: String(pattern), i, outcome: 'sealed' });
+        expect({ pattern: String(pattern), i, outcome: sendOutcome(ruled, { ssn: canary }, canary) }).toEqual({
+          pattern: String(pattern),
+          i,
+          outcome: 'sealed',
+        });
       }
     }
   });
@@ -49,8 +53,16 @@ describe('values reachable only through a foreign toJSON (fast path, non-strict)
       return { ...this };
     };
     return [
-      ['toJSON returns a registered instance', { wrapper: { toJSON: () => makeVisit('2026-01-01', 'CANARY-TOJSON-1') } }, 'CANARY-TOJSON-1'],
-      ['unregistered subclass with its own toJSON', { visit: Object.assign(new ChildVisit(), { date: 'd', clinic: 'c', notes: 'CANARY-TOJSON-2' }) }, 'CANARY-TOJSON-2'],
+      [
+        'toJSON returns a registered instance',
+        { wrapper: { toJSON: () => makeVisit('2026-01-01', 'CANARY-TOJSON-1') } },
+        'CANARY-TOJSON-1',
+      ],
+      [
+        'unregistered subclass with its own toJSON',
+        { visit: Object.assign(new ChildVisit(), { date: 'd', clinic: 'c', notes: 'CANARY-TOJSON-2' }) },
+        'CANARY-TOJSON-2',
+      ],
       ['registered instance with an own toJSON', { own }, 'CANARY-TOJSON-3'],
     ];
   }
@@ -58,7 +70,10 @@ describe('values reachable only through a foreign toJSON (fast path, non-strict)
   test('the default converter walks values behind a foreign toJSON and seals or refuses them', () => {
     const converter = createSealedPayloadConverter({ types: [Visit] });
     for (const [name, value, canary] of foreignToJsonValues()) {
-      expect({ name, outcome: sendOutcome(converter, value, canary) }).toEqual({ name, outcome: expect.stringMatching(/^(sealed|SEALED_[A-Z_]+)$/) });
+      expect({ name, outcome: sendOutcome(converter, value, canary) }).toEqual({
+        name,
+        outcome: expect.stringMatching(/^(sealed|SEALED_[A-Z_]+)$/),
+      });
     }
   });
 
@@ -67,7 +82,11 @@ describe('values reachable only through a foreign toJSON (fast path, non-strict)
       const converter = createSealedPayloadConverter({ types: [Visit], ...options });
       for (const [name, value, canary] of foreignToJsonValues()) {
         const outcome = sendOutcome(converter, value, canary);
-        expect({ name, options: Object.keys(options), outcome }).toEqual({ name, options: Object.keys(options), outcome: expect.stringMatching(/^(sealed|SEALED_UNREGISTERED_TYPE)$/) });
+        expect({ name, options: Object.keys(options), outcome }).toEqual({
+          name,
+          options: Object.keys(options),
+          outcome: expect.stringMatching(/^(sealed|SEALED_UNREGISTERED_TYPE)$/),
+        });
       }
     }
   });

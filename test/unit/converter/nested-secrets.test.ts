@@ -23,7 +23,10 @@ async function roundTrip<T>(value: unknown): Promise<{ sealed: Payload; back: T 
 }
 
 test('a Secret inside a @Sensitive field comes back a Secret inside the opened value', async () => {
-  const contact = Object.assign(new Contact(), { name: 'clear', details: { phone: secret('CANARY-PHONE', { purpose: 'credential' }), note: 'CANARY-NOTE' } });
+  const contact = Object.assign(new Contact(), {
+    name: 'clear',
+    details: { phone: secret('CANARY-PHONE', { purpose: 'credential' }), note: 'CANARY-NOTE' },
+  });
   const { sealed, back } = await roundTrip<Contact>(contact);
   expect(findLeaks(payloadBytes(sealed), ['CANARY-PHONE', 'CANARY-NOTE'])).toEqual([]);
   expect(dataJson(sealed)).toEqual({ name: 'clear', details: '[sealed:phi:k1]' });
@@ -35,7 +38,10 @@ test('a Secret inside a @Sensitive field comes back a Secret inside the opened v
 
 test('nested Secrets decode whatever order their boxes come in', async () => {
   // The credential box comes first (first seen at /token), though /contact/phone sits inside the phi box's /contact.
-  const value = { token: secret('CANARY-T', { purpose: 'credential' }), contact: secret({ phone: secret('CANARY-P', { purpose: 'credential' }) }, { purpose: 'phi' }) };
+  const value = {
+    token: secret('CANARY-T', { purpose: 'credential' }),
+    contact: secret({ phone: secret('CANARY-P', { purpose: 'credential' }) }, { purpose: 'phi' }),
+  };
   const { sealed, back } = await roundTrip<{ token: Secret<string>; contact: Secret<{ phone: Secret<string> }> }>(value);
   expect(readEnvelope(sealed.metadata?.['sealed-fields'] as Uint8Array).boxes.map((b) => b.purpose)).toEqual(['credential', 'phi']);
   expect(back.token.reveal()).toBe('CANARY-T');
@@ -45,7 +51,9 @@ test('nested Secrets decode whatever order their boxes come in', async () => {
 test('a Secret inside a Secret decodes as a Secret and stays sealed when passed on', async () => {
   // A Secret inside a value being sealed becomes a field of its own, listed after its container;
   // readers merge containers first and wrap Secrets innermost first, whatever the box order.
-  const { back } = await roundTrip<{ contact: Secret<{ phone: unknown }> }>({ contact: secret({ phone: secret('CANARY-NESTED-1', { purpose: 'phi' }) }) });
+  const { back } = await roundTrip<{ contact: Secret<{ phone: unknown }> }>({
+    contact: secret({ phone: secret('CANARY-NESTED-1', { purpose: 'phi' }) }),
+  });
   const phone = back.contact.reveal().phone; // what a workflow would pass to an activity
   expect(Secret.isSecret(phone) && [phone.reveal(), phone.purpose]).toEqual(['CANARY-NESTED-1', 'phi']);
   const [passedOn] = (await codec.encode([converter.toPayload(phone)])) as [Payload];
@@ -53,7 +61,9 @@ test('a Secret inside a Secret decodes as a Secret and stays sealed when passed 
 });
 
 test('a nested Secret passed on alone stays sealed', async () => {
-  const { back } = await roundTrip<{ contact: Secret<{ phone: Secret<string> }> }>({ contact: secret({ phone: secret('CANARY-PASS', { purpose: 'phi' }) }) });
+  const { back } = await roundTrip<{ contact: Secret<{ phone: Secret<string> }> }>({
+    contact: secret({ phone: secret('CANARY-PASS', { purpose: 'phi' }) }),
+  });
   const [passedOn] = (await codec.encode([converter.toPayload(back.contact.reveal().phone)])) as [Payload];
   expect(findLeaks(payloadBytes(passedOn), ['CANARY-PASS'])).toEqual([]);
 });

@@ -34,7 +34,11 @@ describe('sealed payloads hide sensitive values', () => {
     expect(data).toMatchObject({ patientId: 'patient-1042', name: 'Clear Name', tags: ['intake', 'urgent'] });
     expect(data['ssn']).toBe('[sealed:phi:k1]');
     expect(data['apiToken']).toBe('[sealed:credential:k1]');
-    expect((data['visits'] as Array<Record<string, unknown>>)[1]).toEqual({ date: '2026-02-03', clinic: 'North', notes: '[sealed:phi:k1]' });
+    expect((data['visits'] as Array<Record<string, unknown>>)[1]).toEqual({
+      date: '2026-02-03',
+      clinic: 'North',
+      notes: '[sealed:phi:k1]',
+    });
   });
 
   test('a payload encoding stays json/plain so the Web UI shows it', async () => {
@@ -92,7 +96,12 @@ describe('round trip restores values and types', () => {
   });
 
   test('zod schemas named by a type hint seal and restore', async () => {
-    const record = { patientId: 'p-7', ssn: 'CANARY-ZOD-SSN', visits: [{ date: 'd1', notes: 'CANARY-ZOD-NOTE' }, { date: 'd2' }], insurer: { name: 'Acme', memberId: 'CANARY-ZOD-MEMBER' } };
+    const record = {
+      patientId: 'p-7',
+      ssn: 'CANARY-ZOD-SSN',
+      visits: [{ date: 'd1', notes: 'CANARY-ZOD-NOTE' }, { date: 'd2' }],
+      insurer: { name: 'Acme', memberId: 'CANARY-ZOD-MEMBER' },
+    };
     const sealed = await seal(record, 'test.IntakeRecord');
     expect(findLeaks(payloadBytes(sealed), ['CANARY-ZOD-SSN', 'CANARY-ZOD-NOTE', 'CANARY-ZOD-MEMBER'])).toEqual([]);
     expect(await roundTrip(record, 'test.IntakeRecord')).toEqual(record);

@@ -18,7 +18,14 @@ async function through(payload: Payload): Promise<Payload> {
 test('a plain object sent with a class type hint is sealed like an instance and decodes into one', async () => {
   const converter = createSealedPayloadConverter();
   const hint = sealedTypeInfo(PatientIntake).payloadConverterHint;
-  const plain = { patientId: 'p', name: 'n', ssn: 'CANARY-HINT', visits: [{ date: 'd', clinic: 'c', notes: 'CANARY-HINT-NOTE' }], visitsById: {}, tags: [] };
+  const plain = {
+    patientId: 'p',
+    name: 'n',
+    ssn: 'CANARY-HINT',
+    visits: [{ date: 'd', clinic: 'c', notes: 'CANARY-HINT-NOTE' }],
+    visitsById: {},
+    tags: [],
+  };
   const payload = converter.toPayload(plain, undefined, hint);
   expect(dataJson(payload)).toMatchObject({ ssn: '[sealed:phi]', visits: [{ notes: '[sealed:phi]' }] });
   const back = converter.fromPayload<PatientIntake>(await through(payload));
@@ -29,7 +36,9 @@ test('a plain object sent with a class type hint is sealed like an instance and 
 
 test('an unknown type hint is refused with SEALED_UNREGISTERED_TYPE', () => {
   const converter = createSealedPayloadConverter();
-  expect(() => converter.toPayload({}, undefined, sealedTypeInfo('no.such.Type').payloadConverterHint)).toThrow(expect.objectContaining({ code: 'SEALED_UNREGISTERED_TYPE' }));
+  expect(() => converter.toPayload({}, undefined, sealedTypeInfo('no.such.Type').payloadConverterHint)).toThrow(
+    expect.objectContaining({ code: 'SEALED_UNREGISTERED_TYPE' }),
+  );
 });
 
 test('zod validation on decode, when enabled, refuses values that do not match the schema', async () => {

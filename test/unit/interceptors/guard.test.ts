@@ -52,8 +52,12 @@ test('a header payload carrying opened (plaintext) sealed fields is refused like
 test('an upsert command holding a redacted Secret is refused at the end of the activation', () => {
   const guard = new SealedWorkflowInternalsInterceptor();
   const converter = createSealedPayloadConverter();
-  const upsert = (value: string) => ({ upsertWorkflowSearchAttributes: { searchAttributes: { indexedFields: { PatientIdx: converter.toPayload([value]) } } } });
+  const upsert = (value: string) => ({
+    upsertWorkflowSearchAttributes: { searchAttributes: { indexedFields: { PatientIdx: converter.toPayload([value]) } } },
+  });
   const next = (input: { commands: unknown[] }) => input;
-  expect(codeOf(() => guard.concludeActivation({ commands: [upsert(String(secret('v', { purpose: 'phi' })))] } as never, next as never))).toBe('SEALED_NOT_ALLOWED_HERE');
+  expect(
+    codeOf(() => guard.concludeActivation({ commands: [upsert(String(secret('v', { purpose: 'phi' })))] } as never, next as never)),
+  ).toBe('SEALED_NOT_ALLOWED_HERE');
   expect(codeOf(() => guard.concludeActivation({ commands: [upsert('p-1')] } as never, next as never))).toBeUndefined();
 });

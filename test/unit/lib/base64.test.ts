@@ -9,7 +9,9 @@ import { decodeBase64, encodeBase64, KEY_MATERIAL, PROTOBUF_JSON } from '../../.
 /** The module as the workflow sandbox runs it: a fresh context without Node's Buffer. */
 function withoutNode(): typeof import('../../../src/lib/base64') {
   const source = readFileSync(join(__dirname, '../../../src/lib/base64.ts'), 'utf8');
-  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  });
   const module = { exports: {} as typeof import('../../../src/lib/base64') };
   runInNewContext(outputText, { module, exports: module.exports, Uint8Array });
   return module.exports;
@@ -24,7 +26,8 @@ describe('lib/base64', () => {
 
   test('protobuf JSON: one alphabet per string, padded or not, empty allowed, no impossible length, no whitespace', () => {
     expect(decodeBase64('', PROTOBUF_JSON)).toEqual(new Uint8Array());
-    for (const text of ['+//+AQ==', '+//+AQ', '-__-AQ==', '-__-AQ']) expect(decodeBase64(text, PROTOBUF_JSON)).toEqual(Uint8Array.from([0xfb, 0xff, 0xfe, 0x01]));
+    for (const text of ['+//+AQ==', '+//+AQ', '-__-AQ==', '-__-AQ'])
+      expect(decodeBase64(text, PROTOBUF_JSON)).toEqual(Uint8Array.from([0xfb, 0xff, 0xfe, 0x01]));
     for (const text of ['a+b_', 'abcde', ' QQ==', 'ab$d', null]) expect(decodeBase64(text, PROTOBUF_JSON)).toBeUndefined();
   });
 

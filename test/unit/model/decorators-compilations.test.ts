@@ -55,7 +55,12 @@ describe.each(COMPILATIONS)('DTO decorators compiled by %s', (compilation: Compi
   });
 
   test('the base class does not gain the subclass sensitive field', async () => {
-    const base = Object.assign(new dto.PatientIntake(), { patientId: 'p-1', visits: [], visitsById: {}, policyNumber: 'not-declared-here' });
+    const base = Object.assign(new dto.PatientIntake(), {
+      patientId: 'p-1',
+      visits: [],
+      visitsById: {},
+      policyNumber: 'not-declared-here',
+    });
     const data = clearJson(await seal(base));
     expect(data['policyNumber']).toBe('not-declared-here');
   });

@@ -1,6 +1,16 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadFixture } from '../../fixtures/decorators/compile';
-import { clearJson, EXPECTED_INTAKE_FACTS, intakeFacts, open, sampleIntake, seal, SEALED_PHI, type InsuredIntake, type IntakeModule } from '../../fixtures/decorators/round-trip';
+import {
+  clearJson,
+  EXPECTED_INTAKE_FACTS,
+  intakeFacts,
+  open,
+  sampleIntake,
+  seal,
+  SEALED_PHI,
+  type InsuredIntake,
+  type IntakeModule,
+} from '../../fixtures/decorators/round-trip';
 
 type SiblingsModule = typeof import('../../fixtures/decorators/siblings');
 

@@ -71,15 +71,23 @@ describe('sensitive() under random zod chains', () => {
       array: (s) => z.array(s),
     };
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...Object.keys(refinements))), fc.array(fc.constantFrom(...Object.keys(wrappers)), { maxLength: 2 }), (steps, wraps) => {
-        let field: z.ZodString = sensitive(z.string(), { purpose: 'phi' });
-        for (const step of steps) field = (refinements[step] as Step)(field);
-        let wrapped: z.ZodType = field;
-        for (const wrap of wraps) wrapped = (wrappers[wrap] as (s: z.ZodType) => z.ZodType)(wrapped);
-        let value: unknown = 'CANARY-ZOD-PROP';
-        for (const wrap of wraps) if (wrap === 'array') value = [value];
-        expect({ steps, wraps, outcome: sendAs(z.object({ ssn: wrapped }), { ssn: value }, 'CANARY-ZOD-PROP') }).toEqual({ steps, wraps, outcome: 'sealed' });
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...Object.keys(refinements))),
+        fc.array(fc.constantFrom(...Object.keys(wrappers)), { maxLength: 2 }),
+        (steps, wraps) => {
+          let field: z.ZodString = sensitive(z.string(), { purpose: 'phi' });
+          for (const step of steps) field = (refinements[step] as Step)(field);
+          let wrapped: z.ZodType = field;
+          for (const wrap of wraps) wrapped = (wrappers[wrap] as (s: z.ZodType) => z.ZodType)(wrapped);
+          let value: unknown = 'CANARY-ZOD-PROP';
+          for (const wrap of wraps) if (wrap === 'array') value = [value];
+          expect({ steps, wraps, outcome: sendAs(z.object({ ssn: wrapped }), { ssn: value }, 'CANARY-ZOD-PROP') }).toEqual({
+            steps,
+            wraps,
+            outcome: 'sealed',
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });
