@@ -626,7 +626,7 @@ const MAX_INNER_DEPTH = 64;
 const MAX_KEY_CHECKS = 4096;
 
 /** The field list of a pending entry: inline (from the workflow sandbox) or left in this realm's hand-off store. */
-function resolvePending(pending: Uint8Array): Uint8Array {
+function resolvePending(pending: Uint8Array): Uint8Array | string {
   if (pending[0] === 0x7b) return pending; // '{': a field list written inline
   const reference = utf8Text(pending);
   if (!reference.startsWith(PENDING_REFERENCE_PREFIX))
@@ -635,7 +635,7 @@ function resolvePending(pending: Uint8Array): Uint8Array {
   if (list === undefined) {
     throw refusal('pending');
   }
-  return utf8Bytes(list);
+  return list;
 }
 
 function parsedOrUndefined(text: string): unknown {

@@ -14,6 +14,7 @@ import { checkPurpose } from '../model/purpose';
 import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
 import type { ZodLike } from '../model/zod';
+import { equalBytes } from '../lib/bytes';
 import { getAtPointer, mergeAtPointers, parentFirstOrder, setAtPointer } from '../lib/json-pointer';
 import { parseFieldList, pendingFieldsToJson, type FieldList, type PendingField } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
@@ -111,7 +112,7 @@ export class SealedPayloadConverter implements PayloadConverter {
     void context;
     const encoding = payload.metadata?.[META.encoding];
     if (encoding === undefined || encoding === null) throw new ValueError('Missing payload metadata');
-    if (sameBytes(encoding, JSON_ENCODING_BYTES)) return this.fromJsonPayload(payload, hint) as T;
+    if (equalBytes(encoding, JSON_ENCODING_BYTES)) return this.fromJsonPayload(payload, hint) as T;
     // Only json/plain payloads carry sealed fields; the encoding entry is not authenticated, so never let it hide them.
     refuseSealedMetadata(payload.metadata ?? {});
     const name = utf8Text(encoding);
@@ -240,12 +241,6 @@ Object.defineProperty(SealedPayloadConverter.prototype, CONVERTER_BRAND, { value
 /** True for this library's sealed payload converter, from any copy of the package. */
 export function isSealedPayloadConverter(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CONVERTER_BRAND] === true;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

@@ -65,10 +65,11 @@ export function pendingFieldsToJson(fields: readonly PendingField[], stringify: 
   return stringify({ v: 1, f, x }) as string;
 }
 
-export function parseFieldList(bytes: Uint8Array): FieldList {
+export function parseFieldList(source: Uint8Array | string): FieldList {
   let doc: { v?: unknown; f?: unknown; x?: unknown };
   try {
-    doc = JSON.parse(utf8Text(bytes)) as typeof doc;
+    // A list claimed from the hand-off store is text already: no encode-then-decode round trip.
+    doc = JSON.parse(typeof source === 'string' ? source : utf8Text(source)) as typeof doc;
   } catch {
     throw sealedError('SEALED_MALFORMED', 'sealed field list is not valid JSON');
   }

@@ -9,7 +9,7 @@ import { SealingCodec, type SealingCodecOptions } from '../codec';
 import { SealedError } from '../errors';
 import { parseFieldList } from '../lib/field-list';
 import { PENDING_REFERENCE_PREFIX, peekPending, registerCodec } from '../lib/handoff';
-import { utf8Bytes, utf8Text } from '../lib/utf8';
+import { utf8Text } from '../lib/utf8';
 
 export class DeferredSealingCodec implements PayloadCodec {
   #codec: Promise<SealingCodec> | undefined;
@@ -43,7 +43,7 @@ export class DeferredSealingCodec implements PayloadCodec {
     const text = utf8Text(pending);
     const list = text.startsWith(PENDING_REFERENCE_PREFIX) ? peekPending(text) : text;
     if (list === undefined) return; // the codec refuses an unknown reference itself
-    for (const purpose of parseFieldList(utf8Bytes(list)).purposes) {
+    for (const purpose of parseFieldList(list).purposes) {
       if (!(this.purposes as ReadonlySet<string>).has(purpose)) {
         throw new SealedError('SEALED_INVALID_OPTION', 'value tagged with a purpose that is not in the declared purposes', { purpose });
       }

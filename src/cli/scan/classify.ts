@@ -1,6 +1,7 @@
 import type { Payload } from '@temporalio/common';
 import { readEnvelope, type Envelope } from '../../codec/envelope';
 import { META } from '../../lib/metadata';
+import { PLACEHOLDER_PATTERN } from '../../lib/placeholders';
 import { SealedError } from '../../errors';
 import type { BoxName, SealedOpener } from '../history/open-sealed';
 import { metadataText } from '../history/payloads';
@@ -20,7 +21,6 @@ export type PayloadClass =
   | { kind: 'clear'; ruleKeys: string[] }
   | { kind: 'other' };
 
-const PLACEHOLDER = /^\[sealed:[a-z][a-z0-9_-]{0,31}(?::[A-Za-z0-9._-]{1,64})?\]$/;
 const MAX_DEPTH = 64;
 
 /**
@@ -82,7 +82,7 @@ function collectRuleKeys(node: unknown, rules: RegExp, found: Set<string>, depth
   }
   for (const [key, child] of Object.entries(node)) {
     rules.lastIndex = 0;
-    if (rules.test(key) && !(typeof child === 'string' && PLACEHOLDER.test(child)) && child !== null) found.add(key);
+    if (rules.test(key) && !(typeof child === 'string' && PLACEHOLDER_PATTERN.test(child)) && child !== null) found.add(key);
     collectRuleKeys(child, rules, found, depth + 1);
   }
 }
