@@ -12,11 +12,11 @@ import { temporal } from '@temporalio/proto';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret, Secret } from '../../src';
-import { AwsKmsKeySource, type AwsKmsKeySourceOptions } from '../../src/codec';
+import type { AwsKmsKeySourceOptions } from '../../src/codec';
 import { readEnvelope } from '../../src/codec/envelope';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import { errorCode } from '../support/errors';
-import { startKmsServer, type KmsServer } from '../support/kms-server';
+import { kmsKeySourceOn, startKmsServer, type KmsServer } from '../support/kms-server';
 import * as activities from './fixtures/activities';
 import { IntakeOutcome, makeVisit, PatientIntake, type LabOrder } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
@@ -61,16 +61,7 @@ const dbDir = mkdtempSync(path.join(os.tmpdir(), 'sealed-kms-'));
 
 /** A codec as a separate process would have it: its own KMS source, its own caches. */
 async function kmsCodec(options: Partial<AwsKmsKeySourceOptions> = {}): Promise<SealingCodec> {
-  const keys = await AwsKmsKeySource.create({
-    kmsKeyId: kmsKey,
-    endpoint: kms.endpoint,
-    region: kms.region,
-    credentials: kms.credentials,
-    requestTimeoutMs: 1000,
-    connectionTimeoutMs: 500,
-    maxAttempts: 1,
-    ...options,
-  });
+  const keys = await kmsKeySourceOn(kms, kmsKey, { connectionTimeoutMs: 500, ...options });
   return SealingCodec.create({ keys });
 }
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsKmsKeySource, type AwsKmsKeySourceOptions } from '../../src/codec/kms/aws-kms-key-source';
+import type { AwsKmsKeySource, AwsKmsKeySourceOptions } from '../../src/codec/kms/aws-kms-key-source';
 import { readWrappedKey } from '../../src/codec/kms/wrapped-key';
 import { Keyring } from '../../src/codec/keyring';
 import { SealedError } from '../../src/errors';
 import { codeOfAsync } from '../support/errors';
-import { startKmsServer, type KmsServer } from '../support/kms-server';
+import { kmsKeySourceOn, startKmsServer, type KmsServer } from '../support/kms-server';
 
 // Every KMS call here goes over HTTP to moto's KMS API (test/support/kms-server.ts): no mocked client.
 let kms: KmsServer;
@@ -17,16 +17,7 @@ beforeAll(async () => {
 afterAll(async () => kms?.teardown());
 
 function source(options: Partial<AwsKmsKeySourceOptions> = {}): Promise<AwsKmsKeySource> {
-  return AwsKmsKeySource.create({
-    kmsKeyId: kmsKey,
-    endpoint: kms.endpoint,
-    region: kms.region,
-    credentials: kms.credentials,
-    requestTimeoutMs: 1000,
-    connectionTimeoutMs: 500,
-    maxAttempts: 1,
-    ...options,
-  });
+  return kmsKeySourceOn(kms, kmsKey, { connectionTimeoutMs: 500, ...options });
 }
 
 const phi = { purpose: 'phi', namespace: 'default' };

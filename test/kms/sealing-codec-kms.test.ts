@@ -2,11 +2,11 @@
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSealedPayloadConverter, secret, type Secret } from '../../src';
-import { AwsKmsKeySource, Keyring, SealingCodec, type AwsKmsKeySourceOptions } from '../../src/codec';
+import { type AwsKmsKeySource, Keyring, SealingCodec, type AwsKmsKeySourceOptions } from '../../src/codec';
 import { readEnvelope } from '../../src/codec/envelope';
 import { readWrappedKey } from '../../src/codec/kms/wrapped-key';
 import { codeOfAsync } from '../support/errors';
-import { startKmsServer, type KmsServer } from '../support/kms-server';
+import { kmsKeySourceOn, startKmsServer, type KmsServer } from '../support/kms-server';
 
 let kms: KmsServer;
 let kmsKey: string;
@@ -21,15 +21,7 @@ beforeAll(async () => {
 afterAll(async () => kms?.teardown());
 
 function kmsKeys(options: Partial<AwsKmsKeySourceOptions> = {}): Promise<AwsKmsKeySource> {
-  return AwsKmsKeySource.create({
-    kmsKeyId: kmsKey,
-    endpoint: kms.endpoint,
-    region: kms.region,
-    credentials: kms.credentials,
-    requestTimeoutMs: 1000,
-    maxAttempts: 1,
-    ...options,
-  });
+  return kmsKeySourceOn(kms, kmsKey, options);
 }
 
 const pending = (i: number): Payload =>

@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { AwsKmsKeySource, type AwsKmsKeySourceOptions } from '../../src/codec';
 import { freePort } from './dev-server';
 
 /**
@@ -255,4 +256,17 @@ function awsError(res: http.ServerResponse, status: number, errorType: string): 
     'content-length': String(Buffer.byteLength(body)),
   });
   res.end(body);
+}
+
+/** An AWS KMS key source on this server that gives up fast (one attempt, 1 s per request), as the tests that stop the KMS need. */
+export function kmsKeySourceOn(kms: KmsServer, kmsKeyId: string, options: Partial<AwsKmsKeySourceOptions> = {}): Promise<AwsKmsKeySource> {
+  return AwsKmsKeySource.create({
+    kmsKeyId,
+    endpoint: kms.endpoint,
+    region: kms.region,
+    credentials: kms.credentials,
+    requestTimeoutMs: 1000,
+    maxAttempts: 1,
+    ...options,
+  });
 }
