@@ -1,0 +1,50 @@
+/**
+ * Where per-data-subject keys live (docs/ERASURE.md). A store keeps each subject's keys only
+ * wrapped (sealed under the keyring's or the KMS's key by `SubjectKeys`, which the store never
+ * sees unwrapped), names subjects only by their keyed hash, and destroys them on `forget`.
+ *
+ * Stores that ship: `MemorySubjectKeyStore` (tests, one process), `SqliteSubjectKeyStore`
+ * (embedded default, one file, no server) and `PostgresSubjectKeyStore` (many workers, codec
+ * servers and CLIs sharing one store).
+ */
+export interface SubjectKeyStore {
+  /** The subject's key for `purpose`; `{ erasedAt }` once the subject was forgotten; `undefined` if never created. */
+  get(subjectHash: string, purpose: string): Promise<SubjectKeyLookup>;
+  /**
+   * Stores `key` unless the subject already has a key for `key.purpose`, and returns the key
+   * that is stored: two writers racing on one subject converge on one key (the first insert
+   * wins; the loser reads the winner's). Throws `SEALED_ERASED` if the subject was forgotten.
+   */
+  putIfAbsent(key: StoredSubjectKey): Promise<StoredSubjectKey>;
+  /**
+   * Destroys every key of the subject, leaves a tombstone (the hash and the time, nothing
+   * else) so later writes and reads get `SEALED_ERASED`, and appends an audit record.
+   */
+  forget(subjectHash: string, audit: { actor: string; reason?: string }): Promise<ForgetRecord>;
+  /** The audit records of `forget`, oldest first. */
+  forgetRecords(): Promise<ForgetRecord[]>;
+  close(): Promise<void>;
+}
+
+/** A subject key as a store keeps it: wrapped, never in clear. */
+export interface StoredSubjectKey {
+  /** The subject's keyed hash (base64url), never the subject id. */
+  subjectHash: string;
+  purpose: string;
+  /** Random id of this key (`sk-` and random characters), written in box headers. */
+  keyId: string;
+  /** The subject key sealed by `SubjectKeys` under the keyring's or the KMS's key; opaque to the store. */
+  wrappedKey: Uint8Array;
+  createdAt: Date;
+}
+
+export type SubjectKeyLookup = StoredSubjectKey | { erasedAt: Date } | undefined;
+
+/** What `forget` wrote to the audit trail: who, when, the keyed hash (never the id), how many keys were destroyed. */
+export interface ForgetRecord {
+  subjectHash: string;
+  actor: string;
+  reason?: string;
+  at: Date;
+  keysDestroyed: number;
+}
