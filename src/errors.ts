@@ -35,7 +35,9 @@ export type SealedErrorCode =
   | 'SEALED_KMS_ACCESS_DENIED'
   | 'SEALED_KMS_KEY_DISABLED'
   | 'SEALED_KMS_KEY_NOT_ALLOWED'
-  | 'SEALED_KMS_CONTEXT_MISMATCH';
+  | 'SEALED_KMS_CONTEXT_MISMATCH'
+  | 'SEALED_KEYSTORE_UNAVAILABLE'
+  | 'SEALED_ERASED';
 
 const ERROR_BRAND = Symbol.for('temporal-sealed-fields.SealedError');
 

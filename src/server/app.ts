@@ -52,12 +52,13 @@ function namespaceOf(c: Context): string | undefined {
   return namespace;
 }
 
-const KMS_UNAVAILABLE: ReadonlySet<string> = new Set(['SEALED_KMS_UNAVAILABLE', 'SEALED_KMS_THROTTLED']);
+/** Codes that mean a key service (KMS, the subject key store) is not answering: the server's trouble, not the payload's. */
+const UNAVAILABLE: ReadonlySet<string> = new Set(['SEALED_KMS_UNAVAILABLE', 'SEALED_KMS_THROTTLED', 'SEALED_KEYSTORE_UNAVAILABLE']);
 
 function toHttpError(err: unknown): CodecHttpError {
   if (err instanceof CodecHttpError) return err;
-  // The KMS not answering (or throttling) is the server's trouble, not the payload's: 503, retry later.
-  if (SealedError.is(err) && KMS_UNAVAILABLE.has(err.code)) return new CodecHttpError('unavailable', err.code);
+  // The KMS or the key store not answering (or throttling): 503, retry later.
+  if (SealedError.is(err) && UNAVAILABLE.has(err.code)) return new CodecHttpError('unavailable', err.code);
   if (SealedError.is(err)) return new CodecHttpError('unprocessable', err.code);
   if (err instanceof HTTPException && err.status === 413) return new CodecHttpError('payload_too_large');
   if (err instanceof HTTPException && err.status < 500) return new CodecHttpError('bad_request');
