@@ -58,6 +58,13 @@ export function kmsOptionsOf(parsed: Parsed): AwsKmsKeySourceOptions | undefined
   };
 }
 
+/** The flags with the KMS region filled in: `--kms-region`, else AWS_REGION or AWS_DEFAULT_REGION; none is a usage error. */
+export function withKmsRegion(parsed: Parsed, env: Record<string, string | undefined>): Parsed {
+  const region = stringFlag(parsed, 'kms-region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (region === undefined) throw usageError('the KMS region is not set: give --kms-region or set AWS_REGION');
+  return { ...parsed, values: { ...parsed.values, 'kms-region': region } };
+}
+
 /** The AWS KMS key source of the flags (boxes under static keys open with `staticKeys`), or undefined without KMS flags. */
 export async function kmsSourceOf(parsed: Parsed, staticKeys?: KeySource): Promise<AwsKmsKeySource | undefined> {
   const options = kmsOptionsOf(parsed);

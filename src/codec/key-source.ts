@@ -55,6 +55,13 @@ export interface KeySource {
   sealingKeyNow?(scope: KeyScope): SealingKey | undefined;
   /** Optional: `openingKey` without waiting, when the key is at hand; `undefined` when it must be fetched. May throw as `openingKey` does. */
   openingKeyNow?(box: SealedKeyReference): Uint8Array | undefined;
+  /**
+   * Optional: the purposes this source is configured with by name (a `Keyring`'s `purposes`, the
+   * purpose rules of an `AwsKmsKeySource`), so that `SealedFieldsPlugin({ purposes })` refuses a
+   * misspelt one at start-up. A source that chooses keys at run time (a function of the purpose)
+   * returns the names it knows, or none; purposes it meets later are checked when values are sent.
+   */
+  configuredPurposes?(): string[];
 }
 
 /**

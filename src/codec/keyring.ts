@@ -147,6 +147,11 @@ export class Keyring implements KeySource {
     return this.key(box.keyId);
   }
 
+  /** {@link KeySource}: the purposes sealed under a key of their own (`purposes`). */
+  configuredPurposes(): string[] {
+    return [...this.#purposes.keys()];
+  }
+
   has(id: string): boolean {
     return this.#keys.has(id);
   }

@@ -10,7 +10,8 @@ import { createSealedPayloadConverter, SealedError, type SealedPayloadConverterO
 import { SealedScheduleClientInterceptor, SealedWorkflowClientInterceptor } from '../interceptors/client';
 import { isSealedFailureConverter } from '../converter/failure-converter';
 import { isSealedPayloadConverter } from '../converter/payload-converter';
-import type { Keyring, SealingCodecOptions } from '../codec';
+import type { Keyring, KeySource, SealingCodecOptions } from '../codec';
+import { isKeySource } from '../codec/key-source';
 import { sealedWebpackConfigHook } from './bundler';
 import { publishConverterOptions, toJson } from './converter-options';
 import { DeferredSealingCodec } from './deferred-codec';
@@ -21,16 +22,25 @@ import { refuseUndeclaredPurposes, registeredPurposes } from './purposes';
 type AnyClass = abstract new (...args: any[]) => unknown;
 
 /**
- * Options of {@link SealedFieldsPlugin}.
+ * Options of {@link SealedFieldsPlugin}. Give `keyring` (static keys) or `keys` (any key source,
+ * e.g. an `AwsKmsKeySource`), one of them.
  *
  * @example
  * ```ts
  * new SealedFieldsPlugin({ keyring: Keyring.fromEnv(), types: [PatientIntake], purposes: ['phi', 'failure'] });
+ * new SealedFieldsPlugin({ keys: await AwsKmsKeySource.create({ kmsKeyId: 'alias/sealed-fields', staticKeys: Keyring.fromEnv() }) });
  * ```
  */
 export interface SealedFieldsPluginOptions {
-  /** Keys that seal and open values (`Keyring.fromEnv()`, `Keyring.fromFile(...)`). */
-  keyring: Keyring;
+  /** Static keys that seal and open values (`Keyring.fromEnv()`, `Keyring.fromFile(...)`); the same as `keys: keyring`. */
+  keyring?: Keyring;
+  /**
+   * Where keys come from, instead of `keyring`: a `KeySource` such as `AwsKmsKeySource` (data keys
+   * wrapped by AWS KMS; its `staticKeys` opens what a keyring sealed before the move), or your own.
+   * The plugin makes no KMS call of its own: the first send or the first payload to open does (run
+   * `sealed-fields keys check --kms-key-id ...` in the deploy to find a bad KMS setup first).
+   */
+  keys?: KeySource;
   /**
    * A module of your own exporting `payloadConverter` (made with `createSealedPayloadConverter`), e.g.
    * for zod schemas used inside workflows. Default: the library's module, which needs none of your code.
@@ -55,8 +65,10 @@ export interface SealedFieldsPluginOptions {
   validateOnDecode?: boolean;
   /**
    * The purposes values may be sealed under (e.g. `['phi', 'credential', 'failure']`). A class field,
-   * key rule or keyring entry naming another one fails at start-up; a value sealed under another one
-   * is refused before it is sent. Default: any purpose.
+   * key rule, keyring entry or KMS key rule (`'*\/phl'`) naming another one fails at start-up; a value
+   * sealed under another one is refused before it is sent, so no key (and no KMS data key) is ever
+   * made for it. A key source that chooses keys with a function names no purposes up front: only
+   * the second check applies to it. Default: any purpose.
    */
   purposes?: readonly string[];
   /** Namespaces besides the context's whose payloads this codec opens (Nexus), or `'*'`. */
@@ -80,9 +92,12 @@ type ClientConfig = Omit<ClientOptions, 'plugins'>;
  * reverse), ahead of codecs you configured: it must see the converter's output before a compression
  * or whole-payload encryption codec turns the payload into bytes it cannot read. Your codecs are kept.
  *
+ * Keys: a `Keyring` (`{ keyring }`) or any `KeySource` (`{ keys }`), e.g. an `AwsKmsKeySource`.
+ *
  * @example
  * ```ts
  * const sealed = new SealedFieldsPlugin({ keyring: Keyring.fromEnv() });
+ * // or: new SealedFieldsPlugin({ keys: await AwsKmsKeySource.create({ kmsKeyId: 'alias/sealed-fields' }) });
  * const client = new Client({ connection, plugins: [sealed] });
  * const worker = await Worker.create({ connection, taskQueue, workflowsPath, activities, plugins: [sealed] });
  * ```
@@ -96,11 +111,10 @@ export class SealedFieldsPlugin implements ClientPlugin, WorkerPlugin, BundlerPl
   readonly #purposes: ReadonlySet<string> | undefined;
   readonly #webpackOptions: Parameters<typeof sealedWebpackConfigHook>[0];
   readonly #options: SealedFieldsPluginOptions;
+  readonly #keys: KeySource;
 
   constructor(options: SealedFieldsPluginOptions) {
-    if (options === null || typeof options !== 'object' || typeof options.keyring?.keyIdFor !== 'function') {
-      throw new SealedError('SEALED_INVALID_OPTION', 'SealedFieldsPlugin needs { keyring } (e.g. Keyring.fromEnv())');
-    }
+    this.#keys = keysOf(options);
     this.#options = options;
     refuseUnsealingModules(options);
     this.#purposes = options.purposes === undefined ? undefined : new Set([...options.purposes]);
@@ -112,7 +126,7 @@ export class SealedFieldsPlugin implements ClientPlugin, WorkerPlugin, BundlerPl
       ...(options.reflectMetadata !== undefined ? { reflectMetadata: options.reflectMetadata } : {}),
       ...(options.payloadConverterPath === undefined ? { converterOptions: toJson(converter) } : {}),
     };
-    const codecOptions: SealingCodecOptions = { keyring: options.keyring };
+    const codecOptions: SealingCodecOptions = { keys: this.#keys };
     if (options.acceptNamespaces !== undefined) codecOptions.acceptNamespaces = options.acceptNamespaces;
     if (options.namespace !== undefined) codecOptions.namespace = options.namespace;
     this.#codec = new DeferredSealingCodec(codecOptions, this.#purposes);
@@ -195,14 +209,33 @@ export class SealedFieldsPlugin implements ClientPlugin, WorkerPlugin, BundlerPl
     return libraryFile('plugin-converter.js', 'converter-module.ts');
   }
 
-  /** Declared purposes: what classes registered so far, key rules, the keyring and failures use. */
+  /** Declared purposes: what classes registered so far, key rules, the key source's configuration and failures use. */
   private checkPurposes(): void {
     if (this.#purposes === undefined) return;
     const used = [...registeredPurposes(), { purpose: FAILURE_PURPOSE, where: 'failure converter' }];
-    for (const [purpose] of Object.entries(this.#options.keyring.describe().purposes)) used.push({ purpose, where: 'keyring' });
+    const where = this.#options.keyring !== undefined ? 'keyring' : 'keys';
+    for (const purpose of this.#keys.configuredPurposes?.() ?? []) used.push({ purpose, where });
     for (const rule of this.#options.keyRules ?? []) used.push({ purpose: rule.purpose ?? 'sensitive', where: 'keyRules' });
     refuseUndeclaredPurposes(this.#purposes, used);
   }
+}
+
+/** The key source: `keys`, or `keyring` (the same object when both are given). */
+function keysOf(options: SealedFieldsPluginOptions): KeySource {
+  if (options === null || typeof options !== 'object') throw needsKeys();
+  const { keyring, keys } = options;
+  if (keyring !== undefined && typeof keyring?.keyIdFor !== 'function') throw needsKeys();
+  if (keys !== undefined && keyring !== undefined && keys !== keyring) throw needsKeys();
+  const source = keys ?? keyring;
+  if (!isKeySource(source)) throw needsKeys();
+  return source;
+}
+
+function needsKeys(): SealedError {
+  return new SealedError(
+    'SEALED_INVALID_OPTION',
+    'SealedFieldsPlugin needs { keyring } (e.g. Keyring.fromEnv()) or { keys } (e.g. an AwsKmsKeySource), one of them',
+  );
 }
 
 /** Converter options the plugin applies only to its own converter module; with yours they would be silently dropped. */

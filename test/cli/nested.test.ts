@@ -219,12 +219,14 @@ describe('scan counts key ids inside sealed values', () => {
     }
   });
 
-  test('a state file of the earlier scan (header key ids only) is refused, not resumed', () => {
+  test('a state file of an earlier scan (header key ids only, or no KMS keys) is refused, not resumed', () => {
     const file = path.join(tmp, 'old-state.json');
-    writeFileSync(file, JSON.stringify({ ...newState('default', null), version: 1 }));
-    expect(() => loadState(file, 'default', null)).toThrow(/earlier scan.*start a new state file/);
+    for (const version of [1, 2]) {
+      writeFileSync(file, JSON.stringify({ ...newState('default', null), version }));
+      expect(() => loadState(file, 'default', null)).toThrow(/earlier scan.*start a new state file/);
+    }
     writeFileSync(file, JSON.stringify(newState('default', null)));
-    expect(loadState(file, 'default', null).version).toBe(2);
+    expect(loadState(file, 'default', null).version).toBe(3);
   });
 });
 

@@ -2,9 +2,14 @@ import type { PayloadCodec } from '@temporalio/common';
 import path from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { createSealedPayloadConverter, SealedType, Sensitive, secret } from '../../src';
-import { Keyring } from '../../src/codec';
+import { AwsKmsKeySource, Keyring, type KeySource, type KmsKeySelection } from '../../src/codec';
+import { readEnvelope } from '../../src/codec/envelope';
+import { META } from '../../src/lib/metadata';
 import { SealedFieldsPlugin } from '../../src/plugin';
 import { ensureBuilt } from '../support/dist';
+
+// The pinned AWS SDK warns on Node 20 once per process; the KMS sources here are never called.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const keyring = new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } });
 // A user's own converter module: the plugin loads it to check it exports the sealed converters.
@@ -80,6 +85,71 @@ test('a value sealed under an undeclared purpose is refused before it is sent', 
   await expect(sealed.codec.encode([converter.toPayload(nested)])).rejects.toThrow(
     expect.objectContaining({ code: 'SEALED_INVALID_OPTION', detail: { purpose: 'phl' } }),
   );
+});
+
+test('any KeySource seals and opens through the plugin when given as keys instead of keyring', async () => {
+  // A key source of your own (not a Keyring): the plugin's codec asks it for every key.
+  const asked: string[] = [];
+  const own: KeySource = {
+    sealingKey: async (scope) => {
+      asked.push(`seal:${scope.purpose}`);
+      return keyring.sealingKey(scope);
+    },
+    openingKey: async (box) => {
+      asked.push(`open:${box.keyId}`);
+      return keyring.openingKey(box);
+    },
+  };
+  const sealed = new SealedFieldsPlugin({ keys: own, payloadConverterPath: OWN_CONVERTER });
+  const converter = createSealedPayloadConverter();
+  const [payload] = await sealed.codec.encode([converter.toPayload(secret('s3cr3t', { purpose: 'credential' }))]);
+  expect(readEnvelope(payload?.metadata?.[META.sealed] as Uint8Array).boxes.map((box) => box.keyId)).toEqual(['k1']);
+  const [opened] = await sealed.codec.decode([payload as NonNullable<typeof payload>]);
+  expect((converter.fromPayload(opened as NonNullable<typeof opened>) as { reveal(): string }).reveal()).toBe('s3cr3t');
+  expect(asked).toEqual(['seal:credential', 'open:k1']);
+});
+
+test('the plugin takes keys or keyring, one of them (the same object twice is fine), and keys must be a KeySource', () => {
+  const other = new Keyring({ active: 'k2', keys: { k2: Keyring.generateKey() } });
+  const options = { payloadConverterPath: OWN_CONVERTER };
+  for (const wrong of [{}, { keys: {} as KeySource }, { keyring, keys: other }, { keyring: {} as Keyring }]) {
+    expect(() => new SealedFieldsPlugin({ ...wrong, ...options })).toThrow(expect.objectContaining({ code: 'SEALED_INVALID_OPTION' }));
+  }
+  expect(() => new SealedFieldsPlugin({ keyring, keys: keyring, ...options })).not.toThrow();
+});
+
+const KMS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const KMS_KEY_2 = 'arn:aws:kms:us-east-1:111122223333:key/5678abcd-12ab-34cd-56ef-1234567890ab';
+/** A KMS source that is never called here: the endpoint answers nothing. */
+const offlineKms = (kmsKeyId: KmsKeySelection): Promise<AwsKmsKeySource> =>
+  AwsKmsKeySource.create({
+    kmsKeyId,
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' },
+    maxAttempts: 1,
+  });
+
+test('with declared purposes, a KMS key rule naming another purpose fails when the plugin is created', async () => {
+  const ruled = await offlineKms({ default: KMS_KEY, rules: { '*/phl': KMS_KEY_2, 'tenant-a/*': KMS_KEY_2 } });
+  expect(() => new SealedFieldsPlugin({ keys: ruled, purposes: ['credential', 'failure'], payloadConverterPath: OWN_CONVERTER })).toThrow(
+    expect.objectContaining({ code: 'SEALED_INVALID_OPTION', detail: { purpose: 'phl', where: 'keys' } }),
+  );
+  const fine = await offlineKms({ default: KMS_KEY, rules: { '*/credential': KMS_KEY_2, 'tenant-a/*': KMS_KEY_2 } });
+  expect(
+    () => new SealedFieldsPlugin({ keys: fine, purposes: ['credential', 'failure'], payloadConverterPath: OWN_CONVERTER }),
+  ).not.toThrow();
+});
+
+test('a KMS source that chooses keys with a function names no purposes up front: an undeclared one is refused when sent, before any KMS call', async () => {
+  const chosen = await offlineKms(() => KMS_KEY);
+  const sealed = new SealedFieldsPlugin({ keys: chosen, purposes: ['credential', 'failure'], payloadConverterPath: OWN_CONVERTER });
+  const converter = createSealedPayloadConverter();
+  await expect(sealed.codec.encode([converter.toPayload(secret('x', { purpose: 'phi' }))])).rejects.toThrow(
+    expect.objectContaining({ code: 'SEALED_INVALID_OPTION', detail: { purpose: 'phi' } }),
+  );
+  expect(chosen.stats().generateDataKey).toBe(0);
+  chosen.destroy();
 });
 
 void Login;

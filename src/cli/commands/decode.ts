@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { boolFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Parsed } from '../args';
+import { boolFlag, listFlag, noteRenamed, parseFlags, stringFlag } from '../args';
 import type { Command } from '../command';
 import { EXIT, inputError, line, printHelp, usageError, type CliIo } from '../io';
 import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
 import { openDocument, type OpenSummary } from '../decode/open-document';
 import { SealedOpener } from '../history/open-sealed';
 import { mapJsonPayloads, payloadFromJson } from '../history/payloads';
-import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf } from '../kms-options';
+import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf, withKmsRegion } from '../kms-options';
 
 const HELP = `Usage: sealed-fields decode FILE|- [--keyring FILE] [--purpose P]... [--redact] [--detailed]
 
@@ -60,7 +60,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const keyringSource = keyringSourceOf(parsed);
   const withKeyring = !redact && (!withKms || keyringSource.file !== undefined || io.env[`${keyringSource.prefix}_KEYS`] !== undefined);
   const keyring = withKeyring ? loadKeyring(keyringSource, io) : undefined;
-  const kms = withKms ? await kmsSourceOf(withRegion(parsed, io), keyring) : undefined;
+  const kms = withKms ? await kmsSourceOf(withKmsRegion(parsed, io.env), keyring) : undefined;
   const doc = parseJson(await readInput(parsed.positionals[0] as string, io));
   const purposes = listFlag(parsed, 'purpose');
   const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms);
@@ -81,13 +81,6 @@ async function run(args: string[], io: CliIo): Promise<number> {
   line(io.stdout, JSON.stringify(output, null, 2));
   if (!boolFlag(parsed, 'quiet')) printSummary(io, summary);
   return summary.errors.length > 0 || summary.pending > 0 ? EXIT.problems : EXIT.ok;
-}
-
-/** The KMS region: --kms-region, else AWS_REGION / AWS_DEFAULT_REGION from the environment. */
-function withRegion(parsed: Parsed, io: CliIo): Parsed {
-  const region = stringFlag(parsed, 'kms-region') ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
-  if (region === undefined) throw usageError('the KMS region is not set: give --kms-region or set AWS_REGION');
-  return { ...parsed, values: { ...parsed.values, 'kms-region': region } };
 }
 
 async function readInput(source: string, io: CliIo): Promise<string> {

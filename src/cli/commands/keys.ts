@@ -3,7 +3,7 @@ import { decodeBase64, KEY_MATERIAL } from '../../lib/base64';
 import { equalBytes } from '../../lib/bytes';
 import { KEY_ID_PATTERN, PURPOSE_PATTERN, shownIdentifier } from '../../lib/identifiers';
 import { boolFlag, noteRenamed, parseFlags, stringFlag, type Parsed } from '../args';
-import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf } from '../kms-options';
+import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf, withKmsRegion } from '../kms-options';
 import type { Command } from '../command';
 import { EXIT, line, printHelp, usageError, type CliIo } from '../io';
 import {
@@ -180,9 +180,8 @@ export interface KmsKeysReport {
 /** `keys check` with KMS flags: one GenerateDataKey and one Decrypt per configured KMS key (no caches), and the keyring when given. */
 async function runKmsCheck(parsed: Parsed, io: CliIo): Promise<number> {
   if (stringFlag(parsed, 'kms-key-id') === undefined) throw usageError('the --kms-* flags need --kms-key-id');
-  const region = stringFlag(parsed, 'kms-region') ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
-  if (region === undefined) throw usageError('the KMS region is not set: give --kms-region or set AWS_REGION');
-  const withRegion: Parsed = { ...parsed, values: { ...parsed.values, 'kms-region': region } };
+  const withRegion = withKmsRegion(parsed, io.env);
+  const region = stringFlag(withRegion, 'kms-region') as string;
   const source = await kmsSourceOf(withRegion);
   if (source === undefined) throw usageError('keys check needs --kms-key-id for a KMS check');
   const checks = await source.check();

@@ -6,6 +6,7 @@ import type { Command } from '../command';
 import { CliError, EXIT, line, printHelp, usageError, type CliIo } from '../io';
 import { SealedOpener } from '../history/open-sealed';
 import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
+import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf, withKmsRegion } from '../kms-options';
 import { DEFAULT_KEY_RULES } from '../scan/classify';
 import { Progress } from '../scan/progress';
 import { buildReport, printReport, type ScanReport } from '../scan/report';
@@ -14,25 +15,31 @@ import { loadState, newState } from '../scan/state';
 
 const HELP = `Usage: sealed-fields scan [--address HOST:PORT] [--namespace NS] [--query QUERY]
                           [--concurrency N] [--state FILE] [--key-rules REGEX]
-                          [--retire KEY_ID]... [--check-keyring [--keyring FILE]]
+                          [--retire KEY_ID]... [--retire-kms-key ARN]...
+                          [--check-keyring [--keyring FILE]] [--kms-key-id ID ...]
                           [--max-workflows N] [--json] [--quiet]
 
 Lists the workflow runs of a namespace (visibility), reads every event history and
 reports, per key id and purpose, how many payloads and workflows still need that key
-and the oldest and newest event time. Also reports problems:
+and the oldest and newest event time. Data keys wrapped by AWS KMS are reported per KMS
+key (the ARN in each box's wrapped key; no KMS call): payloads and boxes, the data keys
+(one per generation), purposes, namespaces, and the runs that need it: how many, how
+many are still open, when the oldest and newest started. Also reports problems:
   pending     payloads carrying sealed-pending metadata: a client or worker without the
               SealingCodec wrote them, so their "sealed" values are stored in PLAINTEXT
   keyRules    clear JSON keys matching the sensitive-key rules (default ${DEFAULT_KEY_RULES})
   malformed   sealed payloads whose envelope cannot be read
   failed      runs whose history could not be read (retried on the next run with --state)
-  retire      a key named with --retire that some history still needs, or that may be
-              needed inside sealed values scan could not open (below)
+  retire      a key named with --retire (or a KMS key named with --retire-kms-key) that
+              some history still needs, or that may be needed inside sealed values scan
+              could not open (below)
   missingKeys with --check-keyring: key ids some history needs that the keyring lacks
 Values sealed inside a sealed value (format v2) are in an inner envelope inside its box:
-with --check-keyring or --keyring, scan opens every sealed payload in memory to count the
-key ids and purposes of those inner boxes too (values are dropped, never printed);
-without the keys it cannot, reports how many boxes it could not look into, and --retire
-then never calls a key unused.
+with --check-keyring or --keyring (and the --kms-* flags for boxes under KMS data keys:
+one Decrypt per data key), scan opens every sealed payload in memory to count the key
+ids and purposes of those inner boxes too (values are dropped, never printed); without
+the keys it cannot, reports how many boxes it could not look into, and --retire then
+never calls a key unused.
 Prints key ids, purposes, workflow ids and counts; never a value.
 
 Options:
@@ -43,6 +50,8 @@ Options:
   --state FILE          resume file: finished run ids and totals so far
   --key-rules REGEX     sensitive-key rule (case-insensitive), replaces the default
   --retire KEY_ID       exit 1 while any scanned history still needs this key (repeatable)
+  --retire-kms-key ARN  exit 1 while any scanned history still needs a data key wrapped
+                        by this KMS key (ARN or key id; repeatable)
   --check-keyring       compare with the keyring workers load (SEALED_FIELDS_* environment),
                         and look inside sealed values with it
   --keyring FILE        ... or with this keyring file (implies --check-keyring)
@@ -52,6 +61,9 @@ Options:
   --json                machine-readable report on stdout
   --quiet               no progress on stderr
   -h, --help            this help
+Keys from AWS KMS, to look inside boxes sealed under KMS data keys (the keyring, when
+named or set, opens the others):
+${KMS_FLAGS_HELP}
 TLS/API key: set TEMPORAL_API_KEY (implies TLS) or TEMPORAL_TLS=true.
 
 Exit codes: 0 no problems, 1 problems found, 2 bad arguments or query or unknown
@@ -65,8 +77,10 @@ const OPTIONS = {
   state: { type: 'string' },
   'key-rules': { type: 'string' },
   retire: { type: 'string', multiple: true },
+  'retire-kms-key': { type: 'string', multiple: true },
   'check-keyring': { type: 'boolean' },
   ...KEYRING_FLAGS,
+  ...KMS_FLAGS,
   'max-workflows': { type: 'string' },
   'connect-timeout': { type: 'string' },
   json: { type: 'boolean' },
@@ -87,10 +101,18 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const rules = keyRules(stringFlag(parsed, 'key-rules'));
   const statePath = stringFlag(parsed, 'state');
   const state = statePath === undefined ? newState(namespace, query) : loadState(path.resolve(io.cwd, statePath), namespace, query);
-  const keyring = heldKeyring(parsed, io);
-  const held = keyring === undefined ? undefined : new Set(keyring.describe().keyIds);
-  const opener = keyring === undefined ? undefined : await SealedOpener.create(keyring);
-  const connection = await connect(address, timeoutSeconds, io);
+  const retireKmsKeys = listFlag(parsed, 'retire-kms-key').map(kmsKeyToRetire);
+  const checked = checkedKeyring(parsed, io);
+  const withKms = stringFlag(parsed, 'kms-key-id') !== undefined;
+  const keyring = checked ?? (withKms ? envKeyring(parsed, io) : undefined);
+  // Boxes under static keys open with the keyring; the other --kms-* flags without --kms-key-id are a usage error.
+  const kms = await kmsSourceOf(withKms ? withKmsRegion(parsed, io.env) : parsed, keyring);
+  const held = checked === undefined ? undefined : new Set(checked.describe().keyIds);
+  const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms);
+  const connection = await connect(address, timeoutSeconds, io).catch((err: unknown) => {
+    kms?.destroy();
+    throw err;
+  });
   try {
     const outcome = await scanNamespace({
       service: connection.workflowService,
@@ -110,12 +132,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
       query,
       complete: outcome.complete,
       retire: listFlag(parsed, 'retire'),
+      retireKmsKeys,
       held,
       totals: outcome.state.totals,
     });
     output(io, report, boolFlag(parsed, 'json'));
     return report.problems.length === 0 ? EXIT.ok : EXIT.problems;
   } finally {
+    kms?.destroy();
     await connection.close();
   }
 }
@@ -137,10 +161,24 @@ export function keyRules(text: string | undefined): RegExp {
 }
 
 /** The keyring to compare with and open payloads with, when --check-keyring or --keyring asks for it. */
-function heldKeyring(parsed: Parsed, io: CliIo): Keyring | undefined {
+function checkedKeyring(parsed: Parsed, io: CliIo): Keyring | undefined {
   const source = keyringSourceOf(parsed);
   if (source.file === undefined && !boolFlag(parsed, 'check-keyring')) return undefined;
   return loadKeyring(source, io);
+}
+
+/** With the KMS flags, the keyring of the environment opens the boxes under static keys, when it is set. */
+function envKeyring(parsed: Parsed, io: CliIo): Keyring | undefined {
+  const source = keyringSourceOf(parsed);
+  return io.env[`${source.prefix}_KEYS`] === undefined ? undefined : loadKeyring(source, io);
+}
+
+/** A KMS key to retire is named by ARN or key id: an alias names whichever key it points to today, not the one histories name. */
+function kmsKeyToRetire(given: string): string {
+  if (given.startsWith('alias/') || /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(given))
+    throw usageError('--retire-kms-key takes the key ARN or key id, not an alias');
+  if (!/^[\x21-\x7e]+$/.test(given)) throw usageError('--retire-kms-key takes a KMS key ARN or key id');
+  return given;
 }
 
 type ClientModule = typeof import('@temporalio/client');

@@ -3,13 +3,39 @@ import type { Box } from '../../codec/envelope';
 import { NOT_WRAPPED, type KeySource, type SealedKeyReference } from '../../codec/key-source';
 import type { Keyring } from '../../codec/keyring';
 import type { AwsKmsKeySource } from '../../codec/kms/aws-kms-key-source';
+import { readWrappedKey } from '../../codec/kms/wrapped-key';
 import { SealingCodec, type RevealedPayload } from '../../codec/sealing-codec';
 import { SealedError } from '../../errors';
 
-/** A box named by its header: key id and purpose (`undefined` when only the key id is known). */
+/**
+ * A box named by its header: key id, purpose (`undefined` when only the key id is known), and for a
+ * data key wrapped by a KMS, `wrapped` and (AWS KMS) the ARN of the KMS key that wrapped it.
+ */
 export interface BoxName {
   keyId: string;
   purpose: string | undefined;
+  wrapped?: true;
+  kmsKeyArn?: string;
+}
+
+/** The name of a box from its header: the KMS key comes from the wrapped key itself, no KMS call. */
+export function boxNameOf(box: { keyId: string; purpose: string | undefined; wrapped: Uint8Array | undefined }): BoxName {
+  const name: BoxName = { keyId: box.keyId, purpose: box.purpose };
+  if (box.wrapped === undefined || box.wrapped.length === 0) return name;
+  name.wrapped = true;
+  const arn = kmsKeyArnOf(box.wrapped);
+  if (arn !== undefined) name.kmsKeyArn = arn;
+  return name;
+}
+
+/** The KMS key ARN an AWS KMS wrapped key names; `undefined` for another source's wrapped key, or one that names no ARN. */
+function kmsKeyArnOf(wrapped: Uint8Array): string | undefined {
+  try {
+    const { kmsKeyArn } = readWrappedKey(wrapped);
+    return /^arn:[^:]+:kms:/.test(kmsKeyArn) ? kmsKeyArn : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What opening a payload with the keys at hand reached. */
@@ -19,6 +45,8 @@ export interface Reached extends RevealedPayload {
    * of the inner envelopes of every box opened. Ids and purposes only, each pair once.
    */
   boxes: BoxName[];
+  /** The same boxes, each box once (two boxes under one key and purpose are two entries). */
+  every: BoxName[];
 }
 
 /**
@@ -37,7 +65,7 @@ export class SealedOpener {
     private readonly keyring: Keyring | undefined,
     private readonly kms: AwsKmsKeySource | undefined,
     private readonly codec: SealingCodec,
-    private readonly opened: { keyIds: string[] },
+    private readonly opened: { refs: SealedKeyReference[] },
   ) {}
 
   /**
@@ -46,16 +74,16 @@ export class SealedOpener {
    * synchronous and uses the data keys warming unwrapped.
    */
   static async create(keyring: Keyring | undefined, kms?: AwsKmsKeySource): Promise<SealedOpener> {
-    const opened = { keyIds: [] as string[] };
+    const opened = { refs: [] as SealedKeyReference[] };
     const source: KeySource | undefined = kms ?? keyring;
     if (source === undefined) throw new Error('SealedOpener needs a keyring or a KMS key source');
-    // The codec looks each box it opens up by key id: recording the ids gives the key ids of the inner boxes it opened.
+    // The codec looks up the key of each box it opens, once: recording the lookups gives the inner boxes it opened.
     const recording = new Proxy(source, {
       get(target, property) {
         if (property === 'openingKeyNow') {
           return (box: SealedKeyReference): Uint8Array | undefined => {
             const key = target.openingKeyNow?.(box);
-            if (key !== undefined) opened.keyIds.push(box.keyId);
+            if (key !== undefined) opened.refs.push(box);
             return key;
           };
         }
@@ -64,6 +92,11 @@ export class SealedOpener {
       },
     });
     return new SealedOpener(keyring, kms, await SealingCodec.create({ keys: recording }), opened);
+  }
+
+  /** True when {@link warm} must run before {@link open}: the keys come from a KMS. */
+  get fetchesKeys(): boolean {
+    return this.kms !== undefined;
   }
 
   /** With a KMS source: unwraps (and caches) the data keys of every box of `payload` it can reach; failures leave boxes closed. */
@@ -75,12 +108,11 @@ export class SealedOpener {
   /** Opens `payload`'s boxes of the `allowed` purposes (all when undefined) whose keys the keyring holds. */
   open(payload: Payload, allowed?: ReadonlySet<string>): Reached {
     const named = new Map<string, BoxName>();
-    const name = (box: Pick<Box, 'keyId' | 'purpose'>): void =>
-      void named.set(`${box.keyId}/${box.purpose}`, { keyId: box.keyId, purpose: box.purpose });
+    const name = (box: Box): void => void named.set(`${box.keyId}/${box.purpose}`, boxNameOf({ ...box, wrapped: box.wrappedKey }));
     const purposes = new Set<string>();
     const blocked = new Set<string>();
     // With no purpose allowed nothing is decrypted: the top-level boxes are all withheld.
-    let reached = { result: this.codec.revealNow(payload, { purposes }), keyIds: [] as string[] };
+    let reached = { result: this.codec.revealNow(payload, { purposes }), refs: [] as SealedKeyReference[] };
     reached.result.envelope.boxes.forEach(name);
     const namespace = reached.result.envelope.namespace;
     for (;;) {
@@ -104,11 +136,11 @@ export class SealedOpener {
         }
       }
     }
-    const pairs = [...named.values()];
-    for (const keyId of new Set(reached.keyIds)) {
-      if (!pairs.some((b) => b.keyId === keyId)) pairs.push({ keyId, purpose: undefined });
-    }
-    return { ...reached.result, boxes: pairs };
+    // The last attempt looked up the key of every box it opened once, and withheld the others.
+    const opened = reached.refs.map((ref) => boxNameOf(ref));
+    for (const box of opened) if (!named.has(`${box.keyId}/${box.purpose}`)) named.set(`${box.keyId}/${box.purpose}`, box);
+    const every = [...opened, ...reached.result.withheld.map((box) => boxNameOf({ ...box, wrapped: box.wrappedKey }))];
+    return { ...reached.result, boxes: [...named.values()], every };
   }
 
   /** Purposes of closed boxes that may open now: allowed, not blocked, and every such box's key held. */
@@ -140,14 +172,18 @@ export class SealedOpener {
     }
   }
 
-  /** One `codec.open`; `undefined` when it met a key the keyring lacks. Other failures are thrown. */
-  private attempt(payload: Payload, purposes: ReadonlySet<string>): { result: RevealedPayload; keyIds: string[] } | undefined {
-    this.opened.keyIds = [];
+  /**
+   * One `codec.open`; `undefined` when it met a key the keyring lacks, or a KMS data key that
+   * warming could not unwrap (`revealNow` answers SEALED_INVALID_OPTION for a key not at hand).
+   * Other failures are thrown.
+   */
+  private attempt(payload: Payload, purposes: ReadonlySet<string>): { result: RevealedPayload; refs: SealedKeyReference[] } | undefined {
+    this.opened.refs = [];
     try {
       const result = this.codec.revealNow(payload, { purposes });
-      return { result, keyIds: this.opened.keyIds };
+      return { result, refs: this.opened.refs };
     } catch (err) {
-      if (SealedError.is(err) && err.code === 'SEALED_KEY_UNKNOWN') return undefined;
+      if (SealedError.is(err) && (err.code === 'SEALED_KEY_UNKNOWN' || err.code === 'SEALED_INVALID_OPTION')) return undefined;
       throw err;
     }
   }

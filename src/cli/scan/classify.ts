@@ -3,7 +3,7 @@ import { readEnvelope, type Envelope } from '../../codec/envelope';
 import { META } from '../../lib/metadata';
 import { PLACEHOLDER_PATTERN } from '../../lib/placeholders';
 import { SealedError } from '../../errors';
-import type { BoxName, SealedOpener } from '../history/open-sealed';
+import { boxNameOf, type BoxName, type SealedOpener } from '../history/open-sealed';
 import { metadataText } from '../history/payloads';
 
 /** The default sensitive-key rule, as in the converter's `keyRules` examples. */
@@ -11,11 +11,12 @@ export const DEFAULT_KEY_RULES = /^(ssn|password|jwt|token)$/i;
 
 /**
  * What one stored payload tells about keys and leaks; never holds a value. A sealed payload lists
- * the boxes seen at every level, and how many boxes of a version 2 envelope stayed closed (their
- * inner envelopes, and the key ids in them, unseen); `code` when opening it failed.
+ * the boxes seen at every level (`boxes`: each key id and purpose once; `every`: each box once),
+ * the namespace its envelope is bound to, and how many boxes of a version 2 envelope stayed closed
+ * (their inner envelopes, and the key ids in them, unseen); `code` when opening it failed.
  */
 export type PayloadClass =
-  | { kind: 'sealed'; boxes: BoxName[]; unopened: number; code?: string; ruleKeys: string[] }
+  | { kind: 'sealed'; boxes: BoxName[]; every: BoxName[]; namespace: string; unopened: number; code?: string; ruleKeys: string[] }
   | { kind: 'pending'; ruleKeys: string[] }
   | { kind: 'malformed'; code: string }
   | { kind: 'clear'; ruleKeys: string[] }
@@ -44,16 +45,16 @@ function classifySealed(payload: Payload, sealed: Uint8Array, rules: RegExp, ope
   } catch (err) {
     return { kind: 'malformed', code: codeOf(err) };
   }
-  const top = envelope.boxes.map((box) => ({ keyId: box.keyId, purpose: box.purpose }));
-  const ruleKeys = ruleKeysOf(payload, rules);
+  const top = envelope.boxes.map((box) => boxNameOf({ ...box, wrapped: box.wrappedKey }));
+  const seen = { kind: 'sealed', boxes: top, every: top, namespace: envelope.namespace, ruleKeys: ruleKeysOf(payload, rules) } as const;
   // Version 1 envelopes are flat: the header names every box.
-  if (envelope.version === 1) return { kind: 'sealed', boxes: top, unopened: 0, ruleKeys };
-  if (opener === undefined) return { kind: 'sealed', boxes: top, unopened: top.length, ruleKeys };
+  if (envelope.version === 1) return { ...seen, unopened: 0 };
+  if (opener === undefined) return { ...seen, unopened: top.length };
   try {
     const reached = opener.open(payload);
-    return { kind: 'sealed', boxes: reached.boxes, unopened: reached.withheld.length, ruleKeys };
+    return { ...seen, boxes: reached.boxes, every: reached.every, unopened: reached.withheld.length };
   } catch (err) {
-    return { kind: 'sealed', boxes: top, unopened: top.length, code: codeOf(err), ruleKeys };
+    return { ...seen, unopened: top.length, code: codeOf(err) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { line, type TextSink } from '../io';
-import type { Finding, ScanTotals, Usage } from './tally';
+import type { Finding, KmsKeyUsage, RunInfo, ScanTotals, Usage } from './tally';
 
 /** Usage with ISO times, as printed. */
 export interface UsageReport {
@@ -17,7 +17,14 @@ export interface ScanReport extends Counts {
   namespace: string;
   query: string | null;
   complete: boolean;
-  keys: Array<UsageReport & { keyId: string; purposes: Array<UsageReport & { purpose: string }> }>;
+  /**
+   * Every key id, static keys and data keys alike. A data key wrapped by a KMS is marked `wrapped`,
+   * with the ARN of the AWS KMS key that wrapped it (`kmsKeyArn`); the text report lists those under
+   * their KMS key instead.
+   */
+  keys: Array<UsageReport & { keyId: string; wrapped?: true; kmsKeyArn?: string; purposes: Array<UsageReport & { purpose: string }> }>;
+  /** Per AWS KMS key, from the wrapped data keys in box headers (no KMS call): what still needs it. */
+  kmsKeys: KmsKeyReport[];
   pending: Finding;
   keyRules: ScanTotals['keyRules'];
   malformed: ScanTotals['malformed'];
@@ -29,10 +36,42 @@ export interface ScanReport extends Counts {
    * boxes scan could not look into may hold it (`unopened`), or when the scan is incomplete.
    */
   retire: Array<{ keyId: string; payloads: number; workflows: number; safeToRemove: boolean; reason?: RetireReason }>;
+  /** KMS keys named with --retire-kms-key, judged as `retire` is; `kmsKeyArn` once a history names the key. */
+  retireKmsKeys: Array<{
+    kmsKeyId: string;
+    kmsKeyArn?: string;
+    payloads: number;
+    workflows: number;
+    openWorkflows: number;
+    safeToRemove: boolean;
+    reason?: RetireReason;
+  }>;
   /** With --check-keyring: key ids some history needs that the keyring lacks (null: not checked). */
   missingKeys: string[] | null;
   /** Names of the problems found: pending, keyRules, malformed, failed, retire, missingKeys. Empty means exit 0. */
   problems: string[];
+}
+
+/**
+ * What retained histories need of one AWS KMS key. Its data keys (`dataKeyIds`: one per
+ * generation, as box headers name them), the payloads and boxes sealed under them, their purposes
+ * and namespaces (`''`: an envelope bound to none), and the runs: how many, how many are still
+ * open (`openWorkflows`; an open run needs the key until it closes), the start times of the oldest
+ * and newest, and up to 20 of them, open ones first, then the newest.
+ */
+export interface KmsKeyReport {
+  kmsKeyArn: string;
+  payloads: number;
+  boxes: number;
+  dataKeys: number;
+  dataKeyIds: string[];
+  purposes: string[];
+  namespaces: string[];
+  workflows: number;
+  openWorkflows: number;
+  oldestRunStart: string | null;
+  newestRunStart: string | null;
+  runs: Array<{ workflowId: string; runId: string; start: string | null; open: boolean }>;
 }
 
 export type RetireReason = 'needed' | 'unopened' | 'incomplete';
@@ -44,6 +83,8 @@ export interface ReportInput {
   query: string | null;
   complete: boolean;
   retire: string[];
+  /** KMS keys (ARNs or key ids) named with --retire-kms-key. */
+  retireKmsKeys?: string[];
   held?: ReadonlySet<string> | undefined;
   totals: ScanTotals;
 }
@@ -54,16 +95,19 @@ export function buildReport(input: ReportInput): ScanReport {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([keyId, usage]) => ({
       keyId,
+      ...(usage.wrapped && { wrapped: true as const }),
+      ...(usage.kmsKeyArn !== undefined && { kmsKeyArn: usage.kmsKeyArn }),
       ...iso(usage),
       purposes: Object.entries(usage.purposes)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([purpose, p]) => ({ purpose, ...iso(p) })),
     }));
+  // A key may be needed only inside boxes scan did not open: then nothing says it is unused.
+  const reasonFor = (needed: boolean): RetireReason | undefined =>
+    needed ? 'needed' : t.unopened.boxes > 0 ? 'unopened' : input.complete ? undefined : 'incomplete';
   const retire = input.retire.map((keyId) => {
     const usage = t.keys[keyId];
-    // A key may be needed only inside boxes scan did not open: then nothing says it is unused.
-    const reason: RetireReason | undefined =
-      usage !== undefined ? 'needed' : t.unopened.boxes > 0 ? 'unopened' : input.complete ? undefined : 'incomplete';
+    const reason = reasonFor(usage !== undefined);
     return {
       keyId,
       payloads: usage?.payloads ?? 0,
@@ -85,8 +129,23 @@ export function buildReport(input: ReportInput): ScanReport {
     clearPayloads,
     otherPayloads,
   };
+  const kmsKeys = kmsKeysOf(t, keys);
+  const retireKmsKeys = (input.retireKmsKeys ?? []).map((kmsKeyId) => {
+    const found = kmsKeys.find((k) => sameKmsKey(k.kmsKeyArn, kmsKeyId));
+    const reason = reasonFor(found !== undefined);
+    return {
+      kmsKeyId,
+      ...(found !== undefined && { kmsKeyArn: found.kmsKeyArn }),
+      payloads: found?.payloads ?? 0,
+      workflows: found?.workflows ?? 0,
+      openWorkflows: found?.openWorkflows ?? 0,
+      safeToRemove: reason === undefined,
+      ...(reason === undefined ? {} : { reason }),
+    };
+  });
   const held = input.held;
-  const missingKeys = held === undefined ? null : keys.map((k) => k.keyId).filter((id) => !held.has(id));
+  // A keyring never holds data keys wrapped by a KMS: only static key ids can be missing from it.
+  const missingKeys = held === undefined ? null : keys.filter((k) => !k.wrapped && !held.has(k.keyId)).map((k) => k.keyId);
   const findings = {
     pending: t.pending,
     keyRules: t.keyRules,
@@ -94,12 +153,47 @@ export function buildReport(input: ReportInput): ScanReport {
     unopened: t.unopened,
     failed: t.failed,
     retire,
+    retireKmsKeys,
     missingKeys,
   };
-  return { ...report, keys, ...findings, problems: problemsOf(t, retire, missingKeys) };
+  return { ...report, keys, kmsKeys, ...findings, problems: problemsOf(t, [...retire, ...retireKmsKeys], missingKeys) };
 }
 
-function problemsOf(t: ScanTotals, retire: ScanReport['retire'], missingKeys: string[] | null): string[] {
+function kmsKeysOf(t: ScanTotals, keys: ScanReport['keys']): KmsKeyReport[] {
+  return Object.entries(t.kmsKeys)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([kmsKeyArn, usage]) =>
+      kmsKeyReport(
+        kmsKeyArn,
+        usage,
+        keys.filter((k) => k.kmsKeyArn === kmsKeyArn).map((k) => k.keyId),
+      ),
+    );
+}
+
+function kmsKeyReport(kmsKeyArn: string, usage: KmsKeyUsage, dataKeyIds: string[]): KmsKeyReport {
+  return {
+    kmsKeyArn,
+    payloads: usage.payloads,
+    boxes: usage.boxes,
+    dataKeys: dataKeyIds.length,
+    dataKeyIds,
+    purposes: Object.keys(usage.purposes).sort(),
+    namespaces: Object.keys(usage.namespaces).sort(),
+    workflows: usage.workflows,
+    openWorkflows: usage.openWorkflows,
+    oldestRunStart: isoTime(usage.oldestRunStart),
+    newestRunStart: isoTime(usage.newestRunStart),
+    runs: usage.runs.map((run: RunInfo) => ({ workflowId: run.workflowId, runId: run.runId, start: isoTime(run.start), open: run.open })),
+  };
+}
+
+/** A KMS key ARN and a key given as its ARN or bare key id (`1234abcd-...`, `mrk-...`) name the same key. */
+export function sameKmsKey(arn: string, given: string): boolean {
+  return arn === given || arn.endsWith(`:key/${given}`);
+}
+
+function problemsOf(t: ScanTotals, retire: Array<{ safeToRemove: boolean }>, missingKeys: string[] | null): string[] {
   const problems: string[] = [];
   if (t.pending.payloads > 0) problems.push('pending');
   if (t.keyRules.payloads > 0) problems.push('keyRules');
@@ -111,8 +205,11 @@ function problemsOf(t: ScanTotals, retire: ScanReport['retire'], missingKeys: st
 }
 
 function iso(usage: Usage): UsageReport {
-  const time = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-  return { payloads: usage.payloads, workflows: usage.workflows, oldest: time(usage.oldest), newest: time(usage.newest) };
+  return { payloads: usage.payloads, workflows: usage.workflows, oldest: isoTime(usage.oldest), newest: isoTime(usage.newest) };
+}
+
+function isoTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }
 
 export function printReport(out: TextSink, r: ScanReport): void {
@@ -125,6 +222,7 @@ export function printReport(out: TextSink, r: ScanReport): void {
     `  ${r.sealedPayloads} sealed, ${r.clearPayloads} clear JSON, ${r.otherPayloads} other encodings${r.complete ? '' : '; INCOMPLETE (--max-workflows reached; rerun with the same --state)'}`,
   );
   printKeys(out, r);
+  printKmsKeys(out, r);
   printFinding(
     out,
     r.pending,
@@ -147,6 +245,7 @@ export function printReport(out: TextSink, r: ScanReport): void {
   for (const f of r.failed) line(out, `problem: history of ${f.workflowId} (run ${f.runId}) could not be read: ${f.reason}`);
   if (r.unopened.boxes > 0) line(out, `note: ${unopenedText(r)}: key ids sealed inside them are not counted above`);
   for (const k of r.retire) line(out, retireText(k, r));
+  for (const k of r.retireKmsKeys) line(out, retireKmsText(k, r));
   if (r.missingKeys !== null && r.missingKeys.length > 0)
     line(out, `problem: histories need keys the keyring lacks: ${r.missingKeys.join(', ')}`);
   line(out, r.problems.length === 0 ? 'no problems' : `problems: ${r.problems.join(', ')}`);
@@ -165,15 +264,47 @@ function retireText(k: ScanReport['retire'][number], r: ScanReport): string {
   return `retire ${k.keyId}: NOT safe, scan incomplete`;
 }
 
+function retireKmsText(k: ScanReport['retireKmsKeys'][number], r: ScanReport): string {
+  const name = `retire KMS key ${k.kmsKeyId}`;
+  const incomplete = r.complete ? '' : ' (and scan incomplete)';
+  if (k.reason === undefined) return `${name}: no scanned history needs it (disable it first, delete later: see docs/KEYS.md)`;
+  if (k.reason === 'needed')
+    return `${name}: NOT safe, still needed by ${k.payloads} payloads in ${k.workflows} workflow runs (${k.openWorkflows} open)${incomplete}`;
+  if (k.reason === 'unopened')
+    return `${name}: NOT known to be unused: ${unopenedText(r)}, and it may be needed in there (scan with the --kms-* flags and the keyring, able to open every box, to look inside)${incomplete}`;
+  return `${name}: NOT safe, scan incomplete`;
+}
+
 function printKeys(out: TextSink, r: ScanReport): void {
   if (r.keys.length === 0) {
     line(out, 'no sealed payloads');
     return;
   }
-  line(out, pad(['key id', 'purpose', 'payloads', 'workflows', 'oldest event', 'newest event']));
-  for (const k of r.keys) {
+  // Data keys of a KMS key are listed under it; the table shows static keys (and other sources' data keys).
+  const listed = r.keys.filter((k) => k.kmsKeyArn === undefined);
+  if (listed.length > 0) line(out, pad(['key id', 'purpose', 'payloads', 'workflows', 'oldest event', 'newest event']));
+  for (const k of listed) {
     line(out, pad([k.keyId, '(any)', String(k.payloads), String(k.workflows), k.oldest ?? '-', k.newest ?? '-']));
     for (const p of k.purposes) line(out, pad(['', p.purpose, String(p.payloads), String(p.workflows), p.oldest ?? '-', p.newest ?? '-']));
+  }
+}
+
+const DATA_KEYS_SHOWN = 10;
+const RUNS_SHOWN = 5;
+
+function printKmsKeys(out: TextSink, r: ScanReport): void {
+  for (const k of r.kmsKeys) {
+    line(out, `KMS key ${k.kmsKeyArn}`);
+    line(
+      out,
+      `  ${k.payloads} payloads (${k.boxes} boxes) in ${k.workflows} workflow runs, ${k.openWorkflows} of them open; runs started ${k.oldestRunStart ?? '-'} to ${k.newestRunStart ?? '-'}`,
+    );
+    const shown = k.dataKeyIds.slice(0, DATA_KEYS_SHOWN).join(', ');
+    const more = k.dataKeys > DATA_KEYS_SHOWN ? `, ... (${k.dataKeys - DATA_KEYS_SHOWN} more)` : '';
+    line(out, `  ${k.dataKeys} data keys: ${shown}${more}`);
+    line(out, `  purposes: ${k.purposes.join(', ')}; namespaces: ${k.namespaces.map((n) => (n === '' ? '(none)' : n)).join(', ')}`);
+    for (const run of k.runs.slice(0, RUNS_SHOWN))
+      line(out, `  e.g. ${run.workflowId} (run ${run.runId}) started ${run.start ?? '-'}${run.open ? ', OPEN' : ', closed'}`);
   }
 }
 

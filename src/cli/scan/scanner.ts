@@ -1,13 +1,15 @@
 import type { Connection } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
+import { META } from '../../lib/metadata';
 import { CliError, EXIT } from '../io';
 import type { SealedOpener } from '../history/open-sealed';
 import { forEachProtoPayload } from '../history/payloads';
 import { classifyPayload } from './classify';
 import type { Progress } from './progress';
 import { saveState, type ScanState } from './state';
-import { mergeTotals, RunTally } from './tally';
+import { mergeTotals, RunTally, type RunInfo } from './tally';
 
 type WorkflowService = Connection['workflowService'];
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -36,6 +38,8 @@ export interface ScanOutcome {
 }
 
 const PAGE_SIZE = 100;
+/** WORKFLOW_EXECUTION_STATUS_RUNNING: the run is open. */
+const RUNNING = 1;
 const HISTORY_PAGE_SIZE = 1000;
 const SAVE_EVERY_MS = 1000;
 
@@ -83,34 +87,53 @@ async function countRuns(options: ScanOptions): Promise<number | undefined> {
   return count === undefined || count === null ? undefined : Number(count);
 }
 
-function runOf(info: temporal.api.workflow.v1.IWorkflowExecutionInfo): { workflowId: string; runId: string } {
-  return { workflowId: info.execution?.workflowId ?? '', runId: info.execution?.runId ?? '' };
+function runOf(info: temporal.api.workflow.v1.IWorkflowExecutionInfo): RunInfo {
+  return {
+    workflowId: info.execution?.workflowId ?? '',
+    runId: info.execution?.runId ?? '',
+    start: info.startTime ? tsToMs(info.startTime) : null,
+    open: info.status === RUNNING,
+  };
 }
 
 /** Reads one run's history page by page; a run that cannot be read is reported, not fatal (unless the server is gone). */
-async function scanRun(options: ScanOptions, run: { workflowId: string; runId: string }): Promise<void> {
-  const tally = new RunTally(run.workflowId, run.runId);
+async function scanRun(options: ScanOptions, run: RunInfo): Promise<void> {
+  const tally = new RunTally(run);
+  const execution = { workflowId: run.workflowId, runId: run.runId };
   let nextPageToken: Uint8Array | undefined;
   try {
     do {
       const page = await call(() =>
         options.service.getWorkflowExecutionHistory({
           namespace: options.namespace,
-          execution: run,
+          execution,
           maximumPageSize: HISTORY_PAGE_SIZE,
           nextPageToken: nextPageToken ?? null,
         }),
       );
-      for (const event of page.history?.events ?? []) tallyEvent(tally, event, options);
+      const events = page.history?.events ?? [];
+      if (options.opener?.fetchesKeys === true) await warmKeys(options.opener, events);
+      for (const event of events) tallyEvent(tally, event, options);
       nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
     } while (nextPageToken !== undefined);
   } catch (err) {
     if (err instanceof CliError && err.exitCode === EXIT.unreachable) throw err;
     if (err instanceof CliError && err.exitCode === EXIT.usage) return; // deleted since it was listed: nothing retains it
-    options.state.totals.failed.push({ ...run, reason: err instanceof CliError ? err.message : 'history could not be read' });
+    options.state.totals.failed.push({ ...execution, reason: err instanceof CliError ? err.message : 'history could not be read' });
     throw new SkippedRun();
   }
   mergeTotals(options.state.totals, tally.totals);
+}
+
+/** With keys from a KMS: unwraps the data keys of a page's payloads first (one call per data key, then cached); opening is synchronous. */
+async function warmKeys(opener: SealedOpener, events: HistoryEvent[]): Promise<void> {
+  const sealed: Payload[] = [];
+  for (const event of events) {
+    forEachProtoPayload(event, (payload) => {
+      if (payload.metadata?.[META.sealed] != null) sealed.push(payload);
+    });
+  }
+  for (const payload of sealed) await opener.warm(payload);
 }
 
 function tallyEvent(tally: RunTally, event: HistoryEvent, options: Pick<ScanOptions, 'rules' | 'opener'>): void {

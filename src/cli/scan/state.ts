@@ -4,11 +4,11 @@ import { emptyTotals, type ScanTotals } from './tally';
 
 /**
  * What `--state FILE` holds: the finished run ids and the totals so far. Plain JSON, rewritten
- * atomically. Version 2: totals count the key ids of boxes inside sealed values, and the boxes
- * scan could not look into (version 1 files counted header key ids only, and are refused).
+ * atomically. Version 3: totals count the KMS keys that wrap data keys, with the runs that need
+ * them. Earlier files are refused: version 1 counted header key ids only, version 2 no KMS keys.
  */
 export interface ScanState {
-  version: 2;
+  version: 3;
   namespace: string;
   query: string | null;
   /** Run ids whose whole history has been read and counted. */
@@ -17,7 +17,7 @@ export interface ScanState {
 }
 
 export function newState(namespace: string, query: string | null): ScanState {
-  return { version: 2, namespace, query, done: [], totals: emptyTotals() };
+  return { version: 3, namespace, query, done: [], totals: emptyTotals() };
 }
 
 /** Loads a state file, or starts fresh when it does not exist; a state of another scan is a usage error. */
@@ -35,12 +35,12 @@ export function loadState(file: string, namespace: string, query: string | null)
   } catch {
     throw usageError(`the state file ${file} is not JSON`);
   }
-  if ((state as { version?: unknown })?.version === 1) {
-    throw usageError(
-      `the state file ${file} was written by an earlier scan that did not count key ids inside sealed values: start a new state file`,
-    );
+  const version = (state as { version?: unknown })?.version;
+  if (version === 1 || version === 2) {
+    const missing = version === 1 ? 'key ids inside sealed values' : 'KMS keys';
+    throw usageError(`the state file ${file} was written by an earlier scan that did not count ${missing}: start a new state file`);
   }
-  if (state?.version !== 2 || !Array.isArray(state.done) || typeof state.totals !== 'object')
+  if (state?.version !== 3 || !Array.isArray(state.done) || typeof state.totals !== 'object')
     throw usageError(`the state file ${file} has an unknown shape`);
   if (state.namespace !== namespace || state.query !== query)
     throw usageError(`the state file ${file} belongs to another scan (namespace or query differ)`);

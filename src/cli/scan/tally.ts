@@ -11,6 +11,36 @@ export interface Usage {
 
 export interface KeyUsage extends Usage {
   purposes: Record<string, Usage>;
+  /** A data key wrapped by a KMS (the box carries it wrapped): not a key of any keyring. */
+  wrapped?: true;
+  /** ... wrapped by this AWS KMS key (from the wrapped key in the box header). */
+  kmsKeyArn?: string;
+}
+
+/** A workflow run as visibility lists it: its start time (ms since epoch) and whether it is still open. */
+export interface RunInfo {
+  workflowId: string;
+  runId: string;
+  start: number | null;
+  open: boolean;
+}
+
+/**
+ * What the retained histories need of one KMS key: the payloads and boxes sealed under its data
+ * keys, the purposes and namespaces (payloads of each), and the runs: how many, how many still
+ * open, the start times of the oldest and newest, and some of them (open ones first, then newest).
+ * The data keys themselves are the `keys` entries naming this KMS key.
+ */
+export interface KmsKeyUsage {
+  payloads: number;
+  boxes: number;
+  workflows: number;
+  openWorkflows: number;
+  oldestRunStart: number | null;
+  newestRunStart: number | null;
+  purposes: Record<string, number>;
+  namespaces: Record<string, number>;
+  runs: RunInfo[];
 }
 
 /** Where a finding was seen; identifiers only, never values. */
@@ -38,6 +68,8 @@ export interface ScanTotals {
   clearPayloads: number;
   otherPayloads: number;
   keys: Record<string, KeyUsage>;
+  /** By KMS key ARN, from the wrapped data keys in box headers. */
+  kmsKeys: Record<string, KmsKeyUsage>;
   pending: Finding;
   keyRules: Finding & { keys: Record<string, number> };
   malformed: Finding & { codes: Record<string, number> };
@@ -47,6 +79,8 @@ export interface ScanTotals {
 }
 
 const MAX_EXAMPLES = 20;
+/** Runs listed per KMS key. */
+export const MAX_RUNS = 20;
 
 export function emptyTotals(): ScanTotals {
   const finding = (): Finding => ({ payloads: 0, workflows: 0, examples: [] });
@@ -58,6 +92,7 @@ export function emptyTotals(): ScanTotals {
     clearPayloads: 0,
     otherPayloads: 0,
     keys: {},
+    kmsKeys: {},
     pending: finding(),
     keyRules: { ...finding(), keys: {} },
     malformed: { ...finding(), codes: {} },
@@ -69,10 +104,11 @@ export function emptyTotals(): ScanTotals {
 /** One workflow run's tally; merged into the totals once the run is fully read. */
 export class RunTally {
   readonly totals = emptyTotals();
-  constructor(
-    readonly workflowId: string,
-    readonly runId: string,
-  ) {
+  readonly workflowId: string;
+  readonly runId: string;
+  constructor(readonly run: RunInfo) {
+    this.workflowId = run.workflowId;
+    this.runId = run.runId;
     this.totals.workflows = 1;
   }
 
@@ -99,7 +135,11 @@ export class RunTally {
     if (found.ruleKeys.length > 0) this.noteRuleKeys(found.ruleKeys, at);
   }
 
-  private addSealed(found: { boxes: BoxName[]; unopened: number; code?: string }, at: Example, time: number | null): void {
+  private addSealed(
+    found: { boxes: BoxName[]; every: BoxName[]; namespace: string; unopened: number; code?: string },
+    at: Example,
+    time: number | null,
+  ): void {
     const t = this.totals;
     t.sealedPayloads++;
     for (const keyId of new Set(found.boxes.map((b) => b.keyId)))
@@ -107,6 +147,8 @@ export class RunTally {
         entry(t.keys, keyId, () => ({ ...emptyUsage(), purposes: {} })),
         time,
       );
+    for (const box of found.boxes) if (box.wrapped) markWrapped(t.keys[box.keyId] as KeyUsage, box.kmsKeyArn);
+    this.addKmsKeys(found.every, found.namespace);
     const pairs = new Set(found.boxes.filter((b) => b.purpose !== undefined).map((b) => `${b.keyId}/${b.purpose}`));
     for (const { keyId, purpose } of found.boxes) {
       if (purpose === undefined || !pairs.delete(`${keyId}/${purpose}`)) continue; // each pair once per payload
@@ -122,6 +164,40 @@ export class RunTally {
     }
   }
 
+  /** Each KMS key named by a wrapped data key in this payload: one payload, its boxes, purposes and namespace, this run. */
+  private addKmsKeys(every: BoxName[], namespace: string): void {
+    const byKey = new Map<string, BoxName[]>();
+    for (const box of every) {
+      if (box.kmsKeyArn === undefined) continue;
+      const boxes = byKey.get(box.kmsKeyArn);
+      if (boxes === undefined) byKey.set(box.kmsKeyArn, [box]);
+      else boxes.push(box);
+    }
+    for (const [arn, boxes] of byKey) {
+      const usage = entry(this.totals.kmsKeys, arn, () => this.kmsUsage());
+      usage.payloads++;
+      usage.boxes += boxes.length;
+      count(usage.namespaces, namespace);
+      for (const purpose of new Set(boxes.map((b) => b.purpose))) if (purpose !== undefined) count(usage.purposes, purpose);
+    }
+  }
+
+  /** A KMS key's usage in this run, before its first payload. */
+  private kmsUsage(): KmsKeyUsage {
+    const { start, open } = this.run;
+    return {
+      payloads: 0,
+      boxes: 0,
+      workflows: 1,
+      openWorkflows: open ? 1 : 0,
+      oldestRunStart: start,
+      newestRunStart: start,
+      purposes: {},
+      namespaces: {},
+      runs: [this.run],
+    };
+  }
+
   private noteRuleKeys(keys: string[], at: Example): void {
     this.note(this.totals.keyRules, { ...at, keys });
     for (const key of keys) count(this.totals.keyRules.keys, key);
@@ -132,6 +208,12 @@ export class RunTally {
     finding.workflows = 1; // a run counts once per finding
     if (finding.examples.length < MAX_EXAMPLES) finding.examples.push(example);
   }
+}
+
+/** A key id names a wrapped data key (and which KMS key wrapped it); once seen wrapped, always. */
+function markWrapped(usage: KeyUsage, kmsKeyArn: string | undefined): void {
+  usage.wrapped = true;
+  if (kmsKeyArn !== undefined) usage.kmsKeyArn ??= kmsKeyArn;
 }
 
 function emptyUsage(): Usage {
@@ -165,8 +247,10 @@ export function mergeTotals(into: ScanTotals, run: ScanTotals): void {
   for (const [keyId, usage] of Object.entries(run.keys)) {
     const target = entry(into.keys, keyId, () => ({ ...zeroUsage(), purposes: {} }));
     mergeUsage(target, usage);
+    if (usage.wrapped) markWrapped(target, usage.kmsKeyArn);
     for (const [purpose, p] of Object.entries(usage.purposes)) mergeUsage(entry(target.purposes, purpose, zeroUsage), p);
   }
+  for (const [arn, usage] of Object.entries(run.kmsKeys)) mergeKmsUsage(entry(into.kmsKeys, arn, zeroKmsUsage), usage);
   mergeFinding(into.pending, run.pending);
   mergeFinding(into.keyRules, run.keyRules);
   mergeFinding(into.malformed, run.malformed);
@@ -186,6 +270,43 @@ function mergeUsage(into: Usage, from: Usage): void {
   into.workflows += from.workflows;
   if (from.oldest !== null) into.oldest = into.oldest === null ? from.oldest : Math.min(into.oldest, from.oldest);
   if (from.newest !== null) into.newest = into.newest === null ? from.newest : Math.max(into.newest, from.newest);
+}
+
+function zeroKmsUsage(): KmsKeyUsage {
+  return {
+    payloads: 0,
+    boxes: 0,
+    workflows: 0,
+    openWorkflows: 0,
+    oldestRunStart: null,
+    newestRunStart: null,
+    purposes: {},
+    namespaces: {},
+    runs: [],
+  };
+}
+
+function mergeKmsUsage(into: KmsKeyUsage, from: KmsKeyUsage): void {
+  into.payloads += from.payloads;
+  into.boxes += from.boxes;
+  into.workflows += from.workflows;
+  into.openWorkflows += from.openWorkflows;
+  into.oldestRunStart = earliest(into.oldestRunStart, from.oldestRunStart);
+  into.newestRunStart = latest(into.newestRunStart, from.newestRunStart);
+  for (const [k, n] of Object.entries(from.purposes)) into.purposes[k] = (into.purposes[k] ?? 0) + n;
+  for (const [k, n] of Object.entries(from.namespaces)) into.namespaces[k] = (into.namespaces[k] ?? 0) + n;
+  // The runs that keep the key needed longest first: open ones, then the newest.
+  into.runs = [...into.runs, ...from.runs]
+    .sort((a, b) => Number(b.open) - Number(a.open) || (b.start ?? 0) - (a.start ?? 0))
+    .slice(0, MAX_RUNS);
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
+function latest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
 }
 
 function mergeFinding(into: Finding, from: Finding): void {

@@ -302,6 +302,17 @@ export class AwsKmsKeySource implements KeySource {
     return results;
   }
 
+  /**
+   * {@link KeySource}: the purposes `kmsKeyId` rules name (`"*\/credential"`, `"tenant-a/phi"`);
+   * none for one key or a function (those choose for any purpose).
+   */
+  configuredPurposes(): string[] {
+    const selection = this.options.kmsKeyId;
+    if (typeof selection !== 'object') return [];
+    const named = Object.keys(selection.rules ?? {}).map((rule) => rule.slice(rule.indexOf('/') + 1));
+    return [...new Set(named.filter((purpose) => purpose !== '*'))];
+  }
+
   /** KMS calls made and cache use so far. */
   stats(): AwsKmsKeySourceStats {
     return { ...this.#stats, cachedKeys: this.#opened.size };
