@@ -70,18 +70,27 @@ async function kmsCodec(): Promise<SealingCodec> {
   return SealingCodec.create({ keys });
 }
 
-/** All five pipelines, each with its own fresh key. */
-export async function createPipelines(): Promise<Record<PipelineName, Pipeline>> {
+/** The named pipelines (all five by default), each with its own fresh key; `kms` starts a KMS API server. */
+export async function createPipelines(
+  names: readonly PipelineName[] = PIPELINE_NAMES,
+): Promise<Partial<Record<PipelineName, Pipeline>>> {
   const sealedConverter = createSealedPayloadConverter({
     types: [PatientIntake, Claim, PatientRecord],
     schemas: { [ZOD_SCHEMA_NAME]: intakeSchema },
   });
-  const sealingCodec = await SealingCodec.create({ keyring: new Keyring({ active: 'bench-1', keys: { 'bench-1': randomKey() } }) });
-  return {
-    json: pipeline('json', defaultPayloadConverter, passThroughCodec),
-    'aesgcm-whole': pipeline('aesgcm-whole', defaultPayloadConverter, await AesGcmWholeCodec.create('bench-1', randomKey())),
-    'sodium-whole': pipeline('sodium-whole', defaultPayloadConverter, await SodiumWholeCodec.create('bench-1', randomKey())),
-    sealed: pipeline('sealed', sealedConverter, sealingCodec),
-    kms: pipeline('kms', sealedConverter, await kmsCodec()),
+  const makers: Record<PipelineName, () => Promise<Pipeline>> = {
+    json: async () => pipeline('json', defaultPayloadConverter, passThroughCodec),
+    'aesgcm-whole': async () => pipeline('aesgcm-whole', defaultPayloadConverter, await AesGcmWholeCodec.create('bench-1', randomKey())),
+    'sodium-whole': async () => pipeline('sodium-whole', defaultPayloadConverter, await SodiumWholeCodec.create('bench-1', randomKey())),
+    sealed: async () =>
+      pipeline(
+        'sealed',
+        sealedConverter,
+        await SealingCodec.create({ keyring: new Keyring({ active: 'bench-1', keys: { 'bench-1': randomKey() } }) }),
+      ),
+    kms: async () => pipeline('kms', sealedConverter, await kmsCodec()),
   };
+  const built: Partial<Record<PipelineName, Pipeline>> = {};
+  for (const name of names) built[name] = await makers[name]();
+  return built;
 }

@@ -6,7 +6,7 @@ import { createScenarios, hintFor, inputFor } from './scenarios';
 
 async function main(): Promise<void> {
   const [scenarioName = 'small', direction = 'encode', pipelineName = 'sealed', ms = '3000'] = process.argv.slice(2);
-  const pipeline = (await createPipelines())[pipelineName as PipelineName];
+  const pipeline = (await createPipelines([pipelineName as PipelineName]))[pipelineName as PipelineName];
   const scenario = createScenarios().find((s) => s.name === scenarioName);
   if (pipeline === undefined || scenario === undefined) throw new Error('unknown pipeline or scenario');
   const hint = hintFor(scenario, pipeline.name);

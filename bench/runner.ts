@@ -174,7 +174,7 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const timing = options.quick === true ? QUICK : FULL;
   const rounds = options.rounds ?? (options.quick === true ? 1 : 7);
-  const pipelines = await createPipelines();
+  const pipelines = (await createPipelines()) as Record<PipelineName, Pipeline>;
   const scenarios = createScenarios();
   const checks: Checks = new Map();
   for (const scenario of scenarios) checks.set(scenario.name, await verifyAll(pipelines, scenario));

@@ -14,6 +14,29 @@ const MAX_SPARE = 4;
 const MAX_SPARE_BYTES = 64 * 1024;
 const FINISHED = new Uint8Array(0);
 
+/**
+ * `n` uninitialised bytes carved from Node's buffer pool, as a plain Uint8Array (so `slice`
+ * copies, as callers expect, unlike `Buffer#slice`): a small array with a backing store of its own
+ * costs about twice as much, and the codec makes several per payload.
+ */
+export function pooledBytes(n: number): Uint8Array {
+  const pooled = Buffer.allocUnsafe(n);
+  return new Uint8Array(pooled.buffer, pooled.byteOffset, n);
+}
+
+/** The parts one after another, in pooled bytes (see `pooledBytes`). */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = pooledBytes(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 /** Big-endian integers and length-prefixed strings into one growing buffer. */
 export class ByteWriter {
   private buf: Uint8Array = spare.pop() ?? new Uint8Array(1024);
@@ -60,7 +83,8 @@ export class ByteWriter {
   }
   /** The bytes written, copied out; the buffer goes back to the spares and the writer is done. */
   finish(): Uint8Array {
-    const out = this.buf.slice(0, this.at);
+    const out = pooledBytes(this.at);
+    out.set(this.buf.subarray(0, this.at));
     if (this.buf.length <= MAX_SPARE_BYTES && spare.length < MAX_SPARE && this.buf !== FINISHED) spare.push(this.buf);
     this.buf = FINISHED;
     this.at = 0;

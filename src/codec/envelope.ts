@@ -1,7 +1,6 @@
 import { sealedError } from '../errors';
-import { concatBytes } from '../lib/bytes';
 import { KEY_ID_PATTERN, PURPOSE_PATTERN } from '../lib/identifiers';
-import { ByteReader, ByteWriter, malformed } from './byte-io';
+import { ByteReader, ByteWriter, joinBytes, malformed } from './byte-io';
 import { KEY_CHECK_BYTES } from './hash';
 import { NONCE_BYTES } from './nonce-pool';
 
@@ -128,7 +127,7 @@ export function joinEnvelope(header: Uint8Array, boxEnds: readonly number[], cip
     from = end;
     return [boxHeader, ciphertexts[i] as Uint8Array];
   });
-  return concatBytes(parts);
+  return joinBytes(parts);
 }
 
 export function writeEnvelope(envelope: Envelope): Uint8Array {
@@ -182,7 +181,7 @@ function withoutCiphertexts(bytes: Uint8Array, boxes: Box[], ciphertextAt: numbe
     from = at + box.ciphertext.length;
     return part;
   });
-  return concatBytes(parts);
+  return joinBytes(parts);
 }
 
 function readBox(r: ByteReader, version: number): Box {
