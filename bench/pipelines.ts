@@ -71,9 +71,7 @@ async function kmsCodec(): Promise<SealingCodec> {
 }
 
 /** The named pipelines (all five by default), each with its own fresh key; `kms` starts a KMS API server. */
-export async function createPipelines(
-  names: readonly PipelineName[] = PIPELINE_NAMES,
-): Promise<Partial<Record<PipelineName, Pipeline>>> {
+export async function createPipelines(names: readonly PipelineName[] = PIPELINE_NAMES): Promise<Partial<Record<PipelineName, Pipeline>>> {
   const sealedConverter = createSealedPayloadConverter({
     types: [PatientIntake, Claim, PatientRecord],
     schemas: { [ZOD_SCHEMA_NAME]: intakeSchema },
