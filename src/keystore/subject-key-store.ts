@@ -3,9 +3,20 @@
  * wrapped (sealed under the keyring's or the KMS's key by `SubjectKeys`, which the store never
  * sees unwrapped), names subjects only by their keyed hash, and destroys them on `forget`.
  *
- * Stores that ship: `MemorySubjectKeyStore` (tests, one process), `SqliteSubjectKeyStore`
- * (embedded default, one file, no server) and `PostgresSubjectKeyStore` (many workers, codec
- * servers and CLIs sharing one store).
+ * Stores that ship (`temporal-sealed-fields/keystore`): `MemorySubjectKeyStore` (tests, one
+ * process), `FileSubjectKeyStore` (embedded default, one directory, no server, no native module)
+ * and `PostgresSubjectKeyStore` (many workers, codec servers and CLIs sharing one store). All
+ * three pass one contract test suite (test/keystore/contract.test.ts). Failures are
+ * `SealedError`s: `SEALED_KEYSTORE_UNAVAILABLE` (the store does not answer), `SEALED_ERASED`,
+ * `SEALED_INVALID_OPTION` (a hash, purpose or key id outside its grammar), `SEALED_MALFORMED`
+ * (a damaged record).
+ *
+ * @example
+ * ```ts
+ * const store: SubjectKeyStore = await FileSubjectKeyStore.create({ directory: '.sealed-fields/subject-keys' });
+ * const lookup = await store.get(subjectHash, 'phi');
+ * if (lookup !== undefined && 'erasedAt' in lookup) showTombstone(lookup.erasedAt);
+ * ```
  */
 export interface SubjectKeyStore {
   /** The subject's key for `purpose`; `{ erasedAt }` once the subject was forgotten; `undefined` if never created. */
@@ -26,9 +37,16 @@ export interface SubjectKeyStore {
   close(): Promise<void>;
 }
 
-/** A subject key as a store keeps it: wrapped, never in clear. */
+/**
+ * A subject key as a store keeps it: wrapped, never in clear.
+ *
+ * @example
+ * ```ts
+ * const stored: StoredSubjectKey = await store.putIfAbsent({ subjectHash, purpose: 'phi', keyId: 'sk-4f9c2a7d1e0b', wrappedKey, createdAt: new Date() });
+ * ```
+ */
 export interface StoredSubjectKey {
-  /** The subject's keyed hash (base64url), never the subject id. */
+  /** The subject's keyed hash (base64url without padding, 16 to 64 bytes), never the subject id. */
   subjectHash: string;
   purpose: string;
   /** Random id of this key (`sk-` and random characters), written in box headers. */
@@ -38,9 +56,25 @@ export interface StoredSubjectKey {
   createdAt: Date;
 }
 
+/**
+ * What `get` finds: the key, a tombstone (the subject was forgotten), or nothing yet.
+ *
+ * @example
+ * ```ts
+ * const lookup: SubjectKeyLookup = await store.get(subjectHash, 'phi');
+ * const state = lookup === undefined ? 'none' : 'erasedAt' in lookup ? 'erased' : lookup.keyId;
+ * ```
+ */
 export type SubjectKeyLookup = StoredSubjectKey | { erasedAt: Date } | undefined;
 
-/** What `forget` wrote to the audit trail: who, when, the keyed hash (never the id), how many keys were destroyed. */
+/**
+ * What `forget` wrote to the audit trail: who, when, the keyed hash (never the id), how many keys were destroyed.
+ *
+ * @example
+ * ```ts
+ * const record: ForgetRecord = await store.forget(subjectHash, { actor: 'dpo@example.com', reason: 'GDPR Art. 17 request 2026-114' });
+ * ```
+ */
 export interface ForgetRecord {
   subjectHash: string;
   actor: string;
