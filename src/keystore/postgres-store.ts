@@ -39,6 +39,9 @@ export interface PostgresQueryable {
  */
 export interface PostgresPoolClient extends PostgresQueryable {
   release(destroy?: boolean): void;
+  /** `pg` emits `'error'` on a checked-out client whose connection ends; the store listens while it holds the client. */
+  on?(event: 'error', listener: (err: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (err: Error) => void): unknown;
 }
 
 /**
@@ -357,6 +360,10 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
     } catch (err) {
       throw pgFailure(err, operation);
     }
+    // A connection that ends while the store holds the client (the server stopping) is an error of the
+    // running statement, which fails with it; without a listener pg would also throw it at the process.
+    const ignore = (): void => undefined;
+    client.on?.('error', ignore);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -369,6 +376,7 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw pgFailure(err, operation);
     } finally {
+      client.removeListener?.('error', ignore);
       client.release(broken);
     }
   }

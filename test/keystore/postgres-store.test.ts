@@ -1,0 +1,257 @@
+// The PostgreSQL store beyond the shared contract (contract.test.ts): the server stopped mid-run and
+// restarted, timeouts, credentials, a least-privilege role, schema and table names, forget against a
+// first use in flight. A throwaway cluster per file (test/support/postgres.ts).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import type { PostgresPool, StoredSubjectKey } from '../../src/keystore';
+import { PostgresSubjectKeyStore, type PostgresSubjectKeyStoreOptions } from '../../src/keystore';
+import { codeOfAsync, errorCode } from '../support/errors';
+import { type PostgresServer, startPostgres } from '../support/postgres';
+
+let server: PostgresServer;
+let prefixes = 0;
+const opened: PostgresSubjectKeyStore[] = [];
+const clients: pg.Client[] = [];
+
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+  await Promise.all(clients.splice(0).map((client) => client.end().catch(() => undefined)));
+});
+
+const newHash = (): string => randomBytes(32).toString('base64url');
+const newPrefix = (): string => `pgtest_${++prefixes}_`;
+
+function candidate(subjectHash: string, purpose = 'phi'): StoredSubjectKey {
+  return { subjectHash, purpose, keyId: `sk-${randomBytes(6).toString('hex')}`, wrappedKey: randomBytes(72), createdAt: new Date() };
+}
+
+async function open(options: Partial<PostgresSubjectKeyStoreOptions> = {}): Promise<PostgresSubjectKeyStore> {
+  const store = await PostgresSubjectKeyStore.create({ connectionString: server.url, ...options });
+  opened.push(store);
+  return store;
+}
+
+/** A session of its own (not the store's pool), ended after the test. */
+async function session(url = server.url): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  clients.push(client);
+  await client.connect();
+  return client;
+}
+
+/** Waits until `count` sessions wait on a lock (a statement of the store blocked where the test wants it). */
+async function lockWaiters(count: number): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const result = await server.admin(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
+      expect(result.rows[0].n).toBeGreaterThanOrEqual(count);
+    },
+    { timeout: 10_000, interval: 25 },
+  );
+}
+
+function shown(err: unknown): string {
+  return `${(err as Error).message} ${JSON.stringify((err as { detail?: unknown }).detail)}`;
+}
+
+describe('PostgresSubjectKeyStore', () => {
+  test('an application pg.Pool serves the store, and close() leaves it open for the application', async () => {
+    const pool: PostgresPool = new pg.Pool({ connectionString: server.url, max: 3 });
+    (pool as pg.Pool).on('error', () => {});
+    try {
+      const store = await PostgresSubjectKeyStore.create({ pool, tablePrefix: newPrefix() });
+      const key = candidate(newHash());
+      await store.putIfAbsent(key);
+      expect(((await store.get(key.subjectHash, 'phi')) as StoredSubjectKey).keyId).toBe(key.keyId);
+      await store.close();
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test('PostgreSQL stopped mid-run: SEALED_KEYSTORE_UNAVAILABLE, without the password; after a restart the store works again, with its data', async () => {
+    const tablePrefix = newPrefix();
+    const store = await open({ tablePrefix, connectTimeoutMs: 1000, queryTimeoutMs: 20_000 });
+    const kept = candidate(newHash());
+    await store.putIfAbsent(kept);
+
+    // A first use in flight when the server goes: blocked behind a table lock, then its session is ended.
+    const locker = await session();
+    await locker.query('BEGIN');
+    await locker.query(`LOCK TABLE "${tablePrefix}keys" IN ACCESS EXCLUSIVE MODE`);
+    const inFlight = store.putIfAbsent(candidate(newHash())).catch((e: unknown) => e);
+    await lockWaiters(1);
+    await server.halt();
+    const failures = [await inFlight];
+
+    const started = Date.now();
+    const subjectHash = newHash();
+    for (const run of [
+      () => store.get(kept.subjectHash, 'phi'),
+      () => store.putIfAbsent(candidate(subjectHash)),
+      () => store.forget(subjectHash, { actor: 'cli' }),
+      () => store.forgetRecords(),
+    ])
+      failures.push(await run().catch((e: unknown) => e));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (const err of failures) {
+      expect(errorCode(err)).toBe('SEALED_KEYSTORE_UNAVAILABLE');
+      expect((err as { detail: Record<string, unknown> }).detail).toEqual(
+        expect.objectContaining({ store: 'postgres', reason: 'unreachable' }),
+      );
+      expect(shown(err)).not.toContain(server.password);
+      expect(shown(err)).not.toContain(String(server.port));
+    }
+
+    await server.start();
+    await vi.waitFor(async () => expect(((await store.get(kept.subjectHash, 'phi')) as StoredSubjectKey).keyId).toBe(kept.keyId), {
+      timeout: 15_000,
+      interval: 200,
+    });
+    const later = candidate(subjectHash);
+    expect((await store.putIfAbsent(later)).keyId).toBe(later.keyId);
+    expect((await store.forget(subjectHash, { actor: 'cli' })).keysDestroyed).toBe(1);
+    expect(await store.get(subjectHash, 'phi')).toEqual({ erasedAt: expect.any(Date) });
+  });
+
+  test('a statement that takes longer than queryTimeoutMs fails with SEALED_KEYSTORE_UNAVAILABLE (timeout)', async () => {
+    const tablePrefix = newPrefix();
+    const store = await open({ tablePrefix, queryTimeoutMs: 300 });
+    await store.migrate();
+    const locker = await session();
+    await locker.query('BEGIN');
+    await locker.query(`LOCK TABLE "${tablePrefix}keys" IN ACCESS EXCLUSIVE MODE`);
+    const err = await store.get(newHash(), 'phi').catch((e: unknown) => e);
+    expect(errorCode(err)).toBe('SEALED_KEYSTORE_UNAVAILABLE');
+    expect((err as { detail: Record<string, unknown> }).detail.reason).toBe('timeout');
+    await locker.query('ROLLBACK');
+    expect(await store.get(newHash(), 'phi')).toBeUndefined();
+  });
+
+  test('a wrong password or nothing listening is SEALED_KEYSTORE_UNAVAILABLE, and neither the password nor the connection string is shown', async () => {
+    const wrong = `wrong-${randomBytes(9).toString('hex')}`;
+    const badPassword = await open({ connectionString: server.urlFor('sealed_admin', wrong), connectTimeoutMs: 2000 });
+    const denied = await badPassword.get(newHash(), 'phi').catch((e: unknown) => e);
+    expect(errorCode(denied)).toBe('SEALED_KEYSTORE_UNAVAILABLE');
+    expect((denied as { detail: Record<string, unknown> }).detail).toEqual(expect.objectContaining({ reason: 'auth', sqlstate: '28P01' }));
+    expect(shown(denied)).not.toContain(wrong);
+
+    const secret = `pw-${randomBytes(9).toString('hex')}`;
+    const nowhere = await open({ connectionString: `postgres://sealed_admin:${secret}@127.0.0.1:1/db`, connectTimeoutMs: 1000 });
+    const unreachable = await nowhere.putIfAbsent(candidate(newHash())).catch((e: unknown) => e);
+    expect(errorCode(unreachable)).toBe('SEALED_KEYSTORE_UNAVAILABLE');
+    expect((unreachable as { detail: Record<string, unknown> }).detail).toEqual(
+      expect.objectContaining({ reason: 'unreachable', errno: 'ECONNREFUSED' }),
+    );
+    expect(shown(unreachable)).not.toContain(secret);
+    expect(shown(unreachable)).not.toContain('127.0.0.1');
+  });
+
+  test('a role with only SELECT, INSERT and DELETE on the three tables runs every operation (docs/ERASURE.md)', async () => {
+    const tablePrefix = newPrefix();
+    const owner = await open({ tablePrefix });
+    await owner.migrate();
+    const password = randomBytes(12).toString('hex');
+    const { keys, tombstones, audit } = owner.tables;
+    await server.admin(`CREATE ROLE ${tablePrefix}app LOGIN PASSWORD '${password}'`);
+    await server.admin(`GRANT SELECT, INSERT, DELETE ON ${keys}, ${tombstones}, ${audit} TO ${tablePrefix}app`);
+    await server.admin(`CREATE ROLE ${tablePrefix}reader LOGIN PASSWORD '${password}'`);
+    await server.admin(`GRANT SELECT ON ${keys}, ${tombstones}, ${audit} TO ${tablePrefix}reader`);
+
+    const app = await open({ connectionString: server.urlFor(`${tablePrefix}app`, password), tablePrefix });
+    const [a, b] = [newHash(), newHash()];
+    const key = candidate(a);
+    expect((await app.putIfAbsent(key)).keyId).toBe(key.keyId);
+    expect(((await app.get(a, 'phi')) as StoredSubjectKey).keyId).toBe(key.keyId);
+    await app.putIfAbsent(candidate(b));
+    expect((await app.forget(a, { actor: 'least-privilege' })).keysDestroyed).toBe(1);
+    expect((await app.forgetRecords()).map((r) => r.actor)).toEqual(['least-privilege']);
+
+    // Without DELETE (and INSERT) the forget is refused, and nothing changes.
+    const reader = await open({ connectionString: server.urlFor(`${tablePrefix}reader`, password), tablePrefix });
+    const refused = await reader.forget(b, { actor: 'reader' }).catch((e: unknown) => e);
+    expect(errorCode(refused)).toBe('SEALED_KEYSTORE_UNAVAILABLE');
+    expect((refused as { detail: Record<string, unknown> }).detail).toEqual(
+      expect.objectContaining({ reason: 'denied', sqlstate: '42501' }),
+    );
+    expect(await reader.get(b, 'phi')).not.toHaveProperty('erasedAt');
+
+    // The app role may not create tables: with a prefix whose tables are missing it is told so.
+    const elsewhere = await open({ connectionString: server.urlFor(`${tablePrefix}app`, password), tablePrefix: newPrefix() });
+    const cannotCreate = await elsewhere.get(a, 'phi').catch((e: unknown) => e);
+    expect((cannotCreate as { detail: Record<string, unknown> }).detail).toEqual(
+      expect.objectContaining({ reason: 'denied', sqlstate: '42501' }),
+    );
+    const noTables = await open({
+      connectionString: server.urlFor(`${tablePrefix}app`, password),
+      tablePrefix: newPrefix(),
+      createTables: false,
+    });
+    const missing = await noTables.get(a, 'phi').catch((e: unknown) => e);
+    expect((missing as { detail: Record<string, unknown> }).detail).toEqual(
+      expect.objectContaining({ reason: 'schema', sqlstate: '42P01' }),
+    );
+  });
+
+  test('schema and tablePrefix name the tables; names outside ^[a-z_][a-z0-9_]*$ and bad connection options are refused', async () => {
+    await server.admin('CREATE SCHEMA IF NOT EXISTS erasure');
+    const store = await open({ schema: 'erasure', tablePrefix: 'billing_' });
+    expect(store.tables).toEqual({
+      keys: '"erasure"."billing_keys"',
+      tombstones: '"erasure"."billing_tombstones"',
+      audit: '"erasure"."billing_audit"',
+    });
+    await store.putIfAbsent(candidate(newHash()));
+    const tables = await server.admin(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'erasure' ORDER BY table_name`,
+    );
+    expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(['billing_audit', 'billing_keys', 'billing_tombstones']);
+
+    for (const options of [
+      { connectionString: server.url, tablePrefix: 'x"; DROP TABLE y; --' },
+      { connectionString: server.url, tablePrefix: 'Billing_' },
+      { connectionString: server.url, schema: 'public.evil' },
+      { connectionString: server.url, queryTimeoutMs: 0 },
+      { connectionString: '' },
+      {},
+      { connectionString: server.url, pool: new pg.Pool() as PostgresPool },
+    ] as PostgresSubjectKeyStoreOptions[])
+      expect(
+        await codeOfAsync(() => PostgresSubjectKeyStore.create(options)),
+        JSON.stringify(options.tablePrefix ?? options.schema ?? ''),
+      ).toBe('SEALED_INVALID_OPTION');
+  });
+
+  test('forget waits for a first use in flight, then destroys its key (no key is created beside a tombstone)', async () => {
+    const tablePrefix = newPrefix();
+    const [store, other] = [await open({ tablePrefix }), await open({ tablePrefix })];
+    await store.migrate();
+    const subjectHash = newHash();
+    // An uncommitted row for the same (subject, purpose) holds the first use inside its INSERT, after its tombstone check.
+    const blocker = await session();
+    await blocker.query('BEGIN');
+    await blocker.query(
+      `INSERT INTO "${tablePrefix}keys" (subject_hash, purpose, key_id, wrapped_key, created_at) VALUES ($1, 'phi', 'sk-blocker', '\\x01', now())`,
+      [subjectHash],
+    );
+    const key = candidate(subjectHash);
+    const use = store.putIfAbsent(key);
+    await lockWaiters(1);
+    const forgotten = other.forget(subjectHash, { actor: 'race' });
+    await lockWaiters(2); // forget waits for the first use's transaction
+    await blocker.query('ROLLBACK');
+    expect((await use).keyId).toBe(key.keyId);
+    expect((await forgotten).keysDestroyed).toBe(1);
+    expect((await server.admin(`SELECT count(*)::int AS n FROM "${tablePrefix}keys"`)).rows[0].n).toBe(0);
+    expect(await store.get(subjectHash, 'phi')).toEqual({ erasedAt: expect.any(Date) });
+  });
+});
