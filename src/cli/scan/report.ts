@@ -177,7 +177,7 @@ function kmsKeyReport(kmsKeyArn: string, usage: KmsKeyUsage, dataKeyIds: string[
     payloads: usage.payloads,
     boxes: usage.boxes,
     dataKeys: dataKeyIds.length,
-    dataKeyIds,
+    dataKeyIds: [...dataKeyIds].sort(),
     purposes: Object.keys(usage.purposes).sort(),
     namespaces: Object.keys(usage.namespaces).sort(),
     workflows: usage.workflows,
