@@ -14,15 +14,18 @@ export default defineConfig({
     codec: 'src/codec.ts',
     server: 'src/server.ts',
     plugin: 'src/plugin.ts',
+    keystore: 'src/keystore.ts',
     'plugin-converter': 'src/plugin/converter-module.ts',
     'plugin-workflow-interceptors': 'src/plugin/workflow-interceptors.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['cjs', 'esm'],
-  dts: { entry: { index: 'src/index.ts', codec: 'src/codec.ts', server: 'src/server.ts', plugin: 'src/plugin.ts' } },
+  dts: {
+    entry: { index: 'src/index.ts', codec: 'src/codec.ts', server: 'src/server.ts', plugin: 'src/plugin.ts', keystore: 'src/keystore.ts' },
+  },
   target: 'node20',
   platform: 'node',
-  external: [/^@temporalio\//], // the user's SDK, never a copy (tsup externalizes only dependencies and peers)
+  external: [/^@temporalio\//], // the user's SDK, never a copy (tsup externalizes only dependencies and peers, pg among them)
   sourcemap: false,
   clean: true,
   splitting: false,

@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
 const root = process.cwd();
 const dist = join(root, 'dist');
 
-for (const entry of ['index', 'codec', 'server', 'plugin']) {
+for (const entry of ['index', 'codec', 'server', 'plugin', 'keystore']) {
   const names = Object.keys(require(join(dist, `${entry}.js`))).filter((n) => n !== 'default' && n !== '__esModule');
   const body = `import cjs from './${entry}.js';\nexport const { ${names.join(', ')} } = cjs;\nexport default cjs;\n`;
   writeFileSync(join(dist, `${entry}.mjs`), body);

@@ -115,7 +115,7 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
     return new FileSubjectKeyStore(root, options.now ?? (() => new Date()));
   }
 
-  /** {@link SubjectKeyStore.get} */
+  /** {@inheritDoc SubjectKeyStore.get} */
   async get(subjectHash: string, purpose: string): Promise<SubjectKeyLookup> {
     this.#open('get');
     const folder = this.#folder(subjectHash);
@@ -133,7 +133,7 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
     }
   }
 
-  /** {@link SubjectKeyStore.putIfAbsent} */
+  /** {@inheritDoc SubjectKeyStore.putIfAbsent} */
   async putIfAbsent(key: StoredSubjectKey): Promise<StoredSubjectKey> {
     this.#open('putIfAbsent');
     const candidate = checkedKey(key);
@@ -161,7 +161,7 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
     }
   }
 
-  /** {@link SubjectKeyStore.forget} */
+  /** {@inheritDoc SubjectKeyStore.forget} */
   async forget(subjectHash: string, audit: { actor: string; reason?: string }): Promise<ForgetRecord> {
     this.#open('forget');
     const folder = this.#folder(subjectHash);
@@ -188,7 +188,7 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
     }
   }
 
-  /** {@link SubjectKeyStore.forgetRecords} */
+  /** {@inheritDoc SubjectKeyStore.forgetRecords} */
   async forgetRecords(): Promise<ForgetRecord[]> {
     this.#open('forgetRecords');
     try {

@@ -37,7 +37,7 @@ export class MemorySubjectKeyStore implements SubjectKeyStore {
     this.#now = options.now ?? (() => new Date());
   }
 
-  /** {@link SubjectKeyStore.get} */
+  /** {@inheritDoc SubjectKeyStore.get} */
   async get(subjectHash: string, purpose: string): Promise<SubjectKeyLookup> {
     this.#open('get');
     checkSubjectHash(subjectHash);
@@ -48,7 +48,7 @@ export class MemorySubjectKeyStore implements SubjectKeyStore {
     return key === undefined ? undefined : copyKey(key);
   }
 
-  /** {@link SubjectKeyStore.putIfAbsent} */
+  /** {@inheritDoc SubjectKeyStore.putIfAbsent} */
   async putIfAbsent(key: StoredSubjectKey): Promise<StoredSubjectKey> {
     this.#open('putIfAbsent');
     const candidate = checkedKey(key);
@@ -63,7 +63,7 @@ export class MemorySubjectKeyStore implements SubjectKeyStore {
     return copyKey(stored);
   }
 
-  /** {@link SubjectKeyStore.forget} */
+  /** {@inheritDoc SubjectKeyStore.forget} */
   async forget(subjectHash: string, audit: { actor: string; reason?: string }): Promise<ForgetRecord> {
     this.#open('forget');
     checkSubjectHash(subjectHash);
@@ -77,7 +77,7 @@ export class MemorySubjectKeyStore implements SubjectKeyStore {
     return { ...record, at: new Date(at.getTime()) };
   }
 
-  /** {@link SubjectKeyStore.forgetRecords} */
+  /** {@inheritDoc SubjectKeyStore.forgetRecords} */
   async forgetRecords(): Promise<ForgetRecord[]> {
     this.#open('forgetRecords');
     return this.#audit.map((record) => ({ ...record, at: new Date(record.at.getTime()) }));

@@ -25,6 +25,7 @@ import type { ForgetRecord, StoredSubjectKey, SubjectKeyLookup, SubjectKeyStore 
  * ```
  */
 export interface PostgresQueryable {
+  /** Runs one statement with `$1`-style parameters. */
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
@@ -38,9 +39,11 @@ export interface PostgresQueryable {
  * ```
  */
 export interface PostgresPoolClient extends PostgresQueryable {
+  /** Gives the client back to the pool; `true` closes it (after a failure). */
   release(destroy?: boolean): void;
   /** `pg` emits `'error'` on a checked-out client whose connection ends; the store listens while it holds the client. */
   on?(event: 'error', listener: (err: Error) => void): unknown;
+  /** Undoes `on`. */
   removeListener?(event: 'error', listener: (err: Error) => void): unknown;
 }
 
@@ -57,7 +60,9 @@ export interface PostgresPoolClient extends PostgresQueryable {
  * ```
  */
 export interface PostgresPool extends PostgresQueryable {
+  /** Checks out a client, for a transaction. */
   connect(): Promise<PostgresPoolClient>;
+  /** Closes every connection (the store calls it only on a pool it opened). */
   end(): Promise<void>;
 }
 
@@ -101,8 +106,11 @@ export interface PostgresSubjectKeyStoreOptions {
  * ```
  */
 export interface PostgresSubjectKeyTables {
+  /** `<prefix>keys`: the wrapped keys. */
   keys: string;
+  /** `<prefix>tombstones`: forgotten subjects' hashes and erasure times. */
   tombstones: string;
+  /** `<prefix>audit`: one row per `forget`. */
   audit: string;
 }
 
@@ -254,7 +262,7 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
     return keyOf(row, subjectHash, purpose, 'get');
   }
 
-  /** {@link SubjectKeyStore.putIfAbsent} */
+  /** {@inheritDoc SubjectKeyStore.putIfAbsent} */
   async putIfAbsent(key: StoredSubjectKey): Promise<StoredSubjectKey> {
     this.#open('putIfAbsent');
     const candidate = checkedKey(key);
@@ -305,7 +313,7 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
     });
   }
 
-  /** {@link SubjectKeyStore.forgetRecords} */
+  /** {@inheritDoc SubjectKeyStore.forgetRecords} */
   async forgetRecords(): Promise<ForgetRecord[]> {
     this.#open('forgetRecords');
     await this.#prepare('forgetRecords');

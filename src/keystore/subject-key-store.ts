@@ -34,6 +34,7 @@ export interface SubjectKeyStore {
   forget(subjectHash: string, audit: { actor: string; reason?: string }): Promise<ForgetRecord>;
   /** The audit records of `forget`, oldest first. */
   forgetRecords(): Promise<ForgetRecord[]>;
+  /** Releases what the store holds (a pool, nothing for files); later calls fail with `SEALED_KEYSTORE_UNAVAILABLE`. */
   close(): Promise<void>;
 }
 
@@ -48,11 +49,13 @@ export interface SubjectKeyStore {
 export interface StoredSubjectKey {
   /** The subject's keyed hash (base64url without padding, 16 to 64 bytes), never the subject id. */
   subjectHash: string;
+  /** The purpose this key seals (`^[a-z][a-z0-9_-]{0,31}$`); a subject has one key per purpose. */
   purpose: string;
   /** Random id of this key (`sk-` and random characters), written in box headers. */
   keyId: string;
   /** The subject key sealed by `SubjectKeys` under the keyring's or the KMS's key; opaque to the store. */
   wrappedKey: Uint8Array;
+  /** When the key was made (by the writer that won). */
   createdAt: Date;
 }
 
@@ -76,9 +79,14 @@ export type SubjectKeyLookup = StoredSubjectKey | { erasedAt: Date } | undefined
  * ```
  */
 export interface ForgetRecord {
+  /** The forgotten subject's keyed hash. */
   subjectHash: string;
+  /** Who asked (a person or a service), as the caller named them. */
   actor: string;
+  /** Why (a ticket, a legal basis), when given. Never the subject id. */
   reason?: string;
+  /** When the keys were destroyed. */
   at: Date;
+  /** How many keys this call destroyed (0 when the subject had none, or was forgotten before). */
   keysDestroyed: number;
 }

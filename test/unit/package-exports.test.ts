@@ -14,7 +14,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, string | Record<string, Record<string, string>>>;
   typesVersions: Record<string, Record<string, string[]>>;
 };
-const entries = ['', '/codec', '/server', '/plugin'];
+const entries = ['', '/codec', '/server', '/plugin', '/keystore'];
 ensureBuilt();
 
 // Loads every entry by package name (self-reference) with require and import, in a plain Node process.
@@ -43,7 +43,7 @@ describe('package entry points (dist/)', () => {
     for (const paths of Object.values(pkg.typesVersions['*'] ?? {})) targets.push(...paths);
     for (const target of targets) expect(existsSync(join(root, target)), target).toBe(true);
     // moduleResolution node10 (no "exports") finds the subpath types through typesVersions.
-    expect(Object.keys(pkg.typesVersions['*'] ?? {}).sort()).toEqual(['codec', 'plugin', 'server']);
+    expect(Object.keys(pkg.typesVersions['*'] ?? {}).sort()).toEqual(['codec', 'keystore', 'plugin', 'server']);
   });
 
   test('import gets ESM types (.d.mts) and require CJS types (.d.ts), each beside its JS', () => {
@@ -57,7 +57,7 @@ describe('package entry points (dist/)', () => {
     }
   });
 
-  test('require and import load ".", "/codec", "/server" and "/plugin" with the same exports and one module instance', () => {
+  test('require and import load ".", "/codec", "/server", "/plugin" and "/keystore" with the same exports and one module instance', () => {
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: root, encoding: 'utf8' })) as Record<
       string,
       { cjsNames: string[]; esmNames: string[]; same: boolean; defaultIsCjs: boolean }
@@ -73,6 +73,7 @@ describe('package entry points (dist/)', () => {
     expect(out[`${pkg.name}/codec`]!.cjsNames).toEqual(expect.arrayContaining(['SealingCodec', 'Keyring']));
     expect(out[`${pkg.name}/server`]!.cjsNames).toContain('createCodecServer');
     expect(out[`${pkg.name}/plugin`]!.cjsNames).toContain('SealedFieldsPlugin');
+    expect(out[`${pkg.name}/keystore`]!.cjsNames).toEqual(['FileSubjectKeyStore', 'MemorySubjectKeyStore', 'PostgresSubjectKeyStore']);
   });
 
   test('the bin runs', () => {
@@ -87,7 +88,7 @@ describe('package entry points (dist/)', () => {
     const files = report.files.map((f) => f.path);
     for (const needed of ['package.json', 'README.md', 'LICENSE', 'bin/sealed-fields.js', 'dist/cli.js', 'docs/FORMAT.md'])
       expect(files, needed).toContain(needed);
-    for (const entry of ['index', 'codec', 'server', 'plugin']) {
+    for (const entry of ['index', 'codec', 'server', 'plugin', 'keystore']) {
       for (const ext of ['.js', '.mjs', '.d.ts', '.d.mts']) expect(files, entry + ext).toContain(`dist/${entry}${ext}`);
     }
     // What the plugin hands to workers and workflow bundles (src/plugin/files.ts).
