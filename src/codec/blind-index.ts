@@ -56,10 +56,18 @@ export interface BlindIndexOptions {
 export function blindIndex(value: IndexableValue, options: BlindIndexOptions): string {
   const key = indexKey(options.key);
   const bytes = checkBytes(options.bytes ?? BLIND_INDEX_DEFAULT_BYTES);
-  const mac = createHmac('sha256', key)
-    .update(canonical(checkPurpose(options.purpose), value))
+  return encodeBase64(keyedHash(DOMAIN, checkPurpose(options.purpose), value, key).subarray(0, bytes), { url: true });
+}
+
+/**
+ * The untruncated HMAC-SHA256 under `key` of the canonical encoding of (domain, purpose, value):
+ * the blind index's construction, with a domain of the caller's own so that its hashes never
+ * equal blind indexes even under the same key (data subject hashes use it).
+ */
+export function keyedHash(domain: string, purpose: string, value: IndexableValue, key: Uint8Array): Buffer {
+  return createHmac('sha256', key)
+    .update(canonical(domain, purpose, value))
     .digest();
-  return encodeBase64(mac.subarray(0, bytes), { url: true });
 }
 
 /**
@@ -97,9 +105,9 @@ export class BlindIndexer {
 }
 
 /** u8 domain length | domain | u16 purpose length | purpose | type tag | u32 value length | value (utf-8). */
-function canonical(purpose: string, value: IndexableValue): Buffer {
+function canonical(domainText: string, purpose: string, value: IndexableValue): Buffer {
   const [tag, text] = typedText(value);
-  const domain = Buffer.from(DOMAIN, 'utf8');
+  const domain = Buffer.from(domainText, 'utf8');
   const p = Buffer.from(purpose, 'utf8');
   const v = Buffer.from(text, 'utf8');
   const out = Buffer.alloc(1 + domain.length + 2 + p.length + 1 + 4 + v.length);
@@ -127,7 +135,8 @@ function checkBytes(bytes: number): number {
   return bytes;
 }
 
-function indexKey(material: KeyMaterial): Uint8Array {
+/** Index key bytes: at least 32 (raw, or base64); `SEALED_KEY_INVALID` otherwise. */
+export function indexKey(material: KeyMaterial): Uint8Array {
   const bytes = typeof material === 'string' ? decodeBase64(material, KEY_MATERIAL) : material instanceof Uint8Array ? material : undefined;
   if (bytes === undefined || bytes.length < INDEX_KEY_MIN_BYTES) {
     throw sealedError('SEALED_KEY_INVALID', 'a blind index key must be at least 32 bytes (raw, or base64)');

@@ -1,15 +1,24 @@
 import { sealedError } from '../errors';
 import type { FieldList } from '../lib/field-list';
+import { sealTag, tagSubject } from '../lib/seal-tag';
 import { checkPurpose } from '../model/purpose';
 
-/** The fields at `indexes` by purpose: one box each. Purposes are checked once per distinct purpose, not per field. */
+/**
+ * The fields at `indexes` by tag (lib/seal-tag: the purpose, and the data subject when a field
+ * has one): one box each. Purposes are checked once per distinct tag, not per field.
+ */
 export function groupByPurpose(list: FieldList, indexes: readonly number[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();
+  const subjects = list.subjects;
   for (const i of indexes) {
     const purpose = list.purposes[i] as string;
-    const group = groups.get(purpose);
+    const tag = subjects === undefined ? purpose : sealTag(purpose, subjects[i]);
+    const group = groups.get(tag);
     if (group !== undefined) group.push(i);
-    else groups.set(checkPurpose(purpose), [i]);
+    else {
+      checkPurpose(purpose);
+      groups.set(tag, [i]);
+    }
   }
   return groups;
 }
@@ -40,11 +49,18 @@ function containerOf(paths: readonly string[], index: number): number | undefine
   return undefined;
 }
 
-/** Placeholders to expect in the clear JSON per purpose: fields sealed inside other values have theirs inside those. */
+/**
+ * Placeholders to expect in the clear JSON per purpose: fields sealed inside other values have
+ * theirs inside those. Subject groups are left out: their placeholders never name a key id (a
+ * per-subject key id would link a subject's runs in the Web UI), and a purpose that also has
+ * fields of a subject at the top level then counts more placeholders than expected, so its
+ * placeholders are all left unnamed.
+ */
 export function countsOf(groups: Map<string, number[]>, nested: readonly boolean[] | undefined): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const [purpose, indexes] of groups) {
-    counts.set(purpose, nested === undefined ? indexes.length : indexes.filter((i) => nested[i] !== true).length);
+  for (const [tag, indexes] of groups) {
+    if (tagSubject(tag) !== undefined) continue;
+    counts.set(tag, nested === undefined ? indexes.length : indexes.filter((i) => nested[i] !== true).length);
   }
   return counts;
 }

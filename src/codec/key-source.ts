@@ -65,7 +65,8 @@ export interface KeySource {
 }
 
 /**
- * What a key is for: the purpose of the box, and the namespace the envelope is bound to (`''`: none).
+ * What a key is for: the purpose of the box, the namespace the envelope is bound to (`''`: none),
+ * and, for values of a data subject, the subject.
  *
  * @example
  * ```ts
@@ -75,6 +76,13 @@ export interface KeySource {
 export interface KeyScope {
   purpose: string;
   namespace: string;
+  /**
+   * The data subject whose key seals the values (docs/ERASURE.md); absent for the purpose's
+   * shared key. Only a subject-aware source (`SubjectKeys`) honours it; the codec refuses a key
+   * for a subject scope that is not a subject key (wrapped key tag 0x02), so no other source can
+   * seal a subject's values under a shared key.
+   */
+  subject?: string;
 }
 
 /**

@@ -1,9 +1,11 @@
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
-import { refusal, refuseStates, sealedError } from '../errors';
+import { refusal, refuseStates, SealedError, sealedError } from '../errors';
 import { concatBytes, equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
 import { fieldListJson, parseFieldList, type FieldList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
+import { tombstoneText } from '../lib/placeholders';
+import { sealTag, tagPurpose, tagSubject } from '../lib/seal-tag';
 import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
 import { checkPurpose } from '../model/purpose';
 import { claimPending, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
@@ -24,11 +26,12 @@ import {
 } from './envelope';
 import { childrenOf, countsOf, groupByPurpose } from './field-tree';
 import { keyCheck, sha256 } from './hash';
-import { isKeySource, NOT_WRAPPED, type KeySource, type SealedKeyReference, type SealingKey } from './key-source';
+import { isKeySource, NOT_WRAPPED, type KeyScope, type KeySource, type SealedKeyReference, type SealingKey } from './key-source';
 import type { Keyring } from './keyring';
 import { NoncePool } from './nonce-pool';
 import { nameKeysInPlaceholders } from './placeholder-keys';
 import { loadSodium, type Sodium } from './sodium';
+import { isSubjectWrapped } from './subject-wrapped';
 
 /**
  * Options of {@link SealingCodec.create}.
@@ -122,6 +125,11 @@ export interface RevealedPayload {
   opened: FieldList;
   /** Boxes not opened because their purpose (or namespace) was not allowed; inner boxes only when their container was opened. */
   withheld: Box[];
+  /**
+   * Boxes whose data subject was forgotten (their key source said `SEALED_ERASED`): their fields
+   * are in `opened` with the value `[erased:<purpose>]`, and nothing inside them can be reached.
+   */
+  erased: Box[];
 }
 
 /** The fields of one level of the tree of sealed values, and where its envelope sits. */
@@ -294,8 +302,8 @@ export class SealingCodec implements PayloadCodec {
    * ```
    */
   async reveal(payload: Payload, options: RevealOptions = {}): Promise<RevealedPayload> {
-    const { envelope, opened, withheld } = await this.openWithTexts(payload, options);
-    return { envelope, opened, withheld };
+    const { envelope, opened, withheld, erased } = await this.openWithTexts(payload, options);
+    return { envelope, opened, withheld, erased };
   }
 
   /**
@@ -310,8 +318,8 @@ export class SealingCodec implements PayloadCodec {
    */
   revealNow(payload: Payload, options: RevealOptions = {}): RevealedPayload {
     try {
-      const { envelope, opened, withheld } = this.openWithTextsNow(payload, options, new Map());
-      return { envelope, opened, withheld };
+      const { envelope, opened, withheld, erased } = this.openWithTextsNow(payload, options, new Map());
+      return { envelope, opened, withheld, erased };
     } catch (err) {
       if (err instanceof KeysNeeded)
         throw sealedError('SEALED_INVALID_OPTION', 'a key this payload needs is not at hand: open it with reveal (async)');
@@ -359,6 +367,7 @@ export class SealingCodec implements PayloadCodec {
       envelope,
       opened: { paths: [], purposes: [], secrets: [], values: [] } as FieldList,
       withheld: [] as Box[],
+      erased: [] as Box[],
       texts: [] as string[],
     };
     const scope: OpenScope = {
@@ -382,20 +391,20 @@ export class SealingCodec implements PayloadCodec {
         result.withheld.push(box);
         return;
       }
-      const key = this.keyNow(box, envelope, scope, closed);
-      const { values, text, inner } = this.openBox(box, key, place.version, boxAad(place, header, index, scope.typeName, scope.digest));
-      result.texts.push(text);
+      let key: Uint8Array;
+      try {
+        key = this.keyNow(box, envelope, scope, closed);
+      } catch (err) {
+        if (!(SealedError.is(err) && err.code === 'SEALED_ERASED')) throw err;
+        recordErased(box, depth, result);
+        return;
+      }
+      const opened = this.openBox(box, key, place.version, boxAad(place, header, index, scope.typeName, scope.digest));
+      result.texts.push(opened.text);
       box.fields.forEach((field, i) => {
-        result.opened.paths.push(field.path);
-        result.opened.purposes.push(box.purpose);
-        result.opened.secrets.push(field.secret);
-        result.opened.values.push(values[i]);
-        if (depth > 0) {
-          result.opened.nested ??= [];
-          result.opened.nested[result.opened.paths.length - 1] = true;
-        }
+        recordField(result.opened, field.path, box.purpose, field.secret, opened.values[i], depth, opened.subject);
       });
-      if (inner !== undefined) this.openInner(inner, envelope, box, scope, depth + 1);
+      if (opened.inner !== undefined) this.openInner(opened.inner, envelope, box, scope, depth + 1);
     });
   }
 
@@ -454,8 +463,8 @@ export class SealingCodec implements PayloadCodec {
     const fetched = new Map<string, ResolvedKey>();
     const last = new Map<string, ResolvedKey>();
     const now = (purpose: string): ResolvedKey | undefined => {
-      const given = this.keys.sealingKeyNow?.({ purpose, namespace });
-      const key = given === undefined ? fetched.get(purpose) : this.resolved(given);
+      const given = this.keys.sealingKeyNow?.(scopeOf(purpose, namespace));
+      const key = given === undefined ? fetched.get(purpose) : this.resolved(given, purpose);
       if (key !== undefined) last.set(purpose, key);
       return key;
     };
@@ -464,24 +473,39 @@ export class SealingCodec implements PayloadCodec {
       const key = now(purpose);
       if (key !== undefined) top.set(purpose, key);
     }
-    const missing = [...new Set(list.purposes)].map(checkPurpose).filter((purpose) => !top.has(purpose) && now(purpose) === undefined);
+    const missing = [...new Set(tagsOf(list))].filter((purpose) => {
+      checkPurpose(tagPurpose(purpose));
+      return !top.has(purpose) && now(purpose) === undefined;
+    });
     if (missing.length > 0) {
-      const results = await Promise.all(missing.map((purpose) => this.keys.sealingKey({ purpose, namespace })));
+      const results = await Promise.all(missing.map((purpose) => this.keys.sealingKey(scopeOf(purpose, namespace))));
       missing.forEach((purpose, i) => {
-        fetched.set(purpose, this.resolved(results[i] as SealingKey));
+        fetched.set(purpose, this.resolved(results[i] as SealingKey, purpose));
       });
       for (const purpose of topPurposes) if (!top.has(purpose)) top.set(purpose, fetched.get(purpose) as ResolvedKey);
     }
     const keyFor = (purpose: string): ResolvedKey => {
       const key = now(purpose) ?? last.get(purpose);
-      if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no sealing key for this purpose', { purpose });
+      if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no sealing key for this purpose', { purpose: tagPurpose(purpose) });
       return key;
     };
     return { top, keyFor };
   }
 
-  private resolved({ keyId, key, wrapped }: SealingKey): ResolvedKey {
+  /**
+   * A key to seal the values of `tag` (lib/seal-tag) with. A data subject's values take a subject
+   * key (wrapped key tag 0x02) and nothing else: a source that ignores the subject (a bare
+   * `Keyring`) would seal them under the purpose's shared key, where erasing the subject could not reach them.
+   */
+  private resolved({ keyId, key, wrapped }: SealingKey, tag: string): ResolvedKey {
     if (this.version === 1 && wrapped.length > 0) throw sealedError('SEALED_INVALID_OPTION', 'format version 1 cannot carry a wrapped key');
+    if (isSubjectWrapped(wrapped) !== (tagSubject(tag) !== undefined)) {
+      throw sealedError(
+        'SEALED_INVALID_OPTION',
+        'values of a data subject need a subject key: give the codec a SubjectKeys key source (docs/ERASURE.md)',
+        { purpose: tagPurpose(tag) },
+      );
+    }
     return { keyId, key, wrapped, check: this.keyCheckOf(keyId, key) };
   }
 
@@ -502,10 +526,11 @@ export class SealingCodec implements PayloadCodec {
       throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply for readers', { maxDepth: MAX_INNER_DEPTH });
     const groups = level.groups;
     if (groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
-    const drafts = [...groups].map(([purpose, indexes]) => {
+    const drafts = [...groups].map(([tag, indexes]) => {
       if (indexes.length > MAX_FIELDS_PER_BOX) throw sealedError('SEALED_TOO_LARGE', 'too many sealed fields in one payload');
       const nonce = this.nonces.next();
-      const json = utf8Bytes(JSON.stringify(indexes.map((i) => list.values[i])));
+      const purpose = tagPurpose(tag);
+      const json = utf8Bytes(boxJson(list.values, indexes, tagSubject(tag)));
       const nested = children === undefined ? [] : indexes.flatMap((i) => children.get(i) ?? []);
       const place = { version: 2, containerNonce: nonce } as const;
       const inner =
@@ -522,7 +547,7 @@ export class SealingCodec implements PayloadCodec {
             );
       const plaintext = inner === undefined ? json : concatBytes([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
       const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
-      const { keyId, key, wrapped, check } = keys(purpose, level.depth);
+      const { keyId, key, wrapped, check } = keys(tag, level.depth);
       const v2 = level.place.version === 2 ? { keyCheck: check, wrappedKey: wrapped } : {};
       return {
         alg: ALG_XCHACHA20_POLY1305_IETF,
@@ -555,7 +580,7 @@ export class SealingCodec implements PayloadCodec {
     key: Uint8Array,
     version: FormatVersion,
     aad: Uint8Array,
-  ): { values: unknown[]; text: string; inner: Uint8Array | undefined } {
+  ): { values: unknown[]; text: string; inner: Uint8Array | undefined; subject: string | undefined } {
     if (box.keyCheck !== undefined && !equalBytes(box.keyCheck, this.keyCheckOf(box.keyId, key))) {
       throw sealedError('SEALED_KEY_MISMATCH', 'the key held under this key id is not the key this value was sealed with', {
         keyId: box.keyId,
@@ -571,10 +596,16 @@ export class SealingCodec implements PayloadCodec {
     // A box plaintext that is not valid UTF-8 is refused, never repaired with U+FFFD.
     const text = strictUtf8Text(split === -1 ? plaintext : plaintext.subarray(0, split));
     const values = text === undefined ? undefined : parsedOrUndefined(text);
-    if (text === undefined || !Array.isArray(values) || values.length !== box.fields.length) {
+    // A subject box's JSON array ends with the subject id, after the values (docs/FORMAT.md).
+    const subjectBox = isSubjectWrapped(box.wrappedKey);
+    if (text === undefined || !Array.isArray(values) || values.length !== box.fields.length + (subjectBox ? 1 : 0)) {
       throw sealedError('SEALED_MALFORMED', 'sealed box content has an unknown shape');
     }
-    return { values, text, inner: split === -1 ? undefined : plaintext.subarray(split + 1) };
+    const inner = split === -1 ? undefined : plaintext.subarray(split + 1);
+    if (!subjectBox) return { values, text, inner, subject: undefined };
+    const subject: unknown = values.pop();
+    if (typeof subject !== 'string' || subject === '') throw sealedError('SEALED_MALFORMED', 'sealed box content has an unknown shape');
+    return { values, text: JSON.stringify(values), inner, subject };
   }
 
   /** The key check of `key`, computed once per key id while the key under that id stays the same (bounded: KMS data keys come and go). */
@@ -636,6 +667,59 @@ function resolvePending(pending: Uint8Array): Uint8Array | string {
     throw refusal('pending');
   }
   return list;
+}
+
+/** A box of a forgotten subject: each field a tombstone (no Secret flag: the tombstone stands for the Secret too); nothing inside it is reached. */
+function recordErased(box: Box, depth: number, result: RevealedPayload & { texts: string[] }): void {
+  const tombstone = tombstoneText(box.purpose);
+  result.erased.push(box);
+  result.texts.push(JSON.stringify(box.fields.map(() => tombstone)));
+  for (const field of box.fields) recordField(result.opened, field.path, box.purpose, false, tombstone, depth, undefined);
+}
+
+/** Records one opened field, with its depth's nested flag and, from a subject box, its subject. */
+function recordField(
+  opened: FieldList,
+  path: string,
+  purpose: string,
+  secret: boolean,
+  value: unknown,
+  depth: number,
+  subject: string | undefined,
+): void {
+  opened.paths.push(path);
+  opened.purposes.push(purpose);
+  opened.secrets.push(secret);
+  opened.values.push(value);
+  const at = opened.paths.length - 1;
+  if (depth > 0) {
+    opened.nested ??= [];
+    opened.nested[at] = true;
+  }
+  if (subject !== undefined) {
+    opened.subjects ??= [];
+    opened.subjects[at] = subject;
+  }
+}
+
+/** The JSON array a box seals: its values, and for a data subject's box the subject id last (so the values decode with it). */
+function boxJson(values: readonly unknown[], indexes: readonly number[], subject: string | undefined): string {
+  const boxed = indexes.map((i) => values[i]);
+  if (subject !== undefined) boxed.push(subject);
+  return JSON.stringify(boxed);
+}
+
+/** Each field's tag (lib/seal-tag); the purposes themselves when no field has a subject. */
+function tagsOf(list: FieldList): readonly string[] {
+  const subjects = list.subjects;
+  if (subjects === undefined) return list.purposes;
+  return list.purposes.map((purpose, i) => sealTag(purpose, subjects[i]));
+}
+
+/** The key scope of a tag: its purpose, and its data subject when it has one. */
+function scopeOf(tag: string, namespace: string): KeyScope {
+  const subject = tagSubject(tag);
+  return subject === undefined ? { purpose: tag, namespace } : { purpose: tagPurpose(tag), namespace, subject };
 }
 
 function parsedOrUndefined(text: string): unknown {

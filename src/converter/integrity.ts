@@ -1,16 +1,18 @@
 import { sealedError } from '../errors';
+import { Erased } from '../model/erased';
 import { resolveShape, type Shape } from './shapes';
 
 /**
  * A typed value that arrived without an envelope holds nothing at its sensitive positions: a
- * value there means someone stripped the envelope and wrote text of their own in its place.
+ * value there means someone stripped the envelope and wrote text of their own in its place. An
+ * `Erased` tombstone is the one exception: it stands where a forgotten subject's value was.
  */
 export function refuseClearSensitiveValues(value: unknown, declared: Shape, maxDepth: number, depth = 0): void {
   if (depth > maxDepth) throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth });
   const shape = resolveShape(declared);
   if (shape === undefined) return;
   if (shape.kind === 'sensitive') {
-    if (value !== undefined) throw stripped();
+    if (value !== undefined && !Erased.isErased(value)) throw stripped();
     return;
   }
   if (typeof value !== 'object' || value === null) return;

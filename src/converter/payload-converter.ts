@@ -21,9 +21,11 @@ import { JSON_ENCODING, META } from '../lib/metadata';
 import { utf8Bytes, utf8Text } from '../lib/utf8';
 import { codecRegistered, depositPending, inWorkflowSandbox } from '../lib/handoff';
 import { countPlaceholders, countQuotedPlaceholderStarts, mayHoldPlaceholders } from '../lib/placeholders';
+import { sealTag } from '../lib/seal-tag';
 import { refuseClearSensitiveValues, stripped } from './integrity';
 import { rehydrate } from './rehydrate';
 import { rememberSealedPaths } from './sealed-memory';
+import { mayHoldTombstones, refuseLookalikeTombstones, restoreTombstones } from './tombstones';
 import { stringifyWatched } from '../model/encoding-watch';
 import { needsFullWalk, shadowValue, type KeyRule, type WalkOptions } from './seal-walk';
 import { classShape, shapeOfInstance, zodShape, type Shape } from './shapes';
@@ -126,11 +128,12 @@ export class SealedPayloadConverter implements PayloadConverter {
     const instanceShape = typeof value === 'object' && value !== null ? shapeOfInstance(value) : undefined;
     const shape = instanceShape ?? hinted?.shape;
     const typeName = instanceShape?.name ?? hinted?.name;
-    const { json, fields, shadow } = this.serialize(value, shape);
+    const { json, fields, shadow, tombstones } = this.serialize(value, shape);
     refuseLookalikePlaceholders(json, shadow, fields);
     const metadata: Record<string, Uint8Array> = { [META.encoding]: JSON_ENCODING_BYTES };
     if (typeName !== undefined) metadata[META.type] = typeNameBytes(typeName);
     const pending = fields.length > 0 ? pendingJson(fields) : undefined;
+    refuseLookalikeTombstones(json, pending, shadow, fields, tombstones);
     const data = utf8Bytes(json);
     if (data.length + (pending?.length ?? 0) > this.maxPayloadBytes) {
       throw sealedError('SEALED_TOO_LARGE', 'payload is larger than maxPayloadBytes', { maxPayloadBytes: this.maxPayloadBytes });
@@ -139,24 +142,25 @@ export class SealedPayloadConverter implements PayloadConverter {
     return { metadata, data };
   }
 
+  private walkOptions(full: boolean): WalkOptions {
+    return { full, strict: this.strict, keyRules: this.keyRules, maxDepth: this.maxDepth };
+  }
+
   /** Fast path first: walk only what the shape describes and let JSON.stringify's toJSON hooks report misses. */
-  private serialize(value: unknown, shape: Shape | undefined): { json: string; fields: PendingField[]; shadow: unknown } {
+  private serialize(
+    value: unknown,
+    shape: Shape | undefined,
+  ): { json: string; fields: PendingField[]; shadow: unknown; tombstones: number } {
     const full = this.strict || this.keyRules.length > 0 || needsFullWalk(value);
-    const walk = (fullWalk: boolean): WalkOptions => ({
-      full: fullWalk,
-      strict: this.strict,
-      keyRules: this.keyRules,
-      maxDepth: this.maxDepth,
-    });
     return guardJson(() => {
-      let result = shadowValue(value, shape, walk(full));
+      let result = shadowValue(value, shape, this.walkOptions(full));
       let out = stringifyWatched(result.shadow);
       if (out.missed && !full) {
-        result = shadowValue(value, shape, walk(true));
+        result = shadowValue(value, shape, this.walkOptions(true));
         out = stringifyWatched(result.shadow);
       }
       if (out.json === undefined) throw sealedError('SEALED_UNSUPPORTED_VALUE', 'value cannot be serialized as JSON');
-      return { json: out.json, fields: result.fields, shadow: result.shadow };
+      return { json: out.json, fields: result.fields, shadow: result.shadow, tombstones: result.tombstones };
     });
   }
 
@@ -167,14 +171,17 @@ export class SealedPayloadConverter implements PayloadConverter {
     const text = utf8Text(payload.data as Uint8Array);
     let value = guardJson(() => JSON.parse(text) as unknown);
     const openedBytes = metadata[META.opened];
-    const opened = openedBytes === undefined || openedBytes === null ? undefined : parseFieldList(openedBytes);
+    const openedText = openedBytes === undefined || openedBytes === null ? undefined : utf8Text(openedBytes);
+    const opened = openedText === undefined ? undefined : parseFieldList(openedText);
     const order = opened === undefined ? undefined : parentFirstOrder(opened.paths);
     if (opened !== undefined) value = mergeOpened(value, opened, order as number[]);
     else if (mayHoldPlaceholders(text) && countPlaceholders(value) > 0) throw stripped();
+    // Values of forgotten subjects, erased by the codec or sent on as tombstones, become `Erased` again.
+    if (mayHoldTombstones(text) || (openedText !== undefined && mayHoldTombstones(openedText))) value = restoreTombstones(value);
     const typeName = (hint as SealedConverterHint | undefined)?.type ?? decodeOptional(metadata[META.type]);
     const result = typeName === undefined ? value : this.rebuild(value, typeName, opened === undefined);
     // Last, so that keys a rebuilt class declares need no memory of their own.
-    if (opened !== undefined) rememberSealedPaths(result, opened.paths, opened.purposes, order as number[]);
+    if (opened !== undefined) rememberSealedPaths(result, opened.paths, tagsOf(opened), order as number[]);
     return result;
   }
 
@@ -261,9 +268,9 @@ function handOver(pendingList: string): string {
 
 /** A clear string with the exact form of a placeholder would read as a stripped sealed value: refuse to write it. */
 function refuseLookalikePlaceholders(json: string, shadow: unknown, fields: readonly PendingField[]): void {
-  if (!mayHoldPlaceholders(json)) return;
   const expected = fields.reduce((n, field) => (field.nested === true ? n : n + 1), 0);
-  // Each placeholder string shows as `"[sealed:` in the JSON text: only more of those than fields needs a closer look.
+  // Each placeholder string shows as `"[sealed:` in the JSON text (JSON.stringify never escapes `[` or
+  // letters): only more of those than fields needs a closer look.
   if (countQuotedPlaceholderStarts(json) > expected && countPlaceholders(shadow) > expected) {
     throw sealedError('SEALED_UNSUPPORTED_VALUE', 'a clear string has the exact form of a sealed placeholder ([sealed:<purpose>])');
   }
@@ -280,9 +287,16 @@ function mergeOpened(value: unknown, opened: FieldList, order: readonly number[]
   for (let k = order.length - 1; k >= 0; k--) {
     const i = order[k] as number;
     const path = opened.paths[i] as string;
-    if (opened.secrets[i]) root = setAtPointer(root, path, new Secret(getAtPointer(root, path), opened.purposes[i]));
+    if (opened.secrets[i]) root = setAtPointer(root, path, new Secret(getAtPointer(root, path), opened.purposes[i], opened.subjects?.[i]));
   }
   return root;
+}
+
+/** What each opened field was sealed under (lib/seal-tag): its purpose, with its data subject when it had one, so sending it on seals it under the same key. */
+function tagsOf(opened: FieldList): readonly string[] {
+  const subjects = opened.subjects;
+  if (subjects === undefined) return opened.purposes;
+  return opened.purposes.map((purpose, i) => sealTag(purpose, subjects[i]));
 }
 
 /** A payload under another encoding that carries our entries was relabelled: refuse it rather than decode it as that encoding. */

@@ -1,10 +1,13 @@
-import { sealedError } from '../errors';
+import { sealedError, type SealedError } from '../errors';
 import { isOwnToJSON } from '../model/encoding-watch';
+import { Erased } from '../model/erased';
 import { registry, type AnyClass } from '../model/registry';
 import { Secret } from '../model/secret';
+import { subjectOrUndefined } from '../model/subject';
 import type { PendingField } from '../lib/field-list';
 import { appendToken, isForbiddenKey } from '../lib/json-pointer';
-import { pendingPlaceholder } from '../lib/placeholders';
+import { pendingPlaceholder, tombstoneText } from '../lib/placeholders';
+import { sealTag, tagPurpose, tagSubject } from '../lib/seal-tag';
 import { anySealedMemory, sealedMemoryOf, type Memory } from './sealed-memory';
 import { resolveShape, shapeOfInstance, type ClassShape, type FieldShape, type Shape } from './shapes';
 
@@ -27,19 +30,38 @@ export interface WalkOptions {
  * sharing every untouched subtree with the original. Returns the copy and the values taken out.
  * Inside a sealed value, tags of another purpose and Secrets are taken out again as nested
  * fields, so each keeps its own purpose and a reader needs every purpose on the path to it.
+ *
+ * Data subjects: an object whose shape names a subject id field (`@DataSubjectId`, zod
+ * `dataSubject`) seals what it holds under that subject, down to an object naming its own. The
+ * walk tracks a *tag* per sealed value (lib/seal-tag: the purpose, plus the subject when there is
+ * one); a value of another subject than its container is taken out as a nested field, like one
+ * of another purpose. `Erased` tombstones are written as their text and never sealed (`tombstones`
+ * counts them).
  */
-export function shadowValue(value: unknown, shape: Shape | undefined, options: WalkOptions): { shadow: unknown; fields: PendingField[] } {
+export function shadowValue(
+  value: unknown,
+  shape: Shape | undefined,
+  options: WalkOptions,
+): { shadow: unknown; fields: PendingField[]; tombstones: number } {
   const walk = new SealWalk(options);
-  return { shadow: walk.visit(value, shape, '', 0), fields: walk.fields };
+  return { shadow: walk.visit(value, shape, '', 0), fields: walk.fields, tombstones: walk.tombstones };
+}
+
+/** Why the subject of the object the walk is in cannot seal anything: thrown only when something would be sealed under it. */
+class SubjectProblem {
+  constructor(readonly error: () => SealedError) {}
 }
 
 class SealWalk {
   readonly fields: PendingField[] = [];
+  tombstones = 0;
   private readonly ancestors = new Set<object>();
   private full: boolean;
-  /** Purposes of the sealed values the walk is inside, outermost first, and their paths. */
+  /** Tags of the sealed values the walk is inside, outermost first, and their paths. */
   private enclosing: string[] = [];
   private readonly containerPaths: string[] = [];
+  /** The data subject of the nearest object that names one (undefined: none). */
+  private subject: string | SubjectProblem | undefined;
 
   constructor(private readonly options: WalkOptions) {
     this.full = options.full;
@@ -49,9 +71,11 @@ class SealWalk {
     if (depth > this.options.maxDepth) {
       throw sealedError('SEALED_TOO_DEEP', 'value is nested deeper than maxDepth', { maxDepth: this.options.maxDepth });
     }
+    if (Erased.isErased(value)) return this.tombstone(value);
     const shape = resolveShape(declared);
-    if (shape?.kind === 'sensitive') return value === undefined ? undefined : this.take(path, shape.purpose, value, shape.inner, depth);
-    if (Secret.isSecret(value)) return this.take(path, value.purpose, value, undefined, depth);
+    if (shape?.kind === 'sensitive')
+      return value === undefined ? undefined : this.take(path, this.tagOf(shape.purpose), value, shape.inner, depth);
+    if (Secret.isSecret(value)) return this.take(path, this.secretTag(value), value, undefined, depth);
     if (typeof value !== 'object' || value === null) return this.primitive(value, path);
     const memory = sealedMemoryOf(value);
     const missing = memory?.whole?.find((purpose) => !this.enclosing.includes(purpose));
@@ -67,17 +91,81 @@ class SealWalk {
 
   private container(value: object, shape: ResolvedShape | undefined, path: string, depth: number, memory: Memory | undefined): unknown {
     const own = shapeOfInstance(value);
-    if (own !== undefined) return this.object(value, own.fields, path, depth, memory?.keys);
+    if (own !== undefined) {
+      if (own.subjectKey !== undefined) return this.subjectObject(value, own, path, depth, memory?.keys);
+      return this.object(value, own.fields, path, depth, memory?.keys);
+    }
     if (Array.isArray(value)) return this.array(value, elementShape(shape), path, depth, memory?.elements);
     if (shape?.kind === 'class' || shape?.kind === 'object' || shape?.kind === 'classOrArray' || shape?.kind === 'record') {
       const written = this.writtenForm(value, path);
       if (written !== value) return this.visit(written, shape, path, depth + 1);
       if (shape.kind === 'record') return this.record(value, shape.value, path, depth, memory?.keys);
-      return this.object(value, shape.kind === 'classOrArray' ? shape.cls.fields : shape.fields, path, depth, memory?.keys);
+      const described = shape.kind === 'classOrArray' ? shape.cls : shape;
+      if (described.subjectKey !== undefined) return this.subjectObject(value, described, path, depth, memory?.keys);
+      return this.object(value, described.fields, path, depth, memory?.keys);
     }
     if (!this.full) return value;
     if (memory?.keys !== undefined) return this.object(value, NO_FIELDS, path, depth, memory.keys);
     return this.untyped(value, path, depth);
+  }
+
+  /** An object that names its data subject: what it holds is sealed under that subject, unless it names its own. */
+  private subjectObject(
+    value: object,
+    shape: { fields: readonly FieldShape[]; subjectKey?: string },
+    path: string,
+    depth: number,
+    remembered: RememberedKeys,
+  ): object {
+    const outer = this.subject;
+    this.subject = this.subjectOf(value, shape.subjectKey as string, path);
+    try {
+      return this.object(value, shape.fields, path, depth, remembered);
+    } finally {
+      this.subject = outer;
+    }
+  }
+
+  /** The subject id an object names; a problem (thrown only if something is sealed under it) when missing, invalid or erased. */
+  private subjectOf(value: object, key: string, path: string): string | SubjectProblem {
+    let id: unknown = Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+    if (Secret.isSecret(id)) id = id.reveal();
+    const where = this.shown(appendToken(path, key));
+    if (Erased.isErased(id)) {
+      return new SubjectProblem(() =>
+        sealedError('SEALED_ERASED', 'the data subject id of this value was erased: a forgotten subject takes no new values', {
+          path: where,
+        }),
+      );
+    }
+    const subject = subjectOrUndefined(id);
+    if (subject !== undefined) return subject;
+    return new SubjectProblem(() =>
+      sealedError(
+        'SEALED_INVALID_OPTION',
+        'a value to seal belongs to a data subject, but the subject id field is missing, empty or not a string or safe integer',
+        { path: where },
+      ),
+    );
+  }
+
+  /** The tag of a value of `purpose` here: with the current subject, if any. */
+  private tagOf(purpose: string): string {
+    const subject = this.subject;
+    if (subject === undefined) return purpose;
+    if (typeof subject === 'string') return sealTag(purpose, subject);
+    throw subject.error();
+  }
+
+  /** A Secret's tag: its own subject, else the current one. */
+  private secretTag(value: Secret): string {
+    return value.subject === undefined ? this.tagOf(value.purpose) : sealTag(value.purpose, value.subject);
+  }
+
+  /** A tombstone stays a tombstone: its text, never sealed, never anything else. */
+  private tombstone(value: Erased): string {
+    this.tombstones++;
+    return tombstoneText(value.purpose);
   }
 
   /**
@@ -101,27 +189,33 @@ class SealWalk {
   }
 
   /**
-   * Takes a sensitive value out as a field and returns its placeholder. A value of the purpose
-   * the walk is already inside stays in place (its container seals it), but is walked on.
+   * Takes a sensitive value out as a field and returns its placeholder. A value of the tag
+   * (purpose and subject) the walk is already inside stays in place (its container seals it),
+   * but is walked on.
    */
-  private take(path: string, purpose: string, value: unknown, inner: Shape | undefined, depth: number): unknown {
-    // A Secret of another purpose in a tagged field is sealed inside the field's value: a reader needs both.
-    const secret = Secret.isSecret(value) && value.purpose === purpose;
-    if (!secret && purpose === this.enclosing[this.enclosing.length - 1]) return this.visit(value, inner, path, depth + 1);
+  private take(path: string, tag: string, value: unknown, inner: Shape | undefined, depth: number): unknown {
+    if (Erased.isErased(value)) return this.tombstone(value);
+    // A Secret of another purpose (or subject) in a tagged field is sealed inside the field's value: a reader needs both.
+    const secret = Secret.isSecret(value) && this.secretTag(value) === tag;
+    if (!secret && tag === this.enclosing[this.enclosing.length - 1]) return this.visit(value, inner, path, depth + 1);
     const content = secret ? (value as Secret).reveal() : value;
+    if (Erased.isErased(content)) return this.tombstone(content);
     checkSealable(content, path, this.shown(path));
+    const purpose = tagPurpose(tag);
     const field: PendingField = { path, purpose, secret, value: content };
     if (this.enclosing.length > 0) field.nested = true;
+    const subject = tagSubject(tag);
+    if (subject !== undefined) field.subject = subject;
     this.fields.push(field);
     if (typeof content === 'object' && content !== null)
-      field.value = this.inside(purpose, path, () => this.visit(content, inner, path, depth + 1));
+      field.value = this.inside(tag, path, () => this.visit(content, inner, path, depth + 1));
     return pendingPlaceholder(purpose);
   }
 
-  /** Walks a sealed value completely, with `purpose` as the enclosing one. */
-  private inside(purpose: string, path: string, walk: () => unknown): unknown {
+  /** Walks a sealed value completely, with `tag` as the enclosing one. */
+  private inside(tag: string, path: string, walk: () => unknown): unknown {
     const full = this.full;
-    this.enclosing.push(purpose);
+    this.enclosing.push(tag);
     this.containerPaths.push(path);
     this.full = true;
     try {
@@ -236,14 +330,17 @@ class SealWalk {
     return purpose === undefined ? this.visit(child, shape, childPath, depth + 1) : this.take(childPath, purpose, child, shape, depth + 1);
   }
 
-  /** The first purpose a key arrived sealed under that the walk is not inside yet (a Secret brings its own). */
+  /** The first tag a key arrived sealed under that the walk is not inside yet (a Secret brings its own). */
   private rememberedPurpose(chain: readonly string[] | undefined, child: unknown): string | undefined {
-    const own = Secret.isSecret(child) ? child.purpose : undefined;
-    return chain?.find((purpose) => purpose !== own && !this.enclosing.includes(purpose));
+    if (chain === undefined) return undefined;
+    const own = Secret.isSecret(child) ? this.secretTag(child) : undefined;
+    return chain.find((tag) => tag !== own && !this.enclosing.includes(tag));
   }
 
   private rulePurpose(key: string, child: unknown): string | undefined {
-    return Secret.isSecret(child) ? undefined : this.options.keyRules.find((rule) => rule.pattern.test(key))?.purpose;
+    if (Secret.isSecret(child) || Erased.isErased(child)) return undefined;
+    const purpose = this.options.keyRules.find((rule) => rule.pattern.test(key))?.purpose;
+    return purpose === undefined ? undefined : this.tagOf(purpose);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Secret } from '../model/secret';
 import { cachedTokens } from '../lib/json-pointer';
+import { tagSubject } from '../lib/seal-tag';
 import { shapeOfInstance } from './shapes';
 
 /**
@@ -78,7 +79,8 @@ function withPurpose(chain: readonly string[], purpose: string): readonly string
     let single = singleChains.get(purpose);
     if (single === undefined) {
       single = Object.freeze([purpose]);
-      singleChains.set(purpose, single);
+      // Purposes are few; tags naming a data subject are not (and hold its id): never kept.
+      if (tagSubject(purpose) === undefined) singleChains.set(purpose, single);
     }
     return single;
   }

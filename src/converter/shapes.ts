@@ -1,7 +1,7 @@
 import { sealedError } from '../errors';
 import { classTransformerTypes } from '../model/class-transformer-types';
 import { registry, type AnyClass, type ClassThunk, type FieldDecl } from '../model/registry';
-import { sensitivePurpose, type ZodLike } from '../model/zod';
+import { dataSubjectField, sensitivePurpose, type ZodLike } from '../model/zod';
 
 /**
  * A compiled description of where sensitive values and nested classes sit in a type.
@@ -25,10 +25,14 @@ export interface ClassShape {
   ctor: AnyClass;
   proto: object;
   fields: FieldShape[];
+  /** The field holding the data subject id (`@DataSubjectId`). */
+  subjectKey?: string;
 }
 export interface ObjectShape {
   kind: 'object';
   fields: FieldShape[];
+  /** The field holding the data subject id (zod `dataSubject`). */
+  subjectKey?: string;
 }
 export interface ArrayShape {
   kind: 'array';
@@ -69,7 +73,11 @@ export function classShape(ctor: AnyClass): ClassShape {
   }
   const shape: ClassShape = { kind: 'class', name, ctor, proto: ctor.prototype as object, fields: [] };
   classShapes.set(ctor, shape);
-  shape.fields = collectFields(ctor).flatMap(([key, decl]) => fieldShape(key, decl));
+  const decls = collectFields(ctor);
+  const subjectKeys = decls.filter(([, decl]) => decl.subjectId === true).map(([key]) => key);
+  if (subjectKeys.length > 1) throw sealedError('SEALED_INVALID_OPTION', 'a class has at most one @DataSubjectId field', { type: name });
+  if (subjectKeys.length === 1) shape.subjectKey = subjectKeys[0] as string;
+  shape.fields = decls.flatMap(([key, decl]) => fieldShape(key, decl));
   return shape;
 }
 
@@ -148,7 +156,7 @@ function compileUnmarked(schema: ZodLike): Shape | null {
   switch (def.type) {
     case 'object':
       refuseSensitiveCatchall(def['catchall'] as ZodLike | undefined);
-      return objectShape(def['shape'] as Record<string, ZodLike>);
+      return objectShape(def['shape'] as Record<string, ZodLike>, dataSubjectField(schema));
     case 'array':
       return wrap(zodShape(def['element'] as ZodLike), (element) => ({ kind: 'array', element }));
     case 'record':
@@ -175,12 +183,14 @@ function compileUnmarked(schema: ZodLike): Shape | null {
   }
 }
 
-function objectShape(fields: Record<string, ZodLike>): ObjectShape | null {
+/** An object's shape; one that names a data subject is kept even with no sensitive field (Secrets inside it take that subject). */
+function objectShape(fields: Record<string, ZodLike>, subjectKey: string | undefined): ObjectShape | null {
   const out: FieldShape[] = [];
   for (const [key, child] of Object.entries(fields)) {
     const shape = zodShape(child);
     if (shape !== null) out.push({ key, shape });
   }
+  if (subjectKey !== undefined) return { kind: 'object', fields: out, subjectKey };
   return out.length === 0 ? null : { kind: 'object', fields: out };
 }
 

@@ -3,7 +3,10 @@ import { utf8Text } from './utf8';
 
 /**
  * The list of sensitive values exchanged between converter and codec, in one JSON document:
- * `{"v":1,"f":[[path, purpose, secretFlag, nestedFlag?], ...],"x":[value, ...]}`.
+ * `{"v":1,"f":[[path, purpose, secretFlag, nestedFlag?], ...],"x":[value, ...]}`, and, when a
+ * field belongs to a data subject, `"s":[subjectId or 0, ...]` in the same order. Subject ids
+ * travel only where the values do (the hand-off store, an inline list inside the workflow
+ * sandbox, the codec's opened list in memory), never in a clear header.
  *
  * @example
  * ```ts
@@ -18,6 +21,8 @@ export interface FieldList {
   values: unknown[];
   /** Fields sealed inside another sealed value (no placeholder of theirs in the clear JSON). */
   nested?: boolean[];
+  /** The data subject whose key seals each field (sparse; absent when no field has one). */
+  subjects?: Array<string | undefined>;
 }
 
 type FieldTuple = [string, string, 0 | 1] | [string, string, 0 | 1, 1];
@@ -34,7 +39,14 @@ export function fieldListJson(list: FieldList, valueArrays: readonly string[]): 
       ? [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0, 1]
       : [p, list.purposes[i] as string, list.secrets[i] ? 1 : 0],
   );
-  return `{"v":1,"f":${JSON.stringify(tuples)},"x":[${valueArrays.map(arrayElementsText).join(',')}]}`;
+  const subjects = list.subjects === undefined ? '' : `,"s":${subjectsJson(list.subjects, list.paths.length)}`;
+  return `{"v":1,"f":${JSON.stringify(tuples)},"x":[${valueArrays.map(arrayElementsText).join(',')}]${subjects}}`;
+}
+
+function subjectsJson(subjects: ReadonlyArray<string | undefined>, count: number): string {
+  const out = new Array<string | 0>(count);
+  for (let i = 0; i < count; i++) out[i] = subjects[i] ?? 0;
+  return JSON.stringify(out);
 }
 
 /** The elements of a JSON array text that JSON.parse accepted as an array: only JSON whitespace can surround its brackets. */
@@ -52,21 +64,28 @@ export interface PendingField {
   value: unknown;
   /** Sealed inside another sealed value (its placeholder is in that value, not in the clear JSON). */
   nested?: boolean;
+  /** The data subject whose key seals it; absent: the purpose's shared key. */
+  subject?: string;
 }
 
 /** The same JSON as `fieldListJson`, straight from the converter's fields in one `stringify` call. */
 export function pendingFieldsToJson(fields: readonly PendingField[], stringify: (doc: unknown) => string | undefined): string {
   const f: FieldTuple[] = new Array<FieldTuple>(fields.length);
   const x: unknown[] = new Array<unknown>(fields.length);
+  let s: Array<string | 0> | undefined;
   fields.forEach((field, i) => {
     f[i] = field.nested === true ? [field.path, field.purpose, field.secret ? 1 : 0, 1] : [field.path, field.purpose, field.secret ? 1 : 0];
     x[i] = field.value;
+    if (field.subject !== undefined) {
+      s ??= new Array<string | 0>(fields.length).fill(0);
+      s[i] = field.subject;
+    }
   });
-  return stringify({ v: 1, f, x }) as string;
+  return stringify(s === undefined ? { v: 1, f, x } : { v: 1, f, x, s }) as string;
 }
 
 export function parseFieldList(source: Uint8Array | string): FieldList {
-  let doc: { v?: unknown; f?: unknown; x?: unknown };
+  let doc: { v?: unknown; f?: unknown; x?: unknown; s?: unknown };
   try {
     // A list claimed from the hand-off store is text already: no encode-then-decode round trip.
     doc = JSON.parse(typeof source === 'string' ? source : utf8Text(source)) as typeof doc;
@@ -89,5 +108,18 @@ export function parseFieldList(source: Uint8Array | string): FieldList {
       list.nested[list.paths.length - 1] = true;
     }
   }
+  if (doc.s !== undefined) list.subjects = parseSubjects(doc.s, list.paths.length);
   return list;
+}
+
+/** The `s` array: one entry per field, a non-empty subject id or 0 (none). */
+function parseSubjects(s: unknown, count: number): Array<string | undefined> {
+  if (!Array.isArray(s) || s.length !== count) throw sealedError('SEALED_MALFORMED', 'sealed field list has an unknown shape');
+  const subjects = new Array<string | undefined>(count);
+  for (let i = 0; i < count; i++) {
+    const subject: unknown = s[i];
+    if (typeof subject === 'string' && subject !== '') subjects[i] = subject;
+    else if (subject !== 0) throw sealedError('SEALED_MALFORMED', 'sealed field list has an unknown shape');
+  }
+  return subjects;
 }

@@ -47,3 +47,20 @@ export function countPlaceholders(value: unknown): number {
   }
   return count;
 }
+
+/** Every tombstone starts with this text. */
+export const TOMBSTONE_PREFIX = '[erased:';
+
+/** What stands where a value of a forgotten data subject was: `[erased:phi]`. Holds nothing of the value. */
+export function tombstoneText(purpose: string): string {
+  return `${TOMBSTONE_PREFIX}${purpose}]`;
+}
+
+/** The exact text of a tombstone string: `[erased:<purpose>]`. */
+export const TOMBSTONE_PATTERN = new RegExp(`^\\[erased:(${grammar(PURPOSE_PATTERN)})\\]$`);
+
+/** The purpose of a string that is exactly a tombstone; undefined for any other value. */
+export function tombstonePurpose(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value.startsWith(TOMBSTONE_PREFIX)) return undefined;
+  return TOMBSTONE_PATTERN.exec(value)?.[1];
+}

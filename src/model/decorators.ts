@@ -150,6 +150,28 @@ export function Nested(type: ClassThunk, options: NestedOptions = {}): LegacyOrS
 }
 
 /**
+ * Names the field that holds the id of the data subject (a patient, a customer) the instance's
+ * sealed values belong to, like Axon's `@DataSubjectId`. Every `@Sensitive` field of the instance,
+ * every `Secret` without a subject of its own and every key-rule match inside it is sealed under
+ * that subject's key, and so erased with it (docs/ERASURE.md); a nested instance that names its
+ * own subject uses its own. The id must be a non-empty string or a safe integer when anything is
+ * sealed (`SEALED_INVALID_OPTION` otherwise: never a shared key in its place). One per class.
+ * Needs a `SubjectKeys` key source on the codec.
+ *
+ * @example
+ * ```ts
+ * @SealedType('PatientIntake')
+ * class PatientIntake {
+ *   @DataSubjectId() patientId!: string;
+ *   @Sensitive({ purpose: 'phi' }) ssn!: string; // sealed under the key of this patientId
+ * }
+ * ```
+ */
+export function DataSubjectId(): LegacyOrStandardField {
+  return fieldDecorator({ subjectId: true });
+}
+
+/**
  * Registers a class under a stable name carried in payload metadata, so decoding can
  * rebuild instances without a type hint. Names must be unique per process.
  *

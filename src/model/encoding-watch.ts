@@ -36,6 +36,13 @@ export function secretJson(value: unknown, redacted: { toString(): string }): un
   return redacted.toString();
 }
 
+/** What an `Erased` tombstone's `toJSON` gives: its text, reported as missed under a watch (the converter's walk writes tombstones itself). */
+export function tombstoneJson(text: string): string {
+  const watch = registry.watch;
+  if (watch !== null && !watch.reveal) watch.missed = true;
+  return text;
+}
+
 /** Whether this library installed `toJSON` (Secret's, or a class hook): any other makes the converter walk the whole value. */
 export function isOwnToJSON(toJSON: object): boolean {
   return registry.ownToJSON.has(toJSON);

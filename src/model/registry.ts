@@ -14,6 +14,8 @@ export interface FieldDecl {
   nested?: ClassThunk;
   /** The nested field is a `Record<string, T>`. */
   record?: boolean;
+  /** The field holds the id of the data subject the instance's sealed values belong to (`@DataSubjectId`). */
+  subjectId?: boolean;
 }
 
 export interface ClassDecl {
@@ -25,6 +27,8 @@ interface RegistryState {
   readonly classes: WeakMap<AnyClass, ClassDecl>;
   readonly byName: Map<string, AnyClass>;
   readonly schemaMarks: WeakMap<object, { purpose: string }>;
+  /** zod object schemas marked by `dataSubject`: the key of their subject id field. Created on first use. */
+  subjectMarks?: WeakMap<object, string>;
   /** Field decorations seen under TC39 decorators, waiting for their class decorator. */
   pendingStandardFields: Array<[string, FieldDecl]>;
   /** See model/encoding-watch, the only module that reads or writes it. */

@@ -1,5 +1,6 @@
 import { checkPurpose } from './purpose';
 import { markOwnToJSON, secretJson } from './encoding-watch';
+import { checkSubject, type DataSubject } from './subject';
 
 const SECRET_BRAND = Symbol.for('temporal-sealed-fields.Secret');
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -7,7 +8,9 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /**
  * A value that is sealed wherever it travels: as a bare argument, a nested field, a result
  * or a signal. It decodes back into a `Secret`. Printing it (`String`, `JSON.stringify`,
- * `util.inspect`, loggers) shows only `[secret:<purpose>]`.
+ * `util.inspect`, loggers) shows only `[secret:<purpose>]`. With a `subject`, it is sealed under
+ * that data subject's key (docs/ERASURE.md) and keeps its subject when decoded; without one, a
+ * Secret held by an object that names a subject (`@DataSubjectId`, `dataSubject`) takes that one.
  *
  * @example
  * ```ts
@@ -21,10 +24,13 @@ export class Secret<T = unknown> {
   readonly #value: T;
   /** Names the class of secret; chooses the key and who may reveal it. */
   readonly purpose: string;
+  /** The data subject whose key seals it (as sensitive as the value: never printed). */
+  readonly subject?: string;
 
-  constructor(value: T, purpose?: string) {
+  constructor(value: T, purpose?: string, subject?: DataSubject) {
     this.#value = value;
     this.purpose = checkPurpose(purpose);
+    if (subject !== undefined) this.subject = checkSubject(subject, 'secret');
     Object.freeze(this);
   }
 
@@ -56,13 +62,29 @@ Object.defineProperty(Secret.prototype, SECRET_BRAND, { value: true });
 markOwnToJSON(Secret.prototype.toJSON);
 
 /**
+ * Options of {@link secret}.
+ *
+ * @example
+ * ```ts
+ * const notes = secret(text, { purpose: 'phi', subject: patient.id });
+ * ```
+ */
+export interface SecretOptions {
+  /** Class of secret, e.g. `phi` or `credential` (default `sensitive`). */
+  purpose?: string;
+  /** The data subject the value belongs to: sealed under that subject's key, erased with it (docs/ERASURE.md). */
+  subject?: DataSubject;
+}
+
+/**
  * Wraps a value so that it is sealed wherever it goes.
  *
  * @example
  * ```ts
  * const jwt = secret(request.headers.authorization, { purpose: 'credential' });
+ * const notes = secret(visit.notes, { purpose: 'phi', subject: patient.id }); // erased with the patient
  * ```
  */
-export function secret<T>(value: T, options: { purpose?: string } = {}): Secret<T> {
-  return new Secret(value, options.purpose);
+export function secret<T>(value: T, options: SecretOptions = {}): Secret<T> {
+  return new Secret(value, options.purpose, options.subject);
 }

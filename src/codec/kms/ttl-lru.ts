@@ -42,6 +42,14 @@ export class TtlLru<V> {
     }
   }
 
+  /** Forgets one entry now. */
+  delete(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    this.#entries.delete(key);
+    this.onEvict?.(entry.value);
+  }
+
   clear(): void {
     for (const entry of this.#entries.values()) this.onEvict?.(entry.value);
     this.#entries.clear();
