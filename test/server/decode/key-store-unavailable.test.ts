@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { KeySource } from '../../../src/codec';
 import { sealedError } from '../../../src/errors';
 import { type CodecServer, createCodecServer } from '../../../src/server';
-import { keyring, post, STATIC_TOKENS, sealedIntake, TOKENS, toWire } from '../fixtures';
+import { keyring, memoryAudit, post, STATIC_TOKENS, sealedIntake, TOKENS, toWire } from '../fixtures';
 
 let down = false;
 // The keyring's keys behind a store that can stop answering, as SubjectKeys does when its store is unreachable.
@@ -22,7 +22,7 @@ let server: CodecServer;
 let url: string;
 
 beforeAll(async () => {
-  server = await createCodecServer({ keys, auth: { staticTokens: STATIC_TOKENS } });
+  server = await createCodecServer({ keys, auth: { staticTokens: STATIC_TOKENS }, audit: memoryAudit().sink });
   url = (await server.listen()).url;
 });
 afterAll(() => server?.close());
