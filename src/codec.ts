@@ -15,6 +15,7 @@ export type { Envelope, Box, BoxField } from './codec/envelope';
 export type { FieldList } from './lib/field-list';
 export { Keyring, type KeyringOptions, type KeyringDescription, type KeyMaterial } from './codec/keyring';
 export type { KeySource, KeyScope, SealingKey, SealedKeyReference } from './codec/key-source';
+export { readingAlso } from './codec/reading-also';
 export {
   AwsKmsKeySource,
   type AwsKmsKeySourceOptions,
@@ -23,6 +24,3 @@ export {
   type KmsKeySelection,
 } from './codec/kms/aws-kms-key-source';
 export { blindIndex, type BlindIndexOptions, type IndexableValue } from './codec/blind-index';
-export { SubjectKeys, type SubjectKeysOptions, type SubjectKeysStats } from './codec/subject-keys';
-export { subjectHashOf } from './codec/subject-wrapped';
-export type { SubjectKeyStore, StoredSubjectKey, SubjectKeyLookup, ForgetRecord } from './keystore/subject-key-store';

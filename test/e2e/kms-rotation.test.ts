@@ -1,5 +1,6 @@
 // Key rotation end to end with SealedFieldsPlugin on a real dev server and a real KMS API (moto):
-// (a) from a static keyring to AWS KMS, the keyring kept for reading (`staticKeys`);
+// (a) from a static keyring to AWS KMS: readers first (`readingAlso(keyring, kms)`), then writers,
+// the keyring kept for reading (`staticKeys`);
 // (b) from KMS key A to KMS key B: new writes under B, history under A opens while A is trusted and
 // enabled, `scan` shows which runs still need A; once those runs are gone it calls A unused, A is
 // disabled, and a payload needing A then fails with SEALED_KMS_KEY_DISABLED, never in clear.
@@ -14,7 +15,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Secret, secret } from '../../src';
 import type { ScanReport } from '../../src/cli/scan/report';
-import { type AwsKmsKeySourceOptions, Keyring, type KeySource, SealingCodec } from '../../src/codec';
+import { type AwsKmsKeySourceOptions, Keyring, type KeySource, readingAlso, SealingCodec } from '../../src/codec';
 import { readEnvelope } from '../../src/codec/envelope';
 import { readWrappedKey } from '../../src/codec/kms/wrapped-key';
 import { META } from '../../src/lib/metadata';
@@ -160,12 +161,14 @@ const kmsFlags = (kmsKeyId: string, ...open: string[]): string[] => [
   kms.region,
 ];
 
-async function waitUntilListed(query: string, expected: number): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    if ((await server.env.client.workflow.count(query)).count === expected) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+async function waitUntilListed(query: string, expected: number, seconds = 30): Promise<void> {
+  let count = -1;
+  for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline; ) {
+    count = (await server.env.client.workflow.count(query)).count;
+    if (count === expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`visibility never showed ${expected} runs for ${query}`);
+  throw new Error(`visibility showed ${count} runs, not ${expected}, for ${query}`);
 }
 
 function reveal(result: unknown): string {
@@ -176,10 +179,10 @@ function reveal(result: unknown): string {
 const EventType = temporal.api.enums.v1.EventType;
 
 describe('rotation from a static keyring to AWS KMS', () => {
-  test('runs written under the keyring keep opening after the deployment moves to KMS (staticKeys); new payloads carry KMS-wrapped data keys', async () => {
+  test('readers first (readingAlso), then writers (staticKeys): runs written under the keyring keep opening, new payloads carry KMS-wrapped data keys', async () => {
     const taskQueue = `static-to-kms-${RUN}-${randomUUID().slice(0, 6)}`;
     const closed = [value('static-closed-0'), value('static-closed-1')];
-    const [greeting, note] = [value('static-greeting'), value('kms-note')];
+    const [greeting, early, later] = [value('static-greeting'), value('early-kms-note'), value('kms-note')];
     const openId = `static-open-${randomUUID()}`;
 
     const before = await deploy(() => staticKeyring);
@@ -196,21 +199,36 @@ describe('rotation from a static keyring to AWS KMS', () => {
     const [started] = await sealedPayloads(openId, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
     expect(wrappingOf(started as Payload)).toEqual([{ keyId: 'k-static', kmsKeyArn: undefined }]);
 
-    // The switch: every process gets the KMS source, with the old keyring to read what it sealed.
+    // Step one, readers first: the worker opens KMS-wrapped boxes but still seals with the keyring,
+    // so a client already moved to KMS breaks nothing.
+    const readers = await deploy(async () => readingAlso(staticKeyring, await kmsKeys(kmsKeyA)()));
+    const movedEarly = await deploy(kmsKeys(kmsKeyA, { staticKeys: staticKeyring }));
+    await readers.run(taskQueue, async () => {
+      await movedEarly.client.workflow.getHandle(openId).signal('addNote', secret(early, { purpose: 'phi' }));
+      expect(reveal(await before.client.workflow.getHandle(openId).query('lastNote'))).toBe(early); // sealed with the keyring
+    });
+    const memo = (await rawHistory(server.env.client, { workflowId: openId })).find(
+      (event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+    )?.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.latestNote;
+    expect(wrappingOf(memo as Payload)).toEqual([{ keyId: 'k-static', kmsKeyArn: undefined }]);
+
+    // Step two, writers: every process seals under KMS data keys, the keyring kept to open what it sealed.
     const after = await deploy(kmsKeys(kmsKeyA, { staticKeys: staticKeyring }));
     await after.run(taskQueue, async () => {
       for (const [i, carried] of closed.entries())
         expect(reveal(await after.client.workflow.getHandle(`static-${i}-${taskQueue}`).result())).toBe(carried);
       const open = after.client.workflow.getHandle(openId);
-      await open.signal('addNote', secret(note, { purpose: 'phi' })); // the worker replays the static greeting first
-      expect(reveal(await open.query('lastNote'))).toBe(note);
+      await open.signal('addNote', secret(later, { purpose: 'phi' })); // a fresh worker replays the static greeting first
+      expect(reveal(await open.query('lastNote'))).toBe(later);
       await open.signal('finish');
-      expect(((await open.result()) as unknown[]).map(reveal)).toEqual([greeting, note]);
+      expect(((await open.result()) as unknown[]).map(reveal)).toEqual([greeting, early, later]);
     });
-    const [signalled] = await sealedPayloads(openId, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
-    const [box] = wrappingOf(signalled as Payload);
-    expect(box?.keyId).toMatch(/^dk-[A-Za-z0-9_-]{12}$/);
-    expect(box?.kmsKeyArn).toBe(kmsKeyA);
+    const signals = await sealedPayloads(openId, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    expect(signals.map((payload) => wrappingOf(payload).map((box) => box.kmsKeyArn))).toEqual([[kmsKeyA], [kmsKeyA]]);
+    expect(signals.flatMap((payload) => wrappingOf(payload).map((box) => box.keyId))).toEqual([
+      expect.stringMatching(/^dk-[A-Za-z0-9_-]{12}$/),
+      expect.stringMatching(/^dk-[A-Za-z0-9_-]{12}$/),
+    ]);
 
     // scan lists the static key as before and the KMS key by ARN, with the runs that need each.
     const query = `TaskQueue = '${taskQueue}'`;
@@ -331,7 +349,7 @@ describe('rotation from KMS key A to KMS key B, and retiring A', () => {
           if ((err as { code?: number }).code !== 5) throw err; // NOT_FOUND: deleted on an earlier attempt
         });
     }
-    await waitUntilListed(query, 1);
+    await waitUntilListed(query, 1, 120); // deletion runs in the background
     const unused = await scan(['--query', query, '--json', ...kmsFlags(kmsKeyB), '--retire-kms-key', kmsKeyA]);
     expect(unused.code).toBe(0);
     expect(unused.report.kmsKeys.map((k) => k.kmsKeyArn)).toEqual([kmsKeyB]);
