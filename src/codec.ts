@@ -24,3 +24,6 @@ export {
   type KmsKeySelection,
 } from './codec/kms/aws-kms-key-source';
 export { blindIndex, type BlindIndexOptions, type IndexableValue } from './codec/blind-index';
+export { SubjectKeys, type SubjectKeysOptions, type SubjectKeysStats } from './codec/subject-keys';
+export { subjectHashOf } from './codec/subject-wrapped';
+export type { SubjectKeyStore, StoredSubjectKey, SubjectKeyLookup, ForgetRecord } from './keystore/subject-key-store';
