@@ -56,9 +56,10 @@ const PUT_ATTEMPTS = 3;
  *   link is atomic, so of two writers racing on one subject (threads or processes) exactly one
  *   creates the file and the other reads it. It then checks the tombstone and removes its own
  *   key again if the subject was forgotten meanwhile.
- * - `forget` writes the tombstone first, then unlinks the subject's key files, then appends the
- *   audit line (fsync). Interrupted, it leaves the tombstone (reads already answer erased); run it
- *   again to finish.
+ * - `forget` writes the tombstone first, then unlinks the subject's key files (and any temporary
+ *   file a writer left), then appends the audit line (fsync). Interrupted, it leaves the tombstone
+ *   (reads already answer erased); run it again to finish. An audit line cut short by a crash is
+ *   skipped by `forgetRecords`.
  * - Unlinking destroys a key as far as the file system goes: its blocks may survive on the disk
  *   and in backups (docs/ERASURE.md, "Key stores").
  * - Errors: a directory that cannot be read or written is `SEALED_KEYSTORE_UNAVAILABLE`; a file
