@@ -15,6 +15,7 @@ import { type AwsKmsKeySource, Keyring, SealingCodec } from '../../src/codec';
 import { readEnvelope } from '../../src/codec/envelope';
 import { createSealedPayloadConverter, secret } from '../../src/index';
 import { META } from '../../src/lib/metadata';
+import { cli } from '../cli/helpers';
 import { findLeaks } from '../support/payloads';
 import { kmsKeySourceOn, startKmsServer, type KmsServer } from '../support/kms-server';
 
@@ -213,6 +214,17 @@ describe('scan per KMS key', () => {
     } finally {
       await kms.call('EnableKey', { KeyId: credentialKeyId });
     }
+  });
+});
+
+describe('scan flags for KMS keys', () => {
+  test('an alias given to --retire-kms-key, or KMS flags without --kms-key-id, are usage errors (exit 2) before any connection', async () => {
+    const unreachable = ['scan', '--address', '127.0.0.1:1', '--connect-timeout', '1', '--quiet'];
+    expect((await cli([...unreachable, '--retire-kms-key', 'alias/sealed-old'])).code).toBe(2);
+    expect((await cli([...unreachable, '--retire-kms-key', 'arn:aws:kms:us-east-1:111122223333:alias/old'])).code).toBe(2);
+    expect((await cli([...unreachable, '--kms-endpoint', kms.endpoint])).code).toBe(2);
+    expect((await cli([...unreachable, '--kms-key-id', phiKey], { env: {} })).code).toBe(2); // no region
+    expect((await cli([...unreachable, '--retire-kms-key', phiKey])).code).toBe(3); // well-formed: fails only at the server
   });
 });
 
