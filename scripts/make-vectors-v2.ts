@@ -18,7 +18,10 @@ import { keyCheck, sha256 } from '../src/codec/hash';
 import { peekPending } from '../src/lib/handoff';
 import { V2_INPUTS, V2_TYPES, type V2Input } from '../test/vectors/v2-inputs';
 import { GivenDataKey, type GivenDataKeyFile } from '../test/vectors/given-data-key';
+import { GivenSubjectKey, type GivenSubjectKeyFile } from '../test/vectors/given-subject-key';
 import type { KeySource } from '../src/codec/key-source';
+import { SubjectKeys } from '../src/codec/subject-keys';
+import { MemorySubjectKeyStore } from '../src/keystore/memory-store';
 
 const KEY_HEX = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
 const PHI_KEY_HEX = 'f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f';
@@ -34,7 +37,22 @@ const KMS_DATA_KEY = JSON.parse(
   readFileSync(join(__dirname, '..', 'test', 'vectors', 'v2-kms-data-key.json'), 'utf8'),
 ) as GivenDataKeyFile & { description?: string };
 const givenDataKey = new GivenDataKey(KMS_DATA_KEY);
-const keysOf = (input: V2Input): KeySource => (input.keys === 'kms' ? givenDataKey : keyring);
+/** The subject key the data-subject vector is sealed under, as a key store would hold it (unwrapped); its hash computed by the library. */
+const SUBJECT_INDEX_KEY_HEX = 'b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf';
+const SUBJECT_KEY: GivenSubjectKeyFile = {
+  subjectIndexKey: SUBJECT_INDEX_KEY_HEX,
+  subject: 'patient-1042',
+  subjectHash: new SubjectKeys({
+    keys: keyring,
+    store: new MemorySubjectKeyStore(),
+    subjectIndexKey: keyBytes(SUBJECT_INDEX_KEY_HEX),
+  }).subjectHash('patient-1042'),
+  purpose: 'phi',
+  keyId: 'sk-vectorKey001',
+  key: 'd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef',
+};
+const givenSubjectKey = new GivenSubjectKey(SUBJECT_KEY);
+const keysOf = (input: V2Input): KeySource => (input.keys === 'kms' ? givenDataKey : input.keys === 'subject' ? givenSubjectKey : keyring);
 
 /** Registered types' sensitive positions (JSON pointers, `*` for any array index or record key), for the typed check of FORMAT.md reading step 3. */
 const SENSITIVE_POSITIONS: Record<string, string[]> = {
@@ -45,6 +63,7 @@ const SENSITIVE_POSITIONS: Record<string, string[]> = {
   Login: ['/password'],
   Referral: ['/portal'],
   Session: ['/token'],
+  SubjectNote: ['/patientId', '/note'],
 };
 
 const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
@@ -74,9 +93,10 @@ function nonceSequence(issued: string[]): { next(): Uint8Array } {
   };
 }
 
-/** A decoded value as JSON: a Secret is `{"$secret": purpose, "value": ...}`; class instances are their own fields. */
+/** A decoded value as JSON: a Secret is `{"$secret": purpose, "subject"?: id, "value": ...}`; class instances are their own fields. */
 function repr(value: unknown): unknown {
-  if (Secret.isSecret(value)) return { $secret: value.purpose, value: repr(value.reveal()) };
+  if (Secret.isSecret(value))
+    return { $secret: value.purpose, ...(value.subject !== undefined && { subject: value.subject }), value: repr(value.reveal()) };
   if (Array.isArray(value)) return value.map(repr);
   if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, repr(v)]));
   return value;
@@ -90,6 +110,8 @@ interface OpenedField {
   secret: boolean;
   depth: number;
   value: unknown;
+  /** The subject id a data subject's box carries after its values. */
+  subject?: string;
 }
 
 /** Every field of a sealed payload, depth first (a box's fields, then its inner envelope), with its depth. */
@@ -100,7 +122,9 @@ function openedFields(payload: Payload): OpenedField[] {
   const level = (bytes: Uint8Array, place: BoxPlace, depth: number): void => {
     const { envelope, header } = readEnvelopeWithHeader(bytes);
     envelope.boxes.forEach((box, index) => {
-      const key = (box.wrappedKey?.length ?? 0) > 0 ? keyBytes(KMS_DATA_KEY.dataKey) : keyring.key(box.keyId);
+      const wrapped = box.wrappedKey ?? new Uint8Array();
+      const key =
+        wrapped[0] === 0x02 ? keyBytes(SUBJECT_KEY.key) : wrapped.length > 0 ? keyBytes(KMS_DATA_KEY.dataKey) : keyring.key(box.keyId);
       const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
         null,
         box.ciphertext,
@@ -110,8 +134,16 @@ function openedFields(payload: Payload): OpenedField[] {
       );
       const split = plain.indexOf(0);
       const values = JSON.parse(text(split === -1 ? plain : plain.subarray(0, split))) as unknown[];
+      const subject = wrapped[0] === 0x02 ? (values.pop() as string) : undefined;
       box.fields.forEach((field, i) => {
-        out.push({ path: field.path, purpose: box.purpose, secret: field.secret, depth, value: values[i] });
+        out.push({
+          path: field.path,
+          purpose: box.purpose,
+          secret: field.secret,
+          depth,
+          value: values[i],
+          ...(subject !== undefined && { subject }),
+        });
       });
       if (split !== -1) level(plain.subarray(split + 1), { version: 2, containerNonce: box.nonce }, depth + 1);
     });
@@ -156,6 +188,7 @@ async function positive(input: V2Input): Promise<{ vector: Record<string, unknow
       f.path === library.paths[i] &&
       f.purpose === library.purposes[i] &&
       f.secret === library.secrets[i] &&
+      f.subject === library.subjects?.[i] &&
       isDeepStrictEqual(f.value, library.values[i]),
   );
   if (!same || fields.length !== library.paths.length) throw new Error(`${input.name}: the script's reading differs from the library's`);
@@ -163,6 +196,7 @@ async function positive(input: V2Input): Promise<{ vector: Record<string, unknow
     name: input.name,
     namespace: input.namespace,
     ...(input.keys === 'kms' && { keySource: 'kmsDataKeys' }),
+    ...(input.keys === 'subject' && { keySource: 'subjectKeys' }),
     nonces,
     input: wire(inline),
     sealed: wire(sealed),
@@ -640,11 +674,12 @@ async function main(): Promise<void> {
   const doc = {
     format: 'temporal-sealed-fields envelope v2',
     about:
-      'docs/FORMAT.md. Positive vectors: seal "input" with "nonces" in "namespace" to get "sealed"; open it to get "fields" (depth first) and "decoded" (a Secret is {"$secret": purpose, "value": ...}). Negative vectors: a reader in "namespace" ("" = none) with "keys" must refuse "payload" with "code". A box with an empty wrapped key opens with "keys" by key id; a vector with "keySource": "kmsDataKeys" was sealed under a data key that AWS KMS (a KMS API server) generated and wrapped: its boxes carry that wrapped key, and a reader opens them with the "dataKey" that "kmsDataKeys" gives for that key id and wrapped key (no KMS needed).',
+      'docs/FORMAT.md. Positive vectors: seal "input" with "nonces" in "namespace" to get "sealed"; open it to get "fields" (depth first) and "decoded" (a Secret is {"$secret": purpose, "subject"?: id, "value": ...}). Negative vectors: a reader in "namespace" ("" = none) with "keys" must refuse "payload" with "code". A box with an empty wrapped key opens with "keys" by key id; a vector with "keySource": "kmsDataKeys" was sealed under a data key that AWS KMS (a KMS API server) generated and wrapped: its boxes carry that wrapped key, and a reader opens them with the "dataKey" that "kmsDataKeys" gives for that key id and wrapped key (no KMS needed). A vector with "keySource": "subjectKeys" was sealed under the key of a data subject: its boxes carry 0x02 and the subject hash (HMAC-SHA-256 under "subjectIndexKey", docs/FORMAT.md), their JSON arrays end with the subject id, and a reader opens them with the "key" that "subjectKeys" gives for that subject hash, purpose and key id (what a key store holds; no store needed).',
     keys: KEYS,
     purposeKeys: PURPOSE_KEYS,
     active: 'k1',
     kmsDataKeys: [KMS_DATA_KEY],
+    subjectKeys: [SUBJECT_KEY],
     sensitivePositions: SENSITIVE_POSITIONS,
     vectors,
     negative,

@@ -12,6 +12,7 @@ import { codeOfAsync } from '../support/errors';
 import { pendingText } from '../support/pending';
 import { V2_INPUTS, V2_TYPES } from '../vectors/v2-inputs';
 import { GivenDataKey, type GivenDataKeyFile } from '../vectors/given-data-key';
+import { GivenSubjectKey, type GivenSubjectKeyFile } from '../vectors/given-subject-key';
 import type { KeySource } from '../../src/codec/key-source';
 
 interface Vector {
@@ -146,6 +147,7 @@ interface OpenedField {
   secret: boolean;
   depth: number;
   value: unknown;
+  subject?: string;
 }
 interface WirePayload {
   metadata: Record<string, string>;
@@ -159,8 +161,8 @@ interface V2Vector {
   sealed: WirePayload;
   fields: OpenedField[];
   decoded: unknown;
-  /** 'kmsDataKeys': sealed under a KMS-wrapped data key that the file gives unwrapped. */
-  keySource?: 'kmsDataKeys';
+  /** 'kmsDataKeys': sealed under a KMS-wrapped data key that the file gives unwrapped; 'subjectKeys': under a data subject's key the file gives. */
+  keySource?: 'kmsDataKeys' | 'subjectKeys';
 }
 interface V2Negative {
   name: string;
@@ -179,6 +181,7 @@ const v2 = JSON.parse(readFileSync(join(__dirname, '..', 'vectors', 'v2.json'), 
   vectors: V2Vector[];
   negative: V2Negative[];
   kmsDataKeys?: GivenDataKeyFile[];
+  subjectKeys?: GivenSubjectKeyFile[];
 };
 const v2Keyring = new Keyring({
   active: v2.active,
@@ -187,13 +190,16 @@ const v2Keyring = new Keyring({
 });
 const converter = createSealedPayloadConverter({ types: V2_TYPES });
 const givenDataKey = new GivenDataKey((v2.kmsDataKeys ?? [])[0] as GivenDataKeyFile);
-/** The keys a positive vector was sealed with: the keyring, or the KMS-wrapped data key the file gives. */
-const keysOf = (vector: V2Vector): KeySource => (vector.keySource === 'kmsDataKeys' ? givenDataKey : v2Keyring);
+const givenSubjectKey = new GivenSubjectKey((v2.subjectKeys ?? [])[0] as GivenSubjectKeyFile);
+/** The keys a positive vector was sealed with: the keyring, the KMS-wrapped data key or the subject key the file gives. */
+const keysOf = (vector: V2Vector): KeySource =>
+  vector.keySource === 'kmsDataKeys' ? givenDataKey : vector.keySource === 'subjectKeys' ? givenSubjectKey : v2Keyring;
 const contextFor = (namespace: string) => (namespace === '' ? undefined : { type: 'workflow' as const, namespace, workflowId: 'any' });
 
-/** A decoded value as the vectors write it: a Secret is `{"$secret": purpose, "value": ...}`, class instances their own fields. */
+/** A decoded value as the vectors write it: a Secret is `{"$secret": purpose, "subject"?: id, "value": ...}`, class instances their own fields. */
 function repr(value: unknown): unknown {
-  if (Secret.isSecret(value)) return { $secret: value.purpose, value: repr(value.reveal()) };
+  if (Secret.isSecret(value))
+    return { $secret: value.purpose, ...(value.subject !== undefined && { subject: value.subject }), value: repr(value.reveal()) };
   if (Array.isArray(value)) return value.map(repr);
   if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, repr(v)]));
   return value;
@@ -213,9 +219,31 @@ describe('v2 vectors file', () => {
     const [box] = readEnvelope(fromB64(vector.sealed.metadata['sealed-fields'] as string)).boxes;
     expect(box?.keyId).toBe(given.keyId);
     expect(Buffer.from(box?.wrappedKey ?? []).toString('hex')).toBe(given.wrappedKey);
-    for (const other of v2.vectors.filter((v) => v !== vector)) {
+    for (const other of v2.vectors.filter((v) => v.keySource === undefined)) {
       for (const b of readEnvelope(fromB64(other.sealed.metadata['sealed-fields'] as string)).boxes) expect(b.wrappedKey?.length).toBe(0);
     }
+    const codec = await SealingCodec.create({ keyring: v2Keyring });
+    expect(await codeOfAsync(() => codec.decode([toPayload(vector.sealed)], contextFor(vector.namespace)))).toBe('SEALED_KEY_UNKNOWN');
+  });
+});
+
+describe('v2 data-subject vector', () => {
+  const vector = v2.vectors.find((v) => v.keySource === 'subjectKeys') as V2Vector;
+  const given = (v2.subjectKeys ?? [])[0] as GivenSubjectKeyFile;
+
+  test('its boxes carry 0x02 and the subject hash FORMAT.md defines, never the subject id', () => {
+    const hash = createHmac('sha256', Buffer.from(given.subjectIndexKey, 'hex')).update(docSubjectHashInput(given.subject)).digest();
+    expect(hash.toString('base64url')).toBe(given.subjectHash);
+    const sealed = toPayload(vector.sealed);
+    for (const box of readEnvelope(fromB64(vector.sealed.metadata['sealed-fields'] as string)).boxes) {
+      expect(box.keyId).toBe(given.keyId);
+      expect(Buffer.from(box.wrappedKey ?? []).equals(Buffer.concat([Buffer.of(0x02), hash]))).toBe(true);
+    }
+    const bytes = Buffer.concat([Buffer.from(sealed.data ?? []), ...Object.values(sealed.metadata ?? {}).map((v) => Buffer.from(v ?? []))]);
+    expect(bytes.includes(given.subject)).toBe(false);
+  });
+
+  test('a keyring alone cannot open it', async () => {
     const codec = await SealingCodec.create({ keyring: v2Keyring });
     expect(await codeOfAsync(() => codec.decode([toPayload(vector.sealed)], contextFor(vector.namespace)))).toBe('SEALED_KEY_UNKNOWN');
   });
@@ -256,8 +284,18 @@ describe.each(v2.vectors)('v2 test vector: $name', (vector) => {
         secret: opened.secrets[i],
         nested: opened.nested?.[i] === true,
         value: opened.values[i],
+        subject: opened.subjects?.[i],
       })),
-    ).toEqual(vector.fields.map((f) => ({ path: f.path, purpose: f.purpose, secret: f.secret, nested: f.depth > 0, value: f.value })));
+    ).toEqual(
+      vector.fields.map((f) => ({
+        path: f.path,
+        purpose: f.purpose,
+        secret: f.secret,
+        nested: f.depth > 0,
+        value: f.value,
+        subject: f.subject,
+      })),
+    );
     const [decoded] = (await codec.decode([toPayload(vector.sealed)], contextFor(vector.namespace))) as [Payload];
     expect(repr(converter.fromPayload(decoded, contextFor(vector.namespace)))).toEqual(vector.decoded);
   });
@@ -299,6 +337,7 @@ class DocSecret {
   constructor(
     readonly purpose: string,
     readonly value: unknown,
+    readonly subject?: string,
   ) {}
 }
 
@@ -387,9 +426,20 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
       } catch {
         values = undefined;
       }
-      if (!Array.isArray(values) || values.length !== box.fields.length) refuse('SEALED_MALFORMED');
+      // A data subject's box (wrapped key 0x02): its array ends with the subject id.
+      const subjectBox = box.wrappedKey?.[0] === 0x02;
+      if (!Array.isArray(values) || values.length !== box.fields.length + (subjectBox ? 1 : 0)) refuse('SEALED_MALFORMED');
+      const subject = subjectBox ? (values as unknown[])[box.fields.length] : undefined;
+      if (subjectBox && (typeof subject !== 'string' || subject === '')) refuse('SEALED_MALFORMED');
       box.fields.forEach((field, k) => {
-        fields.push({ path: field.path, purpose: box.purpose, secret: field.secret, depth, value: (values as unknown[])[k] });
+        fields.push({
+          path: field.path,
+          purpose: box.purpose,
+          secret: field.secret,
+          depth,
+          value: (values as unknown[])[k],
+          ...(subjectBox && { subject: subject as string }),
+        });
       });
       if (zero !== -1) {
         if (depth + 1 > MAX_INNER_LEVELS) refuse('SEALED_TOO_DEEP');
@@ -408,7 +458,7 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
   // Step 10: innermost first.
   for (const i of [...order].reverse()) {
     const field = fields[i]!;
-    if (field.secret) root = writeAt(root, field.path, new DocSecret(field.purpose, readAt(root, field.path)));
+    if (field.secret) root = writeAt(root, field.path, new DocSecret(field.purpose, readAt(root, field.path), field.subject));
   }
   // Step 11: no classes here, the decoded value is compared as JSON.
   return { fields, decoded: asVectorJson(root) };
@@ -418,6 +468,12 @@ function readPerFormatDocV2(payload: Payload, readerNamespace: string): { fields
 function docKeyHex(box: DocBox): string | undefined {
   if (box.wrappedKey === undefined || box.wrappedKey.length === 0)
     return Object.hasOwn(v2.keys, box.keyId) ? v2.keys[box.keyId] : undefined;
+  if (box.wrappedKey[0] === 0x02) {
+    // A data subject's box: the key a store holds for (base64url of the 32-byte hash, purpose), under this key id.
+    if (box.wrappedKey.length !== 33) refuse('SEALED_MALFORMED');
+    const hash = box.wrappedKey.subarray(1).toString('base64url');
+    return v2.subjectKeys?.find((k) => k.subjectHash === hash && k.purpose === box.purpose && k.keyId === box.keyId)?.key;
+  }
   const given = v2.kmsDataKeys?.find((k) => k.keyId === box.keyId && Buffer.from(k.wrappedKey, 'hex').equals(box.wrappedKey as Buffer));
   return given?.dataKey;
 }
@@ -552,8 +608,16 @@ function present(node: unknown, tokens: readonly string[]): boolean {
   return keys.some((key) => present((node as Record<string, unknown>)[key], rest));
 }
 
+/** FORMAT.md, "Data subjects": what the subject hash is the HMAC of (the blind-index encoding with its own domain). */
+function docSubjectHashInput(subject: string): Buffer {
+  const domain = Buffer.from('temporal-sealed-fields/data-subject/v1');
+  const id = Buffer.from(subject, 'utf8');
+  return Buffer.concat([Buffer.of(domain.length), domain, u16(7), Buffer.from('subject'), Buffer.from('s'), u32(id.length), id]);
+}
+
 function asVectorJson(value: unknown): unknown {
-  if (value instanceof DocSecret) return { $secret: value.purpose, value: asVectorJson(value.value) };
+  if (value instanceof DocSecret)
+    return { $secret: value.purpose, ...(value.subject !== undefined && { subject: value.subject }), value: asVectorJson(value.value) };
   if (Array.isArray(value)) return value.map(asVectorJson);
   if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asVectorJson(v)]));
   return value;

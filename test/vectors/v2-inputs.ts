@@ -1,6 +1,6 @@
 // The values behind test/vectors/v2.json, shared by scripts/make-vectors-v2.ts (which writes the
 // vectors) and test/unit/vectors.test.ts (which checks that the converter still marks them so).
-import { Nested, SealedType, secret, Sensitive, type Secret } from '../../src';
+import { DataSubjectId, Nested, SealedType, secret, Sensitive, type Secret } from '../../src';
 
 @SealedType('PatientIntake')
 export class PatientIntake {
@@ -47,16 +47,27 @@ export class Session {
   @Sensitive({ purpose: 'phi' }) token!: Secret<string>;
 }
 
+@SealedType('SubjectNote')
+export class SubjectNote {
+  @DataSubjectId() @Sensitive({ purpose: 'phi' }) patientId!: string;
+  clinic!: string;
+  @Sensitive({ purpose: 'phi' }) note!: string;
+  token!: Secret<string>;
+}
+
 /** Every registered class above, for the converter that reads the vectors. */
-export const V2_TYPES = [PatientIntake, Visit, Chart, Contact, Login, Referral, Session];
+export const V2_TYPES = [PatientIntake, Visit, Chart, Contact, Login, Referral, Session, SubjectNote];
 
 export interface V2Input {
   name: string;
   /** The writer's namespace ('' : no serialization context). */
   namespace: string;
   value: () => unknown;
-  /** 'kms': sealed under the KMS-wrapped data key of v2-kms-data-key.json (through GivenDataKey) instead of the keyring. */
-  keys?: 'kms';
+  /**
+   * 'kms': sealed under the KMS-wrapped data key of v2-kms-data-key.json (through GivenDataKey);
+   * 'subject': under the subject key of v2.json's `subjectKeys` (through GivenSubjectKey); else the keyring.
+   */
+  keys?: 'kms' | 'subject';
 }
 
 export const V2_INPUTS: V2Input[] = [
@@ -126,5 +137,17 @@ export const V2_INPUTS: V2Input[] = [
     namespace: 'default',
     keys: 'kms',
     value: () => Object.assign(new PatientIntake(), { patientId: 'p-9', ssn: '987-65-4320' }),
+  },
+  {
+    name: 'a value of a data subject (subject key, 0x02 subject reference in the box header)',
+    namespace: 'default',
+    keys: 'subject',
+    value: () =>
+      Object.assign(new SubjectNote(), {
+        patientId: 'patient-1042',
+        clinic: 'north',
+        note: 'chest pain',
+        token: secret('eyJzdWIiOiJwYXRpZW50In0.sig', { purpose: 'phi', subject: 'patient-1042' }),
+      }),
   },
 ];
