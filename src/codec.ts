@@ -26,4 +26,5 @@ export {
 export { blindIndex, type BlindIndexOptions, type IndexableValue } from './codec/blind-index';
 export { SubjectKeys, type SubjectKeysOptions, type SubjectKeysStats } from './codec/subject-keys';
 export { subjectHashOf } from './codec/subject-wrapped';
+export type { DataSubject } from './model/subject';
 export type { SubjectKeyStore, StoredSubjectKey, SubjectKeyLookup, ForgetRecord } from './keystore/subject-key-store';

@@ -53,8 +53,11 @@ export interface SubjectKeysOptions {
  * ```
  */
 export interface SubjectKeysStats {
+  /** Keys looked up in the store (a first use, or a key whose cache entry expired). */
   storeReads: number;
+  /** Keys offered to the store (`putIfAbsent`), the first use of a (subject, purpose) in any process. */
   storeWrites: number;
+  /** Keys this instance made and the store kept (a writer that lost a race uses the winner's). */
   keysCreated: number;
   /** Keys served from memory, without the store. */
   cacheHits: number;

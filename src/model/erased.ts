@@ -33,6 +33,7 @@ export class Erased {
     throw sealedError('SEALED_ERASED', 'this value was erased: its data subject was forgotten', { purpose: this.purpose });
   }
 
+  /** The tombstone text, `[erased:<purpose>]`. */
   toString(): string {
     return tombstoneText(this.purpose);
   }
