@@ -181,7 +181,7 @@ describe('scan per KMS key', () => {
       opener: await SealedOpener.create(undefined, reader),
       retireKmsKeys: [credentialKey.split('/').pop() as string],
     });
-    expect(report.unopened.boxes).toBe(1); // the static box: this scan holds no keyring
+    expect(report.unopened).toMatchObject({ boxes: 1, codes: { SEALED_KEY_UNKNOWN: 1 } }); // the static box: no keyring here
     expect(kms.calls('Decrypt')).toBe(generations + 1);
     const credential = report.kmsKeys.find((k) => k.kmsKeyArn === credentialKey);
     expect(credential).toMatchObject({
@@ -206,7 +206,8 @@ describe('scan per KMS key', () => {
       const reader = await kmsKeySourceOn(kms, phiKey, { openKmsKeys: [credentialKey] });
       const report = await scanRuns(runs.slice(1), { opener: await SealedOpener.create(undefined, reader), retireKmsKeys: ['mrk-unused'] });
       expect(report.malformed.payloads).toBe(0);
-      expect(report.unopened).toMatchObject({ boxes: 1, payloads: 1 });
+      expect(report.unopened).toMatchObject({ boxes: 1, payloads: 1, codes: { SEALED_KMS_KEY_DISABLED: 1 } });
+      expect(printed(report)).toContain('fetching keys failed for some (SEALED_KMS_KEY_DISABLED: 1)');
       // Its header is seen once its container opened: the credential KMS key is still reported as needed.
       expect(report.kmsKeys.map((k) => k.kmsKeyArn).sort()).toEqual([phiKey, credentialKey].sort());
       expect(report.retireKmsKeys[0]).toMatchObject({ kmsKeyId: 'mrk-unused', safeToRemove: false, reason: 'unopened' });

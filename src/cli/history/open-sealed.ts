@@ -47,6 +47,8 @@ export interface Reached extends RevealedPayload {
   boxes: BoxName[];
   /** The same boxes, each box once (two boxes under one key and purpose are two entries). */
   every: BoxName[];
+  /** The code of the failure met when {@link SealedOpener.warm} fetched this payload's keys (a KMS key disabled...), if any. */
+  fetchFailed?: string;
 }
 
 /**
@@ -61,6 +63,9 @@ export interface Reached extends RevealedPayload {
  * missing key deeper down stays closed.
  */
 export class SealedOpener {
+  /** Why warming a payload's keys failed, by payload: boxes it leaves closed are explained by it. */
+  readonly #fetchFailures = new WeakMap<Payload, string>();
+
   private constructor(
     private readonly keyring: Keyring | undefined,
     private readonly kms: AwsKmsKeySource | undefined,
@@ -102,7 +107,9 @@ export class SealedOpener {
   /** With a KMS source: unwraps (and caches) the data keys of every box of `payload` it can reach; failures leave boxes closed. */
   async warm(payload: Payload): Promise<void> {
     if (this.kms === undefined) return;
-    await this.codec.reveal(payload).catch(() => undefined);
+    await this.codec.reveal(payload).catch((err: unknown) => {
+      this.#fetchFailures.set(payload, SealedError.is(err) ? err.code : 'SEALED_KMS_UNAVAILABLE');
+    });
   }
 
   /** Opens `payload`'s boxes of the `allowed` purposes (all when undefined) whose keys the keyring holds. */
@@ -140,7 +147,8 @@ export class SealedOpener {
     const opened = reached.refs.map((ref) => boxNameOf(ref));
     for (const box of opened) if (!named.has(`${box.keyId}/${box.purpose}`)) named.set(`${box.keyId}/${box.purpose}`, box);
     const every = [...opened, ...reached.result.withheld.map((box) => boxNameOf({ ...box, wrapped: box.wrappedKey }))];
-    return { ...reached.result, boxes: [...named.values()], every };
+    const fetchFailed = this.#fetchFailures.get(payload);
+    return { ...reached.result, boxes: [...named.values()], every, ...(fetchFailed !== undefined && { fetchFailed }) };
   }
 
   /** Purposes of closed boxes that may open now: allowed, not blocked, and every such box's key held. */

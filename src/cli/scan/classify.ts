@@ -16,7 +16,17 @@ export const DEFAULT_KEY_RULES = /^(ssn|password|jwt|token)$/i;
  * (their inner envelopes, and the key ids in them, unseen); `code` when opening it failed.
  */
 export type PayloadClass =
-  | { kind: 'sealed'; boxes: BoxName[]; every: BoxName[]; namespace: string; unopened: number; code?: string; ruleKeys: string[] }
+  | {
+      kind: 'sealed';
+      boxes: BoxName[];
+      every: BoxName[];
+      namespace: string;
+      unopened: number;
+      /** Why boxes stayed closed when fetching their keys failed (e.g. `SEALED_KMS_KEY_DISABLED`). */
+      closedBy?: string;
+      code?: string;
+      ruleKeys: string[];
+    }
   | { kind: 'pending'; ruleKeys: string[] }
   | { kind: 'malformed'; code: string }
   | { kind: 'clear'; ruleKeys: string[] }
@@ -52,7 +62,9 @@ function classifySealed(payload: Payload, sealed: Uint8Array, rules: RegExp, ope
   if (opener === undefined) return { ...seen, unopened: top.length };
   try {
     const reached = opener.open(payload);
-    return { ...seen, boxes: reached.boxes, every: reached.every, unopened: reached.withheld.length };
+    const unopened = reached.withheld.length;
+    const closedBy = unopened > 0 ? reached.fetchFailed : undefined;
+    return { ...seen, boxes: reached.boxes, every: reached.every, unopened, ...(closedBy !== undefined && { closedBy }) };
   } catch (err) {
     return { ...seen, unopened: top.length, code: codeOf(err) };
   }

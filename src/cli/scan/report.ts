@@ -252,7 +252,9 @@ export function printReport(out: TextSink, r: ScanReport): void {
 }
 
 function unopenedText(r: ScanReport): string {
-  return `cannot see inside ${r.unopened.boxes} sealed boxes (${r.unopened.payloads} payloads in ${r.unopened.workflows} workflow runs) without their keys`;
+  const codes = Object.entries(r.unopened.codes).map(([code, n]) => `${code}: ${n}`);
+  const failed = codes.length === 0 ? '' : `; fetching keys failed for some (${codes.join(', ')})`;
+  return `cannot see inside ${r.unopened.boxes} sealed boxes (${r.unopened.payloads} payloads in ${r.unopened.workflows} workflow runs) without their keys${failed}`;
 }
 
 function retireText(k: ScanReport['retire'][number], r: ScanReport): string {

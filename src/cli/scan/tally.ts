@@ -73,8 +73,12 @@ export interface ScanTotals {
   pending: Finding;
   keyRules: Finding & { keys: Record<string, number> };
   malformed: Finding & { codes: Record<string, number> };
-  /** Version 2 payloads with boxes scan could not look into (no keyring, or keys missing): key ids inside them are not counted. */
-  unopened: Finding & { boxes: number };
+  /**
+   * Version 2 payloads with boxes scan could not look into (no keyring, or keys missing): key ids
+   * inside them are not counted. `codes`: payloads whose keys failed to fetch, by failure (a KMS
+   * key disabled, KMS not answering...).
+   */
+  unopened: Finding & { boxes: number; codes: Record<string, number> };
   failed: Array<{ workflowId: string; runId: string; reason: string }>;
 }
 
@@ -96,7 +100,7 @@ export function emptyTotals(): ScanTotals {
     pending: finding(),
     keyRules: { ...finding(), keys: {} },
     malformed: { ...finding(), codes: {} },
-    unopened: { ...finding(), boxes: 0 },
+    unopened: { ...finding(), boxes: 0, codes: {} },
     failed: [],
   };
 }
@@ -136,7 +140,7 @@ export class RunTally {
   }
 
   private addSealed(
-    found: { boxes: BoxName[]; every: BoxName[]; namespace: string; unopened: number; code?: string },
+    found: { boxes: BoxName[]; every: BoxName[]; namespace: string; unopened: number; closedBy?: string; code?: string },
     at: Example,
     time: number | null,
   ): void {
@@ -157,6 +161,7 @@ export class RunTally {
     if (found.unopened > 0) {
       this.note(t.unopened, at);
       t.unopened.boxes += found.unopened;
+      if (found.closedBy !== undefined) count(t.unopened.codes, found.closedBy);
     }
     if (found.code !== undefined) {
       this.note(t.malformed, { ...at, code: found.code });
@@ -256,6 +261,7 @@ export function mergeTotals(into: ScanTotals, run: ScanTotals): void {
   mergeFinding(into.malformed, run.malformed);
   mergeFinding(into.unopened, run.unopened);
   into.unopened.boxes += run.unopened.boxes;
+  for (const [k, n] of Object.entries(run.unopened.codes)) into.unopened.codes[k] = (into.unopened.codes[k] ?? 0) + n;
   for (const [k, n] of Object.entries(run.keyRules.keys)) into.keyRules.keys[k] = (into.keyRules.keys[k] ?? 0) + n;
   for (const [k, n] of Object.entries(run.malformed.codes)) into.malformed.codes[k] = (into.malformed.codes[k] ?? 0) + n;
   into.failed.push(...run.failed);
