@@ -23,7 +23,7 @@
  *   Vault Transit `encrypt` with `context` on a derived key, or `datakey/plaintext`. Put in
  *   `wrapped` everything a reader needs to unwrap it without configuration: the name and
  *   version of the wrapping key, then the service's ciphertext. Start `wrapped` with a tag
- *   byte of your own so readers can tell sources apart (AWS uses 0x01; pick another).
+ *   byte of your own so readers can tell sources apart (AWS KMS uses 0x01, data subject references 0x02; pick another).
  * - Bind the wrapped key to `purpose` and `namespace` (and the `keyId`) with the service's
  *   AAD or context, so a wrapped key cannot be replayed into another tenant's payload.
  * - Cache: reuse one data key per (namespace, purpose) for a while (rotate by age and by use

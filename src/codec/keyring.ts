@@ -5,6 +5,7 @@ import { decodeBase64, KEY_MATERIAL } from '../lib/base64';
 import { KEY_ID_PATTERN, shownIdentifier } from '../lib/identifiers';
 import { checkPurpose } from '../model/purpose';
 import { NOT_WRAPPED, type KeyScope, type KeySource, type SealedKeyReference, type SealingKey } from './key-source';
+import { WRAPPED_SUBJECT } from './subject-wrapped';
 
 export const KEY_BYTES = 32;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -140,9 +141,11 @@ export class Keyring implements KeySource {
   /** {@link KeySource}: a keyring's keys are always at hand. */
   openingKeyNow(box: SealedKeyReference): Uint8Array {
     if (box.wrapped.length > 0) {
-      throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a KMS-wrapped data key: open it with the KMS key source', {
-        keyId: box.keyId,
-      });
+      const message =
+        box.wrapped[0] === WRAPPED_SUBJECT
+          ? 'this value was sealed under a data subject key: open it with SubjectKeys and the key store'
+          : 'this value was sealed under a KMS-wrapped data key: open it with the KMS key source';
+      throw sealedError('SEALED_KEY_UNKNOWN', message, { keyId: box.keyId });
     }
     return this.key(box.keyId);
   }
