@@ -84,7 +84,7 @@ export interface ScanTotals {
 
 const MAX_EXAMPLES = 20;
 /** Runs listed per KMS key. */
-export const MAX_RUNS = 20;
+const MAX_RUNS = 20;
 
 export function emptyTotals(): ScanTotals {
   const finding = (): Finding => ({ payloads: 0, workflows: 0, examples: [] });
