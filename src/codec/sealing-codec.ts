@@ -1,6 +1,6 @@
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { refusal, refuseStates, SealedError, sealedError } from '../errors';
-import { concatBytes, equalBytes } from '../lib/bytes';
+import { equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
 import { fieldListJson, parseFieldList, type FieldList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
@@ -10,6 +10,7 @@ import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
 import { checkPurpose } from '../model/purpose';
 import { claimPending, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
 import { boxAad, type BoxPlace } from './aad';
+import { joinBytes } from './byte-io';
 import {
   ALG_XCHACHA20_POLY1305_IETF,
   envelopeHeaderWithLayout,
@@ -166,6 +167,71 @@ class KeysNeeded {
   constructor(readonly boxes: SealedKeyReference[]) {}
 }
 
+/**
+ * How one payload's boxes get their keys. Keys at hand (a keyring, a fresh cached data key) are
+ * taken box by box (`sealingKeyNow`, so a source counts each box as a use); the keys of purposes
+ * not at hand are fetched first, together, and then reused for every box of that purpose in the
+ * payload. The top-level keys are taken once, up front: placeholders name them. With every key
+ * at hand, sealing never waits.
+ */
+class PayloadKeys {
+  private readonly topKeys = new Map<string, ResolvedKey>();
+  private readonly last = new Map<string, ResolvedKey>();
+  private fetched: Map<string, ResolvedKey> | undefined;
+
+  constructor(
+    private readonly source: KeySource,
+    private readonly namespace: string,
+    private readonly resolve: (key: SealingKey, tag: string) => ResolvedKey,
+  ) {}
+
+  /** Takes the top-level keys at hand; returns the purposes (of any level) whose keys must be fetched, if any. */
+  takeTop(topPurposes: Iterable<string>, allPurposes: readonly string[]): string[] | undefined {
+    for (const purpose of topPurposes) {
+      const key = this.now(purpose);
+      if (key !== undefined) this.topKeys.set(purpose, key);
+    }
+    let missing: string[] | undefined;
+    for (const purpose of new Set(allPurposes)) {
+      checkPurpose(tagPurpose(purpose));
+      if (this.topKeys.has(purpose) || this.now(purpose) !== undefined) continue;
+      (missing ??= []).push(purpose);
+    }
+    return missing;
+  }
+
+  async fetch(purposes: readonly string[]): Promise<void> {
+    const results = await Promise.all(purposes.map((purpose) => this.source.sealingKey(scopeOf(purpose, this.namespace))));
+    const fetched = new Map<string, ResolvedKey>();
+    purposes.forEach((purpose, i) => {
+      fetched.set(purpose, this.resolve(results[i] as SealingKey, purpose));
+    });
+    this.fetched = fetched;
+    for (const [purpose, key] of fetched) if (!this.topKeys.has(purpose)) this.topKeys.set(purpose, key);
+  }
+
+  /** The key of a top-level box (the one its placeholders name). */
+  top(purpose: string): ResolvedKey {
+    const key = this.topKeys.get(purpose);
+    if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no sealing key for this purpose', { purpose: tagPurpose(purpose) });
+    return key;
+  }
+
+  /** The key of a box inside another box. */
+  forBox(purpose: string): ResolvedKey {
+    const key = this.now(purpose) ?? this.last.get(purpose);
+    if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no sealing key for this purpose', { purpose: tagPurpose(purpose) });
+    return key;
+  }
+
+  private now(purpose: string): ResolvedKey | undefined {
+    const given = this.source.sealingKeyNow?.(scopeOf(purpose, this.namespace));
+    const key = given === undefined ? this.fetched?.get(purpose) : this.resolve(given, purpose);
+    if (key !== undefined) this.last.set(purpose, key);
+    return key;
+  }
+}
+
 function refOf(box: Box, namespace: string): SealedKeyReference {
   return { keyId: box.keyId, wrapped: box.wrappedKey ?? NOT_WRAPPED, purpose: box.purpose, namespace };
 }
@@ -255,13 +321,10 @@ export class SealingCodec implements PayloadCodec {
     const children = this.version === 1 || list.nested === undefined ? undefined : childrenOf(list);
     const top = children?.get(-1) ?? list.paths.map((_, i) => i);
     const groups = groupByPurpose(list, top);
-    const { top: topKeys, keyFor } = await this.sealingKeys(list, namespace, [...groups.keys()]);
-    const data = nameKeysInPlaceholders(
-      payload.data ?? new Uint8Array(),
-      countsOf(groups, list.nested),
-      (p) => (topKeys.get(p) as ResolvedKey).keyId,
-    );
-    const keys = (purpose: string, depth: number): ResolvedKey => (depth === 0 ? (topKeys.get(purpose) as ResolvedKey) : keyFor(purpose));
+    const keys = new PayloadKeys(this.keys, namespace, (key, tag) => this.resolved(key, tag));
+    const missing = keys.takeTop(groups.keys(), tagsOf(list));
+    if (missing !== undefined) await keys.fetch(missing);
+    const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups, list.nested), (p) => keys.top(p).keyId);
     const sealed = this.sealLevel(
       { groups, place: { version: this.version }, depth: 0 },
       list,
@@ -450,49 +513,6 @@ export class SealingCodec implements PayloadCodec {
   }
 
   /**
-   * How this payload's boxes get their keys. Keys at hand (a keyring, a fresh cached data key)
-   * are taken box by box (`sealingKeyNow`, so a source counts each box as a use); the keys of
-   * purposes not at hand are fetched first, together, and then reused for every box of that
-   * purpose in the payload. The top-level keys are taken once, up front: placeholders name them.
-   */
-  private async sealingKeys(
-    list: FieldList,
-    namespace: string,
-    topPurposes: readonly string[],
-  ): Promise<{ top: Map<string, ResolvedKey>; keyFor: (purpose: string) => ResolvedKey }> {
-    const fetched = new Map<string, ResolvedKey>();
-    const last = new Map<string, ResolvedKey>();
-    const now = (purpose: string): ResolvedKey | undefined => {
-      const given = this.keys.sealingKeyNow?.(scopeOf(purpose, namespace));
-      const key = given === undefined ? fetched.get(purpose) : this.resolved(given, purpose);
-      if (key !== undefined) last.set(purpose, key);
-      return key;
-    };
-    const top = new Map<string, ResolvedKey>();
-    for (const purpose of topPurposes) {
-      const key = now(purpose);
-      if (key !== undefined) top.set(purpose, key);
-    }
-    const missing = [...new Set(tagsOf(list))].filter((purpose) => {
-      checkPurpose(tagPurpose(purpose));
-      return !top.has(purpose) && now(purpose) === undefined;
-    });
-    if (missing.length > 0) {
-      const results = await Promise.all(missing.map((purpose) => this.keys.sealingKey(scopeOf(purpose, namespace))));
-      missing.forEach((purpose, i) => {
-        fetched.set(purpose, this.resolved(results[i] as SealingKey, purpose));
-      });
-      for (const purpose of topPurposes) if (!top.has(purpose)) top.set(purpose, fetched.get(purpose) as ResolvedKey);
-    }
-    const keyFor = (purpose: string): ResolvedKey => {
-      const key = now(purpose) ?? last.get(purpose);
-      if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no sealing key for this purpose', { purpose: tagPurpose(purpose) });
-      return key;
-    };
-    return { top, keyFor };
-  }
-
-  /**
    * A key to seal the values of `tag` (lib/seal-tag) with. A data subject's values take a subject
    * key (wrapped key tag 0x02) and nothing else: a source that ignores the subject (a bare
    * `Keyring`) would seal them under the purpose's shared key, where erasing the subject could not reach them.
@@ -520,7 +540,7 @@ export class SealingCodec implements PayloadCodec {
     namespace: string,
     typeName: string,
     digest: Uint8Array,
-    keys: (purpose: string, depth: number) => ResolvedKey,
+    keys: PayloadKeys,
   ): Uint8Array {
     if (level.depth > MAX_INNER_DEPTH)
       throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply for readers', { maxDepth: MAX_INNER_DEPTH });
@@ -545,9 +565,9 @@ export class SealingCodec implements PayloadCodec {
               digest,
               keys,
             );
-      const plaintext = inner === undefined ? json : concatBytes([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
+      const plaintext = inner === undefined ? json : joinBytes([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
       const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
-      const { keyId, key, wrapped, check } = keys(tag, level.depth);
+      const { keyId, key, wrapped, check } = level.depth === 0 ? keys.top(tag) : keys.forBox(tag);
       const v2 = level.place.version === 2 ? { keyCheck: check, wrappedKey: wrapped } : {};
       return {
         alg: ALG_XCHACHA20_POLY1305_IETF,
