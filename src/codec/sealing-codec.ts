@@ -195,7 +195,8 @@ class PayloadKeys {
     for (const purpose of new Set(allPurposes)) {
       checkPurpose(tagPurpose(purpose));
       if (this.topKeys.has(purpose) || this.now(purpose) !== undefined) continue;
-      (missing ??= []).push(purpose);
+      missing ??= [];
+      missing.push(purpose);
     }
     return missing;
   }
