@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { z } from 'zod';
-import { SealedType, Sensitive, secret, sensitive, type Secret } from '../src';
+import { DataSubjectId, dataSubject, SealedType, Sensitive, secret, sensitive, type Secret } from '../src';
 
 // Benchmark inputs. Sensitive strings all contain SENSITIVE_MARK so a pipeline that leaks
 // plaintext into its encoded payload is caught before it is timed.
@@ -197,3 +197,46 @@ export const intakeSchema = z.object({
 export function smallPlain(): z.infer<typeof intakeSchema> {
   return JSON.parse(JSON.stringify(smallIntake())) as z.infer<typeof intakeSchema>;
 }
+
+// The `subject` pipeline's inputs: the same data, each value marked with whose it is, so every
+// sensitive field is sealed under a key of its data subject (docs/ERASURE.md).
+
+/** `small` with its patient as data subject. */
+@SealedType('BenchSubjectIntake')
+export class SubjectIntake extends PatientIntake {
+  @DataSubjectId() declare patientId: string;
+}
+
+/** `many` with the claim's patient as data subject (every line is the patient's). */
+@SealedType('BenchSubjectClaim')
+export class SubjectClaim extends Claim {
+  @DataSubjectId() patientId!: string;
+}
+
+/** `large` with the record's patient as data subject. */
+@SealedType('BenchSubjectRecord')
+export class SubjectRecord extends PatientRecord {
+  @DataSubjectId() patientId!: string;
+}
+
+const SUBJECT = SMALL_CLEAR.patientId;
+
+export function subjectIntake(): SubjectIntake {
+  return Object.assign(new SubjectIntake(), smallIntake());
+}
+
+export function subjectClaim(): SubjectClaim {
+  return Object.assign(new SubjectClaim(), manyClaim(), { patientId: SUBJECT });
+}
+
+export function subjectRecord(): SubjectRecord {
+  return Object.assign(new SubjectRecord(), largeRecord(), { patientId: SUBJECT });
+}
+
+export function subjectJwt(): Secret<string> {
+  return secret(jwt(), { purpose: 'credential', subject: SUBJECT });
+}
+
+/** The zod scenario's schema with `patientId` as data subject. */
+export const SUBJECT_ZOD_SCHEMA_NAME = 'BenchSubjectIntakeSchema';
+export const subjectIntakeSchema = dataSubject(intakeSchema, 'patientId');

@@ -7,12 +7,27 @@ import {
   type SerializationContext,
 } from '@temporalio/common';
 import { createSealedPayloadConverter } from '../src';
-import { AwsKmsKeySource, Keyring, SealingCodec } from '../src/codec';
+import { AwsKmsKeySource, Keyring, SealingCodec, SubjectKeys } from '../src/codec';
+import { FileSubjectKeyStore } from '../src/keystore';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startKmsServer, type KmsServer } from '../test/support/kms-server';
-import { Claim, intakeSchema, PatientIntake, PatientRecord, ZOD_SCHEMA_NAME } from './fixtures';
+import {
+  Claim,
+  intakeSchema,
+  PatientIntake,
+  PatientRecord,
+  SUBJECT_ZOD_SCHEMA_NAME,
+  SubjectClaim,
+  SubjectIntake,
+  subjectIntakeSchema,
+  SubjectRecord,
+  ZOD_SCHEMA_NAME,
+} from './fixtures';
 import { AesGcmWholeCodec, SodiumWholeCodec } from './whole-payload-codecs';
 
-export const PIPELINE_NAMES = ['json', 'aesgcm-whole', 'sodium-whole', 'sealed', 'kms'] as const;
+export const PIPELINE_NAMES = ['json', 'aesgcm-whole', 'sodium-whole', 'sealed', 'kms', 'subject'] as const;
 export type PipelineName = (typeof PIPELINE_NAMES)[number];
 
 /** A converter and a codec, driven the way the SDK drives them: encode = toPayload + codec.encode; decode = codec.decode + fromPayload. */
@@ -70,11 +85,27 @@ async function kmsCodec(): Promise<SealingCodec> {
   return SealingCodec.create({ keys });
 }
 
-/** The named pipelines (all five by default), each with its own fresh key; `kms` starts a KMS API server. */
+/**
+ * The `subject` pipeline: per-data-subject keys (SubjectKeys over a keyring) in the embedded file
+ * store, in a temp dir. Its subject's key is created on the first payload and cached, as in a
+ * worker: what is timed is the hot path, no store call.
+ */
+async function subjectCodec(): Promise<SealingCodec> {
+  const store = await FileSubjectKeyStore.create({ directory: mkdtempSync(join(tmpdir(), 'bench-subject-keys-')) });
+  const keyring = new Keyring({ active: 'bench-1', keys: { 'bench-1': randomKey() } });
+  const keys = new SubjectKeys({ keys: keyring, store, subjectIndexKey: randomKey() });
+  return SealingCodec.create({ keys });
+}
+
+/** The named pipelines (all six by default), each with its own fresh key; `kms` starts a KMS API server. */
 export async function createPipelines(names: readonly PipelineName[] = PIPELINE_NAMES): Promise<Partial<Record<PipelineName, Pipeline>>> {
   const sealedConverter = createSealedPayloadConverter({
     types: [PatientIntake, Claim, PatientRecord],
     schemas: { [ZOD_SCHEMA_NAME]: intakeSchema },
+  });
+  const subjectConverter = createSealedPayloadConverter({
+    types: [SubjectIntake, SubjectClaim, SubjectRecord],
+    schemas: { [SUBJECT_ZOD_SCHEMA_NAME]: subjectIntakeSchema },
   });
   const makers: Record<PipelineName, () => Promise<Pipeline>> = {
     json: async () => pipeline('json', defaultPayloadConverter, passThroughCodec),
@@ -87,6 +118,7 @@ export async function createPipelines(names: readonly PipelineName[] = PIPELINE_
         await SealingCodec.create({ keyring: new Keyring({ active: 'bench-1', keys: { 'bench-1': randomKey() } }) }),
       ),
     kms: async () => pipeline('kms', sealedConverter, await kmsCodec()),
+    subject: async () => pipeline('subject', subjectConverter, await subjectCodec()),
   };
   const built: Partial<Record<PipelineName, Pipeline>> = {};
   for (const name of names) built[name] = await makers[name]();

@@ -29,6 +29,9 @@ export interface ResultEntry {
   /** The KMS key source (cached data key) against the keyring and against plain JSON. */
   kmsVsSealed: number | null;
   kmsVsJson: number | null;
+  /** Per-data-subject keys (cached) against the keyring and against plain JSON. */
+  subjectVsSealed: number | null;
+  subjectVsJson: number | null;
   target: { maxVsJson: number; fasterThan: PipelineName; met: boolean };
   /** Every pipeline gave back its input before it was timed. */
   roundTrip: PerPipeline<boolean>;
@@ -127,6 +130,8 @@ function entryFor(
     sealedVsSodium: ratio(us.sealed, us['sodium-whole']),
     kmsVsSealed: ratio(us.kms, us.sealed),
     kmsVsJson: ratio(us.kms, us.json),
+    subjectVsSealed: ratio(us.subject, us.sealed),
+    subjectVsJson: ratio(us.subject, us.json),
     target: { ...TARGETS[scenario], met: targetMet(scenario, us) },
     roundTrip: perPipeline((name) => checks[name].roundTrip),
     hidesSensitive: perPipeline((name) => checks[name].hidesSensitive),

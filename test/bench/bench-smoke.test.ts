@@ -12,7 +12,7 @@ import { verifyPipeline } from '../../bench/verify';
 // Runs the real `npm run bench -- --quick` and checks what it reports, never how fast it was.
 
 const SCENARIOS = ['small', 'many', 'large', 'secret', 'zod'];
-const PIPELINES = ['json', 'aesgcm-whole', 'sodium-whole', 'sealed', 'kms'];
+const PIPELINES = ['json', 'aesgcm-whole', 'sodium-whole', 'sealed', 'kms', 'subject'];
 const ROOT = join(__dirname, '..', '..');
 
 interface Entry {
@@ -23,6 +23,8 @@ interface Entry {
   sealedVsAesgcm: number | null;
   kmsVsSealed: number | null;
   kmsVsJson: number | null;
+  subjectVsSealed: number | null;
+  subjectVsJson: number | null;
   roundTrip: Record<string, boolean>;
   hidesSensitive: Record<string, boolean>;
 }
@@ -54,6 +56,8 @@ describe('npm run bench -- --quick', () => {
       expect(entry.sealedVsAesgcm).toBeCloseTo((entry.us['sealed'] as number) / (entry.us['aesgcm-whole'] as number), 2);
       expect(entry.kmsVsSealed).toBeCloseTo((entry.us['kms'] as number) / (entry.us['sealed'] as number), 2);
       expect(entry.kmsVsJson).toBeCloseTo((entry.us['kms'] as number) / (entry.us['json'] as number), 2);
+      expect(entry.subjectVsSealed).toBeCloseTo((entry.us['subject'] as number) / (entry.us['sealed'] as number), 2);
+      expect(entry.subjectVsJson).toBeCloseTo((entry.us['subject'] as number) / (entry.us['json'] as number), 2);
     }
   });
 
