@@ -2,7 +2,7 @@ import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/co
 import { refusal, refuseStates, SealedError, sealedError } from '../errors';
 import { equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
-import { fieldListJson, parseFieldList, type FieldList } from '../lib/field-list';
+import { fieldListJson, fieldListOfPending, parseFieldList, type FieldList, type PendingList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { tombstoneText } from '../lib/placeholders';
 import { sealTag, tagPurpose, tagSubject } from '../lib/seal-tag';
@@ -140,6 +140,8 @@ interface Level {
   place: BoxPlace;
   /** 0 for the envelope in metadata, 1 for one inside its box, and so on. */
   depth: number;
+  /** The JSON of the level's one box when the converter's text of all values is exactly that (see `seal`). */
+  wholeJson?: string | undefined;
 }
 
 /** A key resolved for sealing, with its key check. */
@@ -295,11 +297,11 @@ export class SealingCodec implements PayloadCodec {
   }
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    return Promise.all(payloads.map((payload) => this.seal(payload, { namespace: context?.namespace })));
+    return allOf(payloads.map((payload) => this.sealSoon(payload, { namespace: context?.namespace })));
   }
 
   async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    return Promise.all(payloads.map((payload) => this.open(payload, { namespace: context?.namespace })));
+    return allOf(payloads.map((payload) => this.openSoon(payload, { namespace: context?.namespace })));
   }
 
   /**
@@ -311,30 +313,48 @@ export class SealingCodec implements PayloadCodec {
    * ```
    */
   async seal(payload: Payload, options: SealOptions = {}): Promise<Payload> {
+    return this.sealSoon(payload, options);
+  }
+
+  /** `seal`, returning the payload itself when every key was at hand (a promise per payload is measurable on the hot path). */
+  private sealSoon(payload: Payload, options: SealOptions): Payload | Promise<Payload> {
     const namespace = options.namespace ?? this.defaultNamespace;
     const metadata = payload.metadata ?? {};
     // A payload this process opened and sends again (the SDK re-sends a decoded failure as is) is sealed again, never passed on open.
     const pending = metadata[META.pending] ?? metadata[META.opened];
     if (pending === undefined || pending === null) return payload;
     if (metadata[META.sealed] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload is both pending and sealed');
-    const list = parseFieldList(resolvePending(pending));
+    const claimed = resolvePending(pending);
+    const list = claimed instanceof Uint8Array ? parseFieldList(claimed) : { ...claimed, values: [] as unknown[] };
     // v1 keeps every field at the top; v2 moves nested ones into their container's box.
     const children = this.version === 1 || list.nested === undefined ? undefined : childrenOf(list);
     const top = children?.get(-1) ?? list.paths.map((_, i) => i);
     const groups = groupByPurpose(list, top);
+    // The common case, one box holding every value in order: the converter's text of the values is
+    // that box's JSON already, so it is sealed as is, never parsed and written again.
+    const wholeJson =
+      claimed instanceof Uint8Array || groups.size !== 1 || children !== undefined || list.subjects !== undefined
+        ? undefined
+        : claimed.valuesJson;
+    if (!(claimed instanceof Uint8Array) && wholeJson === undefined) list.values = fieldListOfPending(claimed).values;
     const keys = new PayloadKeys(this.keys, namespace, (key, tag) => this.resolved(key, tag));
     const missing = keys.takeTop(groups.keys(), tagsOf(list));
-    if (missing !== undefined) await keys.fetch(missing);
-    const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(groups, list.nested), (p) => keys.top(p).keyId);
-    const sealed = this.sealLevel(
-      { groups, place: { version: this.version }, depth: 0 },
-      list,
-      children,
-      namespace,
-      typeNameOf(metadata),
-      sha256(data),
-      keys,
-    );
+    const level: Level = { groups, place: { version: this.version }, depth: 0, wholeJson };
+    if (missing === undefined) return this.sealWithKeys(payload, level, list, children, namespace, keys);
+    return keys.fetch(missing).then(() => this.sealWithKeys(payload, level, list, children, namespace, keys));
+  }
+
+  private sealWithKeys(
+    payload: Payload,
+    level: Level,
+    list: FieldList,
+    children: Map<number, number[]> | undefined,
+    namespace: string,
+    keys: PayloadKeys,
+  ): Payload {
+    const metadata = payload.metadata ?? {};
+    const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(level.groups, list.nested), (p) => keys.top(p).keyId);
+    const sealed = this.sealLevel(level, list, children, namespace, typeNameOf(metadata), sha256(data), keys);
     return { ...payload, metadata: replaceEntries(metadata, [META.pending, META.opened], META.sealed, sealed), data };
   }
 
@@ -348,12 +368,22 @@ export class SealingCodec implements PayloadCodec {
    * ```
    */
   async open(payload: Payload, options: OpenOptions = {}): Promise<Payload> {
+    return this.openSoon(payload, options);
+  }
+
+  /** `open`, returning the payload itself when every key was at hand. */
+  private openSoon(payload: Payload, options: OpenOptions): Payload | Promise<Payload> {
     const metadata = payload.metadata ?? {};
     refuseStates(metadata, ['pending', 'opened']);
     if (metadata[META.sealed] === undefined) return payload;
-    const { opened, texts } = await this.openWithTexts(payload, options);
-    const openedJson = utf8Bytes(fieldListJson(opened, texts));
-    return { ...payload, metadata: replaceEntries(metadata, [META.sealed], META.opened, openedJson) };
+    let result: (RevealedPayload & { texts: string[] }) | undefined;
+    try {
+      result = this.openWithTextsNow(payload, options, new Map());
+    } catch (err) {
+      if (!(err instanceof KeysNeeded)) throw err;
+    }
+    if (result !== undefined) return withOpened(payload, result);
+    return this.openWithTexts(payload, options).then((fetched) => withOpened(payload, fetched));
   }
 
   /**
@@ -551,7 +581,7 @@ export class SealingCodec implements PayloadCodec {
       if (indexes.length > MAX_FIELDS_PER_BOX) throw sealedError('SEALED_TOO_LARGE', 'too many sealed fields in one payload');
       const nonce = this.nonces.next();
       const purpose = tagPurpose(tag);
-      const json = utf8Bytes(boxJson(list.values, indexes, tagSubject(tag)));
+      const json = utf8Bytes(level.wholeJson ?? boxJson(list.values, indexes, tagSubject(tag)));
       const nested = children === undefined ? [] : indexes.flatMap((i) => children.get(i) ?? []);
       const place = { version: 2, containerNonce: nonce } as const;
       const inner =
@@ -678,7 +708,19 @@ const MAX_INNER_DEPTH = 64;
 const MAX_KEY_CHECKS = 4096;
 
 /** The field list of a pending entry: inline (from the workflow sandbox) or left in this realm's hand-off store. */
-function resolvePending(pending: Uint8Array): Uint8Array | string {
+/** The results, without a promise of their own when none is one. */
+function allOf<T>(results: Array<T | Promise<T>>): T[] | Promise<T[]> {
+  for (const result of results) if (result instanceof Promise) return Promise.all(results);
+  return results as T[];
+}
+
+/** The payload with its sealed entry replaced by the opened field list. */
+function withOpened(payload: Payload, { opened, texts }: RevealedPayload & { texts: string[] }): Payload {
+  const openedJson = utf8Bytes(fieldListJson(opened, texts));
+  return { ...payload, metadata: replaceEntries(payload.metadata ?? {}, [META.sealed], META.opened, openedJson) };
+}
+
+function resolvePending(pending: Uint8Array): Uint8Array | PendingList {
   if (pending[0] === 0x7b) return pending; // '{': a field list written inline
   const reference = utf8Text(pending);
   if (!reference.startsWith(PENDING_REFERENCE_PREFIX))

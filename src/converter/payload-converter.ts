@@ -16,7 +16,7 @@ import { Secret } from '../model/secret';
 import type { ZodLike } from '../model/zod';
 import { equalBytes } from '../lib/bytes';
 import { getAtPointer, mergeAtPointers, parentFirstOrder, setAtPointer } from '../lib/json-pointer';
-import { parseFieldList, pendingFieldsToJson, type FieldList, type PendingField } from '../lib/field-list';
+import { parseFieldList, pendingListJson, pendingListOf, type FieldList, type PendingField, type PendingList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { utf8Bytes, utf8Text } from '../lib/utf8';
 import { codecRegistered, depositPending, inWorkflowSandbox } from '../lib/handoff';
@@ -132,10 +132,10 @@ export class SealedPayloadConverter implements PayloadConverter {
     refuseLookalikePlaceholders(json, shadow, fields);
     const metadata: Record<string, Uint8Array> = { [META.encoding]: JSON_ENCODING_BYTES };
     if (typeName !== undefined) metadata[META.type] = typeNameBytes(typeName);
-    const pending = fields.length > 0 ? pendingJson(fields) : undefined;
-    refuseLookalikeTombstones(json, pending, shadow, fields, tombstones);
+    const pending = fields.length > 0 ? pendingList(fields) : undefined;
+    refuseLookalikeTombstones(json, pending?.valuesJson, shadow, fields, tombstones);
     const data = utf8Bytes(json);
-    if (data.length + (pending?.length ?? 0) > this.maxPayloadBytes) {
+    if (data.length + (pending?.valuesJson.length ?? 0) > this.maxPayloadBytes) {
       throw sealedError('SEALED_TOO_LARGE', 'payload is larger than maxPayloadBytes', { maxPayloadBytes: this.maxPayloadBytes });
     }
     if (pending !== undefined) metadata[META.pending] = utf8Bytes(handOver(pending));
@@ -255,15 +255,15 @@ export function isSealedPayloadConverter(value: unknown): boolean {
  * worker's codec seals them on the main thread); elsewhere, in this realm's hand-off store, with
  * only a reference in metadata, so a payload that skips the codec carries no plaintext.
  */
-function handOver(pendingList: string): string {
-  if (inWorkflowSandbox()) return pendingList;
+function handOver(pending: PendingList): string {
+  if (inWorkflowSandbox()) return pendingListJson(pending);
   if (!codecRegistered()) {
     throw sealedError(
       'SEALED_NO_CODEC',
       'values to seal but no SealingCodec in this process: add SealingCodec to dataConverter.payloadCodecs (or use SealedFieldsPlugin)',
     );
   }
-  return depositPending(pendingList);
+  return depositPending(pending);
 }
 
 /** A clear string with the exact form of a placeholder would read as a stripped sealed value: refuse to write it. */
@@ -276,8 +276,8 @@ function refuseLookalikePlaceholders(json: string, shadow: unknown, fields: read
   }
 }
 
-function pendingJson(fields: PendingField[]): string {
-  return pendingFieldsToJson(fields, (doc) => guardJson(() => stringifyWatched(doc, true).json));
+function pendingList(fields: PendingField[]): PendingList {
+  return pendingListOf(fields, (values) => guardJson(() => stringifyWatched(values, true).json));
 }
 
 function mergeOpened(value: unknown, opened: FieldList, order: readonly number[]): unknown {

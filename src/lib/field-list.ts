@@ -68,20 +68,61 @@ export interface PendingField {
   subject?: string;
 }
 
-/** The same JSON as `fieldListJson`, straight from the converter's fields in one `stringify` call. */
-export function pendingFieldsToJson(fields: readonly PendingField[], stringify: (doc: unknown) => string | undefined): string {
-  const f: FieldTuple[] = new Array<FieldTuple>(fields.length);
-  const x: unknown[] = new Array<unknown>(fields.length);
-  let s: Array<string | 0> | undefined;
-  fields.forEach((field, i) => {
-    f[i] = field.nested === true ? [field.path, field.purpose, field.secret ? 1 : 0, 1] : [field.path, field.purpose, field.secret ? 1 : 0];
-    x[i] = field.value;
-    if (field.subject !== undefined) {
-      s ??= new Array<string | 0>(fields.length).fill(0);
-      s[i] = field.subject;
+/**
+ * A field list as the converter hands it to the codec in one realm (lib/handoff): the fields, and
+ * their values as one JSON array text, taken when the payload was made (a value changed afterwards
+ * is not what gets sealed). The codec seals a single box straight from that text, without parsing it.
+ */
+export interface PendingList extends Omit<FieldList, 'values'> {
+  valuesJson: string;
+}
+
+/** The converter's fields as a `PendingList`; `stringify` serializes the values (one call). */
+export function pendingListOf(fields: readonly PendingField[], stringify: (values: unknown[]) => string | undefined): PendingList {
+  const count = fields.length;
+  const list: PendingList = {
+    paths: new Array<string>(count),
+    purposes: new Array<string>(count),
+    secrets: new Array<boolean>(count),
+    valuesJson: '',
+  };
+  const values = new Array<unknown>(count);
+  for (let i = 0; i < count; i++) {
+    const field = fields[i] as PendingField;
+    list.paths[i] = field.path;
+    list.purposes[i] = field.purpose;
+    list.secrets[i] = field.secret;
+    values[i] = field.value;
+    if (field.nested === true) {
+      list.nested ??= [];
+      list.nested[i] = true;
     }
-  });
-  return stringify(s === undefined ? { v: 1, f, x } : { v: 1, f, x, s }) as string;
+    if (field.subject !== undefined) {
+      list.subjects ??= new Array<string | undefined>(count);
+      list.subjects[i] = field.subject;
+    }
+  }
+  list.valuesJson = stringify(values) as string;
+  return list;
+}
+
+/** The JSON document of a `PendingList` (the form written inline inside the workflow sandbox, and read by `parseFieldList`). */
+export function pendingListJson(list: PendingList): string {
+  return fieldListJson({ ...list, values: [] }, [list.valuesJson]);
+}
+
+/** The `FieldList` of a `PendingList`, its values parsed. */
+export function fieldListOfPending(list: PendingList): FieldList {
+  let values: unknown;
+  try {
+    values = JSON.parse(list.valuesJson);
+  } catch {
+    throw sealedError('SEALED_MALFORMED', 'sealed field list is not valid JSON');
+  }
+  if (!Array.isArray(values) || values.length !== list.paths.length)
+    throw sealedError('SEALED_MALFORMED', 'sealed field list has an unknown shape');
+  const { valuesJson: _text, ...fields } = list;
+  return { ...fields, values };
 }
 
 export function parseFieldList(source: Uint8Array | string): FieldList {

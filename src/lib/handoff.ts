@@ -6,11 +6,13 @@
  * plaintext. One store per JS realm, pinned on globalThis so ESM and CJS copies share it.
  * Workflow-safe: no Node built-ins.
  */
+import { pendingListJson, type PendingList } from './field-list';
+
 interface HandoffState {
   /** SealingCodecs created in this realm; the converter refuses to mark values when there are none. */
   codecs: number;
   next: number;
-  readonly pending: Map<string, string>;
+  readonly pending: Map<string, PendingList>;
 }
 
 const HANDOFF_KEY = Symbol.for('temporal-sealed-fields.handoff.v1');
@@ -33,23 +35,29 @@ export function codecRegistered(): boolean {
 }
 
 /** Keeps the field list for the codec; returns the reference to write in `sealed-pending`. */
-export function depositPending(fieldListJson: string): string {
+export function depositPending(list: PendingList): string {
   const reference = `${PENDING_REFERENCE_PREFIX}${(state.next++).toString(36)}`;
   if (state.pending.size >= MAX_UNCLAIMED) state.pending.delete(state.pending.keys().next().value as string);
-  state.pending.set(reference, fieldListJson);
+  state.pending.set(reference, list);
   return reference;
 }
 
 /** The field list left under `reference`, removed from the store; undefined when this realm does not hold it. */
-export function claimPending(reference: string): string | undefined {
+export function claimPending(reference: string): PendingList | undefined {
   const list = state.pending.get(reference);
   state.pending.delete(reference);
   return list;
 }
 
 /** The field list left under `reference`, left in place: for tools and tests that inspect what the converter marked. */
-export function peekPending(reference: string): string | undefined {
+export function peekPendingList(reference: string): PendingList | undefined {
   return state.pending.get(reference);
+}
+
+/** `peekPendingList` as the JSON document the converter writes inline inside the workflow sandbox. */
+export function peekPending(reference: string): string | undefined {
+  const list = state.pending.get(reference);
+  return list === undefined ? undefined : pendingListJson(list);
 }
 
 /**

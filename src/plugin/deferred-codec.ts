@@ -8,7 +8,7 @@ import { META } from '../lib/metadata';
 import { SealingCodec, type SealingCodecOptions } from '../codec';
 import { SealedError } from '../errors';
 import { parseFieldList } from '../lib/field-list';
-import { PENDING_REFERENCE_PREFIX, peekPending, registerCodec } from '../lib/handoff';
+import { PENDING_REFERENCE_PREFIX, peekPendingList, registerCodec } from '../lib/handoff';
 import { utf8Text } from '../lib/utf8';
 
 export class DeferredSealingCodec implements PayloadCodec {
@@ -41,9 +41,9 @@ export class DeferredSealingCodec implements PayloadCodec {
     const pending = payload.metadata?.[META.pending] ?? payload.metadata?.[META.opened];
     if (pending === undefined || pending === null) return;
     const text = utf8Text(pending);
-    const list = text.startsWith(PENDING_REFERENCE_PREFIX) ? peekPending(text) : text;
+    const list = text.startsWith(PENDING_REFERENCE_PREFIX) ? peekPendingList(text) : parseFieldList(text);
     if (list === undefined) return; // the codec refuses an unknown reference itself
-    for (const purpose of parseFieldList(list).purposes) {
+    for (const purpose of list.purposes) {
       if (!(this.purposes as ReadonlySet<string>).has(purpose)) {
         throw new SealedError('SEALED_INVALID_OPTION', 'value tagged with a purpose that is not in the declared purposes', { purpose });
       }
