@@ -6,7 +6,7 @@ export const EXIT = {
   problems: 1,
   /** Bad arguments or configuration (flags, keyring settings). */
   usage: 2,
-  /** Cannot reach the Temporal server, or cannot read the input. */
+  /** Cannot reach the Temporal server or the subject key store, or cannot read the input. */
   unreachable: 3,
 } as const;
 

@@ -1,12 +1,13 @@
 import type { Command } from './command';
 import { decodeCommand } from './commands/decode';
+import { forgetCommand } from './commands/forget';
 import { keygenCommand } from './commands/keygen';
 import { keysCommand } from './commands/keys';
 import { scanCommand } from './commands/scan';
 import { CliError, EXIT, line, type CliIo } from './io';
 import { serveCommand } from './serve-entry';
 
-const COMMANDS: Command[] = [keygenCommand, keysCommand, scanCommand, decodeCommand, serveCommand];
+const COMMANDS: Command[] = [keygenCommand, keysCommand, scanCommand, decodeCommand, serveCommand, forgetCommand];
 
 const HELP = `Usage: sealed-fields <command> [options]
 
@@ -19,7 +20,7 @@ Exit codes:
   0  ok
   1  problems found, or the operation failed
   2  bad arguments or configuration
-  3  cannot reach the Temporal server, or cannot read the input`;
+  3  cannot reach the Temporal server or the subject key store, or cannot read the input`;
 
 /**
  * Runs `sealed-fields` with the given arguments and returns its exit code. Never throws:

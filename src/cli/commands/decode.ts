@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { boolFlag, listFlag, noteRenamed, parseFlags, stringFlag } from '../args';
+import type { Payload } from '@temporalio/common';
+import type { Keyring } from '../../codec/keyring';
+import type { AwsKmsKeySource } from '../../codec/kms/aws-kms-key-source';
+import { boolFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Parsed } from '../args';
 import type { Command } from '../command';
 import { EXIT, inputError, line, printHelp, usageError, type CliIo } from '../io';
 import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
 import { openDocument, type OpenSummary } from '../decode/open-document';
 import { SealedOpener } from '../history/open-sealed';
-import { mapJsonPayloads, payloadFromJson } from '../history/payloads';
+import { type JsonPayload, mapJsonPayloads, payloadFromJson } from '../history/payloads';
 import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf, withKmsRegion } from '../kms-options';
+import { SUBJECT_STORE_FLAGS, SUBJECT_STORE_FLAGS_HELP, subjectSetupOf, type SubjectSetup } from '../subject-store';
 
 const HELP = `Usage: sealed-fields decode FILE|- [--keyring FILE] [--purpose P]... [--redact] [--detailed]
 
@@ -36,13 +40,20 @@ Options:
 Keys from AWS KMS (boxes with a wrapped data key; the keyring, when named or set, opens the others):
 ${KMS_FLAGS_HELP}
 
-Exit codes: 0 done, 1 a payload failed to open (tampered, relabelled, wrong key) or was written
-without the codec (sealed-pending), 2 bad arguments or keyring, 3 cannot read the input
-or it is not JSON.`;
+Data subject keys (docs/ERASURE.md): with a subject key store, boxes sealed under a data
+subject's key open too (their key is unwrapped with the keyring or KMS flags), and the fields
+of a forgotten subject show "[erased:<purpose>]"; everything else is unaffected.
+${SUBJECT_STORE_FLAGS_HELP}
+
+Exit codes: 0 done, 1 a payload failed to open (tampered, relabelled, wrong key), was written
+without the codec (sealed-pending), or its keys could not be fetched (KMS, key store), 2 bad
+arguments or keyring, 3 cannot read the input or it is not JSON, or cannot reach the subject
+key store.`;
 
 const OPTIONS = {
   ...KEYRING_FLAGS,
   ...KMS_FLAGS,
+  ...SUBJECT_STORE_FLAGS,
   purpose: { type: 'string', multiple: true },
   redact: { type: 'boolean' },
   detailed: { type: 'boolean' },
@@ -61,26 +72,50 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const withKeyring = !redact && (!withKms || keyringSource.file !== undefined || io.env[`${keyringSource.prefix}_KEYS`] !== undefined);
   const keyring = withKeyring ? loadKeyring(keyringSource, io) : undefined;
   const kms = withKms ? await kmsSourceOf(withKmsRegion(parsed, io.env), keyring) : undefined;
+  let subjects: SubjectSetup | undefined;
+  try {
+    // The keys of subject boxes are warmed before they are opened: keep them for the whole command.
+    const setup = { createTables: false, probe: true, defaultCacheTtlMs: 600_000 };
+    subjects = redact ? undefined : await subjectSetupOf(parsed, io, keyringSource.prefix, kms ?? keyring, setup);
+    return await decode(parsed, io, keyring, kms, subjects);
+  } finally {
+    kms?.destroy();
+    await subjects?.close();
+  }
+}
+
+async function decode(
+  parsed: Parsed,
+  io: CliIo,
+  keyring: Keyring | undefined,
+  kms: AwsKmsKeySource | undefined,
+  subjects: SubjectSetup | undefined,
+): Promise<number> {
   const doc = parseJson(await readInput(parsed.positionals[0] as string, io));
   const purposes = listFlag(parsed, 'purpose');
-  const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms);
-  if (kms !== undefined && opener !== undefined) {
-    // Opening below is synchronous: unwrap the data keys of every sealed payload first (KMS calls, cached).
-    const payloads: Parameters<typeof opener.warm>[0][] = [];
+  const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms, subjects?.keys);
+  const read = new WeakMap<JsonPayload, Payload>();
+  if (opener?.fetchesKeys === true) {
+    // Opening below is synchronous: fetch the keys of every sealed payload first (KMS calls, subject key store reads; cached).
+    const payloads: Payload[] = [];
     mapJsonPayloads(doc, (json) => {
-      payloads.push(payloadFromJson(json));
+      const payload = payloadFromJson(json);
+      read.set(json, payload);
+      payloads.push(payload);
       return json;
     });
     for (const payload of payloads) await opener.warm(payload);
   }
   const { output, summary } = openDocument(doc, {
     opener,
+    read,
     purposes: purposes.length > 0 ? new Set(purposes) : undefined,
     detailed: boolFlag(parsed, 'detailed'),
   });
   line(io.stdout, JSON.stringify(output, null, 2));
   if (!boolFlag(parsed, 'quiet')) printSummary(io, summary);
-  return summary.errors.length > 0 || summary.pending > 0 ? EXIT.problems : EXIT.ok;
+  const failed = summary.errors.length > 0 || summary.pending > 0 || Object.keys(summary.fetchFailed).length > 0;
+  return failed ? EXIT.problems : EXIT.ok;
 }
 
 async function readInput(source: string, io: CliIo): Promise<string> {
@@ -114,8 +149,10 @@ function printSummary(io: CliIo, s: OpenSummary): void {
   const withheld = Object.entries(s.withheld).map(([k, n]) => `${k} x${n}`);
   line(
     io.stderr,
-    `decoded ${s.payloads} payloads: ${s.sealedPayloads} sealed, ${s.openedFields} fields opened${withheld.length ? `; left sealed: ${withheld.join(', ')}` : ''}`,
+    `decoded ${s.payloads} payloads: ${s.sealedPayloads} sealed, ${s.openedFields} fields opened${s.erasedFields > 0 ? `, ${s.erasedFields} erased (data subject forgotten)` : ''}${withheld.length ? `; left sealed: ${withheld.join(', ')}` : ''}`,
   );
+  for (const [code, n] of Object.entries(s.fetchFailed))
+    line(io.stderr, `problem: the keys of ${n} payloads could not be fetched (${code}): their boxes are left sealed`);
   if (s.pending > 0)
     line(
       io.stderr,

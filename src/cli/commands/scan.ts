@@ -12,11 +12,21 @@ import { Progress } from '../scan/progress';
 import { buildReport, printReport, type ScanReport } from '../scan/report';
 import { scanNamespace } from '../scan/scanner';
 import { loadState, newState } from '../scan/state';
+import {
+  SUBJECT_STORE_FLAGS,
+  SUBJECT_STORE_FLAGS_HELP,
+  subjectHashFor,
+  subjectOf,
+  subjectSetupOf,
+  subjectStoreSpecOf,
+  withoutSubject,
+} from '../subject-store';
 
 const HELP = `Usage: sealed-fields scan [--address HOST:PORT] [--namespace NS] [--query QUERY]
                           [--concurrency N] [--state FILE] [--key-rules REGEX]
                           [--retire KEY_ID]... [--retire-kms-key ARN]...
                           [--check-keyring [--keyring FILE]] [--kms-key-id ID ...]
+                          [--subject ID] [--subject-store STORE ...]
                           [--max-workflows N] [--json] [--quiet]
 
 Lists the workflow runs of a namespace (visibility), reads every event history and
@@ -40,7 +50,10 @@ one Decrypt per data key), scan opens every sealed payload in memory to count th
 ids and purposes of those inner boxes too (values are dropped, never printed); without
 the keys it cannot, reports how many boxes it could not look into, and --retire then
 never calls a key unused.
-Prints key ids, purposes, workflow ids and counts; never a value.
+With --subject, also lists every run holding values of that data subject (boxes whose
+header names its keyed hash, at every level scan can look into), open ones first, to answer
+an erasure request (see "sealed-fields forget").
+Prints key ids, purposes, workflow ids and counts; never a value, never a subject id.
 
 Options:
   --address HOST:PORT   Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)
@@ -56,6 +69,9 @@ Options:
                         and look inside sealed values with it
   --keyring FILE        ... or with this keyring file (implies --check-keyring)
   --env-prefix PREFIX   environment variable prefix (default SEALED_FIELDS; was --prefix)
+  --subject ID          also report the runs holding values of this data subject, named by
+                        its keyed hash (needs the subject index key); "-": read the id from
+                        stdin. Never printed: a workflow id containing it shows <subject>
   --max-workflows N     read at most N more runs, then stop (use with --state)
   --connect-timeout S   seconds to wait for the server (default 10)
   --json                machine-readable report on stdout
@@ -64,10 +80,15 @@ Options:
 Keys from AWS KMS, to look inside boxes sealed under KMS data keys (the keyring, when
 named or set, opens the others):
 ${KMS_FLAGS_HELP}
+Data subject keys (docs/ERASURE.md). With a store, scan opens data subjects' boxes (with the
+keyring or KMS flags) to look inside them, and counts the subject keys each keyring key or KMS
+key wraps: --retire, --retire-kms-key and --check-keyring then keep a key that wraps subject
+keys. Without one, subject keys are not checked (a note says so).
+${SUBJECT_STORE_FLAGS_HELP}
 TLS/API key: set TEMPORAL_API_KEY (implies TLS) or TEMPORAL_TLS=true.
 
 Exit codes: 0 no problems, 1 problems found, 2 bad arguments or query or unknown
-namespace, 3 cannot reach the server.`;
+namespace, 3 cannot reach the server or the subject key store.`;
 
 const OPTIONS = {
   address: { type: 'string' },
@@ -81,6 +102,8 @@ const OPTIONS = {
   'check-keyring': { type: 'boolean' },
   ...KEYRING_FLAGS,
   ...KMS_FLAGS,
+  ...SUBJECT_STORE_FLAGS,
+  subject: { type: 'string' },
   'max-workflows': { type: 'string' },
   'connect-timeout': { type: 'string' },
   json: { type: 'boolean' },
@@ -100,17 +123,44 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const timeoutSeconds = intFlag(parsed, 'connect-timeout', 10, 1, 600);
   const rules = keyRules(stringFlag(parsed, 'key-rules'));
   const statePath = stringFlag(parsed, 'state');
-  const state = statePath === undefined ? newState(namespace, query) : loadState(path.resolve(io.cwd, statePath), namespace, query);
   const retireKmsKeys = listFlag(parsed, 'retire-kms-key').map(kmsKeyToRetire);
+  const prefix = keyringSourceOf(parsed).prefix;
+  const subjectGiven = stringFlag(parsed, 'subject');
+  const subjectId = subjectGiven === undefined ? undefined : await subjectOf(subjectGiven, io);
   const checked = checkedKeyring(parsed, io);
   const withKms = stringFlag(parsed, 'kms-key-id') !== undefined;
-  const keyring = checked ?? (withKms ? envKeyring(parsed, io) : undefined);
+  // With a subject key store, the keyring of the environment unwraps subject keys too, when it is set.
+  const withStore = subjectStoreSpecOf(parsed, io, prefix) !== undefined;
+  const keyring = checked ?? (withKms || withStore ? envKeyring(parsed, io) : undefined);
   // Boxes under static keys open with the keyring; the other --kms-* flags without --kms-key-id are a usage error.
   const kms = await kmsSourceOf(withKms ? withKmsRegion(parsed, io.env) : parsed, keyring);
-  const held = checked === undefined ? undefined : new Set(checked.describe().keyIds);
-  const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms);
-  const connection = await connect(address, timeoutSeconds, io).catch((err: unknown) => {
+  const subjects = await subjectSetupOf(parsed, io, prefix, kms ?? keyring, {
+    createTables: false,
+    probe: true,
+    defaultCacheTtlMs: 600_000,
+  }).catch((err: unknown) => {
     kms?.destroy();
+    throw err;
+  });
+  const closeKeys = async (): Promise<void> => {
+    kms?.destroy();
+    await subjects?.close();
+  };
+  let subjectHash: string | undefined;
+  try {
+    subjectHash = subjectId === undefined ? undefined : subjectHashFor(subjectId, subjects, parsed, io, prefix);
+  } catch (err) {
+    await closeKeys();
+    throw err;
+  }
+  const state =
+    statePath === undefined
+      ? newState(namespace, query, subjectHash)
+      : loadState(path.resolve(io.cwd, statePath), namespace, query, subjectHash);
+  const held = checked === undefined ? undefined : new Set(checked.describe().keyIds);
+  const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms, subjects?.keys);
+  const connection = await connect(address, timeoutSeconds, io).catch(async (err: unknown) => {
+    await closeKeys();
     throw err;
   });
   try {
@@ -121,6 +171,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       concurrency,
       rules,
       opener,
+      subjectHash,
       state,
       statePath: statePath === undefined ? undefined : path.resolve(io.cwd, statePath),
       maxWorkflows,
@@ -136,10 +187,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
       held,
       totals: outcome.state.totals,
     });
-    output(io, report, boolFlag(parsed, 'json'));
+    output(io, subjectId === undefined ? report : withoutSubject(report, subjectId), boolFlag(parsed, 'json'));
     return report.problems.length === 0 ? EXIT.ok : EXIT.problems;
   } finally {
-    kms?.destroy();
+    await closeKeys();
     await connection.close();
   }
 }
@@ -183,12 +234,13 @@ function kmsKeyToRetire(given: string): string {
 
 type ClientModule = typeof import('@temporalio/client');
 
-async function connect(address: string, timeoutSeconds: number, io: CliIo): Promise<Connection> {
+/** Connects to the Temporal frontend (TEMPORAL_API_KEY, TEMPORAL_TLS); a server that does not answer is exit 3. */
+export async function connect(address: string, timeoutSeconds: number, io: CliIo, command = 'scan'): Promise<Connection> {
   let client: ClientModule;
   try {
     client = await import('@temporalio/client');
   } catch {
-    throw new CliError(EXIT.problems, 'scan needs @temporalio/client: npm install @temporalio/client');
+    throw new CliError(EXIT.problems, `${command} needs @temporalio/client: npm install @temporalio/client`);
   }
   const apiKey = io.env.TEMPORAL_API_KEY;
   const tls = apiKey !== undefined || io.env.TEMPORAL_TLS === 'true';

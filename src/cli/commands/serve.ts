@@ -7,10 +7,19 @@ import type { JwtAuthOptions, JwtJwksOptions, JwtPublicKeyOptions, JwtSecretOpti
 import type { StaticToken } from '../../server/auth/static-tokens';
 import { createCodecServer, type CodecServer, type CodecServerOptions } from '../../server/codec-server';
 import { boolFlag, intFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Aliases, type Parsed } from '../args';
-import { EXIT, line, processIo, usageError, type CliIo } from '../io';
+import { CliError, EXIT, line, processIo, usageError, type CliIo } from '../io';
 import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
 import { KMS_FLAGS, kmsOptionsOf } from '../kms-options';
 import { AwsKmsKeySource, type AwsKmsKeySourceOptions } from '../../codec/kms/aws-kms-key-source';
+import type { KeySource } from '../../codec/key-source';
+import {
+  openSubjectSetup,
+  SUBJECT_STORE_FLAGS,
+  SUBJECT_STORE_FLAGS_HELP,
+  type SubjectSetup,
+  type SubjectStoreConfig,
+  subjectStoreConfigOf,
+} from '../subject-store';
 
 export const SERVE_HELP = `Usage: sealed-fields serve [options]
 
@@ -30,6 +39,12 @@ Keys from AWS KMS (instead of, or with, the keyring: boxes without a wrapped key
   --kms-region REGION         AWS region (default: AWS_REGION)
   --kms-endpoint URL          KMS endpoint (a local KMS API, a VPC endpoint)
   While the KMS does not answer, /decode and /encode answer 503 (code SEALED_KMS_UNAVAILABLE).
+
+Data subject keys (docs/ERASURE.md; the same store and index key as the workers):
+${SUBJECT_STORE_FLAGS_HELP}
+  Boxes sealed under a data subject's key open for callers allowed their purpose; those of a
+  forgotten subject show "[erased:<purpose>]" (the server honours a forget within the cache
+  TTL). While the store does not answer, /decode and /encode answer 503 (SEALED_KEYSTORE_UNAVAILABLE).
 
 Listening:
   --host HOST                 default 127.0.0.1
@@ -77,6 +92,7 @@ Audit records (JSON lines: who, namespace, purposes, field counts; never values)
 export const SERVE_FLAGS = {
   ...KEYRING_FLAGS,
   ...KMS_FLAGS,
+  ...SUBJECT_STORE_FLAGS,
   'accept-namespace': { type: 'string', multiple: true },
   host: { type: 'string' },
   port: { type: 'string' },
@@ -127,6 +143,8 @@ export interface ServeOptions extends CodecServerOptions {
   port: number;
   /** With the --kms-* flags: the AWS KMS key source to build (the keyring, if any, opens boxes without a wrapped key). */
   kms?: AwsKmsKeySourceOptions;
+  /** With --subject-store (or its variable): the data subject key store to wrap the key source in (`SubjectKeys`). */
+  subjectStore?: SubjectStoreConfig;
 }
 
 function readText(file: string, io: CliIo, what: string): string {
@@ -234,12 +252,14 @@ export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help'
   const withKeyring = kms === undefined || keyringSource.file !== undefined || io.env[`${keyringSource.prefix}_KEYS`] !== undefined;
   const keyring: Keyring | undefined = withKeyring ? loadKeyring(keyringSource, io) : undefined;
   const accept = acceptNamespaces(parsed);
+  const subjectStore = subjectStoreConfigOf(parsed, io, keyringSource.prefix);
   const tokenPage = boolFlag(parsed, 'token-page');
   if (tokenPage && listFlag(parsed, 'ui-origin').length === 0)
     throw usageError('--token-page needs --ui-origin: the Web UI origin that may send the cookie');
   return {
     ...(keyring !== undefined ? { keyring } : {}),
     ...(kms !== undefined ? { kms } : {}),
+    ...(subjectStore !== undefined ? { subjectStore } : {}),
     ...(accept !== undefined ? { acceptNamespaces: accept } : {}),
     host: stringFlag(parsed, 'host') ?? '127.0.0.1',
     port: intFlag(parsed, 'port', 8888, 0, 65535),
@@ -264,23 +284,48 @@ export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help'
  * ```
  */
 export async function runServe(options: ServeOptions): Promise<{ server: CodecServer; url: string }> {
-  const { host, port, kms, ...rest } = options;
+  const { host, port, kms, subjectStore, ...rest } = options;
   let server: CodecServer;
+  let subjects: SubjectSetup | undefined;
   try {
-    const keys =
+    const kmsKeys =
       kms === undefined
         ? undefined
         : await AwsKmsKeySource.create({ ...kms, ...(rest.keyring !== undefined ? { staticKeys: rest.keyring } : {}) });
+    // Like a worker, the server starts while the store is down: its requests answer 503 until it is back.
+    subjects =
+      subjectStore === undefined
+        ? undefined
+        : await openSubjectSetup(subjectStore, kmsKeys ?? rest.keyring, { createTables: true, probe: false });
+    const keys: KeySource | undefined = subjects?.keys ?? kmsKeys;
     const { keyring, ...withoutKeyring } = rest;
     server = await createCodecServer(keys !== undefined ? { ...withoutKeyring, keys } : rest);
   } catch (err) {
-    // Name and stable code only: a message could quote a setting (a secret, a key).
+    await subjects?.close();
+    // Name and stable code only: a message could quote a setting (a secret, a key, a connection string).
+    if (err instanceof CliError) throw err;
     throw usageError(
       `bad codec server settings (${SealedError.is(err) ? `${err.name} ${err.code}` : err instanceof Error ? err.name : 'error'})`,
     );
   }
-  const { url } = await server.listen({ hostname: host, port });
-  return { server, url };
+  const listening = await server.listen({ hostname: host, port }).catch(async (err: unknown) => {
+    await subjects?.close();
+    throw err;
+  });
+  return { server: withStoreClosed(server, subjects), url: listening.url };
+}
+
+/** The server, whose `close()` also closes the subject key store it opened. */
+function withStoreClosed(server: CodecServer, subjects: SubjectSetup | undefined): CodecServer {
+  if (subjects === undefined) return server;
+  return {
+    app: server.app,
+    listen: (listenOptions) => server.listen(listenOptions),
+    close: async (graceMs) => {
+      await server.close(graceMs);
+      await subjects.close();
+    },
+  };
 }
 
 function stopSignal(signal: AbortSignal | undefined): Promise<void> {

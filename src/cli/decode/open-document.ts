@@ -14,6 +14,8 @@ export interface OpenDocumentOptions {
   purposes?: ReadonlySet<string> | undefined;
   /** Show `{metadata, sealed, data}` per payload instead of the data alone. */
   detailed: boolean;
+  /** The payloads already read from the document (the ones the opener warmed), by their JSON node. */
+  read?: WeakMap<JsonPayload, Payload> | undefined;
 }
 
 /** Counts of what was opened and what stayed sealed; ids and codes only. */
@@ -21,6 +23,10 @@ export interface OpenSummary {
   payloads: number;
   sealedPayloads: number;
   openedFields: number;
+  /** Fields of forgotten data subjects, shown as `[erased:<purpose>]`. */
+  erasedFields: number;
+  /** Payloads whose keys could not be fetched (a KMS or the subject key store failing), by code; a key nobody holds is not counted. */
+  fetchFailed: Record<string, number>;
   /** Boxes left sealed at every level reached (inner boxes of opened boxes included), by "keyId/purpose". */
   withheld: Record<string, number>;
   pending: number;
@@ -29,14 +35,23 @@ export interface OpenSummary {
 
 /** A copy of a history (or Payloads) JSON document with every payload shown decoded. */
 export function openDocument(doc: unknown, options: OpenDocumentOptions): { output: unknown; summary: OpenSummary } {
-  const summary: OpenSummary = { payloads: 0, sealedPayloads: 0, openedFields: 0, withheld: {}, pending: 0, errors: [] };
+  const summary: OpenSummary = {
+    payloads: 0,
+    sealedPayloads: 0,
+    openedFields: 0,
+    erasedFields: 0,
+    fetchFailed: {},
+    withheld: {},
+    pending: 0,
+    errors: [],
+  };
   const output = mapJsonPayloads(doc, (json, pointer) => openOne(json, pointer, options, summary));
   return { output, summary };
 }
 
 function openOne(json: JsonPayload, pointer: string, options: OpenDocumentOptions, summary: OpenSummary): unknown {
   summary.payloads++;
-  const payload = payloadFromJson(json);
+  const payload = options.read?.get(json) ?? payloadFromJson(json);
   if (has(payload, META.pending)) summary.pending++;
   const refused = refusalOf(payload);
   if (refused !== undefined) return refuse(payload, pointer, refused, summary);
@@ -89,6 +104,8 @@ interface SealedView {
   purpose: string;
   fields: string[];
   opened: boolean;
+  /** The box of a forgotten data subject: its fields show `[erased:<purpose>]`. */
+  erased?: true;
   /** An inner box, inside a box that was opened (only those left sealed are listed). */
   nested?: true;
 }
@@ -102,16 +119,27 @@ function openSealed(payload: Payload, data: unknown, options: OpenDocumentOption
     return data;
   }
   const reached = opener.open(payload, options.purposes);
-  showBoxes(reached.envelope.boxes, reached.withheld, summary, view);
-  summary.openedFields += reached.opened.paths.length;
+  showBoxes(reached.envelope.boxes, reached.withheld, summary, view, reached.erased);
+  const erased = reached.erased.reduce((n, box) => n + box.fields.length, 0);
+  summary.openedFields += reached.opened.paths.length - erased;
+  summary.erasedFields += erased;
+  if (reached.fetchFailed !== undefined && reached.fetchFailed !== 'SEALED_KEY_UNKNOWN')
+    summary.fetchFailed[reached.fetchFailed] = (summary.fetchFailed[reached.fetchFailed] ?? 0) + 1;
   return mergeForDisplay(data, { opened: reached.opened, withheld: reached.withheld });
 }
 
 /** Lists the top-level boxes, and the boxes left sealed at every level reached (inner ones marked nested), and counts the latter. */
-function showBoxes(top: readonly Box[], withheld: readonly Box[], summary: OpenSummary, view: SealedView[]): void {
+function showBoxes(
+  top: readonly Box[],
+  withheld: readonly Box[],
+  summary: OpenSummary,
+  view: SealedView[],
+  erased: readonly Box[] = [],
+): void {
   const closed = new Set(withheld);
   const topLevel = new Set(top);
-  for (const box of top) view.push(viewOf(box, !closed.has(box)));
+  const gone = new Set(erased);
+  for (const box of top) view.push({ ...viewOf(box, !closed.has(box)), ...(gone.has(box) && { erased: true as const }) });
   for (const box of withheld) {
     if (!topLevel.has(box)) view.push({ ...viewOf(box, false), nested: true });
     const id = `${box.keyId}/${box.purpose}`;

@@ -5,24 +5,37 @@ import type { Keyring } from '../../codec/keyring';
 import type { AwsKmsKeySource } from '../../codec/kms/aws-kms-key-source';
 import { readWrappedKey } from '../../codec/kms/wrapped-key';
 import { SealingCodec, type RevealedPayload } from '../../codec/sealing-codec';
+import type { SubjectKeys } from '../../codec/subject-keys';
+import { isSubjectWrapped, readSubjectHash } from '../../codec/subject-wrapped';
 import { SealedError } from '../../errors';
 
 /**
  * A box named by its header: key id, purpose (`undefined` when only the key id is known), and for a
- * data key wrapped by a KMS, `wrapped` and (AWS KMS) the ARN of the KMS key that wrapped it.
+ * data key wrapped by a KMS, `wrapped` and (AWS KMS) the ARN of the KMS key that wrapped it; for a
+ * box under a data subject's key (wrapped key 0x02), `wrapped` and the subject's keyed hash.
  */
 export interface BoxName {
   keyId: string;
   purpose: string | undefined;
   wrapped?: true;
   kmsKeyArn?: string;
+  /** The keyed hash of the data subject whose key sealed the box (base64url); never the subject id. */
+  subjectHash?: string;
 }
 
-/** The name of a box from its header: the KMS key comes from the wrapped key itself, no KMS call. */
+/** The name of a box from its header: the KMS key (or the data subject's hash) comes from the wrapped key itself, no KMS call. */
 export function boxNameOf(box: { keyId: string; purpose: string | undefined; wrapped: Uint8Array | undefined }): BoxName {
   const name: BoxName = { keyId: box.keyId, purpose: box.purpose };
   if (box.wrapped === undefined || box.wrapped.length === 0) return name;
   name.wrapped = true;
+  if (isSubjectWrapped(box.wrapped)) {
+    try {
+      name.subjectHash = readSubjectHash(box.wrapped);
+    } catch {
+      // a malformed subject reference: the box fails to open, and names no subject
+    }
+    return name;
+  }
   const arn = kmsKeyArnOf(box.wrapped);
   if (arn !== undefined) name.kmsKeyArn = arn;
   return name;
@@ -55,7 +68,9 @@ export interface Reached extends RevealedPayload {
  * Opens sealed payloads as far as the keyring allows, for the CLI: every allowed purpose whose
  * boxes name a key the keyring holds, at every level; a box whose key is missing stays closed and
  * is listed in `withheld` with the boxes of purposes not allowed, instead of failing with
- * `SEALED_KEY_UNKNOWN`.
+ * `SEALED_KEY_UNKNOWN`. With `SubjectKeys` (a subject key store), boxes of data subjects open too,
+ * and those of forgotten subjects count as opened: their fields are `[erased:<purpose>]` tombstones
+ * (`erased` in the result).
  *
  * `SealingCodec.reveal` filters by purpose only, and the purposes of inner boxes are known only
  * once their container is open; so a payload is opened in rounds: each round allows the purposes
@@ -68,19 +83,21 @@ export class SealedOpener {
 
   private constructor(
     private readonly keyring: Keyring | undefined,
-    private readonly kms: AwsKmsKeySource | undefined,
+    private readonly source: KeySource,
+    private readonly fetches: boolean,
     private readonly codec: SealingCodec,
     private readonly opened: { refs: SealedKeyReference[] },
   ) {}
 
   /**
-   * An opener over a keyring, a KMS key source (whose `staticKeys` is the keyring, if any), or both.
-   * Call {@link warm} with each payload first when there is a KMS source: opening here is
-   * synchronous and uses the data keys warming unwrapped.
+   * An opener over a keyring, a KMS key source (whose `staticKeys` is the keyring, if any), or both,
+   * and optionally `SubjectKeys` over them (built with `kms ?? keyring` as its ordinary source).
+   * Call {@link warm} with each payload first when there is a KMS source or a subject key store:
+   * opening here is synchronous and uses the keys warming fetched.
    */
-  static async create(keyring: Keyring | undefined, kms?: AwsKmsKeySource): Promise<SealedOpener> {
+  static async create(keyring: Keyring | undefined, kms?: AwsKmsKeySource, subjects?: SubjectKeys): Promise<SealedOpener> {
     const opened = { refs: [] as SealedKeyReference[] };
-    const source: KeySource | undefined = kms ?? keyring;
+    const source: KeySource | undefined = subjects ?? kms ?? keyring;
     if (source === undefined) throw new Error('SealedOpener needs a keyring or a KMS key source');
     // The codec looks up the key of each box it opens, once: recording the lookups gives the inner boxes it opened.
     const recording = new Proxy(source, {
@@ -96,17 +113,22 @@ export class SealedOpener {
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    return new SealedOpener(keyring, kms, await SealingCodec.create({ keys: recording }), opened);
+    const fetches = kms !== undefined || subjects !== undefined;
+    return new SealedOpener(keyring, source, fetches, await SealingCodec.create({ keys: recording }), opened);
   }
 
-  /** True when {@link warm} must run before {@link open}: the keys come from a KMS. */
+  /** True when {@link warm} must run before {@link open}: the keys come from a KMS or a subject key store. */
   get fetchesKeys(): boolean {
-    return this.kms !== undefined;
+    return this.fetches;
   }
 
-  /** With a KMS source: unwraps (and caches) the data keys of every box of `payload` it can reach; failures leave boxes closed. */
+  /**
+   * With a KMS source or a subject key store: fetches (and caches) the keys of every box of
+   * `payload` it can reach; failures leave boxes closed, and {@link open} names the failure
+   * (`fetchFailed`, e.g. `SEALED_KEYSTORE_UNAVAILABLE`).
+   */
   async warm(payload: Payload): Promise<void> {
-    if (this.kms === undefined) return;
+    if (!this.fetches) return;
     await this.codec.reveal(payload).catch((err: unknown) => {
       this.#fetchFailures.set(payload, SealedError.is(err) ? err.code : 'SEALED_KMS_UNAVAILABLE');
     });
@@ -146,7 +168,10 @@ export class SealedOpener {
     // The last attempt looked up the key of every box it opened once, and withheld the others.
     const opened = reached.refs.map((ref) => boxNameOf(ref));
     for (const box of opened) if (!named.has(`${box.keyId}/${box.purpose}`)) named.set(`${box.keyId}/${box.purpose}`, box);
-    const every = [...opened, ...reached.result.withheld.map((box) => boxNameOf({ ...box, wrapped: box.wrappedKey }))];
+    // Boxes of forgotten subjects were reached too (their fields are tombstones): no key was looked up for them.
+    const erased = reached.result.erased.map((box) => boxNameOf({ ...box, wrapped: box.wrappedKey }));
+    for (const box of erased) if (!named.has(`${box.keyId}/${box.purpose}`)) named.set(`${box.keyId}/${box.purpose}`, box);
+    const every = [...opened, ...erased, ...reached.result.withheld.map((box) => boxNameOf({ ...box, wrapped: box.wrappedKey }))];
     const fetchFailed = this.#fetchFailures.get(payload);
     return { ...reached.result, boxes: [...named.values()], every, ...(fetchFailed !== undefined && { fetchFailed }) };
   }
@@ -169,14 +194,17 @@ export class SealedOpener {
     return [...found].filter((p) => !missing.has(p));
   }
 
-  /** A static key the keyring holds, or a KMS data key warming unwrapped. */
+  /**
+   * A static key the keyring holds, a KMS data key or a subject key warming fetched, or the box of a
+   * forgotten subject (it opens as tombstones).
+   */
   private holds(box: Box, namespace: string): boolean {
     const wrapped = box.wrappedKey ?? NOT_WRAPPED;
     if (wrapped.length === 0) return this.keyring?.has(box.keyId) ?? false;
     try {
-      return this.kms?.openingKeyNow({ keyId: box.keyId, wrapped, purpose: box.purpose, namespace }) !== undefined;
-    } catch {
-      return false;
+      return this.source.openingKeyNow?.({ keyId: box.keyId, wrapped, purpose: box.purpose, namespace }) !== undefined;
+    } catch (err) {
+      return SealedError.is(err) && err.code === 'SEALED_ERASED';
     }
   }
 

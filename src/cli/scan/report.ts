@@ -1,5 +1,5 @@
 import { line, type TextSink } from '../io';
-import type { Finding, KmsKeyUsage, RunInfo, ScanTotals, Usage } from './tally';
+import type { Finding, KmsKeyUsage, RunInfo, ScanTotals, SubjectUsage, Usage } from './tally';
 
 /** Usage with ISO times, as printed. */
 export interface UsageReport {
@@ -22,7 +22,9 @@ export interface ScanReport extends Counts {
    * with the ARN of the AWS KMS key that wrapped it (`kmsKeyArn`); the text report lists those under
    * their KMS key instead.
    */
-  keys: Array<UsageReport & { keyId: string; wrapped?: true; kmsKeyArn?: string; purposes: Array<UsageReport & { purpose: string }> }>;
+  keys: Array<
+    UsageReport & { keyId: string; wrapped?: true; kmsKeyArn?: string; subject?: true; purposes: Array<UsageReport & { purpose: string }> }
+  >;
   /** Per AWS KMS key, from the wrapped data keys in box headers (no KMS call): what still needs it. */
   kmsKeys: KmsKeyReport[];
   pending: Finding;
@@ -48,8 +50,35 @@ export interface ScanReport extends Counts {
   }>;
   /** With --check-keyring: key ids some history needs that the keyring lacks (null: not checked). */
   missingKeys: string[] | null;
+  /** With --subject: the runs that hold values of that data subject (named by its keyed hash only); null otherwise. */
+  subject: SubjectReport | null;
   /** Names of the problems found: pending, keyRules, malformed, failed, retire, missingKeys. Empty means exit 0. */
   problems: string[];
+}
+
+/** A workflow run as reports list it (times in ISO form). */
+export interface RunReport {
+  namespace: string;
+  workflowId: string;
+  runId: string;
+  start: string | null;
+  open: boolean;
+}
+
+/**
+ * What retained histories hold of one data subject, named by its keyed hash: the payloads and boxes
+ * sealed under its keys, and every run holding one (`runs`, open ones first; `openWorkflows` of
+ * them still running). `unchecked`: runs without such a box whose sealed boxes scan could not all
+ * look into (no keyring, or keys missing), where the subject's values may be sealed unseen.
+ */
+export interface SubjectReport {
+  subjectHash: string;
+  payloads: number;
+  boxes: number;
+  workflows: number;
+  openWorkflows: number;
+  runs: Array<RunReport & { payloads: number }>;
+  unchecked: { workflows: number; openWorkflows: number; runs: RunReport[] };
 }
 
 /**
@@ -97,6 +126,7 @@ export function buildReport(input: ReportInput): ScanReport {
       keyId,
       ...(usage.wrapped && { wrapped: true as const }),
       ...(usage.kmsKeyArn !== undefined && { kmsKeyArn: usage.kmsKeyArn }),
+      ...(usage.subject && { subject: true as const }),
       ...iso(usage),
       purposes: Object.entries(usage.purposes)
         .sort(([a], [b]) => a.localeCompare(b))
@@ -156,7 +186,22 @@ export function buildReport(input: ReportInput): ScanReport {
     retireKmsKeys,
     missingKeys,
   };
-  return { ...report, keys, kmsKeys, ...findings, problems: problemsOf(t, [...retire, ...retireKmsKeys], missingKeys) };
+  const subject = t.subject === undefined ? null : subjectReport(t.subject, input.namespace);
+  return { ...report, keys, kmsKeys, ...findings, subject, problems: problemsOf(t, [...retire, ...retireKmsKeys], missingKeys) };
+}
+
+/** The subject's usage as reported: runs with their namespace and ISO start times. */
+export function subjectReport(usage: SubjectUsage, namespace: string): SubjectReport {
+  const run = (r: RunInfo): RunReport => ({ namespace, workflowId: r.workflowId, runId: r.runId, start: isoTime(r.start), open: r.open });
+  return {
+    subjectHash: usage.subjectHash,
+    payloads: usage.payloads,
+    boxes: usage.boxes,
+    workflows: usage.runs.length,
+    openWorkflows: usage.runs.filter((r) => r.open).length,
+    runs: usage.runs.map((r) => ({ ...run(r), payloads: r.payloads })),
+    unchecked: { workflows: usage.unchecked.workflows, openWorkflows: usage.unchecked.openWorkflows, runs: usage.unchecked.runs.map(run) },
+  };
 }
 
 function kmsKeysOf(t: ScanTotals, keys: ScanReport['keys']): KmsKeyReport[] {
@@ -244,6 +289,7 @@ export function printReport(out: TextSink, r: ScanReport): void {
   );
   for (const f of r.failed) line(out, `problem: history of ${f.workflowId} (run ${f.runId}) could not be read: ${f.reason}`);
   if (r.unopened.boxes > 0) line(out, `note: ${unopenedText(r)}: key ids sealed inside them are not counted above`);
+  if (r.subject !== null) printSubject(out, r.subject);
   for (const k of r.retire) line(out, retireText(k, r));
   for (const k of r.retireKmsKeys) line(out, retireKmsText(k, r));
   if (r.missingKeys !== null && r.missingKeys.length > 0)
@@ -277,13 +323,46 @@ function retireKmsText(k: ScanReport['retireKmsKeys'][number], r: ScanReport): s
   return `${name}: NOT safe, scan incomplete`;
 }
 
+const SUBJECT_RUNS_SHOWN = 50;
+
+/** The runs holding a data subject's values, open ones first; the subject by its hash only. */
+export function printSubject(out: TextSink, s: SubjectReport): void {
+  line(
+    out,
+    `data subject ${s.subjectHash}: ${s.payloads} payloads (${s.boxes} boxes) in ${s.workflows} workflow runs, ${s.openWorkflows} of them open`,
+  );
+  for (const run of s.runs.slice(0, SUBJECT_RUNS_SHOWN)) line(out, `  ${runText(run)}, ${run.payloads} payloads`);
+  if (s.runs.length > SUBJECT_RUNS_SHOWN) line(out, `  ... and ${s.runs.length - SUBJECT_RUNS_SHOWN} more (--json lists them all)`);
+  if (s.unchecked.workflows > 0) {
+    line(
+      out,
+      `note: ${s.unchecked.workflows} other workflow runs (${s.unchecked.openWorkflows} open) have sealed boxes scan could not look into: values of this subject sealed inside them are not seen (give the keyring and the subject key store to look inside)`,
+    );
+    for (const run of s.unchecked.runs.slice(0, RUNS_SHOWN)) line(out, `  e.g. ${runText(run)}`);
+  }
+}
+
+/** One run for people: `OPEN   id (run r) started t`. */
+export function runText(run: RunReport): string {
+  return `${run.open ? 'OPEN  ' : 'closed'} ${run.workflowId} (run ${run.runId}${run.namespace === '' ? '' : `, namespace ${run.namespace}`}) started ${run.start ?? '-'}`;
+}
+
 function printKeys(out: TextSink, r: ScanReport): void {
   if (r.keys.length === 0) {
     line(out, 'no sealed payloads');
     return;
   }
-  // Data keys of a KMS key are listed under it; the table shows static keys (and other sources' data keys).
-  const listed = r.keys.filter((k) => k.kmsKeyArn === undefined);
+  // Data keys of a KMS key are listed under it, subject keys in one line; the table shows static keys (and other sources' data keys).
+  const listed = r.keys.filter((k) => k.kmsKeyArn === undefined && k.subject !== true);
+  const subjectKeys = r.keys.filter((k) => k.subject === true);
+  if (subjectKeys.length > 0) {
+    const payloads = subjectKeys.reduce((n, k) => n + k.payloads, 0);
+    const purposes = [...new Set(subjectKeys.flatMap((k) => k.purposes.map((p) => p.purpose)))].sort();
+    line(
+      out,
+      `data subject keys: ${subjectKeys.length} key ids (in the subject key store), ${payloads} payloads; purposes: ${purposes.join(', ')}`,
+    );
+  }
   if (listed.length > 0) line(out, pad(['key id', 'purpose', 'payloads', 'workflows', 'oldest event', 'newest event']));
   for (const k of listed) {
     line(out, pad([k.keyId, '(any)', String(k.payloads), String(k.workflows), k.oldest ?? '-', k.newest ?? '-']));

@@ -25,6 +25,8 @@ export interface ScanOptions {
   opener?: SealedOpener | undefined;
   state: ScanState;
   statePath?: string | undefined;
+  /** Count the boxes of the data subject with this keyed hash (`scan --subject`, `forget`); the state's totals must have been made for it. */
+  subjectHash?: string | undefined;
   /** Stop after this many more runs (the state file lets the next call go on). */
   maxWorkflows?: number | undefined;
   progress: Progress | ((total: number | undefined) => Progress);
@@ -98,7 +100,7 @@ function runOf(info: temporal.api.workflow.v1.IWorkflowExecutionInfo): RunInfo {
 
 /** Reads one run's history page by page; a run that cannot be read is reported, not fatal (unless the server is gone). */
 async function scanRun(options: ScanOptions, run: RunInfo): Promise<void> {
-  const tally = new RunTally(run);
+  const tally = new RunTally(run, options.subjectHash);
   const execution = { workflowId: run.workflowId, runId: run.runId };
   let nextPageToken: Uint8Array | undefined;
   try {

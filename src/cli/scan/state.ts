@@ -11,22 +11,24 @@ export interface ScanState {
   version: 3;
   namespace: string;
   query: string | null;
+  /** With `--subject`: the keyed hash of the subject the totals count (never the id). */
+  subjectHash?: string;
   /** Run ids whose whole history has been read and counted. */
   done: string[];
   totals: ScanTotals;
 }
 
-export function newState(namespace: string, query: string | null): ScanState {
-  return { version: 3, namespace, query, done: [], totals: emptyTotals() };
+export function newState(namespace: string, query: string | null, subjectHash?: string): ScanState {
+  return { version: 3, namespace, query, ...(subjectHash !== undefined && { subjectHash }), done: [], totals: emptyTotals(subjectHash) };
 }
 
 /** Loads a state file, or starts fresh when it does not exist; a state of another scan is a usage error. */
-export function loadState(file: string, namespace: string, query: string | null): ScanState {
+export function loadState(file: string, namespace: string, query: string | null, subjectHash?: string): ScanState {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return newState(namespace, query);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return newState(namespace, query, subjectHash);
     throw usageError(`cannot read the state file ${file}`);
   }
   let state: ScanState;
@@ -44,6 +46,8 @@ export function loadState(file: string, namespace: string, query: string | null)
     throw usageError(`the state file ${file} has an unknown shape`);
   if (state.namespace !== namespace || state.query !== query)
     throw usageError(`the state file ${file} belongs to another scan (namespace or query differ)`);
+  if (state.subjectHash !== subjectHash || (subjectHash !== undefined && state.totals.subject?.subjectHash !== subjectHash))
+    throw usageError(`the state file ${file} belongs to another scan (it looked for another data subject, or for none)`);
   state.totals.failed = []; // failed runs were not marked done: they are retried
   return state;
 }

@@ -15,6 +15,8 @@ export interface KeyUsage extends Usage {
   wrapped?: true;
   /** ... wrapped by this AWS KMS key (from the wrapped key in the box header). */
   kmsKeyArn?: string;
+  /** A data subject's key (wrapped key 0x02): it lives in the subject key store, not in a keyring. */
+  subject?: true;
 }
 
 /** A workflow run as visibility lists it: its start time (ms since epoch) and whether it is still open. */
@@ -41,6 +43,20 @@ export interface KmsKeyUsage {
   purposes: Record<string, number>;
   namespaces: Record<string, number>;
   runs: RunInfo[];
+}
+
+/**
+ * What the histories hold of one data subject (`scan --subject`, `forget`): the payloads and boxes
+ * sealed under its key (boxes whose header names its keyed hash, at every level scan reached), and
+ * every run holding one. `unchecked`: runs without such a box that have boxes scan could not look
+ * into, where the subject's values may be sealed unseen (up to 20 listed, open ones first).
+ */
+export interface SubjectUsage {
+  subjectHash: string;
+  payloads: number;
+  boxes: number;
+  runs: Array<RunInfo & { payloads: number }>;
+  unchecked: { workflows: number; openWorkflows: number; runs: RunInfo[] };
 }
 
 /** Where a finding was seen; identifiers only, never values. */
@@ -80,15 +96,23 @@ export interface ScanTotals {
    */
   unopened: Finding & { boxes: number; codes: Record<string, number> };
   failed: Array<{ workflowId: string; runId: string; reason: string }>;
+  /** With a subject to look for: what the histories hold of it. */
+  subject?: SubjectUsage;
 }
 
 const MAX_EXAMPLES = 20;
 /** Runs listed per KMS key. */
 const MAX_RUNS = 20;
 
-export function emptyTotals(): ScanTotals {
+/** Empty totals; with `subjectHash`, they also count the boxes of that data subject. */
+export function emptyTotals(subjectHash?: string): ScanTotals {
   const finding = (): Finding => ({ payloads: 0, workflows: 0, examples: [] });
+  const subject: SubjectUsage | undefined =
+    subjectHash === undefined
+      ? undefined
+      : { subjectHash, payloads: 0, boxes: 0, runs: [], unchecked: { workflows: 0, openWorkflows: 0, runs: [] } };
   return {
+    ...(subject !== undefined && { subject }),
     workflows: 0,
     events: 0,
     payloads: 0,
@@ -107,10 +131,14 @@ export function emptyTotals(): ScanTotals {
 
 /** One workflow run's tally; merged into the totals once the run is fully read. */
 export class RunTally {
-  readonly totals = emptyTotals();
   readonly workflowId: string;
   readonly runId: string;
-  constructor(readonly run: RunInfo) {
+  readonly totals: ScanTotals;
+  constructor(
+    readonly run: RunInfo,
+    subjectHash?: string,
+  ) {
+    this.totals = emptyTotals(subjectHash);
     this.workflowId = run.workflowId;
     this.runId = run.runId;
     this.totals.workflows = 1;
@@ -151,8 +179,10 @@ export class RunTally {
         entry(t.keys, keyId, () => ({ ...emptyUsage(), purposes: {} })),
         time,
       );
-    for (const box of found.boxes) if (box.wrapped) markWrapped(t.keys[box.keyId] as KeyUsage, box.kmsKeyArn);
+    for (const box of found.boxes)
+      if (box.wrapped) markWrapped(t.keys[box.keyId] as KeyUsage, box.kmsKeyArn, box.subjectHash !== undefined);
     this.addKmsKeys(found.every, found.namespace);
+    this.addSubject(found.every, found.unopened);
     const pairs = new Set(found.boxes.filter((b) => b.purpose !== undefined).map((b) => `${b.keyId}/${b.purpose}`));
     for (const { keyId, purpose } of found.boxes) {
       if (purpose === undefined || !pairs.delete(`${keyId}/${purpose}`)) continue; // each pair once per payload
@@ -187,6 +217,23 @@ export class RunTally {
     }
   }
 
+  /** The boxes of the data subject looked for in this payload; a payload with boxes left closed may hide some. */
+  private addSubject(every: BoxName[], unopened: number): void {
+    const subject = this.totals.subject;
+    if (subject === undefined) return;
+    const boxes = every.filter((box) => box.subjectHash === subject.subjectHash).length;
+    if (boxes === 0) {
+      if (unopened > 0 && subject.unchecked.workflows === 0)
+        subject.unchecked = { workflows: 1, openWorkflows: this.run.open ? 1 : 0, runs: [this.run] };
+      return;
+    }
+    subject.payloads++;
+    subject.boxes += boxes;
+    const run = subject.runs[0] ?? { ...this.run, payloads: 0 };
+    run.payloads++;
+    subject.runs = [run];
+  }
+
   /** A KMS key's usage in this run, before its first payload. */
   private kmsUsage(): KmsKeyUsage {
     const { start, open } = this.run;
@@ -216,8 +263,9 @@ export class RunTally {
 }
 
 /** A key id names a wrapped data key (and which KMS key wrapped it); once seen wrapped, always. */
-function markWrapped(usage: KeyUsage, kmsKeyArn: string | undefined): void {
+function markWrapped(usage: KeyUsage, kmsKeyArn: string | undefined, subject = false): void {
   usage.wrapped = true;
+  if (subject) usage.subject = true;
   if (kmsKeyArn !== undefined) usage.kmsKeyArn ??= kmsKeyArn;
 }
 
@@ -252,7 +300,7 @@ export function mergeTotals(into: ScanTotals, run: ScanTotals): void {
   for (const [keyId, usage] of Object.entries(run.keys)) {
     const target = entry(into.keys, keyId, () => ({ ...zeroUsage(), purposes: {} }));
     mergeUsage(target, usage);
-    if (usage.wrapped) markWrapped(target, usage.kmsKeyArn);
+    if (usage.wrapped) markWrapped(target, usage.kmsKeyArn, usage.subject === true);
     for (const [purpose, p] of Object.entries(usage.purposes)) mergeUsage(entry(target.purposes, purpose, zeroUsage), p);
   }
   for (const [arn, usage] of Object.entries(run.kmsKeys)) mergeKmsUsage(entry(into.kmsKeys, arn, zeroKmsUsage), usage);
@@ -265,6 +313,22 @@ export function mergeTotals(into: ScanTotals, run: ScanTotals): void {
   for (const [k, n] of Object.entries(run.keyRules.keys)) into.keyRules.keys[k] = (into.keyRules.keys[k] ?? 0) + n;
   for (const [k, n] of Object.entries(run.malformed.codes)) into.malformed.codes[k] = (into.malformed.codes[k] ?? 0) + n;
   into.failed.push(...run.failed);
+  if (into.subject !== undefined && run.subject !== undefined) mergeSubject(into.subject, run.subject);
+}
+
+/** A run that holds the subject's boxes is listed (all of them, open ones first); one that may hide them only when it holds none. */
+function mergeSubject(into: SubjectUsage, run: SubjectUsage): void {
+  into.payloads += run.payloads;
+  into.boxes += run.boxes;
+  if (run.runs.length > 0) {
+    into.runs = [...into.runs, ...run.runs].sort((a, b) => Number(b.open) - Number(a.open) || (b.start ?? 0) - (a.start ?? 0));
+    return;
+  }
+  into.unchecked.workflows += run.unchecked.workflows;
+  into.unchecked.openWorkflows += run.unchecked.openWorkflows;
+  into.unchecked.runs = [...into.unchecked.runs, ...run.unchecked.runs]
+    .sort((a, b) => Number(b.open) - Number(a.open) || (b.start ?? 0) - (a.start ?? 0))
+    .slice(0, MAX_RUNS);
 }
 
 function zeroUsage(): Usage {

@@ -1,0 +1,369 @@
+import os from 'node:os';
+import type { Connection } from '@temporalio/client';
+import type { Keyring } from '../../codec/keyring';
+import type { AwsKmsKeySource } from '../../codec/kms/aws-kms-key-source';
+import type { ForgetRecord } from '../../keystore/subject-key-store';
+import { boolFlag, intFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Parsed } from '../args';
+import type { Command } from '../command';
+import { SealedOpener } from '../history/open-sealed';
+import { EXIT, line, printHelp, usageError, type CliIo, type TextSink } from '../io';
+import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
+import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf, withKmsRegion } from '../kms-options';
+import { DEFAULT_KEY_RULES } from '../scan/classify';
+import { Progress } from '../scan/progress';
+import { runText, subjectReport, type RunReport } from '../scan/report';
+import { scanNamespace } from '../scan/scanner';
+import { newState } from '../scan/state';
+import {
+  storeError,
+  SUBJECT_STORE_FLAGS,
+  SUBJECT_STORE_FLAGS_HELP,
+  subjectOf,
+  subjectSetupOf,
+  type SubjectSetup,
+  withoutSubject,
+} from '../subject-store';
+import { connect } from './scan';
+
+const HELP = `Usage: sealed-fields forget --subject ID|- [--subject-store STORE] [--actor NAME] [--reason TEXT]
+                            [--namespace NS]... [--query QUERY] [--allow-open-runs] [--dry-run]
+                            [--keyring FILE | --kms-key-id ID ...] [--json] [--quiet]
+
+Erases one data subject (docs/ERASURE.md): destroys the subject's keys in the subject key
+store, so that every value sealed under them, in every history, archive and export, can never
+be opened again. Nothing in the histories changes.
+
+First it reads the histories of the namespaces (as "scan --subject" does) and lists the
+workflow runs that hold values of the subject:
+  open runs    forget REFUSES while an open run holds values of the subject (exit 1, the
+               runs listed): a workflow that replays after the erasure sees tombstones where
+               it saw values, and code that branches on them, or reveals them, fails. Let the
+               runs close (or terminate them) and run forget again, or give --allow-open-runs.
+               It refuses too while some history could not be read.
+  closed runs  decode with [erased:<purpose>] tombstones from then on (codec server, decode,
+               workers); they are listed.
+Then it destroys the keys (the store writes the audit record: who (--actor), when, why
+(--reason), the subject's keyed hash and how many keys were destroyed; never the subject id)
+and prints that record. Forgetting a subject again records again and destroys nothing more.
+There is no undo. Processes that cached the subject's keys honour the erasure within their
+cache TTL (SubjectKeys cacheTtlMs, 1 minute by default).
+
+Output names the subject by its keyed hash only: the subject id is never printed, and a
+workflow id that contains it shows <subject>. Values are never printed.
+
+Options:
+  --subject ID          the data subject id, as the application names it (@DataSubjectId,
+                        secret(v, { subject })); "-": read it from the first line of stdin,
+                        which keeps it out of process listings and shell history
+  --actor NAME          who asks, for the audit record (default: the OS user)
+  --reason TEXT         why: a ticket, a legal basis (recommended; must not contain the id)
+  --namespace NS        a namespace whose histories to read (repeatable; default
+                        $TEMPORAL_NAMESPACE or default)
+  --query QUERY         visibility query narrowing the runs read (default: all runs)
+  --allow-open-runs     erase even while open runs hold values of the subject (or some
+                        history could not be read); the runs are listed
+  --dry-run             read and report what forget would do; destroy nothing, record nothing
+  --address HOST:PORT   Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)
+  --concurrency N       histories read at once, 1..64 (default 4)
+  --connect-timeout S   seconds to wait for the server (default 10)
+  --json                machine-readable report on stdout
+  --quiet               no progress on stderr
+  -h, --help            this help
+
+The subject key store (required: the same store and subject index key as the workers):
+${SUBJECT_STORE_FLAGS_HELP}
+
+Keys, to look inside sealed values (a subject's values sealed inside another value are seen
+only then; without them, runs whose boxes could not be looked into are counted in a note):
+  --keyring FILE        keyring JSON file (default: SEALED_FIELDS_* environment, when set)
+  --env-prefix PREFIX   environment variable prefix (default SEALED_FIELDS)
+${KMS_FLAGS_HELP}
+TLS/API key: set TEMPORAL_API_KEY (implies TLS) or TEMPORAL_TLS=true.
+
+Exit codes: 0 erased (--dry-run: forget would erase), 1 refused (open runs hold values of the
+subject, or histories could not be read) or the store failed, 2 bad arguments or settings,
+3 cannot reach the Temporal server or the subject key store.`;
+
+const OPTIONS = {
+  subject: { type: 'string' },
+  actor: { type: 'string' },
+  reason: { type: 'string' },
+  namespace: { type: 'string', multiple: true },
+  query: { type: 'string' },
+  'allow-open-runs': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  address: { type: 'string' },
+  concurrency: { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  ...KEYRING_FLAGS,
+  ...KMS_FLAGS,
+  ...SUBJECT_STORE_FLAGS,
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
+/** As `SubjectKeyStore.forget` checks them: a short actor, a reason of at most 1024 characters. */
+const MAX_ACTOR_LENGTH = 256;
+const MAX_REASON_LENGTH = 1024;
+
+/** What `forget --json` prints: the subject by its keyed hash, the runs that hold its values, and what was done. */
+export interface ForgetReport {
+  subjectHash: string;
+  /** The subject key store: `file DIRECTORY`, or the PostgreSQL URL without its password. */
+  store: string;
+  namespaces: string[];
+  query: string | null;
+  dryRun: boolean;
+  /** `erased`; `refused` (nothing destroyed); with --dry-run `would-erase` or `would-refuse`. */
+  outcome: 'erased' | 'refused' | 'would-erase' | 'would-refuse';
+  /** Why it refused (or would): open runs hold values of the subject, or some histories could not be read. */
+  refusedBecause: Array<'open-runs' | 'unread-runs'>;
+  /** When the subject was forgotten before (the store's tombstone), or null. */
+  forgottenBefore: string | null;
+  /** Workflow runs read, in every namespace. */
+  workflowsRead: number;
+  payloads: number;
+  boxes: number;
+  /** Runs still open that hold values of the subject. */
+  openRuns: Array<RunReport & { payloads: number }>;
+  /** Closed runs that hold values of the subject: they show tombstones once it is erased. */
+  closedRuns: Array<RunReport & { payloads: number }>;
+  /** Runs holding no box of the subject that scan could not look into entirely (no keyring, keys missing). */
+  unchecked: { workflows: number; openWorkflows: number; runs: RunReport[] };
+  /** Runs whose history could not be read. */
+  failed: Array<{ namespace: string; workflowId: string; runId: string; reason: string }>;
+  /** The store's audit record (the hash, never the id), once erased; null otherwise. */
+  record: (Omit<ForgetRecord, 'at'> & { at: string }) | null;
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(args, OPTIONS, false, KEYRING_ALIASES);
+  if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
+  noteRenamed(io, 'forget', parsed);
+  const given = stringFlag(parsed, 'subject');
+  if (given === undefined) throw usageError('forget needs --subject ID (or --subject - to read it from stdin)');
+  const address = stringFlag(parsed, 'address') ?? io.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const namespaces = listFlag(parsed, 'namespace');
+  if (namespaces.length === 0) namespaces.push(io.env.TEMPORAL_NAMESPACE ?? 'default');
+  const concurrency = intFlag(parsed, 'concurrency', 4, 1, 64);
+  const timeoutSeconds = intFlag(parsed, 'connect-timeout', 10, 1, 600);
+  const subject = await subjectOf(given, io);
+  const audit = auditOf(parsed, io, subject);
+  const prefix = keyringSourceOf(parsed).prefix;
+  const keyring = keyringOf(parsed, io);
+  const withKms = stringFlag(parsed, 'kms-key-id') !== undefined;
+  const kms = await kmsSourceOf(withKms ? withKmsRegion(parsed, io.env) : parsed, keyring);
+  let subjects: SubjectSetup | undefined;
+  let connection: Connection | undefined;
+  try {
+    subjects = await subjectSetupOf(parsed, io, prefix, kms ?? keyring, { createTables: true, probe: true, defaultCacheTtlMs: 600_000 });
+    if (subjects === undefined) throw usageError(`forget needs the subject key store: --subject-store STORE or ${prefix}_SUBJECT_STORE`);
+    const setup = subjects;
+    connection = await connect(address, timeoutSeconds, io, 'forget');
+    const report = await forget({ parsed, io, subject, audit, namespaces, concurrency, keyring, kms, setup, connection });
+    output(io, withoutSubject(report, subject), boolFlag(parsed, 'json'));
+    return report.outcome === 'erased' || report.outcome === 'would-erase' ? EXIT.ok : EXIT.problems;
+  } finally {
+    kms?.destroy();
+    await subjects?.close();
+    await connection?.close();
+  }
+}
+
+interface ForgetInput {
+  parsed: Parsed;
+  io: CliIo;
+  subject: string;
+  audit: { actor: string; reason?: string };
+  namespaces: string[];
+  concurrency: number;
+  keyring: Keyring | undefined;
+  kms: AwsKmsKeySource | undefined;
+  setup: SubjectSetup;
+  connection: Connection;
+}
+
+async function forget(input: ForgetInput): Promise<ForgetReport> {
+  const { parsed, io, subject, setup } = input;
+  const subjectHash = setup.keys.subjectHash(subject);
+  const query = stringFlag(parsed, 'query') ?? null;
+  const opener =
+    input.keyring === undefined && input.kms === undefined ? undefined : await SealedOpener.create(input.keyring, input.kms, setup.keys);
+  const found: Pick<ForgetReport, 'workflowsRead' | 'payloads' | 'boxes' | 'unchecked' | 'failed'> & { runs: ForgetReport['openRuns'] } = {
+    workflowsRead: 0,
+    payloads: 0,
+    boxes: 0,
+    runs: [],
+    unchecked: { workflows: 0, openWorkflows: 0, runs: [] },
+    failed: [],
+  };
+  for (const namespace of input.namespaces) {
+    const outcome = await scanNamespace({
+      service: input.connection.workflowService,
+      namespace,
+      query,
+      concurrency: input.concurrency,
+      rules: DEFAULT_KEY_RULES,
+      opener,
+      subjectHash,
+      state: newState(namespace, query, subjectHash),
+      progress: (total) => new Progress(io.stderr, total, !boolFlag(parsed, 'quiet')),
+    });
+    const totals = outcome.state.totals;
+    const usage = subjectReport(totals.subject ?? emptySubject(subjectHash), namespace);
+    found.workflowsRead += totals.workflows;
+    found.payloads += usage.payloads;
+    found.boxes += usage.boxes;
+    found.runs.push(...usage.runs);
+    found.unchecked.workflows += usage.unchecked.workflows;
+    found.unchecked.openWorkflows += usage.unchecked.openWorkflows;
+    found.unchecked.runs.push(...usage.unchecked.runs);
+    found.failed.push(...totals.failed.map((f) => ({ namespace, ...f })));
+  }
+  const openRuns = found.runs.filter((r) => r.open);
+  const refusedBecause: ForgetReport['refusedBecause'] = [];
+  if (!boolFlag(parsed, 'allow-open-runs')) {
+    if (openRuns.length > 0) refusedBecause.push('open-runs');
+    if (found.failed.length > 0) refusedBecause.push('unread-runs');
+  }
+  const dryRun = boolFlag(parsed, 'dry-run');
+  const forgottenBefore = await forgottenAt(setup, subjectHash);
+  let record: ForgetReport['record'] = null;
+  if (refusedBecause.length === 0 && !dryRun) {
+    const done = await setup.keys.forget(subject, input.audit).catch((err: unknown) => {
+      throw storeError(err);
+    });
+    record = { ...done, at: done.at.toISOString() };
+  }
+  const refused = refusedBecause.length > 0;
+  return {
+    subjectHash,
+    store: setup.description,
+    namespaces: input.namespaces,
+    query,
+    dryRun,
+    outcome: dryRun ? (refused ? 'would-refuse' : 'would-erase') : refused ? 'refused' : 'erased',
+    refusedBecause,
+    forgottenBefore,
+    workflowsRead: found.workflowsRead,
+    payloads: found.payloads,
+    boxes: found.boxes,
+    openRuns,
+    closedRuns: found.runs.filter((r) => !r.open),
+    unchecked: { ...found.unchecked, runs: found.unchecked.runs.slice(0, 20) },
+    failed: found.failed,
+    record,
+  };
+}
+
+function emptySubject(subjectHash: string) {
+  return { subjectHash, payloads: 0, boxes: 0, runs: [], unchecked: { workflows: 0, openWorkflows: 0, runs: [] } };
+}
+
+/** When the store says the subject was forgotten (its tombstone), before this run. */
+async function forgottenAt(setup: SubjectSetup, subjectHash: string): Promise<string | null> {
+  try {
+    const found = await setup.store.get(subjectHash, 'probe');
+    return found !== undefined && 'erasedAt' in found ? found.erasedAt.toISOString() : null;
+  } catch (err) {
+    throw storeError(err);
+  }
+}
+
+/** The keyring to look inside sealed values with: named, or set in the environment; none is fine (headers only). */
+function keyringOf(parsed: Parsed, io: CliIo): Keyring | undefined {
+  const source = keyringSourceOf(parsed);
+  if (source.file === undefined && io.env[`${source.prefix}_KEYS`] === undefined) return undefined;
+  return loadKeyring(source, io);
+}
+
+/** Who and why, checked before anything is read: the store's limits, and never the subject id (the record keeps the hash only). */
+function auditOf(parsed: Parsed, io: CliIo, subject: string): { actor: string; reason?: string } {
+  const actor = stringFlag(parsed, 'actor') ?? osUser(io);
+  const reason = stringFlag(parsed, 'reason');
+  if (actor.trim() === '' || actor.length > MAX_ACTOR_LENGTH) throw usageError(`--actor must be 1 to ${MAX_ACTOR_LENGTH} characters`);
+  if (reason !== undefined && reason.length > MAX_REASON_LENGTH)
+    throw usageError(`--reason must be at most ${MAX_REASON_LENGTH} characters`);
+  if (actor.includes(subject) || reason?.includes(subject))
+    throw usageError('--actor and --reason must not contain the subject id: the audit record keeps only its keyed hash');
+  return reason === undefined ? { actor } : { actor, reason };
+}
+
+function osUser(io: CliIo): string {
+  try {
+    const name = os.userInfo().username;
+    if (name !== '') return name;
+  } catch {
+    // no passwd entry (a container's arbitrary uid): the environment may know
+  }
+  return io.env.USER ?? io.env.LOGNAME ?? 'unknown';
+}
+
+function output(io: CliIo, report: ForgetReport, json: boolean): void {
+  if (json) line(io.stdout, JSON.stringify(report, null, 2));
+  else printForget(io.stdout, report);
+}
+
+const RUNS_SHOWN = 50;
+
+function printForget(out: TextSink, r: ForgetReport): void {
+  line(out, `data subject ${r.subjectHash} (subject key store: ${r.store})`);
+  if (r.forgottenBefore !== null) line(out, `note: this subject was forgotten before, at ${r.forgottenBefore}: its keys are gone already`);
+  const where = `${r.namespaces.length === 1 ? `namespace ${r.namespaces[0]}` : `namespaces ${r.namespaces.join(', ')}`}${r.query === null ? '' : ` (query: ${r.query})`}`;
+  const runs = r.openRuns.length + r.closedRuns.length;
+  line(
+    out,
+    `read ${r.workflowsRead} workflow runs in ${where}: ${runs} hold values of the subject (${r.payloads} payloads, ${r.boxes} boxes), ${r.openRuns.length} of them open`,
+  );
+  for (const run of [...r.openRuns, ...r.closedRuns].slice(0, RUNS_SHOWN)) line(out, `  ${runText(run)}, ${run.payloads} payloads`);
+  if (runs > RUNS_SHOWN) line(out, `  ... and ${runs - RUNS_SHOWN} more (--json lists them all)`);
+  for (const f of r.failed)
+    line(out, `problem: history of ${f.workflowId} (run ${f.runId}, namespace ${f.namespace}) could not be read: ${f.reason}`);
+  if (r.unchecked.workflows > 0) {
+    line(
+      out,
+      `note: ${r.unchecked.workflows} other workflow runs (${r.unchecked.openWorkflows} open) have sealed boxes forget could not look into: values of the subject sealed inside other values there are not seen (give the keyring or the --kms-* flags to look inside)`,
+    );
+    for (const run of r.unchecked.runs.slice(0, 5)) line(out, `  e.g. ${runText(run)}`);
+  }
+  if (r.outcome === 'refused' || r.outcome === 'would-refuse') {
+    const why = r.refusedBecause
+      .map((reason) =>
+        reason === 'open-runs'
+          ? `${r.openRuns.length} open workflow runs hold values of the subject (listed above as OPEN): a run that replays after the erasure sees tombstones where it saw values`
+          : `${r.failed.length} histories could not be read: they may hold values of the subject in open runs`,
+      )
+      .join('; ');
+    line(
+      out,
+      `${r.dryRun ? 'would refuse' : 'REFUSED, nothing destroyed'}: ${why}. Let the runs close (or terminate them) and run forget again, or give --allow-open-runs.`,
+    );
+    return;
+  }
+  if (r.openRuns.length > 0)
+    line(
+      out,
+      `warning: ${r.openRuns.length} open workflow runs hold values of the subject (--allow-open-runs): they see tombstones from now on`,
+    );
+  if (r.record === null) {
+    line(out, `dry run: forget would destroy the subject's keys now; nothing was destroyed or recorded`);
+    if (r.closedRuns.length > 0)
+      line(out, `${r.closedRuns.length} closed workflow runs would show [erased:<purpose>] in place of the subject's values`);
+    return;
+  }
+  line(
+    out,
+    `erased: ${r.record.keysDestroyed} keys destroyed at ${r.record.at} by ${r.record.actor}${r.record.reason === undefined ? '' : ` (reason: ${r.record.reason})`}`,
+  );
+  line(out, `audit record: ${JSON.stringify(r.record)}`);
+  if (r.closedRuns.length > 0)
+    line(out, `${r.closedRuns.length} closed workflow runs now show [erased:<purpose>] in place of the subject's values (listed above)`);
+}
+
+/** `sealed-fields forget`: erase one data subject, after checking no open run holds its values. */
+export const forgetCommand: Command = {
+  name: 'forget',
+  summary: 'erase a data subject: destroy its keys (refuses while open runs hold its values)',
+  help: HELP,
+  run,
+};

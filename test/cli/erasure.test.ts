@@ -1,0 +1,309 @@
+// The CLI side of erasure (#13) on a real dev server with the embedded (file) store: scan --subject
+// finds a subject's runs, forget refuses while one is open, --dry-run destroys nothing, forget
+// destroys the keys and records the hash only, and decode shows tombstones for A and values for B.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ForgetReport } from '../../src/cli/commands/forget';
+import type { ScanReport } from '../../src/cli/scan/report';
+import { Keyring, SealingCodec, SubjectKeys } from '../../src/codec';
+import { secret } from '../../src/index';
+import { FileSubjectKeyStore } from '../../src/keystore';
+import { startDevServer, type DevServer } from '../support/dev-server';
+import { findLeaks } from '../support/payloads';
+import { findTemporalCli } from '../support/temporal-cli';
+import { type CliResult, cli, keyringEnv } from './helpers';
+
+(require('tsx/cjs/api') as { register(): void }).register();
+
+const CONVERTER = path.join(__dirname, 'fixtures/payload-converter.ts');
+const WORKFLOWS = path.join(__dirname, 'fixtures/workflows.ts');
+const RUN = randomUUID().slice(0, 8);
+
+const A = `patient-A-${RUN}`;
+const B = `patient-B-${RUN}`;
+const SSN_A = `111-22-${RUN.slice(0, 4)}`;
+const SSN_B = `333-44-${RUN.slice(4, 8)}`;
+const NOTES_A = `notes of A ${RUN}`;
+const NESTED_A = `nested A ${RUN}`;
+const k1 = Keyring.generateKey();
+const INDEX_KEY = Buffer.from(Keyring.generateKey()).toString('base64');
+
+let server: DevServer;
+let tmp: string;
+let storeDir: string;
+/** Keyring, subject index key and the store, as a DPO's shell would have them. */
+let env: Record<string, string>;
+/** Every CLI output of this file, searched for subject ids (and, but for decode's, values) at the end. */
+const outputs: Array<CliResult & { command: string }> = [];
+
+async function run(argv: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<CliResult> {
+  const result = await cli(argv, { env: options.env ?? env, ...(options.stdin !== undefined && { stdin: options.stdin }) });
+  outputs.push({ ...result, command: argv[0] as string });
+  return result;
+}
+
+const intake = (subject: string, ssn: string, notes: string) => ({
+  name: 'patient',
+  ssn: secret(ssn, { purpose: 'phi', subject }),
+  notes: secret(notes, { purpose: 'contact', subject }),
+});
+
+/** A value of no subject holding A's value: A's box is only inside the credential box. */
+const wrapper = () => ({
+  label: 'wrapper',
+  login: secret({ who: secret(NESTED_A, { purpose: 'phi', subject: A }) }, { purpose: 'credential' }),
+});
+
+function exportHistory(workflowId: string): string {
+  const temporal = findTemporalCli() ?? 'temporal';
+  const text = execFileSync(
+    temporal,
+    ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '-w', workflowId, '--output', 'json'],
+    { encoding: 'utf8' },
+  );
+  const file = path.join(tmp, `${workflowId.replace(/[^A-Za-z0-9-]/g, '_')}.json`);
+  writeFileSync(file, text);
+  return file;
+}
+
+async function waitForCount(query: string, expected: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await server.env.client.workflow.count(query)).count === expected) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`visibility never showed ${expected} runs for ${query}`);
+}
+
+const ids = {
+  a1: `intake-${A}`, // a workflow id that contains the subject id: printed as intake-<subject>
+  a2: `a2-${RUN}`,
+  aNested: `a-nested-${RUN}`,
+  aOpen: `a-open-${RUN}`,
+  b1: `b1-${RUN}`,
+};
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'sealed-cli-erasure-'));
+  storeDir = path.join(tmp, 'subject-keys');
+  env = {
+    ...keyringEnv({ k1 }, 'k1'),
+    SEALED_FIELDS_SUBJECT_INDEX_KEY: INDEX_KEY,
+    SEALED_FIELDS_SUBJECT_STORE: `file:${storeDir}`,
+  };
+  server = await startDevServer();
+  const store = await FileSubjectKeyStore.create({ directory: storeDir });
+  const keys = new SubjectKeys({ keys: Keyring.fromEnv(env), store, subjectIndexKey: INDEX_KEY });
+  const codec = await SealingCodec.create({ keys });
+  const dataConverter = { payloadConverterPath: CONVERTER, payloadCodecs: [codec] };
+  const taskQueue = `erasure-${RUN}`;
+  const worker = await Worker.create({
+    connection: server.env.nativeConnection,
+    namespace: server.namespace,
+    taskQueue,
+    workflowsPath: WORKFLOWS,
+    dataConverter,
+  });
+  const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter });
+  await worker.runUntil(async () => {
+    await client.workflow.execute('echoIntake', { taskQueue, workflowId: ids.a1, args: [intake(A, SSN_A, NOTES_A)] });
+    await client.workflow.execute('echoIntake', { taskQueue, workflowId: ids.a2, args: [intake(A, SSN_A, NOTES_A)] });
+    await client.workflow.execute('echoIntake', { taskQueue, workflowId: ids.aNested, args: [wrapper()] });
+    await client.workflow.execute('echoIntake', { taskQueue, workflowId: ids.b1, args: [intake(B, SSN_B, `notes of B ${RUN}`)] });
+  });
+  // A run of A that stays open: no worker polls its task queue.
+  await client.workflow.start('neverRuns', { taskQueue: `nobody-${RUN}`, workflowId: ids.aOpen, args: [intake(A, SSN_A, NOTES_A)] });
+  await store.close();
+  await waitForCount('', 5);
+}, 300_000);
+
+afterAll(async () => {
+  await server?.teardown();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const scanArgs = () => ['scan', '--address', server.address, '--namespace', server.namespace, '--json', '--quiet'];
+const forgetArgs = () => ['forget', '--address', server.address, '--namespace', server.namespace, '--quiet'];
+const runIds = (runs: Array<{ workflowId: string }>) => runs.map((r) => r.workflowId).sort();
+
+describe('scan --subject', () => {
+  test('with the keyring and the store: exactly A runs, the open one first, A nested inside a value of no subject too; the id never printed', async () => {
+    const result = await run([...scanArgs(), '--subject', A]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as ScanReport;
+    expect(report.subject).not.toBeNull();
+    const subject = report.subject!;
+    expect(subject.subjectHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(runIds(subject.runs)).toEqual([`intake-<subject>`, ids.a2, ids.aNested, ids.aOpen].sort());
+    expect(subject.runs[0]).toMatchObject({ workflowId: ids.aOpen, open: true });
+    expect(subject.openWorkflows).toBe(1);
+    expect(subject.unchecked.workflows).toBe(0);
+    // The subject's keys are reported as subject keys, not keyring keys.
+    expect(report.keys.filter((k) => k.subject === true).length).toBeGreaterThan(0);
+    expect(report.keys.filter((k) => k.subject !== true).map((k) => k.keyId)).toEqual(['k1']);
+    const text = await run([...scanArgs().filter((a) => a !== '--json'), '--subject', A]);
+    expect(text.stdout).toContain(`data subject ${subject.subjectHash}: `);
+    expect(text.stdout).toMatch(/OPEN {3}a-open-/);
+  });
+
+  test('B: its one run; --subject - reads the id from stdin', async () => {
+    const result = await run([...scanArgs(), '--subject', '-'], { stdin: `${B}\n` });
+    expect(result.code).toBe(0);
+    const subject = (JSON.parse(result.stdout) as ScanReport).subject!;
+    expect(runIds(subject.runs)).toEqual([ids.b1]);
+    expect(subject.openWorkflows).toBe(0);
+  });
+
+  test('without keys (index key only): the headers name A in its own runs; the run with A inside another value is unchecked', async () => {
+    const result = await run([...scanArgs(), '--subject', A], { env: { SEALED_FIELDS_SUBJECT_INDEX_KEY: INDEX_KEY } });
+    expect(result.code).toBe(0);
+    const subject = (JSON.parse(result.stdout) as ScanReport).subject!;
+    expect(runIds(subject.runs)).toEqual([`intake-<subject>`, ids.a2, ids.aOpen].sort());
+    expect(subject.unchecked.workflows).toBeGreaterThanOrEqual(1);
+    expect(runIds(subject.unchecked.runs)).toContain(ids.aNested);
+  });
+
+  test('--subject without the subject index key is a usage error (exit 2) before connecting', async () => {
+    const result = await run(['scan', '--address', '127.0.0.1:1', '--subject', A], { env: {} });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('SEALED_FIELDS_SUBJECT_INDEX_KEY');
+  });
+});
+
+describe('forget', () => {
+  test('--dry-run reports that it would refuse (an open run) and destroys nothing', async () => {
+    const result = await run([...forgetArgs(), '--subject', A, '--dry-run', '--json']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as ForgetReport;
+    expect(report).toMatchObject({ dryRun: true, outcome: 'would-refuse', refusedBecause: ['open-runs'], record: null });
+    expect(runIds(report.openRuns)).toEqual([ids.aOpen]);
+    // Nothing destroyed: A still opens.
+    expect((await decodeInput(ids.a2)).ssn).toBe(SSN_A);
+  });
+
+  test('refuses while an open run holds values of A: exit 1, the run listed by workflow id and run id, nothing destroyed', async () => {
+    const result = await run([...forgetArgs(), '--subject', A, '--actor', 'dpo@example.org', '--reason', 'ticket 7781']);
+    expect(result.code).toBe(1);
+    const open = await server.env.client.workflow.getHandle(ids.aOpen).describe();
+    expect(result.stdout).toContain(`OPEN   ${ids.aOpen} (run ${open.runId}`);
+    expect(result.stdout).toContain('REFUSED, nothing destroyed');
+    expect(result.stdout).toContain('--allow-open-runs');
+    expect((await decodeInput(ids.a2)).ssn).toBe(SSN_A);
+    expect(existsSync(path.join(storeDir, 'forget-audit.jsonl'))).toBe(false); // no audit record: nothing was forgotten
+  });
+
+  test('an --actor or --reason holding the subject id is refused (exit 2): the record keeps the hash only', async () => {
+    const result = await run([...forgetArgs(), '--subject', A, '--allow-open-runs', '--reason', `erase ${A}`]);
+    expect(result.code).toBe(2);
+  });
+
+  test('--allow-open-runs destroys A keys; the audit record names the hash, the actor and the reason, never the id', async () => {
+    const scan = JSON.parse((await run([...scanArgs(), '--subject', A])).stdout) as ScanReport;
+    const result = await run([
+      ...forgetArgs(),
+      '--subject',
+      A,
+      '--allow-open-runs',
+      '--actor',
+      'dpo@example.org',
+      '--reason',
+      'GDPR Art. 17, ticket 7781',
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as ForgetReport;
+    expect(report.outcome).toBe('erased');
+    expect(report.subjectHash).toBe(scan.subject!.subjectHash);
+    expect(report.record).toMatchObject({
+      subjectHash: report.subjectHash,
+      actor: 'dpo@example.org',
+      reason: 'GDPR Art. 17, ticket 7781',
+      keysDestroyed: 2, // phi and contact
+    });
+    expect(runIds(report.closedRuns)).toEqual([`intake-<subject>`, ids.a2, ids.aNested].sort());
+    expect(runIds(report.openRuns)).toEqual([ids.aOpen]);
+    const audit = readFileSync(path.join(storeDir, 'forget-audit.jsonl'), 'utf8');
+    expect(audit).toContain(report.subjectHash);
+    expect(audit).not.toContain(A);
+    // Again: recorded again, nothing more destroyed.
+    const again = await run([...forgetArgs(), '--subject', A, '--allow-open-runs', '--actor', 'dpo@example.org']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('forgotten before');
+    expect(again.stdout).toContain('erased: 0 keys destroyed');
+  });
+
+  test('decode shows tombstones for A, values for B, and A inside another value as a tombstone', async () => {
+    const a = await decodeInput(ids.a2);
+    expect(a).toEqual({ name: 'patient', ssn: '[erased:phi]', notes: '[erased:contact]' });
+    const b = await decodeInput(ids.b1);
+    expect(b).toEqual({ name: 'patient', ssn: SSN_B, notes: `notes of B ${RUN}` });
+    const nested = await decodeInput(ids.aNested);
+    expect(nested).toEqual({ label: 'wrapper', login: { who: '[erased:phi]' } });
+    const detailed = await run(['decode', exportHistory(ids.a2), '--detailed', '--quiet']);
+    expect(detailed.stdout).toContain('"erased": true');
+    const summary = await run(['decode', exportHistory(ids.a2)]);
+    expect(summary.stderr).toContain('4 erased (data subject forgotten)');
+  });
+
+  test('without the store, decode leaves the subject boxes sealed (placeholders), B included', async () => {
+    const result = await run(['decode', exportHistory(ids.b1)], { env: keyringEnv({ k1 }, 'k1') });
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain(SSN_B);
+  });
+});
+
+describe('the store does not answer, or is set up wrong', () => {
+  test('a store path that cannot be a directory: SEALED_KEYSTORE_UNAVAILABLE, exit 3, for decode, scan and forget', async () => {
+    const file = path.join(tmp, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const bad = { ...env, SEALED_FIELDS_SUBJECT_STORE: `file:${path.join(file, 'keys')}` };
+    const input = JSON.stringify({ payloads: [] });
+    for (const argv of [
+      ['decode', '-'],
+      [...scanArgs(), '--subject', A],
+      [...forgetArgs(), '--subject', A, '--dry-run'],
+    ]) {
+      const result = await run(argv, { env: bad, stdin: input });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain('cannot reach the subject key store (SEALED_KEYSTORE_UNAVAILABLE, reason unreachable');
+      expect(result.stderr).not.toContain(file);
+    }
+  });
+
+  test('a store directory others may enter is a usage error (exit 2); forget without a store too', async () => {
+    const open = path.join(tmp, 'open-store');
+    mkdirSync(open, { mode: 0o755 });
+    chmodSync(open, 0o755);
+    const result = await run(['decode', '-', '--subject-store', `file:${open}`], { stdin: '{"payloads":[]}' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('SEALED_INVALID_OPTION');
+    const { SEALED_FIELDS_SUBJECT_STORE: _, ...noStore } = env;
+    const forget = await run([...forgetArgs(), '--subject', A], { env: noStore });
+    expect(forget.code).toBe(2);
+    expect(forget.stderr).toContain('forget needs the subject key store');
+  });
+});
+
+test('no output of any command above holds a subject id; none but decode a value', () => {
+  expect(outputs.length).toBeGreaterThan(10);
+  const all = outputs.map((o) => o.stdout + o.stderr).join('\n');
+  expect(findLeaks(all, [A, B])).toEqual([]);
+  const reports = outputs.filter((o) => o.command !== 'decode');
+  expect(reports.length).toBeGreaterThan(8);
+  expect(findLeaks(reports.map((o) => o.stdout + o.stderr).join('\n'), [SSN_A, SSN_B, NOTES_A, NESTED_A])).toEqual([]);
+});
+
+type Shown = Record<string, unknown>;
+async function decodeInput(workflowId: string): Promise<Shown> {
+  const result = await run(['decode', exportHistory(workflowId), '--quiet']);
+  expect(result.code).toBe(0);
+  const doc = JSON.parse(result.stdout) as {
+    events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: Shown[] } } }>;
+  };
+  return doc.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
+}
