@@ -11,23 +11,31 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Erased, Secret, secret } from '../../src';
 import type { SubjectKeys } from '../../src/codec';
 import { FileSubjectKeyStore } from '../../src/keystore';
 import { type AuditEvent, createCodecServer, type CodecServer } from '../../src/server';
 import { launchChromium } from '../support/chromium';
 import { freePort, startDevServer, type DevServer } from '../support/dev-server';
-import { codeOfAsync, errorCode, thrownBy } from '../support/errors';
+import { codeOfAsync } from '../support/errors';
 import { openRunInWebUi } from '../support/web-ui';
 import * as activities from './erasure-fixtures/activities';
-import { Intake, Note, Outcome, Visit } from './erasure-fixtures/dto';
-import type { Consent } from './erasure-fixtures/schemas';
-import { addNote, amend, erasureIntake, finish, summary } from './erasure-fixtures/workflows';
+import { erasureIntake, finish, summary } from './erasure-fixtures/workflows';
+import {
+  argsOf,
+  CLEAR,
+  canariesOf,
+  canonicalJson,
+  expectOpened,
+  expectTombstoned,
+  runFor,
+  sealedValues,
+  valuesOf,
+} from './support/erasure-scenario';
 import {
   bundleErasureWorkflows,
   codecServerDecode,
@@ -39,17 +47,7 @@ import {
   subjectKeysOf,
   workflowShowJson,
 } from './support/erasure';
-import {
-  allExecutions,
-  canary,
-  eventBytes,
-  findCanaries,
-  leaksByEvent,
-  rawHistory,
-  readDatabaseBytes,
-  type Canaries,
-  type Execution,
-} from './support/leak-scan';
+import { allExecutions, eventBytes, findCanaries, leaksByEvent, rawHistory, readDatabaseBytes, type Execution } from './support/leak-scan';
 import { registerTsRequire } from './support/sealed-temporal';
 
 /** Every process's SubjectKeys forgets cached keys after this long; the tests wait past it, never on it. */
@@ -58,33 +56,9 @@ const PAST_TTL_MS = 3 * CACHE_TTL_MS;
 const TOKEN = 'erasure-dpo-token-0123456789abcdef';
 const COOKIE = 'sealed_codec_token';
 
-interface SubjectValues extends Canaries {
-  subject: string;
-  ssn: string;
-  jwt: string;
-  email: string;
-  visitNotes: string;
-  signalNote: string;
-  updateNote: string;
-  phone: string;
-}
-
-function valuesOf(label: string): SubjectValues {
-  return {
-    subject: canary(`Subject${label}`),
-    ssn: canary(`Ssn${label}`),
-    jwt: canary(`Jwt${label}`),
-    email: canary(`Email${label}`),
-    visitNotes: canary(`VisitNotes${label}`),
-    signalNote: canary(`SignalNote${label}`),
-    updateNote: canary(`UpdateNote${label}`),
-    phone: canary(`Phone${label}`),
-  };
-}
-
 const A = valuesOf('A');
 const B = valuesOf('B');
-const CLEAR: Canaries = { clinic: canary('ClinicClear'), date: canary('DateClear'), author: canary('AuthorClear') };
+const everythingSecret = canariesOf({ A, B });
 
 const secrets = newErasureSecrets();
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'sealed-erasure-'));
@@ -104,11 +78,14 @@ const runs = { a1: '', a2: '', b1: '' }; // workflow ids (random: no subject id 
 let hashA = '';
 let hashB = '';
 const audit: AuditEvent[] = [];
+const stores: FileSubjectKeyStore[] = [];
 const before = new Map<string, { history: string[]; shown: string }>();
 
 /** A separate process's SubjectKeys: its own store instance on the shared directory, its own cache. */
 async function processKeys(): Promise<SubjectKeys> {
-  return subjectKeysOf(secrets, await FileSubjectKeyStore.create({ directory: storeDir }), CACHE_TTL_MS);
+  const store = await FileSubjectKeyStore.create({ directory: storeDir });
+  stores.push(store);
+  return subjectKeysOf(secrets, store, CACHE_TTL_MS);
 }
 
 function devServer(): DevServer {
@@ -141,72 +118,6 @@ async function stopWorker(): Promise<void> {
   workerDone = undefined;
 }
 
-function intakeOf(v: SubjectValues): Intake {
-  return Object.assign(new Intake(), {
-    patientId: v.subject,
-    clinic: CLEAR.clinic,
-    ssn: secret(v.ssn, { purpose: 'phi' }),
-    email: v.email,
-    visits: [Object.assign(new Visit(), { date: CLEAR.date, notes: v.visitNotes })],
-  });
-}
-
-function noteOf(v: SubjectValues, text: string): Note {
-  return Object.assign(new Note(), { patientId: v.subject, author: CLEAR.author, text });
-}
-
-function consentOf(v: SubjectValues): Consent {
-  return { subjectId: v.subject, channel: 'sms', phone: v.phone };
-}
-
-/** Starts one run of a subject, sends it a signal and an update; `finish` closes it. */
-async function runFor(client: Client, v: SubjectValues, close: boolean): Promise<WorkflowHandle<typeof erasureIntake>> {
-  const handle = await client.workflow.start(erasureIntake, {
-    taskQueue,
-    workflowId: `erasure-${randomUUID()}`,
-    args: [intakeOf(v), secret(v.jwt, { purpose: 'credential', subject: v.subject }), consentOf(v)],
-  });
-  await handle.signal(addNote, noteOf(v, v.signalNote));
-  const amended = await handle.executeUpdate(amend, { args: [noteOf(v, v.updateNote)] });
-  expect(amended).toBeInstanceOf(Outcome);
-  expect(amended.notes.map((note) => note.text)).toEqual([v.signalNote, v.updateNote]);
-  if (close) await handle.signal(finish);
-  return handle;
-}
-
-/** An Outcome that opened: every value of the subject is back. */
-function expectOpened(outcome: Outcome, v: SubjectValues): void {
-  expect(outcome).toBeInstanceOf(Outcome);
-  expect(outcome.patientId).toBe(v.subject);
-  expect(outcome.clinic).toBe(CLEAR.clinic);
-  expect(Secret.isSecret(outcome.ssn) && outcome.ssn.reveal()).toBe(v.ssn);
-  expect(outcome.summary).toContain(v.visitNotes);
-  expect(outcome.notes.map((note) => note.text)).toEqual([v.signalNote, v.updateNote]);
-  expect(outcome.notes.every((note) => note instanceof Note && note.patientId === v.subject)).toBe(true);
-}
-
-/** An Outcome of a forgotten subject: clear fields as they were, a tombstone for each sealed value. */
-function expectTombstoned(outcome: Outcome): void {
-  expect(outcome).toBeInstanceOf(Outcome);
-  expect(outcome.clinic).toBe(CLEAR.clinic);
-  for (const value of [outcome.patientId, outcome.ssn, outcome.summary, ...outcome.notes.flatMap((note) => [note.patientId, note.text])]) {
-    expect(Erased.isErased(value)).toBe(true);
-    expect((value as unknown as Erased).purpose).toBe('phi');
-  }
-  expect(errorCode(thrownBy(() => outcome.ssn.reveal()))).toBe('SEALED_ERASED');
-  expect(outcome.notes.map((note) => note.author)).toEqual([CLEAR.author, CLEAR.author]);
-  expect(String(outcome.summary)).toBe('[erased:phi]');
-}
-
-/** JSON with every object's keys sorted: protobuf maps (payload metadata) come from the frontend in no fixed order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
 /** A run's history event by event, every field and every payload's bytes (base64), as the frontend serves it. */
 async function eventsAsStored(client: Client, run: Execution): Promise<string[]> {
   const events = await rawHistory(client, run);
@@ -223,12 +134,6 @@ async function codecServerView(workflowId: string): Promise<{ status: number; te
   const { status, texts } = await codecServerDecode(codecUrl, TOKEN, devServer().namespace, sealedPayloadsOf(events));
   return { status, text: texts.join('\n') };
 }
-
-const sealedValues = (v: SubjectValues): string[] => [v.ssn, v.jwt, v.email, v.visitNotes, v.signalNote, v.updateNote, v.phone];
-const everythingSecret: Canaries = Object.fromEntries([
-  ...Object.entries(A).map(([k, v]) => [`A.${k}`, v]),
-  ...Object.entries(B).map(([k, v]) => [`B.${k}`, v]),
-]);
 
 beforeAll(async () => {
   registerTsRequire(); // the SDK require()s the suite's .ts converter module outside vitest's transform
@@ -250,6 +155,7 @@ afterAll(async () => {
   await stopWorker();
   await server?.teardown();
   await codecServer?.close();
+  await Promise.all(stores.map((store) => store.close()));
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -257,7 +163,11 @@ describe('erasure with the embedded file store on a real dev server', () => {
   test('before forgetting: runs of A and B open in the worker, the client and the codec server', async () => {
     const clientKeys = await processKeys();
     const client = erasureClient(devServer(), clientKeys);
-    const [a1, b1, a2] = await Promise.all([runFor(client, A, true), runFor(client, B, true), runFor(client, A, false)]);
+    const [a1, b1, a2] = await Promise.all([
+      runFor(client, taskQueue, A, true),
+      runFor(client, taskQueue, B, true),
+      runFor(client, taskQueue, A, false),
+    ]);
     Object.assign(runs, { a1: a1.workflowId, b1: b1.workflowId, a2: a2.workflowId });
     expectOpened(await a1.result(), A);
     expectOpened(await b1.result(), B);
@@ -350,7 +260,7 @@ describe('erasure with the embedded file store on a real dev server', () => {
       client.workflow.start(erasureIntake, {
         taskQueue,
         workflowId,
-        args: [intakeOf(A), secret(A.jwt, { purpose: 'credential', subject: A.subject }), consentOf(A)],
+        args: argsOf(A),
       }),
     );
     expect(refused).toBe('SEALED_ERASED');
@@ -360,7 +270,7 @@ describe('erasure with the embedded file store on a real dev server', () => {
         .describe()
         .catch((e: unknown) => e)) as Error,
     ).toHaveProperty('name', 'WorkflowNotFoundError');
-    expectOpened(await (await runFor(client, B, true)).result(), B);
+    expectOpened(await (await runFor(client, taskQueue, B, true)).result(), B);
   });
 
   test("after forgetting: the codec server shows [erased:<purpose>] for each of A's values and B's values in clear", async () => {

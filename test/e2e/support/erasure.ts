@@ -1,7 +1,7 @@
 // Wiring of the erasure suites (#13): one keyring and one subject index key shared by every "process"
 // (worker, client, codec server, the data protection officer's forget), each with its own SubjectKeys,
 // its own store instance and its own cache, as separate processes would have them.
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -163,4 +163,76 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`${what}: not in ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A worker running in a process of its own (erasure-fixtures/worker-process.ts). */
+export interface WorkerProcess {
+  /** What the process wrote to stderr so far (for a failing test's message). */
+  stderr(): string;
+  /** SIGTERM, then SIGKILL after 20 s; resolves when it exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface WorkerProcessOptions {
+  server: DevServer;
+  taskQueue: string;
+  /** A file with the workflow bundle's code (`bundle.code`). */
+  bundlePath: string;
+  subjectKeysUrl: string;
+  secrets: ErasureSecrets;
+  cacheTtlMs: number;
+}
+
+/** Starts a worker process sharing the store; resolves once it polls. */
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ERASURE_WORKER_PROCESS], {
+    cwd: path.resolve(__dirname, '../../..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      TEMPORAL_ADDRESS: options.server.address,
+      TEMPORAL_NAMESPACE: options.server.namespace,
+      TASK_QUEUE: options.taskQueue,
+      WORKFLOW_BUNDLE: options.bundlePath,
+      SUBJECT_KEYS_URL: options.subjectKeysUrl,
+      CACHE_TTL_MS: String(options.cacheTtlMs),
+      ...erasureEnv(options.secrets),
+    },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    })());
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`worker process not ready in 120 s: ${stderr}`)), 120_000);
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('ready\n')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`worker process exited (${child.exitCode}): ${stderr}`));
+      });
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { stderr: () => stderr, stop };
 }
