@@ -192,7 +192,7 @@ async function runKmsCheck(parsed: Parsed, io: CliIo): Promise<number> {
     ...(keyring?.problems ?? []),
   ];
   const report: KmsKeysReport = {
-    kms: { region, endpoint: stringFlag(parsed, 'kms-endpoint') ?? null, keys: checks },
+    kms: { region, endpoint: shownEndpoint(stringFlag(parsed, 'kms-endpoint')), keys: checks },
     ...(keyring && { keyring }),
     problems,
   };
@@ -209,6 +209,20 @@ async function runKmsCheck(parsed: Parsed, io: CliIo): Promise<number> {
     for (const p of problems.filter((q) => q.problem.startsWith('kms-'))) line(io.stdout, `problem: ${p.problem} (KMS key ${p.keyId})`);
   }
   return problems.length === 0 ? EXIT.ok : EXIT.problems;
+}
+
+/** The endpoint as printed: a user name or password written into the URL (a proxy's) is not shown. */
+function shownEndpoint(endpoint: string | undefined): string | null {
+  if (endpoint === undefined) return null;
+  try {
+    const url = new URL(endpoint);
+    if (url.username === '' && url.password === '') return endpoint;
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return endpoint.replace(/\/\/[^/@]*@/, '//');
+  }
 }
 
 /** `SEALED_KMS_ACCESS_DENIED` -> `kms-access-denied`. */

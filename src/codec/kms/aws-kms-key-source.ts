@@ -32,7 +32,9 @@ export interface AwsKmsKeySourceOptions {
   /**
    * KMS keys this source may ask to unwrap data keys (ARNs or key ids), besides the keys of
    * `kmsKeyId` (a string or map) and the keys this process sealed with. `'*'`: any key a payload
-   * names. A payload naming another KMS key is refused with `SEALED_KMS_KEY_NOT_ALLOWED` before
+   * names. An ARN trusts that key only (the same key id under another account, region or partition
+   * is refused); a bare key id trusts the ARNs that end with it. A payload naming another KMS key
+   * is refused with `SEALED_KMS_KEY_NOT_ALLOWED` before
    * any KMS call, so nobody can make a reader trust data keys of a KMS key they control. Keep old
    * keys here while histories still need them (see docs/KEYS.md, "Retiring a KMS key").
    * Aliases in `kmsKeyId` are resolved with `DescribeKey` when a payload needs them.
@@ -114,6 +116,8 @@ interface DataKey {
 
 type KmsModule = typeof import('@aws-sdk/client-kms');
 
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
 /**
  * Envelope encryption with AWS KMS. Each (namespace, purpose) seals under a data key from
  * `GenerateDataKey` (AES_256: 32 bytes, used as the XChaCha20-Poly1305 key), wrapped under the
@@ -142,6 +146,7 @@ export class AwsKmsKeySource implements KeySource {
   readonly #generating = new Map<string, Promise<DataKey>>();
   readonly #opened: TtlLru<Uint8Array>;
   readonly #unwrapping = new Map<string, Promise<Uint8Array>>();
+  /** Trusted KMS keys as named: ARNs (matched exactly) and bare key ids (see `#trusts`). */
   readonly #allowed = new Set<string>();
   readonly #aliases: string[];
   #aliasesResolved: Promise<void> | undefined;
@@ -151,11 +156,16 @@ export class AwsKmsKeySource implements KeySource {
   readonly #maxUses: number;
   readonly #anyKey: boolean;
 
-  private constructor(
-    private readonly sdk: KmsModule,
-    private readonly client: KMSClient,
-    private readonly options: AwsKmsKeySourceOptions,
-  ) {
+  // Private fields (#), not TypeScript `private`: util.inspect, console.log and object walkers
+  // (error reporters) must not reach the options' credentials or the client.
+  readonly #sdk: KmsModule;
+  readonly #client: KMSClient;
+  readonly #options: AwsKmsKeySourceOptions;
+
+  private constructor(sdk: KmsModule, client: KMSClient, options: AwsKmsKeySourceOptions) {
+    this.#sdk = sdk;
+    this.#client = client;
+    this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#maxAge = positive(options.dataKeyMaxAgeMs, 15 * 60_000, 'dataKeyMaxAgeMs');
     this.#maxUses = positive(options.dataKeyMaxUses, 100_000, 'dataKeyMaxUses');
@@ -168,7 +178,7 @@ export class AwsKmsKeySource implements KeySource {
     this.#anyKey = options.openKmsKeys === '*';
     const named = [...configuredKeys(options.kmsKeyId), ...(options.openKmsKeys === '*' ? [] : (options.openKmsKeys ?? []))];
     this.#aliases = named.filter(isAlias);
-    for (const id of named) if (!isAlias(id)) this.#allowed.add(keyUuid(id));
+    for (const id of named) if (!isAlias(id)) this.#allowed.add(id);
   }
 
   /** Loads `@aws-sdk/client-kms` (an optional peer dependency) and builds the source. */
@@ -227,7 +237,7 @@ export class AwsKmsKeySource implements KeySource {
   /** {@link KeySource}: the data key a box names when it is cached; else `undefined`. */
   openingKeyNow(box: SealedKeyReference): Uint8Array | undefined {
     if (box.wrapped.length === 0) {
-      if (this.options.staticKeys !== undefined) return this.options.staticKeys.openingKeyNow?.(box);
+      if (this.#options.staticKeys !== undefined) return this.#options.staticKeys.openingKeyNow?.(box);
       throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a static key: pass the Keyring as staticKeys to open it', {
         keyId: box.keyId,
       });
@@ -241,7 +251,7 @@ export class AwsKmsKeySource implements KeySource {
   /** {@link KeySource}: the data key a box names, from the cache or from one `Decrypt` call. */
   async openingKey(box: SealedKeyReference): Promise<Uint8Array> {
     if (box.wrapped.length === 0) {
-      if (this.options.staticKeys !== undefined) return this.options.staticKeys.openingKey(box);
+      if (this.#options.staticKeys !== undefined) return this.#options.staticKeys.openingKey(box);
       throw sealedError('SEALED_KEY_UNKNOWN', 'this value was sealed under a static key: pass the Keyring as staticKeys to open it', {
         keyId: box.keyId,
       });
@@ -264,20 +274,20 @@ export class AwsKmsKeySource implements KeySource {
    * Checks each configured KMS key (or the given ones) end to end, without the caches: one
    * `GenerateDataKey` and one `Decrypt` of its result. For `sealed-fields keys check` and deploy pipelines.
    */
-  async check(kmsKeyIds: readonly string[] = configuredKeys(this.options.kmsKeyId)): Promise<KmsKeyCheck[]> {
+  async check(kmsKeyIds: readonly string[] = configuredKeys(this.#options.kmsKeyId)): Promise<KmsKeyCheck[]> {
     const results: KmsKeyCheck[] = [];
     for (const kmsKeyId of kmsKeyIds) {
       const context = encryptionContext({ namespace: '', purpose: 'check', keyId: 'dk-check' });
       try {
         const generated = await this.#send<GenerateDataKeyCommandOutput>(
           'GenerateDataKey',
-          new this.sdk.GenerateDataKeyCommand({ KeyId: kmsKeyId, KeySpec: 'AES_256', EncryptionContext: context }),
+          new this.#sdk.GenerateDataKeyCommand({ KeyId: kmsKeyId, KeySpec: 'AES_256', EncryptionContext: context }),
           { kmsKeyId },
         );
         const arn = generated.KeyId ?? kmsKeyId;
         const opened = await this.#send<DecryptCommandOutput>(
           'Decrypt',
-          new this.sdk.DecryptCommand({ KeyId: arn, CiphertextBlob: generated.CiphertextBlob, EncryptionContext: context }),
+          new this.#sdk.DecryptCommand({ KeyId: arn, CiphertextBlob: generated.CiphertextBlob, EncryptionContext: context }),
           { kmsKeyId: arn },
         );
         const same =
@@ -307,7 +317,7 @@ export class AwsKmsKeySource implements KeySource {
    * none for one key or a function (those choose for any purpose).
    */
   configuredPurposes(): string[] {
-    const selection = this.options.kmsKeyId;
+    const selection = this.#options.kmsKeyId;
     if (typeof selection !== 'object') return [];
     const named = Object.keys(selection.rules ?? {}).map((rule) => rule.slice(rule.indexOf('/') + 1));
     return [...new Set(named.filter((purpose) => purpose !== '*'))];
@@ -321,7 +331,7 @@ export class AwsKmsKeySource implements KeySource {
   /** The configuration, without credentials or keys. */
   describe(): { kmsKeys: string[]; openKmsKeys: string[] | '*'; dataKeyMaxAgeMs: number; dataKeyMaxUses: number } {
     return {
-      kmsKeys: configuredKeys(this.options.kmsKeyId),
+      kmsKeys: configuredKeys(this.#options.kmsKeyId),
       openKmsKeys: this.#anyKey ? '*' : [...this.#allowed],
       dataKeyMaxAgeMs: this.#maxAge,
       dataKeyMaxUses: this.#maxUses,
@@ -330,6 +340,15 @@ export class AwsKmsKeySource implements KeySource {
 
   toJSON(): ReturnType<AwsKmsKeySource['describe']> {
     return this.describe();
+  }
+
+  static {
+    // console.log / util.inspect show the configuration only (defined here, so the public type is unchanged).
+    Object.defineProperty(AwsKmsKeySource.prototype, INSPECT, {
+      value(this: AwsKmsKeySource): string {
+        return `AwsKmsKeySource(${JSON.stringify(this.describe())})`;
+      },
+    });
   }
 
   /** Forgets every data key (sealing and opening caches), zeroing their bytes. */
@@ -342,7 +361,7 @@ export class AwsKmsKeySource implements KeySource {
   /** Forgets the data keys and closes the KMS client (only when this source built it). */
   destroy(): void {
     this.clearCache();
-    if (this.options.client === undefined) this.client.destroy();
+    if (this.#options.client === undefined) this.#client.destroy();
   }
 
   #spent(key: DataKey): boolean {
@@ -350,11 +369,11 @@ export class AwsKmsKeySource implements KeySource {
   }
 
   async #generate(scope: KeyScope): Promise<DataKey> {
-    const kmsKeyId = selectKey(this.options.kmsKeyId, scope);
+    const kmsKeyId = selectKey(this.#options.kmsKeyId, scope);
     const keyId = newDataKeyId();
     const generated = await this.#send<GenerateDataKeyCommandOutput>(
       'GenerateDataKey',
-      new this.sdk.GenerateDataKeyCommand({
+      new this.#sdk.GenerateDataKeyCommand({
         KeyId: kmsKeyId,
         KeySpec: 'AES_256',
         EncryptionContext: encryptionContext({ ...scope, keyId }),
@@ -365,7 +384,7 @@ export class AwsKmsKeySource implements KeySource {
     const arn = generated.KeyId ?? kmsKeyId;
     if (key?.length !== 32 || generated.CiphertextBlob === undefined)
       throw sealedError('SEALED_KEY_INVALID', 'KMS answered GenerateDataKey without a 32-byte data key', { kmsKeyId });
-    this.#allowed.add(keyUuid(arn));
+    this.#allowed.add(arn);
     const dataKey: DataKey = {
       keyId,
       key: new Uint8Array(key),
@@ -397,7 +416,7 @@ export class AwsKmsKeySource implements KeySource {
     }
     const opened = await this.#send<DecryptCommandOutput>(
       'Decrypt',
-      new this.sdk.DecryptCommand({ KeyId: kmsKeyArn, CiphertextBlob: ciphertextBlob, EncryptionContext: encryptionContext(box) }),
+      new this.#sdk.DecryptCommand({ KeyId: kmsKeyArn, CiphertextBlob: ciphertextBlob, EncryptionContext: encryptionContext(box) }),
       {
         kmsKeyId: kmsKeyArn,
         keyId: box.keyId,
@@ -412,21 +431,32 @@ export class AwsKmsKeySource implements KeySource {
   }
 
   async #mayOpenWith(kmsKeyArn: string): Promise<boolean> {
-    if (this.#anyKey || this.#allowed.has(keyUuid(kmsKeyArn))) return true;
+    if (this.#anyKey || this.#trusts(kmsKeyArn)) return true;
     if (this.#aliases.length === 0) return false;
     this.#aliasesResolved ??= this.#resolveAliases();
     await this.#aliasesResolved;
-    return this.#allowed.has(keyUuid(kmsKeyArn));
+    return this.#trusts(kmsKeyArn);
+  }
+
+  /**
+   * A trusted ARN matches only itself: the same key id under another account, region or partition
+   * is another key, and `Decrypt` must never be sent to a key a payload chose. A bare key id
+   * (configured as such: a key of the caller's own account and region) matches the ARNs ending with it.
+   */
+  #trusts(kmsKeyArn: string): boolean {
+    if (this.#allowed.has(kmsKeyArn)) return true;
+    const bare = keyUuid(kmsKeyArn);
+    return bare !== kmsKeyArn && this.#allowed.has(bare);
   }
 
   async #resolveAliases(): Promise<void> {
     for (const alias of this.#aliases) {
       try {
-        const described = await this.#send<DescribeKeyCommandOutput>('DescribeKey', new this.sdk.DescribeKeyCommand({ KeyId: alias }), {
+        const described = await this.#send<DescribeKeyCommandOutput>('DescribeKey', new this.#sdk.DescribeKeyCommand({ KeyId: alias }), {
           kmsKeyId: alias,
         });
         const arn = described.KeyMetadata?.Arn;
-        if (arn !== undefined) this.#allowed.add(keyUuid(arn));
+        if (arn !== undefined) this.#allowed.add(arn);
       } catch (err) {
         this.#aliasesResolved = undefined; // try again on the next payload
         throw err;
@@ -438,7 +468,7 @@ export class AwsKmsKeySource implements KeySource {
   async #send<T>(operation: KmsOperation, command: unknown, ids: { kmsKeyId?: string; keyId?: string }): Promise<T> {
     this.#stats[operation === 'GenerateDataKey' ? 'generateDataKey' : operation === 'Decrypt' ? 'decrypt' : 'describeKey']++;
     try {
-      return (await this.client.send(command as never)) as T;
+      return (await this.#client.send(command as never)) as T;
     } catch (err) {
       throw kmsError(err, operation, ids);
     }

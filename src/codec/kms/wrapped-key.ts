@@ -23,12 +23,22 @@ export function writeWrappedKey(kmsKeyArn: string, ciphertextBlob: Uint8Array): 
   return out;
 }
 
-/** Reads a wrapped key of the AWS KMS source; anything else is `SEALED_MALFORMED`. */
+/** Longest `KeyId` KMS takes (characters). */
+const MAX_KMS_KEY_ID = 2048;
+/** Longest `CiphertextBlob` KMS `Decrypt` takes (bytes). */
+const MAX_KMS_CIPHERTEXT = 6144;
+
+/**
+ * Reads a wrapped key of the AWS KMS source; anything else is `SEALED_MALFORMED`, as is a key id or
+ * ciphertext longer than KMS takes: such a box never reaches KMS (nor its ARN an error detail).
+ */
 export function readWrappedKey(wrapped: Uint8Array): { kmsKeyArn: string; ciphertextBlob: Uint8Array } {
   if (wrapped.length < 4 || wrapped[0] !== WRAPPED_AWS_KMS)
     throw sealedError('SEALED_MALFORMED', 'wrapped data key is not an AWS KMS wrapped key');
   const length = ((wrapped[1] as number) << 8) | (wrapped[2] as number);
   if (length === 0 || 3 + length >= wrapped.length) throw sealedError('SEALED_MALFORMED', 'wrapped data key is malformed');
+  if (length > MAX_KMS_KEY_ID || wrapped.length - 3 - length > MAX_KMS_CIPHERTEXT)
+    throw sealedError('SEALED_MALFORMED', 'wrapped data key is longer than KMS takes');
   let kmsKeyArn: string;
   try {
     kmsKeyArn = new TextDecoder('utf-8', { fatal: true }).decode(wrapped.subarray(3, 3 + length));
