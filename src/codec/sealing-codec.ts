@@ -275,7 +275,7 @@ export class SealingCodec implements PayloadCodec {
   ) {}
 
   /** Key checks by key id, with the key they were computed for (a key id names one key; a different key under it is checked afresh). */
-  private readonly keyChecks = new Map<string, { key: Uint8Array; check: Uint8Array }>();
+  readonly #keyChecks = new Map<string, { key: Uint8Array; check: Uint8Array }>();
 
   static {
     buildForTestVectors = (options, choices) => SealingCodec.build(options, choices.nonces, choices.formatVersion ?? FORMAT_VERSION);
@@ -661,11 +661,11 @@ export class SealingCodec implements PayloadCodec {
 
   /** The key check of `key`, computed once per key id while the key under that id stays the same (bounded: KMS data keys come and go). */
   private keyCheckOf(keyId: string, key: Uint8Array): Uint8Array {
-    const known = this.keyChecks.get(keyId);
+    const known = this.#keyChecks.get(keyId);
     if (known !== undefined && equalBytes(known.key, key)) return known.check;
     const check = keyCheck(key);
-    if (this.keyChecks.size >= MAX_KEY_CHECKS) this.keyChecks.clear();
-    this.keyChecks.set(keyId, { key: key.slice(), check });
+    if (this.#keyChecks.size >= MAX_KEY_CHECKS) this.#keyChecks.clear();
+    this.#keyChecks.set(keyId, { key: key.slice(), check });
     return check;
   }
 
