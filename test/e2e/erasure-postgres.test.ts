@@ -15,6 +15,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ForgetReport } from '../../src/cli/commands/forget';
 import type { SubjectKeys } from '../../src/codec';
 import { PostgresSubjectKeyStore } from '../../src/keystore';
 import { createCodecServer, type CodecServer } from '../../src/server';
@@ -27,13 +28,16 @@ import {
   bundleErasureWorkflows,
   codecServerDecode,
   erasureClient,
+  erasureEnv,
   erasurePlugin,
   eventually,
   newErasureSecrets,
+  sealedFieldsBin,
   sealedPayloadsOf,
   startWorkerProcess,
   subjectKeysOf,
   type WorkerProcess,
+  workflowShowJson,
 } from './support/erasure';
 import {
   argsOf,
@@ -88,6 +92,11 @@ async function processKeys(): Promise<SubjectKeys> {
   const store = await PostgresSubjectKeyStore.create({ connectionString: pg.url, connectTimeoutMs: 1000 });
   stores.push(store);
   return subjectKeysOf(secrets, store, CACHE_TTL_MS);
+}
+
+/** The environment of the data protection officer's shell: keyring, subject index key, the store's URL. */
+function cliEnv(): Record<string, string> {
+  return { ...erasureEnv(secrets), SEALED_FIELDS_SUBJECT_STORE: pg.url };
 }
 
 /** Every row of the store's three tables, as text. */
@@ -183,20 +192,33 @@ describe('erasure with a PostgreSQL key store shared by two workers, a client an
     expect(findCanaries(Buffer.from(await storeRows()), everythingSecret)).toEqual([]);
   });
 
-  test("forgetting A in one process: the others honour it past their cacheTtlMs (tombstones for A, B's values everywhere)", async () => {
-    // The data protection officer's process (what `sealed-fields forget` runs): its own SubjectKeys on the store.
-    const dpo = await processKeys();
-    const record = await dpo.forget(A.subject, { actor: 'dpo@example.test', reason: 'GDPR Art. 17, ticket pg-13' });
-    expect(record).toMatchObject({ subjectHash: hashA, keysDestroyed: 3 });
-    // The process that forgot honours it at once: nothing new is sealed for A.
-    const refusedHere = await codeOfAsync(() =>
-      erasureClient(server, dpo).workflow.start('erasureIntake', {
-        taskQueue: queue.here,
-        workflowId: `never-${randomUUID()}`,
-        args: argsOf(A),
-      }),
+  test("forgetting A with sealed-fields forget (a process of its own): the others honour it past their cacheTtlMs (tombstones for A, B's values everywhere)", async () => {
+    // The data protection officer's shell: `sealed-fields forget`, a process of its own, the store's URL
+    // (password included) in SEALED_FIELDS_SUBJECT_STORE, the subject id on stdin.
+    const forgot = await sealedFieldsBin(
+      [
+        'forget',
+        '--address',
+        server.address,
+        '--namespace',
+        server.namespace,
+        '--subject',
+        '-',
+        '--actor',
+        'dpo@example.test',
+        '--reason',
+        'GDPR Art. 17, ticket pg-13',
+        '--json',
+        '--quiet',
+      ],
+      { env: cliEnv(), input: `${A.subject}\n` },
     );
-    expect(refusedHere).toBe('SEALED_ERASED');
+    expect(forgot.code).toBe(0);
+    const report = JSON.parse(forgot.stdout) as ForgetReport;
+    expect(report).toMatchObject({ subjectHash: hashA, outcome: 'erased', openRuns: [], record: { subjectHash: hashA, keysDestroyed: 3 } });
+    expect(report.closedRuns.map((run) => run.workflowId).sort()).toEqual([runs.aHere, runs.aChild].sort());
+    expect(findCanaries(Buffer.from(forgot.stdout + forgot.stderr), everythingSecret)).toEqual([]);
+    expect(forgot.stdout + forgot.stderr).not.toContain(pg.password);
 
     // The store: A's keys gone, a tombstone and an audit row naming the hash only.
     expect((await pg.admin('SELECT count(*)::int AS n FROM sealed_fields_subject_keys WHERE subject_hash = $1', [hashA])).rows[0].n).toBe(
@@ -236,6 +258,20 @@ describe('erasure with a PostgreSQL key store shared by two workers, a client an
     const viewB = await codecServerView(runs.bChild);
     expect(viewB.status).toBe(200);
     for (const value of [B.subject, ...sealedValues(B)]) expect(viewB.text).toContain(value);
+    // `sealed-fields decode` on an export, with the same store: tombstones for A, values for B.
+    for (const [workflowId, values] of [
+      [runs.aChild, A],
+      [runs.bChild, B],
+    ] as const) {
+      const exported = path.join(workDir, `${workflowId}.json`);
+      writeFileSync(exported, await workflowShowJson(server, { workflowId }));
+      const decoded = await sealedFieldsBin(['decode', exported, '--quiet'], { env: cliEnv() });
+      expect(decoded.code).toBe(0);
+      if (values === A) {
+        for (const tombstone of ['[erased:phi]', '[erased:credential]', '[erased:contact]']) expect(decoded.stdout).toContain(tombstone);
+        expect(findCanaries(Buffer.from(decoded.stdout), A)).toEqual([]);
+      } else for (const value of [B.subject, ...sealedValues(B)]) expect(decoded.stdout).toContain(value);
+    }
   });
 
   test('PostgreSQL stopped mid-run: the workflow task fails with SEALED_KEYSTORE_UNAVAILABLE and retries, nothing in clear, the codec server answers 503; started again, the run completes', async () => {

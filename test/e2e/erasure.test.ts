@@ -8,7 +8,7 @@
 // [erased:<purpose>]) while B's still do; A's closed runs decode with tombstones, A's open run
 // replays on them and completes. No subject id and no sealed value is ever in a history or the file.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -16,6 +16,8 @@ import { temporal } from '@temporalio/proto';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ForgetReport } from '../../src/cli/commands/forget';
+import type { ScanReport, SubjectReport } from '../../src/cli/scan/report';
 import type { SubjectKeys } from '../../src/codec';
 import { FileSubjectKeyStore } from '../../src/keystore';
 import { type AuditEvent, createCodecServer, type CodecServer } from '../../src/server';
@@ -42,7 +44,8 @@ import {
   erasureClient,
   erasurePlugin,
   newErasureSecrets,
-  runsOfSubjectHash,
+  erasureEnv,
+  sealedFieldsBin,
   sealedPayloadsOf,
   subjectKeysOf,
   workflowShowJson,
@@ -76,12 +79,22 @@ let workerDone: Promise<void> | undefined;
 let browser: Browser | undefined;
 const runs = { a1: '', a2: '', b1: '' }; // workflow ids (random: no subject id in a workflow id)
 let hashA = '';
-let hashB = '';
+let _hashB = '';
 const audit: AuditEvent[] = [];
 const stores: FileSubjectKeyStore[] = [];
 const before = new Map<string, { history: string[]; shown: string }>();
 
 /** A separate process's SubjectKeys: its own store instance on the shared directory, its own cache. */
+/** The environment of the data protection officer's shell: keyring, subject index key, the store. */
+function cliEnv(): Record<string, string> {
+  return { ...erasureEnv(secrets), SEALED_FIELDS_SUBJECT_STORE: `file:${storeDir}` };
+}
+
+/** Where `scan` and `forget` read histories: this dev server. */
+function atServer(): string[] {
+  return ['--address', devServer().address, '--namespace', devServer().namespace];
+}
+
 async function processKeys(): Promise<SubjectKeys> {
   const store = await FileSubjectKeyStore.create({ directory: storeDir });
   stores.push(store);
@@ -179,7 +192,7 @@ describe('erasure with the embedded file store on a real dev server', () => {
     }
     // Three purposes, each under the subject's own key: the store holds A's and B's, three each.
     hashA = clientKeys.subjectHash(A.subject);
-    hashB = clientKeys.subjectHash(B.subject);
+    _hashB = clientKeys.subjectHash(B.subject);
     const { text } = await codecServerView(runs.a1);
     for (const value of sealedValues(A)) expect(text).toContain(value);
     expect(text).not.toContain('[sealed:');
@@ -194,14 +207,42 @@ describe('erasure with the embedded file store on a real dev server', () => {
     expect(findCanaries(all, CLEAR).sort()).toEqual(Object.keys(CLEAR).sort());
   });
 
-  test('the open run of A is reported (and no run of B), so forgetting A is refused until forced', async () => {
-    const client = erasureClient(devServer(), await processKeys());
-    const ofA = await runsOfSubjectHash(client, hashA);
-    expect(ofA.map((run) => run.workflowId).sort()).toEqual([runs.a1, runs.a2].sort());
-    expect(ofA.filter((run) => run.open).map((run) => run.workflowId)).toEqual([runs.a2]);
-    const ofB = await runsOfSubjectHash(client, hashB);
-    expect(ofB.map((run) => run.workflowId)).toEqual([runs.b1]);
-    expect(ofB.every((run) => !run.open)).toBe(true);
+  test("sealed-fields scan --subject reports the open run of A (and only B's closed run for B); forget refuses while it is open and destroys nothing", async () => {
+    const scanA = await sealedFieldsBin(['scan', ...atServer(), '--subject', '-', '--json', '--quiet'], {
+      env: cliEnv(),
+      input: `${A.subject}\n`,
+    });
+    expect(scanA.code).toBe(0);
+    const ofA = (JSON.parse(scanA.stdout) as ScanReport).subject as SubjectReport;
+    expect(ofA.subjectHash).toBe(hashA);
+    expect(ofA.runs.map((run) => run.workflowId).sort()).toEqual([runs.a1, runs.a2].sort());
+    expect(ofA.runs.filter((run) => run.open).map((run) => run.workflowId)).toEqual([runs.a2]);
+    expect(ofA.unchecked.workflows).toBe(0);
+    const scanB = await sealedFieldsBin(['scan', ...atServer(), '--subject', '-', '--json', '--quiet'], {
+      env: cliEnv(),
+      input: `${B.subject}\n`,
+    });
+    const ofB = (JSON.parse(scanB.stdout) as ScanReport).subject as SubjectReport;
+    expect(ofB.runs.map((run) => [run.workflowId, run.open])).toEqual([[runs.b1, false]]);
+
+    const refused = await sealedFieldsBin(['forget', ...atServer(), '--subject', '-', '--actor', 'dpo@example.test', '--json', '--quiet'], {
+      env: cliEnv(),
+      input: `${A.subject}\n`,
+    });
+    expect(refused.code).toBe(1);
+    const report = JSON.parse(refused.stdout) as ForgetReport;
+    expect(report).toMatchObject({ subjectHash: hashA, outcome: 'refused', refusedBecause: ['open-runs'], record: null });
+    expect(report.openRuns.map((run) => run.workflowId)).toEqual([runs.a2]);
+    expect(report.closedRuns.map((run) => run.workflowId)).toEqual([runs.a1]);
+    for (const output of [scanA, scanB, refused])
+      expect(findCanaries(Buffer.from(output.stdout + output.stderr), everythingSecret)).toEqual([]);
+    // Nothing destroyed: a fresh client still opens A's closed run.
+    expectOpened(
+      await erasureClient(devServer(), await processKeys())
+        .workflow.getHandle<typeof erasureIntake>(runs.a1)
+        .result(),
+      A,
+    );
   });
 
   test('forgetting A (forced) changes neither the raw histories nor the dev server SQLite file', async () => {
@@ -271,6 +312,27 @@ describe('erasure with the embedded file store on a real dev server', () => {
         .catch((e: unknown) => e)) as Error,
     ).toHaveProperty('name', 'WorkflowNotFoundError');
     expectOpened(await (await runFor(client, taskQueue, B, true)).result(), B);
+  });
+
+  test("after forgetting: sealed-fields decode of `temporal workflow show --output json` shows tombstones for A and B's values", async () => {
+    for (const [workflowId, subject] of [
+      [runs.a1, 'A'],
+      [runs.a2, 'A'],
+      [runs.b1, 'B'],
+    ] as const) {
+      const exported = path.join(workDir, `${workflowId}.json`);
+      writeFileSync(exported, await workflowShowJson(devServer(), { workflowId }));
+      const decoded = await sealedFieldsBin(['decode', exported, '--quiet'], { env: cliEnv() });
+      expect(decoded.code).toBe(0);
+      expect(decoded.stdout).toContain(CLEAR.clinic);
+      if (subject === 'A') {
+        for (const tombstone of ['[erased:phi]', '[erased:credential]', '[erased:contact]']) expect(decoded.stdout).toContain(tombstone);
+        expect(findCanaries(Buffer.from(decoded.stdout + decoded.stderr), A)).toEqual([]);
+      } else {
+        for (const value of [B.subject, ...sealedValues(B)]) expect(decoded.stdout).toContain(value);
+        expect(decoded.stdout).not.toContain('[erased:');
+      }
+    }
   });
 
   test("after forgetting: the codec server shows [erased:<purpose>] for each of A's values and B's values in clear", async () => {

@@ -13,8 +13,9 @@ import { Keyring, SubjectKeys } from '../../../src/codec';
 import type { SubjectKeyStore } from '../../../src/keystore';
 import { SealedFieldsPlugin } from '../../../src/plugin';
 import type { DevServer } from '../../support/dev-server';
+import { ensureBuilt } from '../../support/dist';
 import { findTemporalCli } from '../../support/temporal-cli';
-import { allExecutions, eventBytes, rawHistory, type Execution } from './leak-scan';
+import { eventBytes, rawHistory, type Execution } from './leak-scan';
 
 export const ERASURE_WORKFLOWS_PATH = path.join(__dirname, '../erasure-fixtures/workflows.ts');
 export const ERASURE_CONVERTER_PATH = path.join(__dirname, '../erasure-fixtures/converter.ts');
@@ -138,22 +139,6 @@ export async function historyBytes(client: Client, execution: Execution): Promis
   return eventBytes(await rawHistory(client, execution));
 }
 
-/**
- * The runs whose histories carry a subject's hash in a box header (`0x02 | hash`), with whether each
- * is open: what `sealed-fields scan --subject` reports, read here straight from the frontend.
- */
-export async function runsOfSubjectHash(client: Client, subjectHash: string): Promise<Array<Execution & { open: boolean }>> {
-  const needle = Buffer.concat([Buffer.from([0x02]), Buffer.from(subjectHash, 'base64url')]);
-  const found: Array<Execution & { open: boolean }> = [];
-  for (const run of await allExecutions(client)) {
-    const events = await rawHistory(client, run);
-    if (!sealedPayloadsOf(events).some((p) => Buffer.from(p.metadata?.['sealed-fields'] ?? []).includes(needle))) continue;
-    const { status } = await client.workflow.getHandle(run.workflowId, run.runId).describe();
-    found.push({ ...run, open: status.name === 'RUNNING' });
-  }
-  return found;
-}
-
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -235,4 +220,37 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     throw err;
   }
   return { stderr: () => stderr, stop };
+}
+
+export interface BinResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built `sealed-fields` bin (dist/ built first when missing or stale) as a process of its own,
+ * as a data protection officer's shell would: only `env` (and PATH) in its environment, `input` on stdin.
+ */
+export async function sealedFieldsBin(argv: string[], options: { env: Record<string, string>; input?: string }): Promise<BinResult> {
+  ensureBuilt();
+  const root = path.resolve(__dirname, '../../..');
+  const child = spawn(process.execPath, [path.join(root, 'bin/sealed-fields.js'), ...argv], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdin?.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+  const code = await new Promise<number>((resolve) => child.once('close', (status) => resolve(status ?? -1)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
 }
