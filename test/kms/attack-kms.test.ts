@@ -529,13 +529,11 @@ describe('the codec server with a KMS source under attack and while KMS fails', 
     expect(kms.calls()).toBe(0);
   });
 
-  // Not fixed (a design change, reported): a caller allowed one purpose posts payloads whose boxes
-  // carry distinct forged ciphertexts under a trusted KMS key; each costs one Decrypt (failures are
-  // not cached, distinct blobs share no flight), with no bound per request or per caller: requests
-  // of up to --max-payloads (1000) payloads of up to 255 boxes each eat the account's KMS request
-  // quota, which the workers share (SEALED_KMS_THROTTLED for them). Drop `.fails` once the server
-  // or the source bounds the Decrypt calls forged boxes can cause.
-  it.fails('forged boxes posted by one caller cost a bounded number of Decrypt calls (at most 100 for 200 boxes)', async () => {
+  // A caller allowed one purpose posts payloads whose boxes carry distinct forged ciphertexts under a
+  // trusted KMS key; each would cost one Decrypt that KMS refuses. The source stops asking KMS past
+  // maxRefusedUnwrapsPerMinute such refusals (SEALED_KMS_THROTTLED, 503), so the account's KMS
+  // request quota, which the workers share, is not spent.
+  it('forged boxes posted by one caller cost a bounded number of Decrypt calls (at most 100 for 200 boxes)', async () => {
     const writer = await SealingCodec.create({ keys: await source() });
     const [sealed] = await writer.encode([converter.toPayload({ ssn: secret('SSN-X', { purpose: 'phi' }) })], context);
     const forged = (n: number): Payload =>
@@ -550,7 +548,7 @@ describe('the codec server with a KMS source under attack and while KMS fails', 
     kms.resetCalls();
     for (let request = 0; request < 4; request++) {
       const res = await decode(Array.from({ length: 50 }, (_, i) => forged(request * 50 + i)));
-      expect(res.status).toBe(422);
+      expect(request === 0 ? [422] : [422, 503]).toContain(res.status);
       await new Promise((r) => setTimeout(r, 300)); // calls in flight when the batch failed go on
     }
     expect(kms.calls('Decrypt')).toBeLessThanOrEqual(100);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DecryptCommandOutput, DescribeKeyCommandOutput, GenerateDataKeyCommandOutput, KMSClient } from '@aws-sdk/client-kms';
-import { sealedError } from '../../errors';
+import { SealedError, sealedError } from '../../errors';
 import type { KeyScope, KeySource, SealedKeyReference, SealingKey } from '../key-source';
 import { kmsError, kmsErrorCode, type KmsOperation } from './kms-errors';
 import { TtlLru } from './ttl-lru';
@@ -60,6 +60,13 @@ export interface AwsKmsKeySourceOptions {
   cacheMaxEntries?: number;
   /** How long an unwrapped data key is kept, ms (default 1 hour). */
   cacheTtlMs?: number;
+  /**
+   * At most this many `Decrypt` calls that KMS refuses as a bad ciphertext or context (a forged or
+   * altered box) per minute; past it, such boxes fail with `SEALED_KMS_THROTTLED` without a call,
+   * so a caller posting forged boxes to a codec server cannot spend the KMS request quota the
+   * workers share (default 60).
+   */
+  maxRefusedUnwrapsPerMinute?: number;
   /** Opens boxes sealed under static keys (no wrapped key), e.g. the `Keyring` of before a move to KMS. */
   staticKeys?: KeySource;
   /** @internal Clock, for tests. */
@@ -160,6 +167,9 @@ export class AwsKmsKeySource implements KeySource {
   // (error reporters) must not reach the options' credentials or the client.
   readonly #sdk: KmsModule;
   readonly #client: KMSClient;
+  readonly #maxRefusedUnwraps: number;
+  /** When KMS refused an unwrap as a bad ciphertext or context, within the last minute. */
+  #refusedUnwraps: number[] = [];
   readonly #options: AwsKmsKeySourceOptions;
 
   private constructor(sdk: KmsModule, client: KMSClient, options: AwsKmsKeySourceOptions) {
@@ -169,6 +179,7 @@ export class AwsKmsKeySource implements KeySource {
     this.#now = options.now ?? Date.now;
     this.#maxAge = positive(options.dataKeyMaxAgeMs, 15 * 60_000, 'dataKeyMaxAgeMs');
     this.#maxUses = positive(options.dataKeyMaxUses, 100_000, 'dataKeyMaxUses');
+    this.#maxRefusedUnwraps = positive(options.maxRefusedUnwrapsPerMinute, 60, 'maxRefusedUnwrapsPerMinute');
     this.#opened = new TtlLru<Uint8Array>(
       positive(options.cacheMaxEntries, 1000, 'cacheMaxEntries'),
       positive(options.cacheTtlMs, 60 * 60_000, 'cacheTtlMs'),
@@ -414,20 +425,36 @@ export class AwsKmsKeySource implements KeySource {
         { kmsKeyId: kmsKeyArn, keyId: box.keyId },
       );
     }
-    const opened = await this.#send<DecryptCommandOutput>(
-      'Decrypt',
-      new this.#sdk.DecryptCommand({ KeyId: kmsKeyArn, CiphertextBlob: ciphertextBlob, EncryptionContext: encryptionContext(box) }),
-      {
-        kmsKeyId: kmsKeyArn,
-        keyId: box.keyId,
-      },
-    );
+    this.#refuseWhileRefusalsAbound(kmsKeyArn, box.keyId);
+    let opened: DecryptCommandOutput;
+    try {
+      opened = await this.#send<DecryptCommandOutput>(
+        'Decrypt',
+        new this.#sdk.DecryptCommand({ KeyId: kmsKeyArn, CiphertextBlob: ciphertextBlob, EncryptionContext: encryptionContext(box) }),
+        { kmsKeyId: kmsKeyArn, keyId: box.keyId },
+      );
+    } catch (err) {
+      if (SealedError.is(err) && err.code === 'SEALED_KMS_CONTEXT_MISMATCH') this.#refusedUnwraps.push(this.#now());
+      throw err;
+    }
     if (opened.Plaintext?.length !== 32)
       throw sealedError('SEALED_KEY_INVALID', 'KMS unwrapped a data key that is not 32 bytes', { kmsKeyId: kmsKeyArn, keyId: box.keyId });
     const key = new Uint8Array(opened.Plaintext);
     opened.Plaintext.fill(0);
     this.#opened.set(openSlotOf(box), key);
     return key;
+  }
+
+  /** Forged boxes each cost a Decrypt that KMS refuses: past the budget of such refusals per minute, no more calls. */
+  #refuseWhileRefusalsAbound(kmsKeyArn: string, keyId: string): void {
+    const since = this.#now() - 60_000;
+    this.#refusedUnwraps = this.#refusedUnwraps.filter((at) => at > since);
+    if (this.#refusedUnwraps.length >= this.#maxRefusedUnwraps) {
+      throw sealedError('SEALED_KMS_THROTTLED', 'too many forged or altered wrapped keys in the last minute: not asking KMS', {
+        kmsKeyId: kmsKeyArn,
+        keyId,
+      });
+    }
   }
 
   async #mayOpenWith(kmsKeyArn: string): Promise<boolean> {
