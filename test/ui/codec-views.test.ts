@@ -6,13 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Keyring } from '../../src/codec';
 import { createCodecServer, type AuditEvent, type CodecServer, type StaticToken } from '../../src/server';
 import { launchChromium } from '../support/chromium';
 import { freePort, startDevServer, type DevServer } from '../support/dev-server';
 import { findTemporalCli } from '../support/temporal-cli';
+import { openRunInWebUi, type WebUiRun } from '../support/web-ui';
 import { CLEAR, PLAINTEXT, runTriage } from './fixtures/run-triage';
 import { expectPhiOnlyView, expectRevealedView, expectSealedView } from './fixtures/views';
 
@@ -84,28 +85,20 @@ afterAll(async () => {
 /** How a browser reaches the codec server: the UI's own setting, or the per-browser override. */
 type CodecAccess = { endpoint: 'ui-setting'; cookieToken?: undefined } | { endpoint: string; cookieToken?: string };
 
-async function openWorkflowPage(access: CodecAccess): Promise<{ page: Page; context: BrowserContext; codecStatuses: number[] }> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  if (access.endpoint !== 'ui-setting') {
-    // The Web UI's "Codec Server" settings, as the settings dialog stores them in localStorage.
-    const settings = { endpoint: JSON.stringify(access.endpoint), includeCredentials: 'true', overrideRemoteCodecConfiguration: 'true' };
-    await context.addInitScript(`for (const [k, v] of Object.entries(${JSON.stringify(settings)})) localStorage.setItem(k, v);`);
-    const { cookieToken } = access;
-    if (cookieToken !== undefined)
-      await context.addCookies([{ name: COOKIE, value: cookieToken, url: codecUrl, httpOnly: true, sameSite: 'Lax' }]);
-  }
-  const page = await context.newPage();
-  const endpoint = access.endpoint === 'ui-setting' ? codecUrl : access.endpoint;
-  const codecStatuses: number[] = []; // HTTP status per codec call; 0 when the call failed (nothing listening)
-  const isCodecCall = (url: string, method: string) => url.startsWith(`${endpoint}/`) && method === 'POST';
-  page.on('response', (r) => void (isCodecCall(r.url(), r.request().method()) && codecStatuses.push(r.status())));
-  page.on('requestfailed', (r) => void (isCodecCall(r.url(), r.method()) && codecStatuses.push(0)));
-  await page.goto(`${devServer.uiUrl}/namespaces/${devServer.namespace}/workflows/${run.workflowId}/${run.runId}/history`);
-  // The Input and Result panels render once the codec answered or failed; the UI may keep calling it, so no networkidle.
-  await page.getByText(CLEAR.triage).first().waitFor({ timeout: 30_000 });
-  await expect.poll(() => codecStatuses.length, { timeout: 30_000 }).toBeGreaterThan(0);
-  await page.waitForTimeout(1_500); // let the UI render what the codec answered
-  return { page, context, codecStatuses };
+async function openWorkflowPage(access: CodecAccess): Promise<WebUiRun> {
+  const { cookieToken } = access;
+  return openRunInWebUi({
+    browser,
+    uiUrl: devServer.uiUrl as string,
+    namespace: devServer.namespace,
+    workflowId: run.workflowId,
+    runId: run.runId,
+    codecEndpoint: codecUrl,
+    ...(access.endpoint !== 'ui-setting' && {
+      override: { endpoint: access.endpoint, ...(cookieToken !== undefined && { cookie: { name: COOKIE, value: cookieToken } }) },
+    }),
+    waitForText: CLEAR.triage,
+  });
 }
 
 async function shownText(page: Page): Promise<string> {
