@@ -27,4 +27,4 @@ export { blindIndex, type BlindIndexOptions, type IndexableValue } from './codec
 export { SubjectKeys, type SubjectKeysOptions, type SubjectKeysStats } from './codec/subject-keys';
 export { subjectHashOf } from './codec/subject-wrapped';
 export type { DataSubject } from './model/subject';
-export type { SubjectKeyStore, StoredSubjectKey, SubjectKeyLookup, ForgetRecord } from './keystore/subject-key-store';
+export type { SubjectKeyStore, StoredSubjectKey, SubjectKeyLookup, ForgetRecord, ListKeysOptions } from './keystore/subject-key-store';

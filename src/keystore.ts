@@ -4,7 +4,7 @@
  * an optional peer dependency) for many processes sharing one store.
  * @packageDocumentation
  */
-export type { SubjectKeyStore, StoredSubjectKey, SubjectKeyLookup, ForgetRecord } from './keystore/subject-key-store';
+export type { SubjectKeyStore, StoredSubjectKey, SubjectKeyLookup, ForgetRecord, ListKeysOptions } from './keystore/subject-key-store';
 export { MemorySubjectKeyStore, type MemorySubjectKeyStoreOptions } from './keystore/memory-store';
 export { FileSubjectKeyStore, type FileSubjectKeyStoreOptions } from './keystore/file-store';
 export {

@@ -91,6 +91,17 @@ export async function unwrapSubjectKey(inner: KeySource, binding: SubjectKeyBind
   }
 }
 
+/**
+ * The key of the ordinary source that wrapped a stored subject key (without unwrapping anything):
+ * its key id and, for a KMS data key, its wrapped form (which names the KMS key); empty for a
+ * keyring key. For `scan`, which keeps keys that wrap subject keys from being retired.
+ * `SEALED_MALFORMED` for bytes {@link wrapSubjectKey} did not write.
+ */
+export function wrappingKeyOf(stored: Uint8Array): { keyId: string; wrapped: Uint8Array } {
+  const { innerKeyId, innerWrapped } = parse(stored);
+  return { keyId: innerKeyId, wrapped: innerWrapped };
+}
+
 /** A fresh subject key id: `sk-` and 12 random base64url characters (72 bits), never derived from the key. */
 export function newSubjectKeyId(): string {
   return `sk-${randomBytes(9).toString('base64url')}`;

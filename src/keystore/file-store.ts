@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { SealedError, sealedError } from '../errors';
-import { KEY_ID_PATTERN } from '../lib/identifiers';
+import { KEY_ID_PATTERN, PURPOSE_PATTERN } from '../lib/identifiers';
 import {
   checkedAudit,
   checkedKey,
@@ -16,7 +16,7 @@ import {
   type UnavailableReason,
   unavailable,
 } from './checks';
-import type { ForgetRecord, StoredSubjectKey, SubjectKeyLookup, SubjectKeyStore } from './subject-key-store';
+import type { ForgetRecord, ListKeysOptions, StoredSubjectKey, SubjectKeyLookup, SubjectKeyStore } from './subject-key-store';
 
 /**
  * Options of {@link FileSubjectKeyStore.create}.
@@ -203,6 +203,24 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
     }
   }
 
+  /**
+   * {@link SubjectKeyStore.listKeys}: every key the store holds, wrapped; with `subjectHash`, that
+   * subject's only. Reads the subjects' folders one at a time; one with a tombstone holds no key.
+   */
+  async *listKeys(options: ListKeysOptions = {}): AsyncIterable<StoredSubjectKey> {
+    this.#open('listKeys');
+    const folders = options.subjectHash === undefined ? await this.#subjectFolders() : [this.#folder(options.subjectHash)];
+    for (const folder of folders) {
+      let keys: StoredSubjectKey[];
+      try {
+        keys = await keysIn(folder);
+      } catch (err) {
+        throw failure(err, 'listKeys');
+      }
+      yield* keys;
+    }
+  }
+
   /** {@link SubjectKeyStore.close}: nothing stays open; later calls fail with `SEALED_KEYSTORE_UNAVAILABLE`. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -218,6 +236,21 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
     return path.join(this.#subjects, hex.slice(0, 2), hex);
   }
 
+  /** Every subject folder (`subjects/<2 hex>/<hash as hex>`); names the store did not write are passed over. */
+  async #subjectFolders(): Promise<string[]> {
+    try {
+      const folders: string[] = [];
+      for (const shard of (await readdir(this.#subjects)).sort()) {
+        if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+        for (const name of (await readdirIfPresent(path.join(this.#subjects, shard))).sort())
+          if (/^(?:[0-9a-f]{2}){16,64}$/.test(name) && name.startsWith(shard)) folders.push(path.join(this.#subjects, shard, name));
+      }
+      return folders;
+    } catch (err) {
+      throw failure(err, 'listKeys');
+    }
+  }
+
   async #erasedAt(folder: string, subjectHash: string, operation: StoreOperation): Promise<Date | undefined> {
     const text = await readIfPresent(path.join(folder, TOMBSTONE));
     if (text === undefined) return undefined;
@@ -226,6 +259,30 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
     if (parsed?.subjectHash !== subjectHash || erasedAt === undefined || Number.isNaN(erasedAt.getTime()))
       throw malformed('file', operation);
     return erasedAt;
+  }
+}
+
+/** The keys in one subject's folder; none when it holds a tombstone (a `forget` cut short may have left keys beside it). */
+async function keysIn(folder: string): Promise<StoredSubjectKey[]> {
+  const names = await readdirIfPresent(folder);
+  if (names.includes(TOMBSTONE)) return [];
+  const subjectHash = Buffer.from(path.basename(folder), 'hex').toString('base64url');
+  const keys: StoredSubjectKey[] = [];
+  for (const name of names.sort()) {
+    const purpose = name.slice(0, -KEY_SUFFIX.length);
+    if (!name.endsWith(KEY_SUFFIX) || !PURPOSE_PATTERN.test(purpose)) continue;
+    const text = await readIfPresent(path.join(folder, name));
+    if (text !== undefined) keys.push(parseKey(text, subjectHash, purpose, 'listKeys'));
+  }
+  return keys;
+}
+
+async function readdirIfPresent(folder: string): Promise<string[]> {
+  try {
+    return await readdir(folder);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return [];
+    throw err;
   }
 }
 
@@ -328,7 +385,7 @@ function serializeKey(key: StoredSubjectKey): string {
   return `${JSON.stringify(record)}\n`;
 }
 
-function parseKey(text: string, subjectHash: string, purpose: string): StoredSubjectKey {
+function parseKey(text: string, subjectHash: string, purpose: string, operation: StoreOperation = 'get'): StoredSubjectKey {
   const record = parseJson(text) as Record<string, unknown> | undefined;
   const wrapped = typeof record?.wrappedKey === 'string' ? Buffer.from(record.wrappedKey, 'base64url') : undefined;
   const createdAt = typeof record?.createdAt === 'string' ? new Date(record.createdAt) : undefined;
@@ -344,7 +401,7 @@ function parseKey(text: string, subjectHash: string, purpose: string): StoredSub
     createdAt === undefined ||
     Number.isNaN(createdAt.getTime())
   )
-    throw malformed('file', 'get');
+    throw malformed('file', operation);
   return { subjectHash, purpose, keyId: record.keyId, wrappedKey: new Uint8Array(wrapped), createdAt };
 }
 

@@ -1,5 +1,5 @@
 import { checkedAudit, checkedKey, checkPurpose, checkSubjectHash, copyKey, erased, forgetRecord, unavailable } from './checks';
-import type { ForgetRecord, StoredSubjectKey, SubjectKeyLookup, SubjectKeyStore } from './subject-key-store';
+import type { ForgetRecord, ListKeysOptions, StoredSubjectKey, SubjectKeyLookup, SubjectKeyStore } from './subject-key-store';
 
 /**
  * Options of {@link MemorySubjectKeyStore}.
@@ -83,13 +83,23 @@ export class MemorySubjectKeyStore implements SubjectKeyStore {
     return this.#audit.map((record) => ({ ...record, at: new Date(record.at.getTime()) }));
   }
 
+  /** {@inheritDoc SubjectKeyStore.listKeys} */
+  async *listKeys(options: ListKeysOptions = {}): AsyncIterable<StoredSubjectKey> {
+    this.#open('listKeys');
+    if (options.subjectHash !== undefined) checkSubjectHash(options.subjectHash);
+    const subjects = options.subjectHash === undefined ? [...this.#keys.keys()] : [options.subjectHash];
+    for (const subjectHash of subjects) {
+      for (const key of [...(this.#keys.get(subjectHash)?.values() ?? [])]) yield copyKey(key);
+    }
+  }
+
   /** {@link SubjectKeyStore.close}: drops every key; later calls fail with `SEALED_KEYSTORE_UNAVAILABLE`. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#keys.clear();
   }
 
-  #open(operation: 'get' | 'putIfAbsent' | 'forget' | 'forgetRecords'): void {
+  #open(operation: 'get' | 'putIfAbsent' | 'forget' | 'forgetRecords' | 'listKeys'): void {
     if (this.#closed) throw unavailable('memory', operation, 'closed');
   }
 }

@@ -13,7 +13,7 @@ import {
   type UnavailableReason,
   unavailable,
 } from './checks';
-import type { ForgetRecord, StoredSubjectKey, SubjectKeyLookup, SubjectKeyStore } from './subject-key-store';
+import type { ForgetRecord, ListKeysOptions, StoredSubjectKey, SubjectKeyLookup, SubjectKeyStore } from './subject-key-store';
 
 /**
  * What the store needs of a connection or a pooled client: `pg`'s `Pool`, `PoolClient` and
@@ -117,6 +117,8 @@ export interface PostgresSubjectKeyTables {
 type PgModule = typeof import('pg');
 
 const NAME_PATTERN = /^[a-z_][a-z0-9_]{0,39}$/;
+/** Rows per statement of `listKeys`. */
+const LIST_PAGE_SIZE = 500;
 const DEFAULT_PREFIX = 'sealed_fields_subject_';
 
 /**
@@ -322,6 +324,37 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
       `SELECT subject_hash, actor, reason, at, keys_destroyed FROM ${this.tables.audit} ORDER BY id`,
     );
     return result.rows.map((row) => recordOf(row));
+  }
+
+  /**
+   * {@link SubjectKeyStore.listKeys}: every key the store holds, wrapped; with `subjectHash`, that
+   * subject's only. Reads the keys table in pages of 500 rows (keyset pagination on the primary
+   * key, one statement each); keys of subjects with a tombstone are left out.
+   */
+  async *listKeys(options: ListKeysOptions = {}): AsyncIterable<StoredSubjectKey> {
+    this.#open('listKeys');
+    if (options.subjectHash !== undefined) checkSubjectHash(options.subjectHash);
+    await this.#prepare('listKeys');
+    const { keys, tombstones } = this.tables;
+    let after: [string, string] = ['', ''];
+    for (;;) {
+      const only = options.subjectHash === undefined ? '' : 'AND k.subject_hash = $4';
+      const page = await this.#query(
+        'listKeys',
+        `SELECT k.subject_hash, k.purpose, k.key_id, k.wrapped_key, k.created_at FROM ${keys} k
+         WHERE (k.subject_hash, k.purpose) > ($1, $2) ${only}
+           AND NOT EXISTS (SELECT 1 FROM ${tombstones} t WHERE t.subject_hash = k.subject_hash)
+         ORDER BY k.subject_hash, k.purpose LIMIT $3`,
+        [...after, LIST_PAGE_SIZE, ...(options.subjectHash === undefined ? [] : [options.subjectHash])],
+      );
+      for (const row of page.rows) {
+        const { subject_hash: subjectHash, purpose } = row as { subject_hash: unknown; purpose: unknown };
+        if (typeof subjectHash !== 'string' || typeof purpose !== 'string') throw malformed('postgres', 'listKeys');
+        yield keyOf(row, subjectHash, purpose, 'listKeys');
+        after = [subjectHash, purpose];
+      }
+      if (page.rows.length < LIST_PAGE_SIZE) return;
+    }
   }
 
   /** {@link SubjectKeyStore.close}: ends the pool the store opened (a pool you passed stays yours); later calls fail with `SEALED_KEYSTORE_UNAVAILABLE`. */

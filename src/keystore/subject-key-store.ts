@@ -34,8 +34,28 @@ export interface SubjectKeyStore {
   forget(subjectHash: string, audit: { actor: string; reason?: string }): Promise<ForgetRecord>;
   /** The audit records of `forget`, oldest first. */
   forgetRecords(): Promise<ForgetRecord[]>;
+  /**
+   * Optional: every key the store holds, wrapped (never one of a forgotten subject), in no set
+   * order; with `subjectHash`, that subject's keys only. For audits and `sealed-fields scan`, which
+   * counts the subject keys each keyring or KMS key wraps before one is retired. The three stores
+   * that ship implement it; a store without it is reported as not checked.
+   */
+  listKeys?(options?: ListKeysOptions): AsyncIterable<StoredSubjectKey>;
   /** Releases what the store holds (a pool, nothing for files); later calls fail with `SEALED_KEYSTORE_UNAVAILABLE`. */
   close(): Promise<void>;
+}
+
+/**
+ * Options of {@link SubjectKeyStore.listKeys}.
+ *
+ * @example
+ * ```ts
+ * for await (const key of store.listKeys({ subjectHash })) console.log(key.purpose, key.keyId);
+ * ```
+ */
+export interface ListKeysOptions {
+  /** Only this subject's keys (its keyed hash). */
+  subjectHash?: string;
 }
 
 /**

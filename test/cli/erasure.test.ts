@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ForgetReport } from '../../src/cli/commands/forget';
 import type { ScanReport } from '../../src/cli/scan/report';
 import { Keyring, SealingCodec, SubjectKeys } from '../../src/codec';
-import { secret } from '../../src/index';
+import { createSealedPayloadConverter, secret } from '../../src/index';
 import { FileSubjectKeyStore } from '../../src/keystore';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import { findLeaks } from '../support/payloads';
@@ -24,6 +24,7 @@ import { type CliResult, cli, keyringEnv } from './helpers';
 const CONVERTER = path.join(__dirname, 'fixtures/payload-converter.ts');
 const WORKFLOWS = path.join(__dirname, 'fixtures/workflows.ts');
 const RUN = randomUUID().slice(0, 8);
+const payloadConverter = createSealedPayloadConverter();
 
 const A = `patient-A-${RUN}`;
 const B = `patient-B-${RUN}`;
@@ -118,6 +119,14 @@ beforeAll(async () => {
   });
   // A run of A that stays open: no worker polls its task queue.
   await client.workflow.start('neverRuns', { taskQueue: `nobody-${RUN}`, workflowId: ids.aOpen, args: [intake(A, SSN_A, NOTES_A)] });
+  // Subject C's keys, made under a keyring key no history uses: only the store needs k-wrap.
+  const wrapRing = new Keyring({ active: 'k-wrap', keys: { 'k-wrap': Keyring.generateKey() } });
+  const wrapCodec = await SealingCodec.create({ keys: new SubjectKeys({ keys: wrapRing, store, subjectIndexKey: INDEX_KEY }) });
+  await wrapCodec.encode([payloadConverter.toPayload(intake(`patient-C-${RUN}`, 'c', 'c'))], {
+    type: 'workflow',
+    namespace: server.namespace,
+    workflowId: 'local',
+  });
   await store.close();
   await waitForCount('', 5);
 }, 300_000);
@@ -172,6 +181,30 @@ describe('scan --subject', () => {
     const result = await run(['scan', '--address', '127.0.0.1:1', '--subject', A], { env: {} });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('SEALED_FIELDS_SUBJECT_INDEX_KEY');
+  });
+});
+
+describe('scan and the keys that wrap subject keys', () => {
+  test('--retire of a key no history needs but that wraps subject keys in the store: NOT safe (subjectKeys), exit 1', async () => {
+    const result = await run([...scanArgs(), '--retire', 'k-wrap']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as ScanReport;
+    expect(report.retire).toEqual([{ keyId: 'k-wrap', payloads: 0, workflows: 0, subjectKeys: 2, safeToRemove: false, reason: 'subjectKeys' }]);
+    expect(report.subjectKeys?.wrappingKeys.map((w) => [w.keyId, w.subjectKeys])).toEqual([
+      ['k-wrap', 2],
+      ['k1', 4],
+    ]);
+    // --check-keyring with a keyring that lacks k-wrap: missing.
+    const check = await run([...scanArgs(), '--check-keyring']);
+    expect((JSON.parse(check.stdout) as ScanReport).missingKeys).toEqual(['k-wrap']);
+  });
+
+  test('without the store, scan says subject keys were not checked (and cannot look inside subject boxes)', async () => {
+    const { SEALED_FIELDS_SUBJECT_STORE: _, ...noStore } = env;
+    const result = await run([...scanArgs().filter((a) => a !== '--json'), '--retire', 'k-wrap', '--check-keyring'], { env: noStore });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('note: data subject keys are not checked');
+    expect(result.stdout).toMatch(/retire k-wrap: NOT known to be unused/);
   });
 });
 

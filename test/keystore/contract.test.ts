@@ -317,6 +317,33 @@ for (const kit of kits) {
       expect(await store.get(subjectHash, 'phi')).toBeUndefined();
     });
 
+    test('listKeys lists every key as stored, from another instance too, none of a forgotten subject; with subjectHash that subject only', async () => {
+      const { store, another } = await fresh();
+      const all = async (s: SubjectKeyStore, subjectHash?: string): Promise<StoredSubjectKey[]> => {
+        const out: StoredSubjectKey[] = [];
+        for await (const key of s.listKeys!(subjectHash === undefined ? {} : { subjectHash })) out.push(key);
+        return out.sort((x, y) => x.keyId.localeCompare(y.keyId));
+      };
+      expect(await all(store)).toEqual([]);
+      // More keys than one PostgreSQL page (500), so the listing pages on.
+      const [a, b, gone] = [newHash(), newHash(), newHash()];
+      const keys = [candidate(a, 'phi'), candidate(a, 'credential'), candidate(b, 'phi')];
+      for (let i = 0; i < 510; i++) keys.push(candidate(newHash(), 'contact'));
+      for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => store.putIfAbsent(key)));
+      await store.putIfAbsent(candidate(gone, 'phi'));
+      await store.forget(gone, { actor: 'dpo' });
+      const listed = await all(await another());
+      expect(listed).toHaveLength(keys.length);
+      const expected = [...keys].sort((x, y) => x.keyId.localeCompare(y.keyId));
+      for (const [i, key] of listed.entries()) expectSameKey(key, expected[i] as StoredSubjectKey);
+      expect((await all(store, a)).map((k) => k.purpose).sort()).toEqual(['credential', 'phi']);
+      expect(await all(store, gone)).toEqual([]);
+      expect(await all(store, newHash())).toEqual([]);
+      expect(await codeOfAsync(() => all(store, 'patient-1042'))).toBe('SEALED_INVALID_OPTION');
+      await store.close();
+      expect(await codeOfAsync(() => all(store))).toBe('SEALED_KEYSTORE_UNAVAILABLE');
+    });
+
     test('after close every operation fails with SEALED_KEYSTORE_UNAVAILABLE; closing again is harmless', async () => {
       const { store } = await fresh();
       const subjectHash = newHash();

@@ -12,7 +12,10 @@ import { Progress } from '../scan/progress';
 import { buildReport, printReport, type ScanReport } from '../scan/report';
 import { scanNamespace } from '../scan/scanner';
 import { loadState, newState } from '../scan/state';
+import { type SubjectKeyCensus, subjectKeyCensus } from '../scan/subject-key-census';
 import {
+  storeError,
+  type SubjectSetup,
   SUBJECT_STORE_FLAGS,
   SUBJECT_STORE_FLAGS_HELP,
   subjectHashFor,
@@ -159,6 +162,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       : loadState(path.resolve(io.cwd, statePath), namespace, query, subjectHash);
   const held = checked === undefined ? undefined : new Set(checked.describe().keyIds);
   const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms, subjects?.keys);
+  const subjectKeys = subjects === undefined ? undefined : await censusOf(subjects, closeKeys);
   const connection = await connect(address, timeoutSeconds, io).catch(async (err: unknown) => {
     await closeKeys();
     throw err;
@@ -185,6 +189,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       retire: listFlag(parsed, 'retire'),
       retireKmsKeys,
       held,
+      subjectKeys,
       totals: outcome.state.totals,
     });
     output(io, subjectId === undefined ? report : withoutSubject(report, subjectId), boolFlag(parsed, 'json'));
@@ -192,6 +197,16 @@ async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     await closeKeys();
     await connection.close();
+  }
+}
+
+/** The store's subject keys by wrapping key; a store that fails ends the command (exit 3). */
+async function censusOf(subjects: SubjectSetup, closeKeys: () => Promise<void>): Promise<SubjectKeyCensus | undefined> {
+  try {
+    return await subjectKeyCensus(subjects.store);
+  } catch (err) {
+    await closeKeys();
+    throw storeError(err);
   }
 }
 

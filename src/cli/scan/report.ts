@@ -1,4 +1,5 @@
 import { line, type TextSink } from '../io';
+import type { SubjectKeyCensus } from './subject-key-census';
 import type { Finding, KmsKeyUsage, RunInfo, ScanTotals, SubjectUsage, Usage } from './tally';
 
 /** Usage with ISO times, as printed. */
@@ -34,10 +35,19 @@ export interface ScanReport extends Counts {
   unopened: ScanTotals['unopened'];
   failed: ScanTotals['failed'];
   /**
-   * Keys named with --retire. Not safe when a scanned payload needs the key (`needed`), when
-   * boxes scan could not look into may hold it (`unopened`), or when the scan is incomplete.
+   * Keys named with --retire. Not safe when a scanned payload needs the key (`needed`), when it
+   * wraps data subject keys in the subject key store (`subjectKeys`, counted with --subject-store),
+   * when boxes scan could not look into may hold it (`unopened`), or when the scan is incomplete.
    */
-  retire: Array<{ keyId: string; payloads: number; workflows: number; safeToRemove: boolean; reason?: RetireReason }>;
+  retire: Array<{
+    keyId: string;
+    payloads: number;
+    workflows: number;
+    /** Subject keys in the store wrapped under this key (only when the store was checked). */
+    subjectKeys?: number;
+    safeToRemove: boolean;
+    reason?: RetireReason;
+  }>;
   /** KMS keys named with --retire-kms-key, judged as `retire` is; `kmsKeyArn` once a history names the key. */
   retireKmsKeys: Array<{
     kmsKeyId: string;
@@ -45,11 +55,21 @@ export interface ScanReport extends Counts {
     payloads: number;
     workflows: number;
     openWorkflows: number;
+    /** Subject keys in the store wrapped under data keys of this KMS key (only when the store was checked). */
+    subjectKeys?: number;
     safeToRemove: boolean;
     reason?: RetireReason;
   }>;
-  /** With --check-keyring: key ids some history needs that the keyring lacks (null: not checked). */
+  /**
+   * With --check-keyring: key ids some history needs, or that wrap subject keys in the store, that
+   * the keyring lacks (null: not checked).
+   */
   missingKeys: string[] | null;
+  /**
+   * With a subject key store (--subject-store): its subject keys by the keyring key or KMS key that
+   * wraps them, which must be kept as long as those keys are; null when not checked.
+   */
+  subjectKeys: SubjectKeyCensus | null;
   /** With --subject: the runs that hold values of that data subject (named by its keyed hash only); null otherwise. */
   subject: SubjectReport | null;
   /** Names of the problems found: pending, keyRules, malformed, failed, retire, missingKeys. Empty means exit 0. */
@@ -103,7 +123,7 @@ export interface KmsKeyReport {
   runs: Array<{ workflowId: string; runId: string; start: string | null; open: boolean }>;
 }
 
-export type RetireReason = 'needed' | 'unopened' | 'incomplete';
+export type RetireReason = 'needed' | 'subjectKeys' | 'unopened' | 'incomplete';
 
 /** What the report is built from; `held` is the keyring's key ids when --check-keyring asked for it. */
 export interface ReportInput {
@@ -115,6 +135,8 @@ export interface ReportInput {
   /** KMS keys (ARNs or key ids) named with --retire-kms-key. */
   retireKmsKeys?: string[];
   held?: ReadonlySet<string> | undefined;
+  /** The subject key store's keys by wrapping key, when the store was checked. */
+  subjectKeys?: SubjectKeyCensus | undefined;
   totals: ScanTotals;
 }
 
@@ -132,16 +154,30 @@ export function buildReport(input: ReportInput): ScanReport {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([purpose, p]) => ({ purpose, ...iso(p) })),
     }));
-  // A key may be needed only inside boxes scan did not open: then nothing says it is unused.
-  const reasonFor = (needed: boolean): RetireReason | undefined =>
-    needed ? 'needed' : t.unopened.boxes > 0 ? 'unopened' : input.complete ? undefined : 'incomplete';
+  // A key may be needed only inside boxes scan did not open: then nothing says it is unused. A key
+  // that wraps subject keys in the store is needed by every box of those subjects, past and future.
+  const census = input.subjectKeys;
+  const reasonFor = (needed: boolean, wrapsSubjectKeys: number): RetireReason | undefined =>
+    needed
+      ? 'needed'
+      : wrapsSubjectKeys > 0
+        ? 'subjectKeys'
+        : t.unopened.boxes > 0
+          ? 'unopened'
+          : input.complete
+            ? undefined
+            : 'incomplete';
+  const wrapping = (match: (w: SubjectKeyCensus['wrappingKeys'][number]) => boolean): number =>
+    census?.wrappingKeys.filter(match).reduce((n, w) => n + w.subjectKeys, 0) ?? 0;
   const retire = input.retire.map((keyId) => {
     const usage = t.keys[keyId];
-    const reason = reasonFor(usage !== undefined);
+    const subjectKeys = wrapping((w) => w.dataKey !== true && w.keyId === keyId);
+    const reason = reasonFor(usage !== undefined, subjectKeys);
     return {
       keyId,
       payloads: usage?.payloads ?? 0,
       workflows: usage?.workflows ?? 0,
+      ...(census !== undefined && { subjectKeys }),
       safeToRemove: reason === undefined,
       ...(reason === undefined ? {} : { reason }),
     };
@@ -162,20 +198,25 @@ export function buildReport(input: ReportInput): ScanReport {
   const kmsKeys = kmsKeysOf(t, keys);
   const retireKmsKeys = (input.retireKmsKeys ?? []).map((kmsKeyId) => {
     const found = kmsKeys.find((k) => sameKmsKey(k.kmsKeyArn, kmsKeyId));
-    const reason = reasonFor(found !== undefined);
+    const subjectKeys = wrapping((w) => w.kmsKeyArn !== undefined && sameKmsKey(w.kmsKeyArn, kmsKeyId));
+    const reason = reasonFor(found !== undefined, subjectKeys);
     return {
       kmsKeyId,
       ...(found !== undefined && { kmsKeyArn: found.kmsKeyArn }),
       payloads: found?.payloads ?? 0,
       workflows: found?.workflows ?? 0,
       openWorkflows: found?.openWorkflows ?? 0,
+      ...(census !== undefined && { subjectKeys }),
       safeToRemove: reason === undefined,
       ...(reason === undefined ? {} : { reason }),
     };
   });
   const held = input.held;
-  // A keyring never holds data keys wrapped by a KMS: only static key ids can be missing from it.
-  const missingKeys = held === undefined ? null : keys.filter((k) => !k.wrapped && !held.has(k.keyId)).map((k) => k.keyId);
+  // A keyring never holds data keys wrapped by a KMS: only static key ids can be missing from it. Keys
+  // that wrap subject keys are needed as much as those of the histories.
+  const wrappers = census?.wrappingKeys.filter((w) => w.dataKey !== true).map((w) => w.keyId) ?? [];
+  const staticIds = [...new Set([...keys.filter((k) => !k.wrapped).map((k) => k.keyId), ...wrappers])].sort();
+  const missingKeys = held === undefined ? null : staticIds.filter((keyId) => !held.has(keyId));
   const findings = {
     pending: t.pending,
     keyRules: t.keyRules,
@@ -185,6 +226,7 @@ export function buildReport(input: ReportInput): ScanReport {
     retire,
     retireKmsKeys,
     missingKeys,
+    subjectKeys: census ?? null,
   };
   const subject = t.subject === undefined ? null : subjectReport(t.subject, input.namespace);
   return { ...report, keys, kmsKeys, ...findings, subject, problems: problemsOf(t, [...retire, ...retireKmsKeys], missingKeys) };
@@ -290,6 +332,12 @@ export function printReport(out: TextSink, r: ScanReport): void {
   for (const f of r.failed) line(out, `problem: history of ${f.workflowId} (run ${f.runId}) could not be read: ${f.reason}`);
   if (r.unopened.boxes > 0) line(out, `note: ${unopenedText(r)}: key ids sealed inside them are not counted above`);
   if (r.subject !== null) printSubject(out, r.subject);
+  if (r.subjectKeys !== null) printSubjectKeys(out, r.subjectKeys);
+  else if (r.retire.length > 0 || r.retireKmsKeys.length > 0 || r.missingKeys !== null)
+    line(
+      out,
+      'note: data subject keys are not checked: a keyring or KMS key may still wrap subject keys in a subject key store, and removing it makes those subjects unreadable (give --subject-store to count them)',
+    );
   for (const k of r.retire) line(out, retireText(k, r));
   for (const k of r.retireKmsKeys) line(out, retireKmsText(k, r));
   if (r.missingKeys !== null && r.missingKeys.length > 0)
@@ -303,8 +351,23 @@ function unopenedText(r: ScanReport): string {
   return `cannot see inside ${r.unopened.boxes} sealed boxes (${r.unopened.payloads} payloads in ${r.unopened.workflows} workflow runs) without their keys${failed}`;
 }
 
+/** The subject key store's keys by wrapping key, in one line per key. */
+function printSubjectKeys(out: TextSink, c: SubjectKeyCensus): void {
+  line(out, `data subject key store: ${c.keys} subject keys${c.unreadable > 0 ? ` (${c.unreadable} unreadable)` : ''}`);
+  for (const w of c.wrappingKeys) {
+    const name =
+      w.kmsKeyArn !== undefined ? `KMS key ${w.kmsKeyArn} (data key ${w.keyId})` : `${w.dataKey ? 'data key' : 'keyring key'} ${w.keyId}`;
+    line(out, `  ${w.subjectKeys} wrapped under ${name}; purposes: ${w.purposes.join(', ')}`);
+  }
+}
+
+const SUBJECT_KEYS_TEXT = 'removing it makes those subjects unreadable, as if forgotten';
+
 function retireText(k: ScanReport['retire'][number], r: ScanReport): string {
-  if (k.reason === undefined) return `retire ${k.keyId}: no scanned history needs it`;
+  if (k.reason === undefined)
+    return `retire ${k.keyId}: no scanned history needs it${k.subjectKeys === 0 ? ', and it wraps no subject key' : ''}`;
+  if (k.reason === 'subjectKeys')
+    return `retire ${k.keyId}: NOT safe, it wraps ${k.subjectKeys} data subject keys in the subject key store (${SUBJECT_KEYS_TEXT})`;
   if (k.reason === 'needed')
     return `retire ${k.keyId}: NOT safe, still needed by ${k.payloads} payloads in ${k.workflows} workflow runs${r.complete ? '' : ' (and scan incomplete)'}`;
   if (k.reason === 'unopened')
@@ -315,7 +378,10 @@ function retireText(k: ScanReport['retire'][number], r: ScanReport): string {
 function retireKmsText(k: ScanReport['retireKmsKeys'][number], r: ScanReport): string {
   const name = `retire KMS key ${k.kmsKeyId}`;
   const incomplete = r.complete ? '' : ' (and scan incomplete)';
-  if (k.reason === undefined) return `${name}: no scanned history needs it (disable it first, delete later: see docs/KEYS.md)`;
+  if (k.reason === undefined)
+    return `${name}: no scanned history needs it${k.subjectKeys === 0 ? ', and it wraps no subject key' : ''} (disable it first, delete later: see docs/KEYS.md)`;
+  if (k.reason === 'subjectKeys')
+    return `${name}: NOT safe, it wraps the data keys of ${k.subjectKeys} data subject keys in the subject key store (${SUBJECT_KEYS_TEXT})`;
   if (k.reason === 'needed')
     return `${name}: NOT safe, still needed by ${k.payloads} payloads in ${k.workflows} workflow runs (${k.openWorkflows} open)${incomplete}`;
   if (k.reason === 'unopened')
