@@ -9,6 +9,7 @@ import {
   type SerializationContext,
 } from '@temporalio/common';
 import { SealedError } from '../errors';
+import { KMS_KEY_ID_PATTERN } from '../lib/identifiers';
 import { checkPurpose } from '../model/purpose';
 import { Secret } from '../model/secret';
 
@@ -100,17 +101,30 @@ const READABLE_DETAIL = new Set([
 ]);
 
 /**
+ * Detail keys of KMS errors, kept only in their own grammar: the KMS key a payload names or the
+ * writer uses (an ARN is no secret: box headers carry it), the KMS operation and the SDK's error name.
+ */
+const READABLE_KMS_DETAIL: Readonly<Record<string, (value: string | number) => boolean>> = {
+  kmsKeyId: (value) => typeof value === 'string' && KMS_KEY_ID_PATTERN.test(value),
+  operation: (value) => value === 'GenerateDataKey' || value === 'Decrypt' || value === 'DescribeKey',
+  kmsError: (value) => typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value),
+};
+
+function readableDetail(key: string, value: unknown): boolean {
+  if (typeof value !== 'number' && typeof value !== 'string') return false;
+  if (READABLE_DETAIL.has(key)) return true;
+  return Object.hasOwn(READABLE_KMS_DETAIL, key) && (READABLE_KMS_DETAIL[key] as (value: string | number) => boolean)(value);
+}
+
+/**
  * A SealedError as an ApplicationFailure readable in history: its type is the code, its message
- * a fixed text for that code, its details the allow-listed identifiers. Nothing is taken from
+ * a fixed text for that code, its details the allow-listed identifiers (for KMS errors also the KMS
+ * key, the operation and the SDK's error name). Nothing is taken from
  * the error's own message or stack text, which code may have edited (or forged) to carry a value.
  */
 function readableFailure(err: SealedError): ApplicationFailure {
   const message = `${err.code}: refused by temporal-sealed-fields (see docs/ERRORS.md)`;
-  const detail = Object.fromEntries(
-    Object.entries(err.detail ?? {}).filter(
-      ([key, value]) => READABLE_DETAIL.has(key) && (typeof value === 'number' || typeof value === 'string'),
-    ),
-  );
+  const detail = Object.fromEntries(Object.entries(err.detail ?? {}).filter(([key, value]) => readableDetail(key, value)));
   const failure = ApplicationFailure.create({ message, type: err.code, details: [detail] });
   failure.stack = `${message}\n${framesOf(err.stack)}`;
   return failure;

@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { SealingCodec } from '../codec/sealing-codec';
 import { SealedError, sealedError } from '../errors';
+import { KMS_KEY_ID_PATTERN } from '../lib/identifiers';
 import { auditWith, stderrAuditSink, type AuditSink } from './audit/audit-log';
 import { createAuthenticator, type AuthOptions } from './auth/authenticate';
 import { mayUseNamespace, type Principal } from './auth/principal';
@@ -55,11 +56,17 @@ function namespaceOf(c: Context): string | undefined {
 /** Codes that mean a key service (KMS, the subject key store) is not answering: the server's trouble, not the payload's. */
 const UNAVAILABLE: ReadonlySet<string> = new Set(['SEALED_KMS_UNAVAILABLE', 'SEALED_KMS_THROTTLED', 'SEALED_KEYSTORE_UNAVAILABLE']);
 
+/** The KMS key a KMS failure names, when it is a KMS key id or ARN (no secret: box headers carry it); nothing else of the detail is echoed. */
+function kmsKeyOf(err: SealedError): string | undefined {
+  const id = err.detail.kmsKeyId;
+  return err.code.startsWith('SEALED_KMS_') && typeof id === 'string' && KMS_KEY_ID_PATTERN.test(id) ? id : undefined;
+}
+
 function toHttpError(err: unknown): CodecHttpError {
   if (err instanceof CodecHttpError) return err;
   // The KMS or the key store not answering (or throttling): 503, retry later.
-  if (SealedError.is(err) && UNAVAILABLE.has(err.code)) return new CodecHttpError('unavailable', err.code);
-  if (SealedError.is(err)) return new CodecHttpError('unprocessable', err.code);
+  if (SealedError.is(err) && UNAVAILABLE.has(err.code)) return new CodecHttpError('unavailable', err.code, kmsKeyOf(err));
+  if (SealedError.is(err)) return new CodecHttpError('unprocessable', err.code, kmsKeyOf(err));
   if (err instanceof HTTPException && err.status === 413) return new CodecHttpError('payload_too_large');
   if (err instanceof HTTPException && err.status < 500) return new CodecHttpError('bad_request');
   return new CodecHttpError('internal');
@@ -123,8 +130,17 @@ function codecRoutes(options: CodecAppOptions) {
     try {
       return await (route === 'decode' ? decodeBatch(options.codec, audit, batch) : encodeBatch(options.codec, audit, batch));
     } catch (err) {
-      if (SealedError.is(err))
-        audit({ event: 'rejected', subject: batch.principal.subject, namespace: batch.namespace ?? null, code: err.code, route });
+      if (SealedError.is(err)) {
+        const kmsKeyId = kmsKeyOf(err);
+        audit({
+          event: 'rejected',
+          subject: batch.principal.subject,
+          namespace: batch.namespace ?? null,
+          code: err.code,
+          route,
+          ...(kmsKeyId !== undefined && { kmsKeyId }),
+        });
+      }
       throw err;
     }
   }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createSealedPayloadConverter, secret } from '../../src';
 import { AwsKmsKeySource, SealingCodec } from '../../src/codec';
 import { parseServeArgs, runServe } from '../../src/cli/commands/serve';
+import type { AuditSink } from '../../src/server/audit/audit-log';
 import type { CodecServer } from '../../src/server/codec-server';
 import { post, STATIC_TOKENS, TOKENS, toWire } from '../server/fixtures';
 import { startKmsServer, type KmsServer } from '../support/kms-server';
@@ -43,19 +44,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(): Promise<string> {
+async function serve(audit?: AuditSink): Promise<string> {
   const options = parseServeArgs(
     ['--kms-key-id', kmsKey, '--kms-endpoint', kms.endpoint, '--kms-region', kms.region, '--tokens', tokensFile, '--port', '0'],
     io,
   );
   if (options === 'help') throw new Error('help');
-  const { server, url } = await runServe(options);
+  const { server, url } = await runServe(audit === undefined ? options : { ...options, audit });
   servers.push(server);
   return url;
 }
 
-async function sealedIntake(): Promise<ReturnType<typeof converter.toPayload>> {
-  const keys = await AwsKmsKeySource.create({ kmsKeyId: kmsKey, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials });
+async function sealedIntake(under = kmsKey): Promise<ReturnType<typeof converter.toPayload>> {
+  const keys = await AwsKmsKeySource.create({ kmsKeyId: under, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials });
   const codec = await SealingCodec.create({ keys });
   const [sealed] = await codec.encode([converter.toPayload({ id: 'p-1', ssn: secret('078-05-1120', { purpose: 'phi' }) })], {
     type: 'workflow',
@@ -90,7 +91,7 @@ describe('sealed-fields serve with --kms-key-id', () => {
     try {
       const down = await post(url, '/decode', toWire([sealed]), { token: TOKENS.clinician, namespace: 'default' });
       expect(down.status).toBe(503);
-      expect(JSON.parse(down.text)).toEqual({ error: 'unavailable', code: 'SEALED_KMS_UNAVAILABLE' });
+      expect(JSON.parse(down.text)).toEqual({ error: 'unavailable', code: 'SEALED_KMS_UNAVAILABLE', kmsKeyId: kmsKey });
     } finally {
       kms.resume();
     }
@@ -98,5 +99,21 @@ describe('sealed-fields serve with --kms-key-id', () => {
     for (let i = 0; i < 20 && status !== 200; i++)
       status = (await post(url, '/decode', toWire([sealed]), { token: TOKENS.clinician, namespace: 'default' })).status;
     expect(status).toBe(200);
+  });
+
+  test('a payload under a KMS key the server does not trust is 422 SEALED_KMS_KEY_NOT_ALLOWED naming that key, in the body and the audit line', async () => {
+    const otherKey = await kms.createKey('not trusted by the server');
+    const sealed = await sealedIntake(otherKey);
+    const records: Array<Record<string, unknown>> = [];
+    const url = await serve((record) => records.push(record));
+    kms.resetCalls();
+    const refused = await post(url, '/decode', toWire([sealed]), { token: TOKENS.clinician, namespace: 'default' });
+    expect(refused.status).toBe(422);
+    expect(JSON.parse(refused.text)).toEqual({ error: 'unprocessable', code: 'SEALED_KMS_KEY_NOT_ALLOWED', kmsKeyId: otherKey });
+    expect(records).toEqual([
+      expect.objectContaining({ event: 'rejected', code: 'SEALED_KMS_KEY_NOT_ALLOWED', kmsKeyId: otherKey, route: 'decode' }),
+    ]);
+    expect(kms.calls('Decrypt')).toBe(0); // refused before any KMS call
+    expect(refused.text + JSON.stringify(records)).not.toContain('078-05-1120');
   });
 });

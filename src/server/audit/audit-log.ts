@@ -21,7 +21,15 @@ export type AuditEvent =
     }
   | { event: 'seal'; subject: string; namespace: string | null; payloads: number }
   | { event: 'denied'; subject: string | null; namespace: string | null; status: number; route: 'decode' | 'encode' }
-  | { event: 'rejected'; subject: string; namespace: string | null; code: string; route: 'decode' | 'encode' };
+  | {
+      event: 'rejected';
+      subject: string;
+      namespace: string | null;
+      code: string;
+      route: 'decode' | 'encode';
+      /** For a KMS failure: the KMS key (ARN or id) the payload names, or the server seals with. */
+      kmsKeyId?: string;
+    };
 
 /**
  * Receives audit records with a timestamp; must not throw.

@@ -45,11 +45,14 @@ const STATUS: Record<CodecHttpErrorKind, number> = {
 export interface CodecHttpErrorBody {
   error: CodecHttpErrorKind;
   code?: SealedErrorCode;
+  /** For a KMS failure: the KMS key the payload names (or the server seals with), an ARN as box headers carry it. */
+  kmsKeyId?: string;
 }
 
 /**
  * A request the codec server refuses. Carries no message: the response body is
- * `{"error": kind}` (plus the stable `code` for refused sealed payloads), never request content.
+ * `{"error": kind}` (plus the stable `code` for refused sealed payloads, and for KMS failures the
+ * KMS key's ARN or id), never request content.
  */
 export class CodecHttpError extends Error {
   readonly status: number;
@@ -57,6 +60,7 @@ export class CodecHttpError extends Error {
   constructor(
     readonly kind: CodecHttpErrorKind,
     readonly code?: SealedErrorCode,
+    readonly kmsKeyId?: string,
   ) {
     super(kind);
     this.name = 'CodecHttpError';
@@ -64,7 +68,8 @@ export class CodecHttpError extends Error {
   }
 
   body(): CodecHttpErrorBody {
-    return this.code === undefined ? { error: this.kind } : { error: this.kind, code: this.code };
+    if (this.code === undefined) return { error: this.kind };
+    return { error: this.kind, code: this.code, ...(this.kmsKeyId !== undefined && { kmsKeyId: this.kmsKeyId }) };
   }
 }
 

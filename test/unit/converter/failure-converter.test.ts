@@ -74,3 +74,43 @@ test('a SealedError whose message or detail code edited to carry a value is writ
   expect(`${failure.message}\n${failure.stackTrace}`).not.toContain('CANARY');
   expect(payloadConverter.fromPayload(detail!)).toEqual({ keyId: 'k1' });
 });
+
+test('a KMS SealedError in history names the KMS key (an ARN is in box headers already), the operation and the SDK error name; other text in those fields is dropped', () => {
+  const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const refused = failureConverter.errorToFailure(
+    new SealedError('SEALED_KMS_KEY_NOT_ALLOWED', 'not trusted', { kmsKeyId: arn, keyId: 'dk-hs3gmLQb_WLu' }),
+    payloadConverter,
+  );
+  expect(refused.applicationFailureInfo?.type).toBe('SEALED_KMS_KEY_NOT_ALLOWED');
+  const [detail] = refused.applicationFailureInfo?.details?.payloads ?? [];
+  expect(payloadConverter.fromPayload(detail!)).toEqual({ kmsKeyId: arn, keyId: 'dk-hs3gmLQb_WLu' });
+
+  const denied = failureConverter.errorToFailure(
+    new SealedError('SEALED_KMS_ACCESS_DENIED', 'denied', {
+      operation: 'Decrypt',
+      kmsError: 'AccessDeniedException',
+      httpStatus: 400,
+      kmsKeyId: 'alias/sealed-fields',
+      keyId: 'dk-hs3gmLQb_WLu',
+    }),
+    payloadConverter,
+  );
+  const [deniedDetail] = denied.applicationFailureInfo?.details?.payloads ?? [];
+  expect(payloadConverter.fromPayload(deniedDetail!)).toEqual({
+    operation: 'Decrypt',
+    kmsError: 'AccessDeniedException',
+    kmsKeyId: 'alias/sealed-fields',
+    keyId: 'dk-hs3gmLQb_WLu',
+  });
+
+  const forged = failureConverter.errorToFailure(
+    new SealedError('SEALED_KMS_KEY_NOT_ALLOWED', 'x', {
+      kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/CANARY SSN 123-45-6789',
+      operation: 'CANARY-OP',
+      kmsError: 'CANARY in a message',
+    }),
+    payloadConverter,
+  );
+  const [forgedDetail] = forged.applicationFailureInfo?.details?.payloads ?? [];
+  expect(payloadConverter.fromPayload(forgedDetail!)).toEqual({});
+});
