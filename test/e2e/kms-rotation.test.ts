@@ -1,9 +1,11 @@
 // Key rotation end to end with SealedFieldsPlugin on a real dev server and a real KMS API (moto):
 // (a) from a static keyring to AWS KMS: readers first (`readingAlso(keyring, kms)`), then writers,
 // the keyring kept for reading (`staticKeys`);
-// (b) from KMS key A to KMS key B: new writes under B, history under A opens while A is trusted and
-// enabled, `scan` shows which runs still need A; once those runs are gone it calls A unused, A is
-// disabled, and a payload needing A then fails with SEALED_KMS_KEY_DISABLED, never in clear.
+// (b) from KMS key A to KMS key B: readers first (a worker at `kmsKeyId: A, openKmsKeys: [B]`
+// completes a run a client on B started, which a worker at A alone cannot), then new writes under B;
+// history under A opens while A is trusted and enabled, `scan` shows which runs still need A; once
+// those runs are gone it calls A unused, A is disabled, and a payload needing A then fails with
+// SEALED_KMS_KEY_DISABLED, never in clear.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -161,6 +163,20 @@ const kmsFlags = (kmsKeyId: string, ...open: string[]): string[] => [
   kms.region,
 ];
 
+/** The first event of a type in a run's raw history, once it is there. */
+async function waitForEvent(
+  workflowId: string,
+  type: temporal.api.enums.v1.EventType,
+  seconds = 30,
+): Promise<temporal.api.history.v1.IHistoryEvent> {
+  for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline; ) {
+    const found = (await rawHistory(server.env.client, { workflowId })).find((event) => event.eventType === type);
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no ${temporal.api.enums.v1.EventType[type]} event in ${workflowId} within ${seconds} s`);
+}
+
 async function waitUntilListed(query: string, expected: number, seconds = 30): Promise<void> {
   let count = -1;
   for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline; ) {
@@ -262,6 +278,45 @@ describe('rotation from KMS key A to KMS key B, and retiring A', () => {
   let payloadUnderA: Payload;
   let payloadUnderB: Payload;
 
+  test('readers first: a worker at A alone fails the workflow tasks of a run a client on B started (SEALED_KMS_KEY_NOT_ALLOWED, naming B); at `kmsKeyId: A, openKmsKeys: [B]` it completes the run', async () => {
+    const stepQueue = `a-to-b-step-one-${RUN}`;
+    const workflowId = `b-client-${RUN}`;
+    const carried = value('b-client-carried');
+    // A client that moved to B before the workers trusted B.
+    const onB = await deploy(kmsKeys(kmsKeyB, { openKmsKeys: [kmsKeyA] }));
+    const handle = await onB.client.workflow.start('countdown', {
+      taskQueue: stepQueue,
+      workflowId,
+      args: [0, secret(carried, { purpose: 'phi' })],
+    });
+    const [input] = await sealedPayloads(workflowId, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+    expect(wrappingOf(input as Payload).map((box) => box.kmsKeyArn)).toEqual([kmsKeyB]);
+
+    // A worker that seals under A and trusts nothing else refuses B's payloads before any KMS call.
+    const aAlone = await deploy(kmsKeys(kmsKeyA));
+    const failed = await aAlone.run(stepQueue, () => waitForEvent(workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED));
+    const failure = failed.workflowTaskFailedEventAttributes?.failure;
+    expect(failure?.applicationFailureInfo?.type).toBe('SEALED_KMS_KEY_NOT_ALLOWED');
+    // What the Web UI shows of it: the code, the KMS key the payload names and the data key id.
+    const [detail] = failure?.applicationFailureInfo?.details?.payloads ?? [];
+    expect(JSON.parse(Buffer.from(detail?.data ?? new Uint8Array()).toString('utf8'))).toEqual({
+      kmsKeyId: kmsKeyB,
+      keyId: expect.stringMatching(/^dk-/),
+    });
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+
+    // The middle setting: still sealing under A, opening B too. The task retried there completes the run.
+    const middle = await deploy(kmsKeys(kmsKeyA, { openKmsKeys: [kmsKeyB] }));
+    expect(reveal(await middle.run(stepQueue, () => handle.result()))).toBe(carried);
+    const completed = (await rawHistory(server.env.client, { workflowId })).find(
+      (event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    );
+    const [result] = completed?.workflowExecutionCompletedEventAttributes?.result?.payloads ?? [];
+    expect(wrappingOf(result as Payload).map((box) => box.kmsKeyArn)).toEqual([kmsKeyA]); // sealed under A, opened by the client on B
+    const history = await rawHistory(server.env.client, { workflowId });
+    expect(findLeaks(Buffer.concat([eventBytes(history), Buffer.from(JSON.stringify(failure))]), values)).toEqual([]);
+  });
+
   test('writes move to B, history under A opens while A is trusted, and scan shows which runs still need A (the open one first)', async () => {
     // Under A; every process rotates its data key after each payload, so A has several data-key generations.
     const a = await deploy(kmsKeys(kmsKeyA, { dataKeyMaxUses: 1 }));
@@ -274,7 +329,7 @@ describe('rotation from KMS key A to KMS key B, and retiring A', () => {
         });
       await a.client.workflow.start('mailbox', { taskQueue, workflowId: openId, args: [secret(openGreeting, { purpose: 'phi' })] });
     });
-    // Readers first, then writers (here: one deploy): B seals, A is kept for opening.
+    // Writers (step two; the test above walks step one): B seals, A is kept for opening.
     const b = await deploy(kmsKeys(kmsKeyB, { openKmsKeys: [kmsKeyA] }));
     const bNote = value('b-note');
     await b.run(taskQueue, async () => {
