@@ -20,6 +20,7 @@ import type { SubjectKeys } from '../../src/codec';
 import { PostgresSubjectKeyStore } from '../../src/keystore';
 import { createCodecServer, type CodecServer } from '../../src/server';
 import { startDevServer, type DevServer } from '../support/dev-server';
+import { ensureBuilt } from '../support/dist';
 import { codeOfAsync } from '../support/errors';
 import { type PostgresServer, startPostgres } from '../support/postgres';
 import * as activities from './erasure-fixtures/activities';
@@ -118,6 +119,7 @@ async function codecServerView(workflowId: string): Promise<{ status: number; te
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
+  ensureBuilt(); // the sealed-fields bin runs from dist/: build it now (blocking) rather than inside a test
   registerTsRequire(); // the SDK require()s the suite's .ts converter module outside vitest's transform
   pg = await startPostgres();
   const workerKeys = await processKeys();
@@ -151,7 +153,7 @@ beforeAll(async () => {
     cacheTtlMs: CACHE_TTL_MS,
   });
   client = erasureClient(server, await processKeys());
-});
+}, 300_000); // a build, bundling, the dev server and the other processes, on a loaded 2-core box
 
 afterAll(async () => {
   await childWorker?.stop();
@@ -272,7 +274,7 @@ describe('erasure with a PostgreSQL key store shared by two workers, a client an
         expect(findCanaries(Buffer.from(decoded.stdout), A)).toEqual([]);
       } else for (const value of [B.subject, ...sealedValues(B)]) expect(decoded.stdout).toContain(value);
     }
-  });
+  }, 180_000);
 
   test('PostgreSQL stopped mid-run: the workflow task fails with SEALED_KEYSTORE_UNAVAILABLE and retries, nothing in clear, the codec server answers 503; started again, the run completes', async () => {
     // Started while the store answers (the client makes C's keys); the worker below starts with an empty cache.
@@ -319,7 +321,7 @@ describe('erasure with a PostgreSQL key store shared by two workers, a client an
     } finally {
       if (!restarted) await pg.start();
     }
-  });
+  }, 300_000);
 
   test('no history, no byte of the SQLite file and no row of the store holds a subject id or a sealed value', async () => {
     const histories = await Promise.all((await allExecutions(client)).map((run) => rawHistory(client, run)));

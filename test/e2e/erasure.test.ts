@@ -23,6 +23,7 @@ import { FileSubjectKeyStore } from '../../src/keystore';
 import { type AuditEvent, createCodecServer, type CodecServer } from '../../src/server';
 import { launchChromium } from '../support/chromium';
 import { freePort, startDevServer, type DevServer } from '../support/dev-server';
+import { ensureBuilt } from '../support/dist';
 import { codeOfAsync } from '../support/errors';
 import { openRunInWebUi } from '../support/web-ui';
 import * as activities from './erasure-fixtures/activities';
@@ -149,6 +150,7 @@ async function codecServerView(workflowId: string): Promise<{ status: number; te
 }
 
 beforeAll(async () => {
+  ensureBuilt(); // the sealed-fields bin runs from dist/: build it now (blocking) rather than inside a test
   registerTsRequire(); // the SDK require()s the suite's .ts converter module outside vitest's transform
   uiPort = await freePort();
   codecServer = await createCodecServer({
@@ -161,7 +163,7 @@ beforeAll(async () => {
   const workerKeys = await processKeys();
   [bundle] = await Promise.all([bundleErasureWorkflows(erasurePlugin(workerKeys)), startServer()]);
   await startWorker(workerKeys);
-});
+}, 300_000); // a build, bundling, the dev server and the other processes, on a loaded 2-core box
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
@@ -243,7 +245,7 @@ describe('erasure with the embedded file store on a real dev server', () => {
         .result(),
       A,
     );
-  });
+  }, 180_000);
 
   test('forgetting A (forced) changes neither the raw histories nor the dev server SQLite file', async () => {
     const client = erasureClient(devServer(), await processKeys());
@@ -274,7 +276,7 @@ describe('erasure with the embedded file store on a real dev server', () => {
       expect(await eventsAsStored(again, run)).toEqual(before.get(run.workflowId)?.history);
       expect(canonicalJson(JSON.parse(await workflowShowJson(devServer(), run)))).toBe(before.get(run.workflowId)?.shown);
     }
-  });
+  }, 180_000);
 
   test('after forgetting: a fresh worker and client get tombstones for A (reveal throws SEALED_ERASED) and values for B', async () => {
     await new Promise((resolve) => setTimeout(resolve, PAST_TTL_MS));
@@ -333,7 +335,7 @@ describe('erasure with the embedded file store on a real dev server', () => {
         expect(decoded.stdout).not.toContain('[erased:');
       }
     }
-  });
+  }, 180_000);
 
   test("after forgetting: the codec server shows [erased:<purpose>] for each of A's values and B's values in clear", async () => {
     for (const workflowId of [runs.a1, runs.a2]) {
@@ -377,7 +379,7 @@ describe('erasure with the embedded file store on a real dev server', () => {
     for (const value of [B.jwt, B.visitNotes, B.phone]) expect(shownB).toContain(value);
     expect(shownB).not.toContain('[erased:');
     await b.close();
-  });
+  }, 300_000);
 
   test('at the end no history and no byte of the SQLite file holds a subject id or a sealed value of A or B', async () => {
     const client = erasureClient(devServer(), await processKeys());

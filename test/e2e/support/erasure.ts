@@ -13,7 +13,6 @@ import { Keyring, SubjectKeys } from '../../../src/codec';
 import type { SubjectKeyStore } from '../../../src/keystore';
 import { SealedFieldsPlugin } from '../../../src/plugin';
 import type { DevServer } from '../../support/dev-server';
-import { ensureBuilt } from '../../support/dist';
 import { findTemporalCli } from '../../support/temporal-cli';
 import { eventBytes, rawHistory, type Execution } from './leak-scan';
 
@@ -229,11 +228,11 @@ export interface BinResult {
 }
 
 /**
- * Runs the built `sealed-fields` bin (dist/ built first when missing or stale) as a process of its own,
- * as a data protection officer's shell would: only `env` (and PATH) in its environment, `input` on stdin.
+ * Runs the built `sealed-fields` bin as a process of its own, as a data protection officer's shell
+ * would: only `env` (and PATH) in its environment, `input` on stdin. Call `ensureBuilt()` (test/support/dist.ts)
+ * in the file's beforeAll: a build started mid-test would race the suite's other processes.
  */
 export async function sealedFieldsBin(argv: string[], options: { env: Record<string, string>; input?: string }): Promise<BinResult> {
-  ensureBuilt();
   const root = path.resolve(__dirname, '../../..');
   const child = spawn(process.execPath, [path.join(root, 'bin/sealed-fields.js'), ...argv], {
     cwd: root,
