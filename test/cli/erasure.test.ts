@@ -189,7 +189,9 @@ describe('scan and the keys that wrap subject keys', () => {
     const result = await run([...scanArgs(), '--retire', 'k-wrap']);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as ScanReport;
-    expect(report.retire).toEqual([{ keyId: 'k-wrap', payloads: 0, workflows: 0, subjectKeys: 2, safeToRemove: false, reason: 'subjectKeys' }]);
+    expect(report.retire).toEqual([
+      { keyId: 'k-wrap', payloads: 0, workflows: 0, subjectKeys: 2, safeToRemove: false, reason: 'subjectKeys' },
+    ]);
     expect(report.subjectKeys?.wrappingKeys.map((w) => [w.keyId, w.subjectKeys])).toEqual([
       ['k-wrap', 2],
       ['k1', 4],
@@ -213,7 +215,11 @@ describe('forget', () => {
     const result = await run([...forgetArgs(), '--subject', A, '--dry-run', '--json']);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as ForgetReport;
-    expect(report).toMatchObject({ dryRun: true, outcome: 'would-refuse', refusedBecause: ['open-runs'], record: null });
+    expect(report).toMatchObject({ dryRun: true, outcome: 'would-refuse', refusedBecause: ['open-runs'], record: null, keysHeld: 2 });
+    // Allowed to go ahead, the dry run says it would erase (exit 0), and still destroys nothing.
+    const wouldErase = await run([...forgetArgs(), '--subject', A, '--dry-run', '--allow-open-runs']);
+    expect(wouldErase.code).toBe(0);
+    expect(wouldErase.stdout).toContain("dry run: forget would destroy the subject's keys now (2)");
     expect(runIds(report.openRuns)).toEqual([ids.aOpen]);
     // Nothing destroyed: A still opens.
     expect((await decodeInput(ids.a2)).ssn).toBe(SSN_A);

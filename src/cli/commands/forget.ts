@@ -120,6 +120,8 @@ export interface ForgetReport {
   refusedBecause: Array<'open-runs' | 'unread-runs'>;
   /** When the subject was forgotten before (the store's tombstone), or null. */
   forgottenBefore: string | null;
+  /** The subject's keys in the store before this run (one per purpose it was sealed under); null when the store cannot list them. */
+  keysHeld: number | null;
   /** Workflow runs read, in every namespace. */
   workflowsRead: number;
   payloads: number;
@@ -228,6 +230,7 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
   }
   const dryRun = boolFlag(parsed, 'dry-run');
   const forgottenBefore = await forgottenAt(setup, subjectHash);
+  const keysHeld = await keysHeldBy(setup, subjectHash);
   let record: ForgetReport['record'] = null;
   if (refusedBecause.length === 0 && !dryRun) {
     const done = await setup.keys.forget(subject, input.audit).catch((err: unknown) => {
@@ -245,6 +248,7 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
     outcome: dryRun ? (refused ? 'would-refuse' : 'would-erase') : refused ? 'refused' : 'erased',
     refusedBecause,
     forgottenBefore,
+    keysHeld,
     workflowsRead: found.workflowsRead,
     payloads: found.payloads,
     boxes: found.boxes,
@@ -268,6 +272,18 @@ async function forgottenAt(setup: SubjectSetup, subjectHash: string): Promise<st
   } catch (err) {
     throw storeError(err);
   }
+}
+
+/** How many keys the store holds for the subject (nothing unwrapped); null for a store that cannot list its keys. */
+async function keysHeldBy(setup: SubjectSetup, subjectHash: string): Promise<number | null> {
+  if (typeof setup.store.listKeys !== 'function') return null;
+  let held = 0;
+  try {
+    for await (const _ of setup.store.listKeys({ subjectHash })) held++;
+  } catch (err) {
+    throw storeError(err);
+  }
+  return held;
 }
 
 /** The keyring to look inside sealed values with: named, or set in the environment; none is fine (headers only). */
@@ -309,6 +325,7 @@ const RUNS_SHOWN = 50;
 function printForget(out: TextSink, r: ForgetReport): void {
   line(out, `data subject ${r.subjectHash} (subject key store: ${r.store})`);
   if (r.forgottenBefore !== null) line(out, `note: this subject was forgotten before, at ${r.forgottenBefore}: its keys are gone already`);
+  else if (r.keysHeld !== null) line(out, `the store holds ${r.keysHeld} keys of this subject (one per purpose)`);
   const where = `${r.namespaces.length === 1 ? `namespace ${r.namespaces[0]}` : `namespaces ${r.namespaces.join(', ')}`}${r.query === null ? '' : ` (query: ${r.query})`}`;
   const runs = r.openRuns.length + r.closedRuns.length;
   line(
@@ -346,7 +363,10 @@ function printForget(out: TextSink, r: ForgetReport): void {
       `warning: ${r.openRuns.length} open workflow runs hold values of the subject (--allow-open-runs): they see tombstones from now on`,
     );
   if (r.record === null) {
-    line(out, `dry run: forget would destroy the subject's keys now; nothing was destroyed or recorded`);
+    line(
+      out,
+      `dry run: forget would destroy the subject's keys now${r.keysHeld === null ? '' : ` (${r.keysHeld})`}; nothing was destroyed or recorded`,
+    );
     if (r.closedRuns.length > 0)
       line(out, `${r.closedRuns.length} closed workflow runs would show [erased:<purpose>] in place of the subject's values`);
     return;

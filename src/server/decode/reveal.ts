@@ -5,11 +5,16 @@ import { JSON_ENCODING, META } from '../../lib/metadata';
 import { utf8Bytes, utf8Text } from '../../lib/utf8';
 import type { Grant } from '../auth/principal';
 
-/** What revealing one payload did: the payload for display, the fields it opened and where it was sealed. */
+/**
+ * What revealing one payload did: the payload for display, the fields it opened (values shown;
+ * fields of forgotten data subjects, shown as `[erased:<purpose>]`, are counted apart) and where it was sealed.
+ */
 export interface Revealed {
   payload: Payload;
   fields: number;
   purposes: string[];
+  /** Fields shown as `[erased:<purpose>]`: their data subject was forgotten, nothing was revealed. */
+  erased: number;
   /** The namespace the envelope was sealed in (`''` for none, or for a payload that is not sealed). */
   sealedIn: string;
 }
@@ -53,7 +58,8 @@ export async function revealForDisplay(
   const metadata = payload.metadata ?? {};
   // As SealingCodec.open: opened values live in a process's memory only.
   refuseStates(metadata, ['pending', 'opened']);
-  if (metadata[META.sealed] === undefined || metadata[META.sealed] === null) return { payload, fields: 0, purposes: [], sealedIn: '' };
+  if (metadata[META.sealed] === undefined || metadata[META.sealed] === null)
+    return { payload, fields: 0, purposes: [], erased: 0, sealedIn: '' };
   // The grant covers the namespace the payload was sealed in, not only the one the request names
   // (they differ when the codec accepts other namespaces, e.g. for Nexus).
   const result = await codec.reveal(payload, {
@@ -65,5 +71,14 @@ export async function revealForDisplay(
   const data = payload.data ?? new Uint8Array();
   const merged = opened.paths.length === 0 ? data : mergeIntoData(data, result);
   const shown = { metadata: displayMetadata(metadata), data: merged };
-  return { payload: shown, fields: opened.paths.length, purposes: [...new Set(opened.purposes)], sealedIn: result.envelope.namespace };
+  // Tombstones are merged for display but reveal nothing: the audit counts only the values shown.
+  const erasedPaths = new Set(result.erased.flatMap((box) => box.fields.map((field) => field.path)));
+  const revealed = opened.paths.flatMap((path, i) => (erasedPaths.has(path) ? [] : [opened.purposes[i] as string]));
+  return {
+    payload: shown,
+    fields: revealed.length,
+    purposes: [...new Set(revealed)],
+    erased: opened.paths.length - revealed.length,
+    sealedIn: result.envelope.namespace,
+  };
 }
