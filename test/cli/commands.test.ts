@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Payload } from '@temporalio/common';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { blindIndex, Keyring, SealingCodec } from '../../src/codec';
+import { blindIndex, Keyring, SealingCodec, SubjectKeys } from '../../src/codec';
+import { MemorySubjectKeyStore } from '../../src/keystore';
 import { BlindIndexer } from '../../src/codec/blind-index';
 import { createSealedPayloadConverter, secret } from '../../src/index';
 import type { KeysReport } from '../../src/cli/commands/keys';
@@ -70,6 +71,19 @@ describe('keygen', () => {
         .map((l) => l.split('=')[0]),
     ).toEqual(['SEALED_FIELDS_KEYS', 'SEALED_FIELDS_ACTIVE_KEY']);
     expect(Keyring.fromEnv(envFromLines(result.stdout)).has('k9')).toBe(true);
+  });
+
+  test('--subject-index prints a subject index key that SubjectKeys.fromEnv accepts; with --index it is a usage error', async () => {
+    const result = await cli(['keygen', '--subject-index']);
+    expect(result.code).toBe(0);
+    const env = envFromLines(result.stdout);
+    expect(Buffer.from(env.SEALED_FIELDS_SUBJECT_INDEX_KEY ?? '', 'base64')).toHaveLength(32);
+    const keys = SubjectKeys.fromEnv(
+      { keys: new Keyring({ active: 'k1', keys: { k1: Keyring.generateKey() } }), store: new MemorySubjectKeyStore() },
+      env,
+    );
+    expect(keys.subjectHash('patient-1042')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await cli(['keygen', '--index', '--subject-index'])).code).toBe(2);
   });
 
   test('--index prints a blind-index key that BlindIndexer.fromEnv accepts', async () => {
