@@ -100,6 +100,11 @@ function cliEnv(): Record<string, string> {
   return { ...erasureEnv(secrets), SEALED_FIELDS_SUBJECT_STORE: pg.url };
 }
 
+/** `SELECT count(*) FROM <from>`, as the superuser. */
+async function count(from: string, values: unknown[] = []): Promise<number> {
+  return (await pg.admin(`SELECT count(*)::int AS n FROM ${from}`, values)).rows[0].n as number;
+}
+
 /** Every row of the store's three tables, as text. */
 async function storeRows(): Promise<string> {
   const texts: string[] = [];
@@ -223,13 +228,9 @@ describe('erasure with a PostgreSQL key store shared by two workers, a client an
     expect(forgot.stdout + forgot.stderr).not.toContain(pg.password);
 
     // The store: A's keys gone, a tombstone and an audit row naming the hash only.
-    expect((await pg.admin('SELECT count(*)::int AS n FROM sealed_fields_subject_keys WHERE subject_hash = $1', [hashA])).rows[0].n).toBe(
-      0,
-    );
-    expect((await pg.admin('SELECT count(*)::int AS n FROM sealed_fields_subject_keys')).rows[0].n).toBe(3);
-    expect(
-      (await pg.admin('SELECT count(*)::int AS n FROM sealed_fields_subject_tombstones WHERE subject_hash = $1', [hashA])).rows[0].n,
-    ).toBe(1);
+    expect(await count('sealed_fields_subject_keys WHERE subject_hash = $1', [hashA])).toBe(0);
+    expect(await count('sealed_fields_subject_keys')).toBe(3);
+    expect(await count('sealed_fields_subject_tombstones WHERE subject_hash = $1', [hashA])).toBe(1);
     const audit = await pg.admin('SELECT subject_hash, actor, reason, keys_destroyed FROM sealed_fields_subject_audit');
     expect(audit.rows).toEqual([
       { subject_hash: hashA, actor: 'dpo@example.test', reason: 'GDPR Art. 17, ticket pg-13', keys_destroyed: 3 },

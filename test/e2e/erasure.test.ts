@@ -8,7 +8,7 @@
 // [erased:<purpose>]) while B's still do; A's closed runs decode with tombstones, A's open run
 // replays on them and completes. No subject id and no sealed value is ever in a history or the file.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -80,12 +80,11 @@ let workerDone: Promise<void> | undefined;
 let browser: Browser | undefined;
 const runs = { a1: '', a2: '', b1: '' }; // workflow ids (random: no subject id in a workflow id)
 let hashA = '';
-let _hashB = '';
+let hashB = '';
 const audit: AuditEvent[] = [];
 const stores: FileSubjectKeyStore[] = [];
 const before = new Map<string, { history: string[]; shown: string }>();
 
-/** A separate process's SubjectKeys: its own store instance on the shared directory, its own cache. */
 /** The environment of the data protection officer's shell: keyring, subject index key, the store. */
 function cliEnv(): Record<string, string> {
   return { ...erasureEnv(secrets), SEALED_FIELDS_SUBJECT_STORE: `file:${storeDir}` };
@@ -96,6 +95,7 @@ function atServer(): string[] {
   return ['--address', devServer().address, '--namespace', devServer().namespace];
 }
 
+/** A separate process's SubjectKeys: its own store instance on the shared directory, its own cache. */
 async function processKeys(): Promise<SubjectKeys> {
   const store = await FileSubjectKeyStore.create({ directory: storeDir });
   stores.push(store);
@@ -130,6 +130,22 @@ async function stopWorker(): Promise<void> {
   await workerDone?.catch(() => undefined);
   worker = undefined;
   workerDone = undefined;
+}
+
+/** The file store's folder of a subject (`subjects/<2 hex>/<hash as hex>`): its file names. */
+function subjectFolder(subjectHash: string): string[] {
+  const hex = Buffer.from(subjectHash, 'base64url').toString('hex');
+  return readdirSync(path.join(storeDir, 'subjects', hex.slice(0, 2), hex)).sort();
+}
+
+/** Every file name and every byte under a directory. */
+function treeBytes(dir: string): Buffer {
+  return Buffer.concat(
+    readdirSync(dir, { withFileTypes: true }).map((entry) => {
+      const full = path.join(dir, entry.name);
+      return Buffer.concat([Buffer.from(entry.name), entry.isDirectory() ? treeBytes(full) : readFileSync(full)]);
+    }),
+  );
 }
 
 /** A run's history event by event, every field and every payload's bytes (base64), as the frontend serves it. */
@@ -192,9 +208,11 @@ describe('erasure with the embedded file store on a real dev server', () => {
       expect(activities.seen.get(`recordIntake:${v.subject}`)).toEqual({ jwt: v.jwt, ssn: v.ssn, email: v.email, notes: [v.visitNotes] });
       expect(activities.seen.get(`confirmConsent:${v.subject}`)).toEqual({ phone: v.phone });
     }
-    // Three purposes, each under the subject's own key: the store holds A's and B's, three each.
+    // Three purposes, each under a key of the subject's own: the store holds three for A, three for B, named by hash.
     hashA = clientKeys.subjectHash(A.subject);
-    _hashB = clientKeys.subjectHash(B.subject);
+    hashB = clientKeys.subjectHash(B.subject);
+    expect(subjectFolder(hashA)).toEqual(['contact.key', 'credential.key', 'phi.key']);
+    expect(subjectFolder(hashB)).toEqual(['contact.key', 'credential.key', 'phi.key']);
     const { text } = await codecServerView(runs.a1);
     for (const value of sealedValues(A)) expect(text).toContain(value);
     expect(text).not.toContain('[sealed:');
@@ -225,6 +243,7 @@ describe('erasure with the embedded file store on a real dev server', () => {
       input: `${B.subject}\n`,
     });
     const ofB = (JSON.parse(scanB.stdout) as ScanReport).subject as SubjectReport;
+    expect(ofB.subjectHash).toBe(hashB);
     expect(ofB.runs.map((run) => [run.workflowId, run.open])).toEqual([[runs.b1, false]]);
 
     const refused = await sealedFieldsBin(['forget', ...atServer(), '--subject', '-', '--actor', 'dpo@example.test', '--json', '--quiet'], {
@@ -263,11 +282,17 @@ describe('erasure with the embedded file store on a real dev server', () => {
     const stored = readDatabaseBytes(dbFilename);
     expect(findCanaries(stored, everythingSecret)).toEqual([]);
 
+    // What `sealed-fields forget --allow-open-runs` calls once it has read the histories (it needs the
+    // frontend for that; the CLI's own forget runs in the PostgreSQL suite): the store alone changes.
     const dpo = await processKeys();
     const record = await dpo.forget(A.subject, { actor: 'dpo@example.test', reason: 'GDPR Art. 17, ticket 13' });
     expect(record).toMatchObject({ subjectHash: hashA, actor: 'dpo@example.test', keysDestroyed: 3 });
     expect(JSON.stringify(record)).not.toContain(A.subject);
     expect(readDatabaseBytes(dbFilename).equals(stored)).toBe(true);
+    // The store: A's key files gone, its tombstone left; B's keys kept; no subject id or value in any file or name.
+    expect(subjectFolder(hashA)).toEqual(['erased']);
+    expect(subjectFolder(hashB)).toEqual(['contact.key', 'credential.key', 'phi.key']);
+    expect(findCanaries(treeBytes(storeDir), everythingSecret)).toEqual([]);
 
     // The same file served again: every history byte for byte as before, through the frontend and the CLI.
     await startServer();
