@@ -29,6 +29,16 @@ export function describeSource(source: KeyringSource): string {
   return source.file !== undefined ? `file ${source.file}` : `environment ${source.prefix}_*`;
 }
 
+/** True when no keyring is named: no `--keyring FILE` and no `<prefix>_KEYS` in the environment. */
+export function noKeyringSet(source: KeyringSource, io: CliIo): boolean {
+  return source.file === undefined && (io.env[`${source.prefix}_KEYS`] ?? '').trim() === '';
+}
+
+/** What to say when a command that opens payloads has no keys at all: both ways to give them. */
+export function noKeysMessage(source: KeyringSource): string {
+  return `no keys: set ${source.prefix}_KEYS (or --keyring FILE) for static keys, or give --kms-key-id ARN for keys from AWS KMS`;
+}
+
 /** Loads the keyring exactly as workers do (Keyring.fromEnv / Keyring.fromFile); a bad one is a usage error (exit 2). */
 export function loadKeyring(source: KeyringSource, io: CliIo): Keyring {
   try {

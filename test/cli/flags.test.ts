@@ -113,3 +113,34 @@ describe('serve flags', () => {
     expect(() => parseServeArgs(['--env-prefix', 'APP', ...args], io(env))).toThrow(expect.objectContaining({ exitCode: 2 }));
   });
 });
+
+describe('with no keys configured, decode, serve and keys check name both ways to give them', () => {
+  test('decode and serve without a keyring or KMS flags are usage errors (exit 2) naming SEALED_FIELDS_KEYS, --keyring and --kms-key-id', async () => {
+    const decoded = await cli(['decode', '-'], { env: {}, stdin: JSON.stringify({ payloads: [] }) });
+    expect(decoded.code).toBe(2);
+    expect(decoded.stderr).toContain('set SEALED_FIELDS_KEYS (or --keyring FILE)');
+    expect(decoded.stderr).toContain('--kms-key-id ARN');
+    expect(decoded.stderr).toContain('--redact');
+    const served = await cli(['serve', '--port', '0'], { env: {} });
+    expect(served.code).toBe(2);
+    expect(served.stderr).toContain('--kms-key-id ARN');
+    // With another prefix, the message names that prefix.
+    expect(() => parseServeArgs(['--env-prefix', 'NOPE'], io())).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('NOPE_KEYS') }),
+    );
+  });
+
+  test('keys check with nothing configured reports keys-missing (exit 1) with a hint at --kms-key-id; a keyring that is set gets no such hint', async () => {
+    const empty = await keysCheck([]);
+    expect(empty.code).toBe(1);
+    expect(empty.report.hint).toContain('keys check --kms-key-id ARN');
+    const text = await cli(['keys', 'check'], { env: {} });
+    expect(text.stdout).toMatch(/^hint: no keys: set SEALED_FIELDS_KEYS .*--kms-key-id ARN/m);
+    expect((await keysCheck(['--env-prefix', 'APP'], prefixed)).report.hint).toBeUndefined();
+  });
+
+  test('the first line of decode --help names the KMS flags', async () => {
+    const help = await cli(['decode', '--help']);
+    expect(help.stdout.split('\n')[0]).toContain('--kms-key-id');
+  });
+});

@@ -107,4 +107,51 @@ describe('decode with an AWS KMS configuration', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('boxes under a KMS key this reader does not trust stay sealed with the reason and the flag to add, in the summary and --detailed; with --kms-open-key they open', async () => {
+    const otherKey = await kms.createKey('a key decode is not told about');
+    const codec = await SealingCodec.create({
+      keys: await AwsKmsKeySource.create({ kmsKeyId: otherKey, endpoint: kms.endpoint, region: kms.region, credentials: kms.credentials }),
+    });
+    const [sealed] = await codec.encode([createSealedPayloadConverter().toPayload({ ssn: secret('SSN-UNTRUSTED', { purpose: 'phi' }) })], {
+      type: 'workflow',
+      namespace: 'default',
+      workflowId: 'w',
+    });
+    const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
+    const input = JSON.stringify({
+      payloads: [
+        { metadata: Object.fromEntries(Object.entries(sealed?.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(sealed?.data) },
+      ],
+    });
+    kms.resetCalls();
+    const text = await cli(['decode', '-', ...flags()], { env: {}, stdin: input });
+    expect(text.code).toBe(1);
+    expect(text.stdout).not.toContain('SSN-UNTRUSTED');
+    expect(text.stderr).toContain(`could not be fetched (SEALED_KMS_KEY_NOT_ALLOWED, KMS key ${otherKey})`);
+    expect(text.stderr).toContain(`hint: this reader does not trust KMS key ${otherKey}: if it is yours, add --kms-open-key ${otherKey}`);
+    expect(kms.calls('Decrypt')).toBe(0); // refused before any KMS call
+
+    const detailed = await cli(['decode', '-', '--detailed', '--quiet', ...flags()], { env: {}, stdin: input });
+    const [shown] = (JSON.parse(detailed.stdout) as { payloads: Array<{ sealed: unknown[] }> }).payloads;
+    expect(shown?.sealed).toEqual([
+      {
+        keyId: expect.stringMatching(/^dk-/),
+        purpose: 'phi',
+        fields: ['/ssn'],
+        opened: false,
+        kmsKeyArn: otherKey,
+        reason: 'SEALED_KMS_KEY_NOT_ALLOWED',
+        hint: `this reader does not trust KMS key ${otherKey}: if it is yours, add --kms-open-key ${otherKey}`,
+      },
+    ]);
+
+    const trusted = await cli(['decode', '-', '--detailed', ...flags(), '--kms-open-key', otherKey], { env: {}, stdin: input });
+    expect(trusted.code).toBe(0);
+    expect(trusted.stdout).toContain('SSN-UNTRUSTED');
+    expect(trusted.stderr).not.toContain('hint');
+    const [opened] = (JSON.parse(trusted.stdout) as { payloads: Array<{ sealed: Array<Record<string, unknown>> }> }).payloads;
+    expect(opened?.sealed[0]).toMatchObject({ opened: true, kmsKeyArn: otherKey });
+    expect(opened?.sealed[0]).not.toHaveProperty('reason');
+  });
 });

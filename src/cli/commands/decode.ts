@@ -6,22 +6,26 @@ import type { AwsKmsKeySource } from '../../codec/kms/aws-kms-key-source';
 import { boolFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Parsed } from '../args';
 import type { Command } from '../command';
 import { EXIT, inputError, line, printHelp, usageError, type CliIo } from '../io';
-import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
+import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring, noKeyringSet, noKeysMessage } from '../keyring-source';
+import { fetchFailureHint } from '../decode/kms-hints';
 import { openDocument, type OpenSummary } from '../decode/open-document';
 import { SealedOpener } from '../history/open-sealed';
 import { type JsonPayload, mapJsonPayloads, payloadFromJson } from '../history/payloads';
 import { KMS_FLAGS, KMS_FLAGS_HELP, kmsSourceOf, withKmsRegion } from '../kms-options';
 import { SUBJECT_STORE_FLAGS, SUBJECT_STORE_FLAGS_HELP, subjectSetupOf, type SubjectSetup } from '../subject-store';
 
-const HELP = `Usage: sealed-fields decode FILE|- [--keyring FILE] [--purpose P]... [--redact] [--detailed]
+const HELP = `Usage: sealed-fields decode FILE|- [--keyring FILE] [--kms-key-id ID [--kms-open-key ID]...] [--purpose P]... [--redact] [--detailed]
 
 Reads an event history as exported by "temporal workflow show --output json" (or the
 proto3 JSON of Payloads, {"payloads":[...]}) from FILE or stdin, opens the sealed fields
 whose key id is in the keyring (loaded like workers do: SEALED_FIELDS_* environment, or
---keyring FILE), at every level: values sealed inside a sealed value open too when their
-key is held. It merges them into the data and prints the document with every payload
-shown decoded. Fields under keys the keyring lacks keep their "[sealed:purpose:keyId]"
-placeholder ("[sealed:purpose]" inside a sealed value) and are listed as left sealed.
+--keyring FILE) or, with the --kms-* flags, whose data key AWS KMS unwraps, at every
+level: values sealed inside a sealed value open too when their key is held. It merges them
+into the data and prints the document with every payload shown decoded. Fields under keys
+it does not hold keep their "[sealed:purpose:keyId]" placeholder ("[sealed:purpose]" inside
+a sealed value) and are listed as left sealed; when fetching a key failed (a KMS key this
+reader does not trust, disabled, access denied...), the summary on stderr and --detailed
+give the code (reason) and what to do (hint, e.g. --kms-open-key ARN).
 A sealed or sealed-pending payload labelled with an encoding other than json/plain is
 refused (SEALED_TAMPERED / SEALED_NOT_SEALED) and printed as {metadata, error} without
 its data. Runs offline: no server, no codec endpoint.
@@ -33,7 +37,8 @@ Options:
                         value opens only when its container's purpose is named too)
   --redact              open nothing: show placeholders (no keyring needed)
   --detailed            show each payload as {metadata, sealed, data} instead of its data alone
-                        (sealed: the top-level boxes, and inner boxes left sealed, marked nested)
+                        (sealed: the top-level boxes, and inner boxes left sealed, marked nested;
+                        with kmsKeyArn for KMS data keys, and reason and hint when a key fetch failed)
   --quiet               no summary on stderr
   -h, --help            this help
 
@@ -70,6 +75,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   // With KMS, a keyring is optional: loaded when named or set in the environment.
   const keyringSource = keyringSourceOf(parsed);
   const withKeyring = !redact && (!withKms || keyringSource.file !== undefined || io.env[`${keyringSource.prefix}_KEYS`] !== undefined);
+  if (withKeyring && !withKms && noKeyringSet(keyringSource, io))
+    throw usageError(`${noKeysMessage(keyringSource)} (--redact opens nothing and needs none)`);
   const keyring = withKeyring ? loadKeyring(keyringSource, io) : undefined;
   const kms = withKms ? await kmsSourceOf(withKmsRegion(parsed, io.env), keyring) : undefined;
   let subjects: SubjectSetup | undefined;
@@ -151,8 +158,13 @@ function printSummary(io: CliIo, s: OpenSummary): void {
     io.stderr,
     `decoded ${s.payloads} payloads: ${s.sealedPayloads} sealed, ${s.openedFields} fields opened${s.erasedFields > 0 ? `, ${s.erasedFields} erased (data subject forgotten)` : ''}${withheld.length ? `; left sealed: ${withheld.join(', ')}` : ''}`,
   );
-  for (const [code, n] of Object.entries(s.fetchFailed))
-    line(io.stderr, `problem: the keys of ${n} payloads could not be fetched (${code}): their boxes are left sealed`);
+  for (const [code, n] of Object.entries(s.fetchFailed)) {
+    const kmsKeys = s.fetchFailedKmsKeys[code] ?? [];
+    const named = kmsKeys.length > 0 ? `, KMS key ${kmsKeys.join(', ')}` : '';
+    line(io.stderr, `problem: the keys of ${n} payloads could not be fetched (${code}${named}): their boxes are left sealed`);
+    const hints = (kmsKeys.length > 0 ? kmsKeys : [undefined]).map((kmsKeyId) => fetchFailureHint(code, kmsKeyId));
+    for (const hint of new Set(hints)) if (hint !== undefined) line(io.stderr, `  hint: ${hint}`);
+  }
   if (s.pending > 0)
     line(
       io.stderr,

@@ -12,6 +12,8 @@ import {
   KEYRING_FLAGS,
   keyringSourceOf,
   loadKeyring,
+  noKeyringSet,
+  noKeysMessage,
   readRawKeyring,
   type KeyringSource,
   type RawKeyring,
@@ -60,6 +62,8 @@ export interface KeysReport {
   purposes: Record<string, string>;
   indexKey: boolean;
   problems: KeyProblem[];
+  /** When no keyring is set at all: the other way to give keys (AWS KMS, `--kms-key-id`). */
+  hint?: string;
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
@@ -73,7 +77,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (verb !== 'check' || rest.length > 0) throw usageError('usage: sealed-fields keys check [--keyring FILE] [--json]');
   if (Object.keys(KMS_FLAGS).some((flag) => parsed.values[flag] !== undefined)) return runKmsCheck(parsed, io);
   const source = keyringSourceOf(parsed);
-  const report = checkKeyring(source, io);
+  const checked = checkKeyring(source, io);
+  // Nothing configured at all: keys may come from AWS KMS instead, checked with --kms-key-id.
+  const report: KeysReport = noKeyringSet(source, io)
+    ? { ...checked, hint: `${noKeysMessage(source)}; check a KMS configuration with keys check --kms-key-id ARN` }
+    : checked;
   if (boolFlag(parsed, 'json')) line(io.stdout, JSON.stringify(report, null, 2));
   else printReport(io, report);
   return report.problems.length === 0 ? EXIT.ok : EXIT.problems;
@@ -164,6 +172,7 @@ function printReport(io: CliIo, report: KeysReport): void {
   }
   for (const p of report.problems)
     line(io.stdout, `problem: ${p.problem}${p.keyId ? ` (key ${p.keyId})` : ''}${p.purpose ? ` (purpose ${p.purpose})` : ''}`);
+  if (report.hint !== undefined) line(io.stdout, `hint: ${report.hint}`);
 }
 
 /** What `keys check --kms-key-id ... --json` prints. */

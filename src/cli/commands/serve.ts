@@ -8,7 +8,7 @@ import type { StaticToken } from '../../server/auth/static-tokens';
 import { createCodecServer, type CodecServer, type CodecServerOptions } from '../../server/codec-server';
 import { boolFlag, intFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Aliases, type Parsed } from '../args';
 import { CliError, EXIT, line, processIo, usageError, type CliIo } from '../io';
-import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring } from '../keyring-source';
+import { KEYRING_ALIASES, KEYRING_FLAGS, keyringSourceOf, loadKeyring, noKeyringSet, noKeysMessage } from '../keyring-source';
 import { KMS_FLAGS, kmsOptionsOf } from '../kms-options';
 import { AwsKmsKeySource, type AwsKmsKeySourceOptions } from '../../codec/kms/aws-kms-key-source';
 import type { KeySource } from '../../codec/key-source';
@@ -250,6 +250,7 @@ export function parseServeArgs(args: string[], io: CliIo): ServeOptions | 'help'
   // With KMS, a keyring is optional: loaded when named or set in the environment.
   const keyringSource = keyringSourceOf(parsed);
   const withKeyring = kms === undefined || keyringSource.file !== undefined || io.env[`${keyringSource.prefix}_KEYS`] !== undefined;
+  if (kms === undefined && noKeyringSet(keyringSource, io)) throw usageError(noKeysMessage(keyringSource));
   const keyring: Keyring | undefined = withKeyring ? loadKeyring(keyringSource, io) : undefined;
   const accept = acceptNamespaces(parsed);
   const subjectStore = subjectStoreConfigOf(parsed, io, keyringSource.prefix);

@@ -3,8 +3,9 @@ import { readEnvelope, type Box } from '../../codec/envelope';
 import { mergeForDisplay } from '../../codec/sealing-codec';
 import { SealedError, type SealedErrorCode } from '../../errors';
 import { META } from '../../lib/metadata';
-import type { SealedOpener } from '../history/open-sealed';
+import { boxNameOf, type SealedOpener } from '../history/open-sealed';
 import { mapJsonPayloads, metadataText, payloadFromJson, type JsonPayload } from '../history/payloads';
+import { fetchFailureHint } from './kms-hints';
 
 /** How to open payloads; without an opener (redact) nothing is opened. */
 export interface OpenDocumentOptions {
@@ -27,6 +28,8 @@ export interface OpenSummary {
   erasedFields: number;
   /** Payloads whose keys could not be fetched (a KMS or the subject key store failing), by code; a key nobody holds is not counted. */
   fetchFailed: Record<string, number>;
+  /** The KMS keys those failures name, by code (a key not trusted, disabled, refused...). */
+  fetchFailedKmsKeys: Record<string, string[]>;
   /** Boxes left sealed at every level reached (inner boxes of opened boxes included), by "keyId/purpose". */
   withheld: Record<string, number>;
   pending: number;
@@ -41,6 +44,7 @@ export function openDocument(doc: unknown, options: OpenDocumentOptions): { outp
     openedFields: 0,
     erasedFields: 0,
     fetchFailed: {},
+    fetchFailedKmsKeys: {},
     withheld: {},
     pending: 0,
     errors: [],
@@ -108,6 +112,18 @@ interface SealedView {
   erased?: true;
   /** An inner box, inside a box that was opened (only those left sealed are listed). */
   nested?: true;
+  /** The AWS KMS key that wrapped the box's data key, from its header. */
+  kmsKeyArn?: string;
+  /** Why a box was left sealed, when fetching its key failed: the code (`SEALED_KMS_KEY_NOT_ALLOWED`, ...). */
+  reason?: string;
+  /** What to do about `reason`, e.g. `add --kms-open-key <arn>`. */
+  hint?: string;
+}
+
+/** A failure to fetch a payload's keys (KMS, subject key store), and the KMS key it names. */
+interface FetchFailure {
+  code: string;
+  kmsKeyId?: string | undefined;
 }
 
 function openSealed(payload: Payload, data: unknown, options: OpenDocumentOptions, summary: OpenSummary, view: SealedView[]): unknown {
@@ -119,12 +135,21 @@ function openSealed(payload: Payload, data: unknown, options: OpenDocumentOption
     return data;
   }
   const reached = opener.open(payload, options.purposes);
-  showBoxes(reached.envelope.boxes, reached.withheld, summary, view, reached.erased);
+  // A key nobody holds is no failure to fetch: those boxes are simply left sealed.
+  const failure: FetchFailure | undefined =
+    reached.fetchFailed !== undefined && reached.fetchFailed !== 'SEALED_KEY_UNKNOWN'
+      ? { code: reached.fetchFailed, kmsKeyId: reached.fetchFailedKmsKeyId }
+      : undefined;
+  showBoxes(reached.envelope.boxes, reached.withheld, summary, view, reached.erased, failure);
   const erased = reached.erased.reduce((n, box) => n + box.fields.length, 0);
   summary.openedFields += reached.opened.paths.length - erased;
   summary.erasedFields += erased;
-  if (reached.fetchFailed !== undefined && reached.fetchFailed !== 'SEALED_KEY_UNKNOWN')
-    summary.fetchFailed[reached.fetchFailed] = (summary.fetchFailed[reached.fetchFailed] ?? 0) + 1;
+  if (failure !== undefined) {
+    summary.fetchFailed[failure.code] = (summary.fetchFailed[failure.code] ?? 0) + 1;
+    const keys = summary.fetchFailedKmsKeys[failure.code] ?? [];
+    if (failure.kmsKeyId !== undefined && !keys.includes(failure.kmsKeyId)) keys.push(failure.kmsKeyId);
+    summary.fetchFailedKmsKeys[failure.code] = keys;
+  }
   return mergeForDisplay(data, { opened: reached.opened, withheld: reached.withheld });
 }
 
@@ -135,20 +160,35 @@ function showBoxes(
   summary: OpenSummary,
   view: SealedView[],
   erased: readonly Box[] = [],
+  failure?: FetchFailure,
 ): void {
   const closed = new Set(withheld);
   const topLevel = new Set(top);
   const gone = new Set(erased);
-  for (const box of top) view.push({ ...viewOf(box, !closed.has(box)), ...(gone.has(box) && { erased: true as const }) });
+  for (const box of top) view.push({ ...viewOf(box, !closed.has(box), failure), ...(gone.has(box) && { erased: true as const }) });
   for (const box of withheld) {
-    if (!topLevel.has(box)) view.push({ ...viewOf(box, false), nested: true });
+    if (!topLevel.has(box)) view.push({ ...viewOf(box, false, failure), nested: true });
     const id = `${box.keyId}/${box.purpose}`;
     summary.withheld[id] = (summary.withheld[id] ?? 0) + 1;
   }
 }
 
-function viewOf(box: Box, opened: boolean): SealedView {
-  return { keyId: box.keyId, purpose: box.purpose, fields: box.fields.map((f) => f.path), opened };
+function viewOf(box: Box, opened: boolean, failure: FetchFailure | undefined): SealedView {
+  const name = boxNameOf({ ...box, wrapped: box.wrappedKey });
+  const view: SealedView = { keyId: box.keyId, purpose: box.purpose, fields: box.fields.map((f) => f.path), opened };
+  if (name.kmsKeyArn !== undefined) view.kmsKeyArn = name.kmsKeyArn;
+  // A box left sealed whose key fetching failed: the failure is its reason when it names no KMS key, or this box's.
+  if (
+    !opened &&
+    failure !== undefined &&
+    name.wrapped === true &&
+    (failure.kmsKeyId === undefined || failure.kmsKeyId === name.kmsKeyArn)
+  ) {
+    view.reason = failure.code;
+    const hint = fetchFailureHint(failure.code, failure.kmsKeyId);
+    if (hint !== undefined) view.hint = hint;
+  }
+  return view;
 }
 
 function parseData(payload: Payload): unknown {

@@ -8,6 +8,7 @@ import { SealingCodec, type RevealedPayload } from '../../codec/sealing-codec';
 import type { SubjectKeys } from '../../codec/subject-keys';
 import { isSubjectWrapped, readSubjectHash } from '../../codec/subject-wrapped';
 import { SealedError } from '../../errors';
+import { KMS_KEY_ID_PATTERN } from '../../lib/identifiers';
 
 /**
  * A box named by its header: key id, purpose (`undefined` when only the key id is known), and for a
@@ -62,6 +63,8 @@ export interface Reached extends RevealedPayload {
   every: BoxName[];
   /** The code of the failure met when {@link SealedOpener.warm} fetched this payload's keys (a KMS key disabled...), if any. */
   fetchFailed?: string;
+  /** The KMS key that failure names (an ARN as the box header gives it, or the configured key id), if any. */
+  fetchFailedKmsKeyId?: string;
 }
 
 /**
@@ -79,7 +82,7 @@ export interface Reached extends RevealedPayload {
  */
 export class SealedOpener {
   /** Why warming a payload's keys failed, by payload: boxes it leaves closed are explained by it. */
-  readonly #fetchFailures = new WeakMap<Payload, string>();
+  readonly #fetchFailures = new WeakMap<Payload, { code: string; kmsKeyId?: string }>();
 
   private constructor(
     private readonly keyring: Keyring | undefined,
@@ -130,7 +133,11 @@ export class SealedOpener {
   async warm(payload: Payload): Promise<void> {
     if (!this.fetches) return;
     await this.codec.reveal(payload).catch((err: unknown) => {
-      this.#fetchFailures.set(payload, SealedError.is(err) ? err.code : 'SEALED_KMS_UNAVAILABLE');
+      const kmsKeyId = SealedError.is(err) ? err.detail.kmsKeyId : undefined;
+      this.#fetchFailures.set(payload, {
+        code: SealedError.is(err) ? err.code : 'SEALED_KMS_UNAVAILABLE',
+        ...(typeof kmsKeyId === 'string' && KMS_KEY_ID_PATTERN.test(kmsKeyId) && { kmsKeyId }),
+      });
     });
   }
 
@@ -172,8 +179,14 @@ export class SealedOpener {
     const erased = reached.result.erased.map((box) => boxNameOf({ ...box, wrapped: box.wrappedKey }));
     for (const box of erased) if (!named.has(`${box.keyId}/${box.purpose}`)) named.set(`${box.keyId}/${box.purpose}`, box);
     const every = [...opened, ...erased, ...reached.result.withheld.map((box) => boxNameOf({ ...box, wrapped: box.wrappedKey }))];
-    const fetchFailed = this.#fetchFailures.get(payload);
-    return { ...reached.result, boxes: [...named.values()], every, ...(fetchFailed !== undefined && { fetchFailed }) };
+    const failure = this.#fetchFailures.get(payload);
+    return {
+      ...reached.result,
+      boxes: [...named.values()],
+      every,
+      ...(failure !== undefined && { fetchFailed: failure.code }),
+      ...(failure?.kmsKeyId !== undefined && { fetchFailedKmsKeyId: failure.kmsKeyId }),
+    };
   }
 
   /** Purposes of closed boxes that may open now: allowed, not blocked, and every such box's key held. */
