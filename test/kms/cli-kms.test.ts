@@ -54,6 +54,21 @@ describe('keys check with an AWS KMS configuration', () => {
     expect(stdout).not.toContain('testing'); // no credential
   });
 
+  test('a KMS endpoint nobody listens on is kms-unavailable, with the network error code as the SDK error name', async () => {
+    const { code, stdout } = await cli([
+      'keys',
+      'check',
+      '--kms-key-id',
+      kmsKey,
+      '--kms-endpoint',
+      'http://127.0.0.1:1',
+      '--kms-region',
+      kms.region,
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(`KMS key ${kmsKey}: SEALED_KMS_UNAVAILABLE (ECONNREFUSED)`);
+  });
+
   test('KMS flags without a key id, or without a region, are usage errors (exit 2)', async () => {
     expect((await cli(['keys', 'check', '--kms-endpoint', kms.endpoint])).code).toBe(2);
     expect((await cli(['keys', 'check', '--kms-key-id', kmsKey], { env: {} })).code).toBe(2);

@@ -108,7 +108,8 @@ export function kmsError(
     $metadata?: { httpStatusCode?: unknown };
   };
   const detail: Record<string, string | number> = { operation };
-  const name = safeName(e.name) ?? safeName(e.code);
+  // A network failure is a plain `Error` whose `code` says what happened (ECONNREFUSED, ENOTFOUND...).
+  const name = (e.name === 'Error' ? safeName(e.code) : undefined) ?? safeName(e.name) ?? safeName(e.code);
   if (name !== undefined) detail.kmsError = name;
   if (typeof e.$metadata?.httpStatusCode === 'number') detail.httpStatus = e.$metadata.httpStatusCode;
   if (ids.kmsKeyId !== undefined) detail.kmsKeyId = ids.kmsKeyId;
