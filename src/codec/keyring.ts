@@ -192,10 +192,15 @@ function decodeKey(id: string, material: KeyMaterial): Uint8Array {
   return bytes;
 }
 
+/** Why a keyring's keys are missing from the environment, and that a KMS-only setup needs none. */
+function keysNotSet(name: string): string {
+  return `${name} is not set: Keyring.fromEnv reads the keyring from it (sealed-fields keygen --format env). With keys from AWS KMS alone, no keyring is needed: staticKeys: Keyring.fromEnv() is only for a move to KMS, to open payloads sealed under the keyring before it`;
+}
+
 function parsePairs(text: string | undefined, name: string, optional = false): Record<string, string> {
   if (text === undefined || text.trim() === '') {
     if (optional) return {};
-    throw sealedError('SEALED_INVALID_OPTION', `${name} is not set`);
+    throw sealedError('SEALED_INVALID_OPTION', keysNotSet(name));
   }
   const out = Object.create(null) as Record<string, string>;
   for (const pair of text.split(',')) {

@@ -55,6 +55,15 @@ describe('Keyring', () => {
     expect(codeOf(() => Keyring.fromEnv({}))).toBe('SEALED_INVALID_OPTION');
   });
 
+  test('with SEALED_FIELDS_KEYS unset, the error says a KMS-only setup needs no keyring (staticKeys is for a move to KMS)', () => {
+    const missing = thrownBy(() => Keyring.fromEnv({}));
+    expect(codeOf(() => Keyring.fromEnv({}))).toBe('SEALED_INVALID_OPTION');
+    expect((missing as Error).message).toMatch(
+      /^SEALED_FIELDS_KEYS is not set: .*AWS KMS alone, no keyring is needed: staticKeys: Keyring\.fromEnv\(\) is only for a move to KMS/,
+    );
+    expect((thrownBy(() => Keyring.fromEnv({}, 'APP')) as Error).message).toMatch(/^APP_KEYS is not set/);
+  });
+
   test('never shows key material when printed, logged or serialized', () => {
     const ring = new Keyring({ active: 'a', keys: { a: keyB64 } });
     for (const text of [inspect(ring, { showHidden: true, depth: 9 }), JSON.stringify(ring), String(ring)]) {
