@@ -53,7 +53,10 @@ async function seal(codec: SealingCodec, value: unknown, namespace = 'default'):
 }
 
 /** Scans the runs through a stand-in for the frontend; with `opener`, as `scan --kms-key-id ...` does. */
-async function scanRuns(runs: Run[], options: { opener?: SealedOpener; retireKmsKeys?: string[] } = {}): Promise<ScanReport> {
+async function scanRuns(
+  runs: Run[],
+  options: { opener?: SealedOpener; retireKmsKeys?: string[]; oneEvent?: boolean } = {},
+): Promise<ScanReport> {
   const service = {
     countWorkflowExecutions: async () => ({ count: runs.length }),
     listWorkflowExecutions: async () => ({
@@ -66,11 +69,14 @@ async function scanRuns(runs: Run[], options: { opener?: SealedOpener; retireKms
     }),
     getWorkflowExecutionHistory: async ({ execution }: { execution: { workflowId: string } }) => {
       const run = runs.find((r) => r.workflowId === execution.workflowId) as Run;
-      const events = run.payloads.map((payload, i) => ({
-        eventId: i + 1,
-        eventTime: msToTs(run.start + i * 1000),
-        activityTaskScheduledEventAttributes: { input: { payloads: [payload] } },
-      }));
+      // One event per payload, or (oneEvent) every payload as the input of one event.
+      const events = options.oneEvent
+        ? [{ eventId: 1, eventTime: msToTs(run.start), activityTaskScheduledEventAttributes: { input: { payloads: run.payloads } } }]
+        : run.payloads.map((payload, i) => ({
+            eventId: i + 1,
+            eventTime: msToTs(run.start + i * 1000),
+            activityTaskScheduledEventAttributes: { input: { payloads: [payload] } },
+          }));
       return { history: { events }, nextPageToken: new Uint8Array() };
     },
   } as unknown as ScanOptions['service'];
@@ -215,6 +221,43 @@ describe('scan per KMS key', () => {
     } finally {
       await kms.call('EnableKey', { KeyId: credentialKeyId });
     }
+  });
+});
+
+describe('scan examples', () => {
+  test('the examples of an event with several payloads name each payload (payloadIndex), never the same entry twice', async () => {
+    const reader = await kmsKeySourceOn(kms, phiKey); // does not trust the credential key
+    const codec = await SealingCodec.create({ keys: await byPurpose() });
+    const payloads = [
+      await seal(codec, { otp: secret(VALUES[1], { purpose: 'credential' }) }),
+      await seal(codec, { otp: secret(VALUES[1], { purpose: 'credential' }) }),
+      await seal(codec, { otp: secret(VALUES[1], { purpose: 'credential' }) }),
+    ];
+    const report = await scanRuns([{ workflowId: 'many', start: T0, open: false, payloads }], {
+      opener: await SealedOpener.create(undefined, reader),
+      oneEvent: true,
+    });
+    expect(report.unopened).toMatchObject({ boxes: 3, payloads: 3, codes: { SEALED_KMS_KEY_NOT_ALLOWED: 3 } });
+    expect(report.unopened.examples).toEqual(
+      [0, 1, 2].map((payloadIndex) => ({
+        workflowId: 'many',
+        runId: 'many-run',
+        eventId: '1',
+        eventType: 'ActivityTaskScheduled',
+        payloadIndex,
+      })),
+    );
+    reader.destroy();
+    // In text, the findings listed with examples (here clear keys matching the key rules) name the payload too.
+    const clear = (value: unknown): Payload => ({
+      metadata: { encoding: Buffer.from('json/plain') },
+      data: Buffer.from(JSON.stringify(value)),
+    });
+    const rules = await scanRuns([{ workflowId: 'clear', start: T0, open: false, payloads: [clear({ a: 1 }), clear({ password: 'x' })] }], {
+      oneEvent: true,
+    });
+    expect(rules.keyRules.examples).toEqual([expect.objectContaining({ eventId: '1', payloadIndex: 1, keys: ['password'] })]);
+    expect(printed(rules)).toContain('e.g. clear (run clear-run) event 1 ActivityTaskScheduled payload #1');
   });
 });
 

@@ -458,7 +458,11 @@ function printKmsKeys(out: TextSink, r: ScanReport): void {
 function printFinding(out: TextSink, f: Finding, what: string): void {
   if (f.payloads === 0) return;
   line(out, `problem: ${f.payloads} payloads in ${f.workflows} workflow runs ${what}`);
-  for (const e of f.examples.slice(0, 5)) line(out, `  e.g. ${e.workflowId} (run ${e.runId}) event ${e.eventId} ${e.eventType}`);
+  for (const e of f.examples.slice(0, 5))
+    line(
+      out,
+      `  e.g. ${e.workflowId} (run ${e.runId}) event ${e.eventId} ${e.eventType}${e.payloadIndex === undefined ? '' : ` payload #${e.payloadIndex}`}`,
+    );
 }
 
 function pad(cells: string[]): string {

@@ -145,7 +145,11 @@ function tallyEvent(tally: RunTally, event: HistoryEvent, options: Pick<ScanOpti
     eventType: eventTypeOf(event),
     time: event.eventTime ? tsToMs(event.eventTime) : null,
   };
-  forEachProtoPayload(event, (payload) => tally.addPayload(classifyPayload(payload, options.rules, options.opener), at));
+  // Examples name the payload within its event: an event carries several (inputs, memo fields, headers).
+  let payloadIndex = 0;
+  forEachProtoPayload(event, (payload) =>
+    tally.addPayload(classifyPayload(payload, options.rules, options.opener), { ...at, payloadIndex: payloadIndex++ }),
+  );
 }
 
 /** The event type, named after its attributes field: `workflowExecutionStartedEventAttributes` gives `WorkflowExecutionStarted`. */

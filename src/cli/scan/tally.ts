@@ -65,6 +65,8 @@ export interface Example {
   runId: string;
   eventId: string;
   eventType: string;
+  /** Which payload of the event (0-based, in the order scan visits them), as an event may carry several. */
+  payloadIndex?: number;
   keys?: string[];
   code?: string;
 }
@@ -148,10 +150,16 @@ export class RunTally {
     this.totals.events++;
   }
 
-  addPayload(found: PayloadClass, event: { eventId: string; eventType: string; time: number | null }): void {
+  addPayload(found: PayloadClass, event: { eventId: string; eventType: string; time: number | null; payloadIndex?: number }): void {
     const t = this.totals;
     t.payloads++;
-    const at = { workflowId: this.workflowId, runId: this.runId, eventId: event.eventId, eventType: event.eventType };
+    const at: Example = {
+      workflowId: this.workflowId,
+      runId: this.runId,
+      eventId: event.eventId,
+      eventType: event.eventType,
+      ...(event.payloadIndex !== undefined && { payloadIndex: event.payloadIndex }),
+    };
     if (found.kind === 'other') {
       t.otherPayloads++;
       return;
