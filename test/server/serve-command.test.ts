@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { parseServeArgs, runServe, serveCommand } from '../../src/cli/commands/serve';
 import type { CliIo } from '../../src/cli/io';
 import { Keyring } from '../../src/codec';
+import { cli } from '../cli/helpers';
 import { ensureBuilt } from '../support/dist';
 import { fromWire, PLAINTEXT, post, sealedIntake, toWire } from './fixtures';
 
@@ -82,6 +84,22 @@ describe('sealed-fields serve', () => {
     await expect(runServe(options)).rejects.toThrow(
       expect.objectContaining({ exitCode: 2, message: expect.stringContaining('SEALED_INVALID_OPTION') }),
     );
+  });
+
+  test('a port already in use fails (exit 1) with a message naming the address, the port and EADDRINUSE', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const env = keyringEnv(Keyring.generateKey());
+      const result = await cli(['serve', '--port', String(port)], { env });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `sealed-fields serve: cannot listen on 127.0.0.1:${port}: port ${port} is in use (EADDRINUSE); stop what uses it, or give another --port\n`,
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   test('a missing keyring is a usage error (exit 2)', () => {

@@ -311,9 +311,23 @@ export async function runServe(options: ServeOptions): Promise<{ server: CodecSe
   }
   const listening = await server.listen({ hostname: host, port }).catch(async (err: unknown) => {
     await subjects?.close();
-    throw err;
+    throw listenError(err, host, port);
   });
   return { server: withStoreClosed(server, subjects), url: listening.url };
+}
+
+/** A failure to listen, naming the address and the system's code: a port in use says so (EADDRINUSE). */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (code === 'EADDRINUSE')
+    return new CliError(
+      EXIT.problems,
+      `cannot listen on ${address}: port ${port} is in use (EADDRINUSE); stop what uses it, or give another --port`,
+    );
+  if (code === 'EACCES') return new CliError(EXIT.problems, `cannot listen on ${address}: not allowed (EACCES); give a --port above 1023`);
+  return new CliError(EXIT.problems, `cannot listen on ${address} (${code}); check --host and --port`);
 }
 
 /** The server, whose `close()` also closes the subject key store it opened. */
