@@ -446,28 +446,30 @@ describe('the codec server with a KMS source under attack and while KMS fails', 
     return { decode, audit, TOKENS };
   }
 
-  it('each KMS failure is 503 (KMS down or throttling) or 422 (the payload or the key), never 500, with a body of kind and code only', async () => {
+  it('each KMS failure is 503 (KMS down or throttling) or 422 (the payload or the key), never 500, with a body of kind, code and the KMS key only', async () => {
     const writer = await SealingCodec.create({ keys: await source({ credentials: SECRET_CREDENTIALS }) });
     const [sealed] = await writer.encode([pending(20)], context);
     const foreignKey = await kms.createKey('foreign');
     const [foreign] = await (await SealingCodec.create({ keys: await source({ kmsKeyId: foreignKey }) })).encode([pending(21)], context);
-    const cases: Array<[string, () => void, Payload, number, string]> = [
-      ['throttled', () => kms.failNext('Decrypt', 'ThrottlingException'), sealed!, 503, 'SEALED_KMS_THROTTLED'],
-      ['KMS 500', () => kms.failNext('Decrypt', 'InternalFailure', 1, 500), sealed!, 503, 'SEALED_KMS_UNAVAILABLE'],
-      ['denied', () => kms.failNext('Decrypt', 'AccessDeniedException'), sealed!, 422, 'SEALED_KMS_ACCESS_DENIED'],
-      ['disabled', () => kms.failNext('Decrypt', 'DisabledException'), sealed!, 422, 'SEALED_KMS_KEY_DISABLED'],
-      ['not trusted', () => {}, foreign!, 422, 'SEALED_KMS_KEY_NOT_ALLOWED'],
+    const cases: Array<[string, () => void, Payload, number, string, string]> = [
+      ['throttled', () => kms.failNext('Decrypt', 'ThrottlingException'), sealed!, 503, 'SEALED_KMS_THROTTLED', kmsKey],
+      ['KMS 500', () => kms.failNext('Decrypt', 'InternalFailure', 1, 500), sealed!, 503, 'SEALED_KMS_UNAVAILABLE', kmsKey],
+      ['denied', () => kms.failNext('Decrypt', 'AccessDeniedException'), sealed!, 422, 'SEALED_KMS_ACCESS_DENIED', kmsKey],
+      ['disabled', () => kms.failNext('Decrypt', 'DisabledException'), sealed!, 422, 'SEALED_KMS_KEY_DISABLED', kmsKey],
+      ['not trusted', () => {}, foreign!, 422, 'SEALED_KMS_KEY_NOT_ALLOWED', foreignKey],
     ];
-    for (const [name, arrange, payload, status, code] of cases) {
+    for (const [name, arrange, payload, status, code, kmsKeyId] of cases) {
       const { decode, audit } = await server(await source({ credentials: SECRET_CREDENTIALS })); // nothing cached
       arrange();
       const res = await decode([payload]);
+      // The KMS key is the ARN the payload's own header names (no secret); nothing of KMS's answer is echoed.
       expect([name, res.status, JSON.parse(res.text)]).toEqual([
         name,
         status,
-        { error: status === 503 ? 'unavailable' : 'unprocessable', code },
+        { error: status === 503 ? 'unavailable' : 'unprocessable', code, kmsKeyId },
       ]);
-      const logged = JSON.stringify(audit.records);
+      expect(audit.records).toEqual([expect.objectContaining({ event: 'rejected', code, kmsKeyId })]);
+      const logged = JSON.stringify(audit.records.map((record) => ({ ...record, kmsKeyId: undefined })));
       for (const bad of [SECRET_CREDENTIALS.secretAccessKey, SECRET_CREDENTIALS.accessKeyId, 'SSN-2', 'arn:aws:kms', 'injected'])
         expect(logged).not.toContain(bad);
     }
@@ -503,10 +505,13 @@ describe('the codec server with a KMS source under attack and while KMS fails', 
     const relabelled = await post(asCredential, 'default');
     expect([relabelled.status, JSON.parse(relabelled.text)]).toEqual([
       422,
-      { error: 'unprocessable', code: 'SEALED_KMS_CONTEXT_MISMATCH' },
+      { error: 'unprocessable', code: 'SEALED_KMS_CONTEXT_MISMATCH', kmsKeyId: kmsKey },
     ]);
     const moved = await post(asBilling, 'billing');
-    expect([moved.status, JSON.parse(moved.text)]).toEqual([422, { error: 'unprocessable', code: 'SEALED_KMS_CONTEXT_MISMATCH' }]);
+    expect([moved.status, JSON.parse(moved.text)]).toEqual([
+      422,
+      { error: 'unprocessable', code: 'SEALED_KMS_CONTEXT_MISMATCH', kmsKeyId: kmsKey },
+    ]);
     for (const res of [plain, relabelled, moved]) expect(res.text).not.toContain(Buffer.from('SSN-REL').toString('base64').slice(0, 8));
     const data = (JSON.parse(plain.text) as { payloads: Array<{ data: string }> }).payloads[0]!.data;
     expect(Buffer.from(data, 'base64').toString()).toMatch(/"ssn":"\[sealed:phi:dk-/);
