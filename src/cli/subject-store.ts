@@ -271,7 +271,8 @@ export async function subjectOf(given: string, io: CliIo): Promise<string> {
     }
     text = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
   }
-  const subject = subjectOrUndefined(text);
+  // Ids are in NFC (model/subject): what a person typed or pasted in another spelling is the same id.
+  const subject = subjectOrUndefined(text.normalize('NFC'));
   if (subject === undefined)
     throw usageError(`--subject must be a data subject id: 1 to ${MAX_SUBJECT_LENGTH} characters (or "-" to read it from stdin)`);
   return subject;
@@ -291,12 +292,13 @@ export function subjectHashFor(subject: string, setup: SubjectSetup | undefined,
 }
 
 /**
- * A copy of a report in which the subject id, wherever a workflow id contains it
- * (`intake-patient-1042`), reads `<subject>`: output about a subject names it by its hash only.
+ * A copy of a report in which the subject id, wherever a workflow id or the visibility query
+ * contains it (`intake-patient-1042`, `PatientId = "patient-1042"`), reads `<subject>`: output about
+ * a subject names it by its hash only.
  */
 export function withoutSubject<T>(report: T, subject: string): T {
   const walk = (node: unknown, key: string | undefined): unknown => {
-    if (typeof node === 'string') return key === 'workflowId' ? node.split(subject).join('<subject>') : node;
+    if (typeof node === 'string') return key === 'workflowId' || key === 'query' ? node.split(subject).join('<subject>') : node;
     if (Array.isArray(node)) return node.map((child) => walk(child, undefined));
     if (typeof node !== 'object' || node === null) return node;
     return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, k)]));

@@ -83,6 +83,8 @@ const DEFAULT_TTL_MS = 60_000;
 const DEFAULT_MAX_ENTRIES = 10_000;
 const KEY_BYTES = 32;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+/** Longest delay setTimeout takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A key source for values that belong to a data subject (docs/ERASURE.md). It wraps the ordinary
@@ -173,6 +175,10 @@ export class SubjectKeys implements KeySource {
    */
   async forget(subject: DataSubject, audit: { actor: string; reason?: string }): Promise<ForgetRecord> {
     const id = checkSubject(subject, 'subject');
+    // The audit record is kept for ever and names the subject by its hash only: never the id, also not by the caller's hand.
+    const given = audit as { actor?: unknown; reason?: unknown } | null | undefined;
+    if ([given?.actor, given?.reason].some((text) => typeof text === 'string' && namesId(text, id)))
+      throw sealedError('SEALED_INVALID_OPTION', FORGET_NAMES_ID, { option: 'audit' });
     const { hash } = this.#refOf(id);
     const record = await this.#call('forget', () => this.#store.forget(hash, audit));
     this.#erased.set(hash, true);
@@ -303,7 +309,7 @@ export class SubjectKeys implements KeySource {
       const wrappedKey = await wrapSubjectKey(this.#inner, { subjectHash: hash, purpose, keyId }, key);
       const candidate: StoredSubjectKey = { subjectHash: hash, purpose, keyId, wrappedKey, createdAt: new Date(this.#now()) };
       this.#stats.storeWrites++;
-      stored = await this.#call('putIfAbsent', () => this.#store.putIfAbsent(candidate), hash, purpose);
+      stored = await this.#call('putIfAbsent', async () => storedKeyOf(await this.#store.putIfAbsent(candidate)), hash, purpose);
     } catch (err) {
       key.fill(0);
       throw err;
@@ -318,7 +324,7 @@ export class SubjectKeys implements KeySource {
 
   async #get(hash: string, purpose: string): Promise<StoredSubjectKey | undefined> {
     this.#stats.storeReads++;
-    const found: SubjectKeyLookup = await this.#call('get', () => this.#store.get(hash, purpose), hash, purpose);
+    const found: SubjectKeyLookup = await this.#call('get', async () => lookupOf(await this.#store.get(hash, purpose)), hash, purpose);
     if (found !== undefined && 'erasedAt' in found) {
       this.#erased.set(hash, true);
       throw erased(hash, purpose);
@@ -343,7 +349,10 @@ export class SubjectKeys implements KeySource {
       throw erased(hash, purpose);
     }
     this.#purposes.add(purpose);
-    this.#keys.set(slotOf(hash, purpose), { keyId: entry.keyId, key: entry.key.slice() });
+    const slot = slotOf(hash, purpose);
+    this.#keys.set(slot, { keyId: entry.keyId, key: entry.key.slice() });
+    // Dropped (and zeroed) once its TTL has passed, looked up again or not: cacheTtlMs bounds how long a key stays in memory.
+    setTimeout(() => this.#keys.dropIfExpired(slot), Math.min(this.#ttlMs + 1, MAX_TIMER_MS)).unref?.();
     return entry;
   }
 
@@ -379,6 +388,37 @@ function erased(subjectHash: string, purpose: string): SealedError {
     subjectHash,
     purpose,
   });
+}
+
+const FORGET_NAMES_ID = 'forget: actor and reason must not contain the subject id: the audit record keeps only its keyed hash';
+const WORD_CHARACTER = /[\p{L}\p{N}]/u;
+
+/** True when `text` holds `id` as a word of its own (not inside a longer word or number: "A" is not in "Art. 17", "42" not in "4242"). */
+function namesId(text: string, id: string): boolean {
+  for (let at = text.indexOf(id); at !== -1; at = text.indexOf(id, at + 1)) {
+    const before = text[at - 1];
+    const after = text[at + id.length];
+    if ((before === undefined || !WORD_CHARACTER.test(before)) && (after === undefined || !WORD_CHARACTER.test(after))) return true;
+  }
+  return false;
+}
+
+/**
+ * A store's answer to `get`, held to the contract: `null` (a common "none" of one's own stores) reads
+ * as none; anything else outside it throws, and `#call` makes that `SEALED_KEYSTORE_UNAVAILABLE`.
+ */
+function lookupOf(found: unknown): SubjectKeyLookup {
+  if (found === undefined || found === null) return undefined;
+  if (typeof found !== 'object') throw new TypeError('the store answered get outside its contract');
+  return 'erasedAt' in found ? (found as { erasedAt: Date }) : storedKeyOf(found);
+}
+
+/** A stored key as a store returned it, checked for shape (its bytes are checked when unwrapped). */
+function storedKeyOf(stored: unknown): StoredSubjectKey {
+  const key = stored as Partial<StoredSubjectKey> | null;
+  if (typeof key !== 'object' || key === null || typeof key.keyId !== 'string' || !(key.wrappedKey instanceof Uint8Array))
+    throw new TypeError('the store answered outside its contract');
+  return key as StoredSubjectKey;
 }
 
 function slotOf(hash: string, purpose: string): string {

@@ -27,7 +27,7 @@ import type { ForgetRecord, ListKeysOptions, StoredSubjectKey, SubjectKeyLookup,
  * ```
  */
 export interface FileSubjectKeyStoreOptions {
-  /** The store's directory; created (mode 0700) when missing. An existing one must be accessible by its owner only. */
+  /** The store's directory; created (mode 0700) when missing. An existing one must be accessible by its owner only, and owned by the process's user (or root). */
   directory: string;
   /** The clock for tombstones and audit records (tests). Default: `() => new Date()`. */
   now?: () => Date;
@@ -86,7 +86,8 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
 
   /**
    * Opens the store in `directory`, creating it (and its `subjects` folder) when missing.
-   * Refuses (`SEALED_INVALID_OPTION`) a directory that others than its owner may access.
+   * Refuses (`SEALED_INVALID_OPTION`) a directory that others than its owner may access, or that
+   * another user than the process's (or root) owns.
    *
    * @example
    * ```ts
@@ -107,6 +108,13 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
         throw sealedError('SEALED_INVALID_OPTION', 'the subject key store directory is not a directory', { option: 'directory' });
       if (process.platform !== 'win32' && (info.mode & 0o077) !== 0)
         throw sealedError('SEALED_INVALID_OPTION', 'the subject key store directory must be accessible by its owner only (chmod 700)', {
+          option: 'directory',
+        });
+      // And that owner must be us (or root): the owner of a directory can move or remove every name in it
+      // (our tombstones, keys and audit log), whatever the modes of what we put there.
+      const uid = process.getuid?.();
+      if (uid !== undefined && info.uid !== uid && info.uid !== 0)
+        throw sealedError('SEALED_INVALID_OPTION', 'the subject key store directory must belong to the user the process runs as (chown)', {
           option: 'directory',
         });
       await mkdirOnce(path.join(root, 'subjects'));

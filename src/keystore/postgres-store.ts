@@ -407,7 +407,11 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
     client.on?.('error', ignore);
     let broken = false;
     try {
-      await client.query('BEGIN');
+      // READ COMMITTED whatever the session default: each statement must see what committed before it, after
+      // the subject's advisory lock (a forget's tombstone for putIfAbsent, a first use's key for forget). Under
+      // a REPEATABLE READ or SERIALIZABLE default, the snapshot of the first statement (taken before the lock)
+      // would hide them, and a key would stay beside the tombstone.
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       const result = await run(client);
       await client.query('COMMIT');
       return result;

@@ -24,13 +24,14 @@ export class Secret<T = unknown> {
   readonly #value: T;
   /** Names the class of secret; chooses the key and who may reveal it. */
   readonly purpose: string;
-  /** The data subject whose key seals it (as sensitive as the value: never printed). */
+  /** The data subject whose key seals it (as sensitive as the value: never printed, not enumerable). */
   readonly subject?: string;
 
   constructor(value: T, purpose?: string, subject?: DataSubject) {
     this.#value = value;
     this.purpose = checkPurpose(purpose);
-    if (subject !== undefined) this.subject = checkSubject(subject, 'secret');
+    // Readable, never enumerable: a spread, Object.entries or structuredClone must not copy the id out in clear.
+    if (subject !== undefined) Object.defineProperty(this, 'subject', { value: checkSubject(subject, 'secret'), enumerable: false });
     Object.freeze(this);
   }
 

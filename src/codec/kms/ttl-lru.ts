@@ -42,6 +42,14 @@ export class TtlLru<V> {
     }
   }
 
+  /** Forgets one entry if its time is up (a timer's sweep: nothing else is touched, the LRU order stays). */
+  dropIfExpired(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expires > this.now()) return;
+    this.#entries.delete(key);
+    this.onEvict?.(entry.value);
+  }
+
   /** Forgets one entry now. */
   delete(key: string): void {
     const entry = this.#entries.get(key);
