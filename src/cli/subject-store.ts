@@ -58,9 +58,13 @@ export interface SubjectSetup {
   close(): Promise<void>;
 }
 
-/** How a command uses the store: read-only commands never create tables; `probe` asks the store once before anything else. */
+/** How a command uses the store: only `serve` creates one; `probe` asks the store once before anything else. */
 export interface SubjectSetupOptions {
-  /** Create the PostgreSQL tables when missing (`serve`, `forget`); `decode` and `scan` only read. */
+  /**
+   * Create the store when missing: the file store's directory, the PostgreSQL tables (`serve` only).
+   * `decode`, `scan` and `forget` never create a store: a missing one (a mistyped path, a wrong
+   * schema) is a usage error (exit 2), never an empty store that answers "no keys".
+   */
   createTables: boolean;
   /** Ask the store once at start, so that one that does not answer ends the command (exit 3) before it reads histories. */
   probe: boolean;
@@ -202,7 +206,7 @@ export async function openSubjectSetup(
 /** Opens the store; a bad setting is a usage error (exit 2), a store that does not answer is exit 3. */
 export async function openSubjectStore(spec: SubjectStoreSpec, createTables: boolean): Promise<SubjectKeyStore> {
   try {
-    if (spec.kind === 'file') return await FileSubjectKeyStore.create({ directory: spec.directory });
+    if (spec.kind === 'file') return await FileSubjectKeyStore.create({ directory: spec.directory, createDirectory: createTables });
     return await PostgresSubjectKeyStore.create({
       connectionString: spec.connectionString,
       ...(spec.schema !== undefined && { schema: spec.schema }),
@@ -225,8 +229,10 @@ async function probeStore(store: SubjectKeyStore): Promise<void> {
 
 /**
  * A store failure as a CLI error: the code and reason (and SQLSTATE or errno), never the store's
- * path or connection string. `SEALED_KEYSTORE_UNAVAILABLE` is exit 3 (cannot reach), a bad
- * setting (a directory others may enter, a bad schema name, `pg` missing) exit 2, anything else exit 1.
+ * path or connection string. `SEALED_KEYSTORE_UNAVAILABLE` is exit 3 (cannot reach; `denied` reads
+ * "permission denied"), but a store that is not there (reason `missing` or `schema`: a mistyped
+ * path or schema) and a bad setting (a directory others may enter, a bad schema name, `pg`
+ * missing) exit 2, anything else exit 1.
  */
 export function storeError(err: unknown): CliError {
   if (err instanceof CliError) return err;
@@ -236,6 +242,23 @@ export function storeError(err: unknown): CliError {
     .filter((name) => typeof detail[name] === 'string')
     .map((name) => `${name} ${String(detail[name])}`);
   const why = `${err.code}${parts.length > 0 ? `, ${parts.join(', ')}` : ''}`;
+  if (err.code === 'SEALED_KEYSTORE_UNAVAILABLE' && (detail.reason === 'missing' || detail.reason === 'schema'))
+    return usageError(
+      `the subject key store is not there (${why}): ${
+        detail.store === 'file'
+          ? 'no store directory at that path'
+          : 'its tables are not in that schema (the search_path when --subject-store-schema is not given)'
+      }. Check --subject-store (or SEALED_FIELDS_SUBJECT_STORE), --subject-store-schema and --subject-store-table-prefix: they must name the store the workers use. This command never creates a store; a worker, sealed-fields serve or PostgresSubjectKeyStore.migrate() (as the owner) creates one (docs/ERASURE.md, "Key stores")`,
+    );
+  if (err.code === 'SEALED_KEYSTORE_UNAVAILABLE' && detail.reason === 'denied')
+    return new CliError(
+      EXIT.unreachable,
+      `permission denied by the subject key store (${why}): ${
+        detail.store === 'file'
+          ? 'the store directory must be readable and writable by this user'
+          : "this role lacks a grant the command needs (docs/ERASURE.md, \"PostgreSQL with least privilege\": forget's role needs SELECT, DELETE on the keys table and SELECT, INSERT on the tombstones and audit tables)"
+      }`,
+    );
   if (err.code === 'SEALED_KEYSTORE_UNAVAILABLE') return new CliError(EXIT.unreachable, `cannot reach the subject key store (${why})`);
   if (err.code === 'SEALED_INVALID_OPTION') return usageError(`bad subject key store settings (${why})`);
   return new CliError(EXIT.problems, `the subject key store failed (${why})`);
@@ -304,4 +327,15 @@ export function withoutSubject<T>(report: T, subject: string): T {
     return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, k)]));
   };
   return walk(report, undefined) as T;
+}
+
+/**
+ * Refuses a subject id with leading or trailing white space (exit 2): a paste or a file line that
+ * carried a space names another subject, whose hash no history holds. Never echoes the id.
+ */
+export function checkSubjectSpacing(subject: string, flag = '--subject'): void {
+  if (subject !== subject.trim())
+    throw usageError(
+      `${flag}: the subject id starts or ends with white space (a space, a tab, a line break): that is another subject than the one without it. Give the id exactly as the application names it`,
+    );
 }

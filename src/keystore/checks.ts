@@ -15,7 +15,7 @@ const MAX_REASON_LENGTH = 1024;
 export type StoreName = 'memory' | 'file' | 'postgres';
 export type StoreOperation = 'create' | 'migrate' | 'get' | 'putIfAbsent' | 'forget' | 'forgetRecords' | 'listKeys';
 /** Why a store did not answer; `detail.reason` of `SEALED_KEYSTORE_UNAVAILABLE`. */
-export type UnavailableReason = 'unreachable' | 'timeout' | 'auth' | 'denied' | 'schema' | 'closed' | 'failed';
+export type UnavailableReason = 'unreachable' | 'timeout' | 'auth' | 'denied' | 'schema' | 'missing' | 'closed' | 'failed';
 
 /**
  * The bytes of a subject hash, after checking it is canonical base64url (one spelling per hash,
@@ -122,6 +122,7 @@ const MESSAGES: Readonly<Record<UnavailableReason, string>> = {
   auth: 'the subject key store refused the credentials: check the user and password of its connection',
   denied: 'the subject key store refused the operation: check the privileges of its role or the permissions of its directory',
   schema: 'the subject key store has no tables yet: run migrate() as the owner role, or let the store create them',
+  missing: 'the subject key store directory does not exist: check its path, or let a process that may create it (a worker, serve) create it',
   closed: 'the subject key store is closed',
   failed: 'the subject key store failed: retry; nothing was sealed or opened without it',
 };

@@ -29,6 +29,13 @@ import type { ForgetRecord, ListKeysOptions, StoredSubjectKey, SubjectKeyLookup,
 export interface FileSubjectKeyStoreOptions {
   /** The store's directory; created (mode 0700) when missing. An existing one must be accessible by its owner only, and owned by the process's user (or root). */
   directory: string;
+  /**
+   * Create the directory (and its `subjects` folder) when missing (default true). False for a
+   * reader or an erasure tool that must never create a store, e.g. at a mistyped path: a missing
+   * directory, or one that is not a store (no `subjects` folder), is then `SEALED_KEYSTORE_UNAVAILABLE`
+   * with `reason: 'missing'`.
+   */
+  createDirectory?: boolean;
   /** The clock for tombstones and audit records (tests). Default: `() => new Date()`. */
   now?: () => Date;
 }
@@ -85,7 +92,8 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
   }
 
   /**
-   * Opens the store in `directory`, creating it (and its `subjects` folder) when missing.
+   * Opens the store in `directory`, creating it (and its `subjects` folder) when missing (with
+   * `createDirectory: false`, a missing one is `SEALED_KEYSTORE_UNAVAILABLE`, reason `missing`).
    * Refuses (`SEALED_INVALID_OPTION`) a directory that others than its owner may access, or that
    * another user than the process's (or root) owns.
    *
@@ -98,9 +106,11 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
     if (options === null || typeof options !== 'object' || typeof options.directory !== 'string' || options.directory === '')
       throw sealedError('SEALED_INVALID_OPTION', 'FileSubjectKeyStore needs a directory', { option: 'directory' });
     const root = path.resolve(options.directory);
+    const createDirectory = options.createDirectory ?? true;
     try {
       const info = await stat(root).catch(async (err: unknown) => {
         if (errnoOf(err) !== 'ENOENT') throw err;
+        if (!createDirectory) throw unavailable('file', 'create', 'missing', { errno: 'ENOENT' });
         await mkdir(root, { recursive: true, mode: DIR_MODE });
         return stat(root);
       });
@@ -117,7 +127,11 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
         throw sealedError('SEALED_INVALID_OPTION', 'the subject key store directory must belong to the user the process runs as (chown)', {
           option: 'directory',
         });
-      await mkdirOnce(path.join(root, 'subjects'));
+      if (createDirectory) await mkdirOnce(path.join(root, 'subjects'));
+      else
+        await stat(path.join(root, 'subjects')).catch((err: unknown) => {
+          throw errnoOf(err) === 'ENOENT' ? unavailable('file', 'create', 'missing', { errno: 'ENOENT' }) : err;
+        });
     } catch (err) {
       throw failure(err, 'create');
     }

@@ -239,6 +239,62 @@ describe('forget', () => {
   test('an --actor or --reason holding the subject id is refused (exit 2): the record keeps the hash only', async () => {
     const result = await run([...forgetArgs(), '--subject', A, '--allow-open-runs', '--reason', `erase ${A}`]);
     expect(result.code).toBe(2);
+    // In any letter case.
+    const upper = await run([...forgetArgs(), '--subject', A, '--allow-open-runs', '--actor', `dpo for ${A.toUpperCase()}`]);
+    expect(upper.code).toBe(2);
+    expect(upper.stderr).toContain('must not contain the subject id');
+  });
+
+  test('a store path with a typo: exit 2 naming the store flags, nothing created (dry run, forget, scan, decode)', async () => {
+    const typo = path.join(tmp, 'subject-keyz');
+    const bad = { ...env, SEALED_FIELDS_SUBJECT_STORE: `file:${typo}` };
+    for (const argv of [
+      [...forgetArgs(), '--subject', A, '--dry-run', '--allow-open-runs'],
+      [...forgetArgs(), '--subject', A, '--allow-open-runs'],
+      [...scanArgs(), '--subject', A],
+      ['decode', '-'],
+    ]) {
+      const result = await run(argv, { env: bad, stdin: '{"payloads":[]}' });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('the subject key store is not there (SEALED_KEYSTORE_UNAVAILABLE, reason missing');
+      expect(result.stderr).toContain('--subject-store');
+      expect(result.stderr).not.toContain(typo);
+      expect(existsSync(typo)).toBe(false);
+    }
+  });
+
+  test('another (existing) store that holds nothing of A while runs hold its values: refused (exit 1), nothing recorded', async () => {
+    const otherDir = path.join(tmp, 'other-store');
+    await (await FileSubjectKeyStore.create({ directory: otherDir })).close();
+    const other = { ...env, SEALED_FIELDS_SUBJECT_STORE: `file:${otherDir}` };
+    const result = await run([...forgetArgs(), '--subject', A, '--allow-open-runs', '--json'], { env: other });
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as ForgetReport;
+    expect(report).toMatchObject({ outcome: 'refused', refusedBecause: ['store-holds-nothing'], keysHeld: 0, record: null });
+    const text = await run([...forgetArgs(), '--subject', A, '--allow-open-runs', '--dry-run'], { env: other });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('the store holds nothing of this subject although 4 runs hold its values: wrong store or wrong SEALED_FIELDS_SUBJECT_INDEX_KEY?');
+    expect(text.stdout).not.toContain('now show');
+    expect(existsSync(path.join(otherDir, 'forget-audit.jsonl'))).toBe(false);
+  });
+
+  test('an unknown subject: refused (exit 1) unless --record-anyway; an id with spaces around it is exit 2', async () => {
+    const nobody = `patient-nobody-${RUN}`;
+    const result = await run([...forgetArgs(), '--subject', nobody, '--json']);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ outcome: 'refused', refusedBecause: ['nothing-found'], record: null });
+    const text = await run([...forgetArgs(), '--subject', nobody]);
+    expect(text.stdout).toContain('nothing of this subject found');
+    expect(text.stdout).toContain('SEALED_FIELDS_SUBJECT_INDEX_KEY');
+    expect(text.stdout).toContain('--record-anyway');
+    const anyway = await run([...forgetArgs(), '--subject', nobody, '--record-anyway', '--dry-run']);
+    expect(anyway.code).toBe(0);
+    expect(existsSync(path.join(storeDir, 'forget-audit.jsonl'))).toBe(false);
+    for (const spaced of [` ${A}`, `${A} `, `${A}\t`]) {
+      const refused = await run([...forgetArgs(), '--subject', '-', '--allow-open-runs'], { stdin: `${spaced}\n` });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('white space');
+    }
   });
 
   test('--allow-open-runs destroys A keys; the audit record names the hash, the actor and the reason, never the id', async () => {
@@ -274,6 +330,25 @@ describe('forget', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('forgotten before');
     expect(again.stdout).toContain('erased: 0 keys destroyed');
+    // The audit records from the CLI, and forget again by hash (as after restoring the store from a backup).
+    const listed = await run(['forget', '--list-records', '--json']);
+    expect(listed.code).toBe(0);
+    const records = JSON.parse(listed.stdout) as Array<{ subjectHash: string; keysDestroyed: number }>;
+    expect(records.map((r) => [r.subjectHash, r.keysDestroyed])).toEqual([
+      [report.subjectHash, 2],
+      [report.subjectHash, 0],
+    ]);
+    const text = await run(['forget', '--list-records']);
+    expect(text.stdout).toContain(`${report.subjectHash}  2 keys destroyed  by dpo@example.org  (reason: GDPR Art. 17, ticket 7781)`);
+    // Not in `outputs`: without the id, forget cannot mask it in workflow ids (intake-<subject> shows as it is; documented).
+    const byHash = await cli([...forgetArgs(), '--subject-hash', report.subjectHash, '--allow-open-runs', '--json'], { env });
+    expect(byHash.code).toBe(0);
+    expect(JSON.parse(byHash.stdout)).toMatchObject({ outcome: 'erased', subjectHash: report.subjectHash, record: { keysDestroyed: 0 } });
+    const badHash = await run([...forgetArgs(), '--subject-hash', A]);
+    expect(badHash.code).toBe(2);
+    // scan --subject with the store says A was forgotten.
+    const scanned = await run([...scanArgs().filter((a) => a !== '--json'), '--subject', A]);
+    expect(scanned.stdout).toMatch(/this subject was forgotten at \S+ \(the subject key store holds its tombstone\)/);
   });
 
   test('decode shows tombstones for A, values for B, and A inside another value as a tombstone', async () => {
@@ -289,10 +364,11 @@ describe('forget', () => {
     expect(summary.stderr).toContain('4 erased (data subject forgotten)');
   });
 
-  test('without the store, decode leaves the subject boxes sealed (placeholders), B included', async () => {
+  test('without the store, decode leaves the subject boxes sealed (placeholders), B included: exit 1, with the hint', async () => {
     const result = await run(['decode', exportHistory(ids.b1)], { env: keyringEnv({ k1 }, 'k1') });
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(1);
     expect(result.stdout).not.toContain(SSN_B);
+    expect(result.stderr).toContain('sk-... keys are data subject keys: give --subject-store');
   });
 });
 

@@ -51,7 +51,8 @@ of a forgotten subject show "[erased:<purpose>]"; everything else is unaffected.
 ${SUBJECT_STORE_FLAGS_HELP}
 
 Exit codes: 0 done, 1 a payload failed to open (tampered, relabelled, wrong key), was written
-without the codec (sealed-pending), or its keys could not be fetched (KMS, key store), 2 bad
+without the codec (sealed-pending), or its keys could not be fetched (KMS, key store; also
+boxes under data subject keys, sk-..., without --subject-store), 2 bad
 arguments or keyring, 3 cannot read the input or it is not JSON, or cannot reach the subject
 key store.`;
 
@@ -121,7 +122,21 @@ async function decode(
   });
   line(io.stdout, JSON.stringify(output, null, 2));
   if (!boolFlag(parsed, 'quiet')) printSummary(io, summary);
-  const failed = summary.errors.length > 0 || summary.pending > 0 || Object.keys(summary.fetchFailed).length > 0;
+  // Boxes under data subject keys (sk-...) left sealed for want of a subject key store: their keys could not be fetched.
+  const wanted = (id: string): boolean => purposes.length === 0 || purposes.includes(id.slice(id.indexOf('/') + 1));
+  const subjectBoxes =
+    opener === undefined || subjects !== undefined
+      ? 0
+      : Object.entries(summary.withheld)
+          .filter(([id]) => id.startsWith('sk-') && wanted(id))
+          .reduce((n, [, count]) => n + count, 0);
+  if (subjectBoxes > 0)
+    line(
+      io.stderr,
+      `problem: ${subjectBoxes} boxes are sealed under data subject keys (SEALED_KEY_UNKNOWN): sk-... keys are data subject keys: give --subject-store (or SEALED_FIELDS_SUBJECT_STORE) and the subject index key, as the workers have them`,
+    );
+  const failed =
+    summary.errors.length > 0 || summary.pending > 0 || Object.keys(summary.fetchFailed).length > 0 || subjectBoxes > 0;
   return failed ? EXIT.problems : EXIT.ok;
 }
 

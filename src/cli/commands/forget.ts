@@ -15,11 +15,15 @@ import { runText, subjectReport, type RunReport } from '../scan/report';
 import { scanNamespace } from '../scan/scanner';
 import { newState } from '../scan/state';
 import {
+  checkSubjectSpacing,
+  describeSubjectStore,
+  openSubjectStore,
   storeError,
   SUBJECT_STORE_FLAGS,
   SUBJECT_STORE_FLAGS_HELP,
   subjectOf,
   subjectSetupOf,
+  subjectStoreSpecOf,
   type SubjectSetup,
   withoutSubject,
 } from '../subject-store';
@@ -27,7 +31,9 @@ import { connect } from './scan';
 
 const HELP = `Usage: sealed-fields forget --subject ID|- [--subject-store STORE] [--actor NAME] [--reason TEXT]
                             [--namespace NS]... [--query QUERY] [--allow-open-runs] [--dry-run]
-                            [--keyring FILE | --kms-key-id ID ...] [--json] [--quiet]
+                            [--record-anyway] [--keyring FILE | --kms-key-id ID ...] [--json] [--quiet]
+       sealed-fields forget --subject-hash HASH [the same options]
+       sealed-fields forget --list-records [--subject-store STORE] [--json]
 
 Erases one data subject (docs/ERASURE.md): destroys the subject's keys in the subject key
 store, so that every value sealed under them, in every history, archive and export, can never
@@ -42,6 +48,17 @@ workflow runs that hold values of the subject:
                It refuses too while some history could not be read.
   closed runs  decode with [erased:<purpose>] tombstones from then on (codec server, decode,
                workers); they are listed.
+It refuses too (exit 1, nothing destroyed or recorded) when it finds nothing of the subject:
+  nothing at all  the store holds no key and no tombstone of the subject, and no run read holds
+               its values: a mistyped id, or another SEALED_FIELDS_SUBJECT_INDEX_KEY than the
+               workers'. To record the erasure of a subject whose data never reached this
+               system (the DPO's record), give --record-anyway.
+  a wrong store   runs hold the subject's values but the store holds neither a key nor a
+               tombstone of it: the store is not the one the workers use (or the index key
+               differs). --record-anyway records it all the same (those runs stay readable
+               wherever their keys are).
+The store is never created: a store directory or tables that are not there (a typo in
+--subject-store, a missing --subject-store-schema) is exit 2.
 Then it destroys the keys (the store writes the audit record: who (--actor), when, why
 (--reason), the subject's keyed hash and how many keys were destroyed; never the subject id)
 and prints that record. Forgetting a subject again records again and destroys nothing more.
@@ -54,9 +71,18 @@ workflow id that contains it shows <subject>. Values are never printed.
 Options:
   --subject ID          the data subject id, as the application names it (@DataSubjectId,
                         secret(v, { subject })); "-": read it from the first line of stdin,
-                        which keeps it out of process listings and shell history
+                        which keeps it out of process listings and shell history. Leading or
+                        trailing white space is refused (exit 2)
+  --subject-hash HASH   the subject's keyed hash instead of its id (base64url, as audit records
+                        and scan name it): to re-apply erasures after restoring the store from a
+                        backup (docs/ERASURE.md); the same checks as --subject. Without the
+                        id, workflow ids that contain it are shown as they are (not <subject>)
+  --list-records        print the store's audit records (forget's, oldest first; --json: an
+                        array) and exit: needs only the store, not Temporal or the index key
+  --record-anyway       destroy and record even when nothing of the subject is found (see above)
   --actor NAME          who asks, for the audit record (default: the OS user)
-  --reason TEXT         why: a ticket, a legal basis (recommended; must not contain the id)
+  --reason TEXT         why: a ticket, a legal basis (recommended; must not contain the id, in
+                        any letter case)
   --namespace NS        a namespace whose histories to read (repeatable; default
                         $TEMPORAL_NAMESPACE or default)
   --query QUERY         visibility query narrowing the runs read (default: all runs)
@@ -81,11 +107,16 @@ ${KMS_FLAGS_HELP}
 TLS/API key: set TEMPORAL_API_KEY (implies TLS) or TEMPORAL_TLS=true.
 
 Exit codes: 0 erased (--dry-run: forget would erase), 1 refused (open runs hold values of the
-subject, or histories could not be read) or the store failed, 2 bad arguments or settings,
-3 cannot reach the Temporal server or the subject key store.`;
+subject, histories could not be read, nothing of the subject found, or the store holds nothing
+of a subject the histories hold) or the store failed, 2 bad arguments or settings (also: the
+store is not there), 3 cannot reach the Temporal server or the subject key store (or it denies
+the permission).`;
 
 const OPTIONS = {
   subject: { type: 'string' },
+  'subject-hash': { type: 'string' },
+  'list-records': { type: 'boolean' },
+  'record-anyway': { type: 'boolean' },
   actor: { type: 'string' },
   reason: { type: 'string' },
   namespace: { type: 'string', multiple: true },
@@ -116,20 +147,32 @@ export interface ForgetReport {
   dryRun: boolean;
   /** `erased`; `refused` (nothing destroyed); with --dry-run `would-erase` or `would-refuse`. */
   outcome: 'erased' | 'refused' | 'would-erase' | 'would-refuse';
-  /** Why it refused (or would): open runs hold values of the subject, or some histories could not be read. */
-  refusedBecause: Array<'open-runs' | 'unread-runs'>;
+  /**
+   * Why it refused (or would): open runs hold values of the subject, some histories could not be
+   * read, nothing of the subject was found (`nothing-found`: no key, no tombstone, no run), or runs
+   * hold its values while the store holds neither a key nor a tombstone (`store-holds-nothing`).
+   */
+  refusedBecause: Array<'open-runs' | 'unread-runs' | 'nothing-found' | 'store-holds-nothing'>;
   /** When the subject was forgotten before (the store's tombstone), or null. */
   forgottenBefore: string | null;
   /** The subject's keys in the store before this run (one per purpose it was sealed under); null when the store cannot list them. */
   keysHeld: number | null;
+  /** The ids of those keys (`sk-...`), sorted; null when the store cannot list them. */
+  keyIdsHeld: string[] | null;
   /** Workflow runs read, in every namespace. */
   workflowsRead: number;
   payloads: number;
   boxes: number;
   /** Runs still open that hold values of the subject. */
-  openRuns: Array<RunReport & { payloads: number }>;
-  /** Closed runs that hold values of the subject: they show tombstones once it is erased. */
-  closedRuns: Array<RunReport & { payloads: number }>;
+  openRuns: Array<RunReport & { payloads: number; keyIds: string[] }>;
+  /** Closed runs that hold values of the subject (`keyIds`: the subject keys their boxes name). */
+  closedRuns: Array<RunReport & { payloads: number; keyIds: string[] }>;
+  /**
+   * Runs (open or closed) whose boxes name a subject key this store did not hold: the erasure
+   * does not reach them where those keys are kept (another store). Empty when the store forgot
+   * the subject before (its keys are gone, the tombstone covers every box of the subject here).
+   */
+  keysNotInStore: Array<RunReport & { payloads: number; keyIds: string[] }>;
   /** Runs holding no box of the subject that scan could not look into entirely (no keyring, keys missing). */
   unchecked: { workflows: number; openWorkflows: number; runs: RunReport[] };
   /** Runs whose history could not be read. */
@@ -142,15 +185,25 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(args, OPTIONS, false, KEYRING_ALIASES);
   if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
   noteRenamed(io, 'forget', parsed);
+  if (boolFlag(parsed, 'list-records')) return listRecords(parsed, io);
   const given = stringFlag(parsed, 'subject');
-  if (given === undefined) throw usageError('forget needs --subject ID (or --subject - to read it from stdin)');
+  const givenHash = stringFlag(parsed, 'subject-hash');
+  if (given !== undefined && givenHash !== undefined) throw usageError('give --subject or --subject-hash, not both');
+  if (given === undefined && givenHash === undefined)
+    throw usageError('forget needs --subject ID (or --subject - to read it from stdin), or --subject-hash HASH');
+  if (givenHash !== undefined && !isSubjectHash(givenHash))
+    throw usageError('--subject-hash must be a subject keyed hash as audit records name it: base64url, 22 to 86 characters');
   const address = stringFlag(parsed, 'address') ?? io.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespaces = listFlag(parsed, 'namespace');
   if (namespaces.length === 0) namespaces.push(io.env.TEMPORAL_NAMESPACE ?? 'default');
   const concurrency = intFlag(parsed, 'concurrency', 4, 1, 64);
   const timeoutSeconds = intFlag(parsed, 'connect-timeout', 10, 1, 600);
-  const subject = await subjectOf(given, io);
-  const audit = auditOf(parsed, io, subject);
+  let subject: string | undefined;
+  if (given !== undefined) {
+    subject = await subjectOf(given, io);
+    checkSubjectSpacing(subject);
+  }
+  const audit = auditOf(parsed, io, subject ?? (givenHash as string));
   const prefix = keyringSourceOf(parsed).prefix;
   const keyring = keyringOf(parsed, io);
   const withKms = stringFlag(parsed, 'kms-key-id') !== undefined;
@@ -158,12 +211,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
   let subjects: SubjectSetup | undefined;
   let connection: Connection | undefined;
   try {
-    subjects = await subjectSetupOf(parsed, io, prefix, kms ?? keyring, { createTables: true, probe: true, defaultCacheTtlMs: 600_000 });
+    // Never creates the store: a mistyped path or schema is an error (exit 2), not an empty store that says "0 keys".
+    subjects = await subjectSetupOf(parsed, io, prefix, kms ?? keyring, { createTables: false, probe: true, defaultCacheTtlMs: 600_000 });
     if (subjects === undefined) throw usageError(`forget needs the subject key store: --subject-store STORE or ${prefix}_SUBJECT_STORE`);
     const setup = subjects;
     connection = await connect(address, timeoutSeconds, io, 'forget');
-    const report = await forget({ parsed, io, subject, audit, namespaces, concurrency, keyring, kms, setup, connection });
-    output(io, withoutSubject(report, subject), boolFlag(parsed, 'json'));
+    const subjectHash = subject === undefined ? (givenHash as string) : setup.keys.subjectHash(subject);
+    const report = await forget({ parsed, io, subject, subjectHash, audit, namespaces, concurrency, keyring, kms, setup, connection });
+    output(io, subject === undefined ? report : withoutSubject(report, subject), boolFlag(parsed, 'json'));
     return report.outcome === 'erased' || report.outcome === 'would-erase' ? EXIT.ok : EXIT.problems;
   } finally {
     kms?.destroy();
@@ -175,7 +230,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
 interface ForgetInput {
   parsed: Parsed;
   io: CliIo;
-  subject: string;
+  /** The subject id; undefined with --subject-hash. */
+  subject: string | undefined;
+  subjectHash: string;
   audit: { actor: string; reason?: string };
   namespaces: string[];
   concurrency: number;
@@ -186,8 +243,7 @@ interface ForgetInput {
 }
 
 async function forget(input: ForgetInput): Promise<ForgetReport> {
-  const { parsed, io, subject, setup } = input;
-  const subjectHash = setup.keys.subjectHash(subject);
+  const { parsed, io, subject, subjectHash, setup } = input;
   const query = stringFlag(parsed, 'query') ?? null;
   const opener =
     input.keyring === undefined && input.kms === undefined ? undefined : await SealedOpener.create(input.keyring, input.kms, setup.keys);
@@ -230,14 +286,23 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
   }
   const dryRun = boolFlag(parsed, 'dry-run');
   const forgottenBefore = await forgottenAt(setup, subjectHash);
-  const keysHeld = await keysHeldBy(setup, subjectHash);
+  const keyIdsHeld = await keyIdsHeldBy(setup, subjectHash);
+  // Nothing of the subject in the store (no key, no tombstone): a mistyped id, another index key, or another store.
+  if (!boolFlag(parsed, 'record-anyway') && forgottenBefore === null && keyIdsHeld !== null && keyIdsHeld.length === 0)
+    refusedBecause.push(found.runs.length === 0 ? 'nothing-found' : 'store-holds-nothing');
   let record: ForgetReport['record'] = null;
   if (refusedBecause.length === 0 && !dryRun) {
-    const done = await setup.keys.forget(subject, input.audit).catch((err: unknown) => {
-      throw storeError(err);
-    });
+    const done = await (subject === undefined ? setup.store.forget(subjectHash, input.audit) : setup.keys.forget(subject, input.audit)).catch(
+      (err: unknown) => {
+        throw storeError(err);
+      },
+    );
     record = { ...done, at: done.at.toISOString() };
   }
+  // The keys this store holds (and forget destroys) open these runs' boxes; a run naming another key is out of its reach.
+  const held = new Set(keyIdsHeld ?? []);
+  const keysNotInStore =
+    forgottenBefore !== null || keyIdsHeld === null ? [] : found.runs.filter((r) => r.keyIds.some((keyId) => !held.has(keyId)));
   const refused = refusedBecause.length > 0;
   return {
     subjectHash,
@@ -248,12 +313,14 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
     outcome: dryRun ? (refused ? 'would-refuse' : 'would-erase') : refused ? 'refused' : 'erased',
     refusedBecause,
     forgottenBefore,
-    keysHeld,
+    keysHeld: keyIdsHeld === null ? null : keyIdsHeld.length,
+    keyIdsHeld,
     workflowsRead: found.workflowsRead,
     payloads: found.payloads,
     boxes: found.boxes,
     openRuns,
     closedRuns: found.runs.filter((r) => !r.open),
+    keysNotInStore,
     unchecked: { ...found.unchecked, runs: found.unchecked.runs.slice(0, 20) },
     failed: found.failed,
     record,
@@ -274,16 +341,47 @@ async function forgottenAt(setup: SubjectSetup, subjectHash: string): Promise<st
   }
 }
 
-/** How many keys the store holds for the subject (nothing unwrapped); null for a store that cannot list its keys. */
-async function keysHeldBy(setup: SubjectSetup, subjectHash: string): Promise<number | null> {
+/** The ids of the keys the store holds for the subject (nothing unwrapped), sorted; null for a store that cannot list its keys. */
+async function keyIdsHeldBy(setup: SubjectSetup, subjectHash: string): Promise<string[] | null> {
   if (typeof setup.store.listKeys !== 'function') return null;
-  let held = 0;
+  const held: string[] = [];
   try {
-    for await (const _ of setup.store.listKeys({ subjectHash })) held++;
+    for await (const key of setup.store.listKeys({ subjectHash })) held.push(key.keyId);
   } catch (err) {
     throw storeError(err);
   }
-  return held;
+  return held.sort();
+}
+
+/** A keyed hash as audit records and scan print it: canonical base64url of 16 to 64 bytes. */
+function isSubjectHash(text: string): boolean {
+  return /^[A-Za-z0-9_-]{22,86}$/.test(text) && Buffer.from(text, 'base64url').toString('base64url') === text;
+}
+
+/** `forget --list-records`: the store's audit records, oldest first. Needs only the store (never created). */
+async function listRecords(parsed: Parsed, io: CliIo): Promise<number> {
+  const prefix = keyringSourceOf(parsed).prefix;
+  const spec = subjectStoreSpecOf(parsed, io, prefix);
+  if (spec === undefined) throw usageError(`forget --list-records needs the subject key store: --subject-store STORE or ${prefix}_SUBJECT_STORE`);
+  const store = await openSubjectStore(spec, false);
+  try {
+    const records = await store.forgetRecords().catch((err: unknown) => {
+      throw storeError(err);
+    });
+    const shown = records.map((r) => ({ ...r, at: r.at.toISOString() }));
+    if (boolFlag(parsed, 'json')) line(io.stdout, JSON.stringify(shown, null, 2));
+    else {
+      line(io.stdout, `${shown.length} forget audit records in the subject key store (${describeSubjectStore(spec)}), oldest first:`);
+      for (const r of shown)
+        line(
+          io.stdout,
+          `${r.at}  ${r.subjectHash}  ${r.keysDestroyed} keys destroyed  by ${r.actor}${r.reason === undefined ? '' : `  (reason: ${r.reason})`}`,
+        );
+    }
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
 }
 
 /** The keyring to look inside sealed values with: named, or set in the environment; none is fine (headers only). */
@@ -300,7 +398,9 @@ function auditOf(parsed: Parsed, io: CliIo, subject: string): { actor: string; r
   if (actor.trim() === '' || actor.length > MAX_ACTOR_LENGTH) throw usageError(`--actor must be 1 to ${MAX_ACTOR_LENGTH} characters`);
   if (reason !== undefined && reason.length > MAX_REASON_LENGTH)
     throw usageError(`--reason must be at most ${MAX_REASON_LENGTH} characters`);
-  if (actor.includes(subject) || reason?.includes(subject))
+  // Any letter case: "Patient-1042" in a reason names patient-1042 as well as the id does.
+  const named = (text: string): boolean => text.toLowerCase().includes(subject.toLowerCase());
+  if (named(actor) || (reason !== undefined && named(reason)))
     throw usageError('--actor and --reason must not contain the subject id: the audit record keeps only its keyed hash');
   return reason === undefined ? { actor } : { actor, reason };
 }
@@ -343,18 +443,28 @@ function printForget(out: TextSink, r: ForgetReport): void {
     );
     for (const run of r.unchecked.runs.slice(0, 5)) line(out, `  e.g. ${runText(run)}`);
   }
-  if (r.outcome === 'refused' || r.outcome === 'would-refuse') {
-    const why = r.refusedBecause
-      .map((reason) =>
-        reason === 'open-runs'
-          ? `${r.openRuns.length} open workflow runs hold values of the subject (listed above as OPEN): a run that replays after the erasure sees tombstones where it saw values`
-          : `${r.failed.length} histories could not be read: they may hold values of the subject in open runs`,
-      )
-      .join('; ');
+  if (r.keysNotInStore.length > 0)
     line(
       out,
-      `${r.dryRun ? 'would refuse' : 'REFUSED, nothing destroyed'}: ${why}. Let the runs close (or terminate them) and run forget again, or give --allow-open-runs.`,
+      `warning: ${r.keysNotInStore.length} of these runs hold values under subject keys this store does not hold (${[...new Set(r.keysNotInStore.flatMap((run) => run.keyIds))].filter((id) => !(r.keyIdsHeld ?? []).includes(id)).slice(0, 5).join(', ')}): erasing here does not reach them; they open wherever those keys are (another store?)`,
     );
+  if (r.outcome === 'refused' || r.outcome === 'would-refuse') {
+    const runs = r.openRuns.length + r.closedRuns.length;
+    const why = r.refusedBecause
+      .map((reason) => {
+        switch (reason) {
+          case 'open-runs':
+            return `${r.openRuns.length} open workflow runs hold values of the subject (listed above as OPEN): a run that replays after the erasure sees tombstones where it saw values. Let the runs close (or terminate them) and run forget again, or give --allow-open-runs`;
+          case 'unread-runs':
+            return `${r.failed.length} histories could not be read: they may hold values of the subject in open runs. Run forget again, or give --allow-open-runs`;
+          case 'nothing-found':
+            return 'nothing of this subject found: the store holds no key and no tombstone of it, and no run read holds its values. Check the id (exactly as the application names it) and SEALED_FIELDS_SUBJECT_INDEX_KEY (the workers\' value). To record the erasure of a subject whose data never reached this system, give --record-anyway';
+          case 'store-holds-nothing':
+            return `the store holds nothing of this subject although ${runs} runs hold its values: wrong store or wrong SEALED_FIELDS_SUBJECT_INDEX_KEY? Check --subject-store and --subject-store-schema (the store the workers use); --record-anyway records the erasure all the same`;
+        }
+      })
+      .join('; ');
+    line(out, `${r.dryRun ? 'would refuse' : 'REFUSED, nothing destroyed or recorded'}: ${why}.`);
     return;
   }
   if (r.openRuns.length > 0)
@@ -367,8 +477,8 @@ function printForget(out: TextSink, r: ForgetReport): void {
       out,
       `dry run: forget would destroy the subject's keys now${r.keysHeld === null ? '' : ` (${r.keysHeld})`}; nothing was destroyed or recorded`,
     );
-    if (r.closedRuns.length > 0)
-      line(out, `${r.closedRuns.length} closed workflow runs would show [erased:<purpose>] in place of the subject's values`);
+    const reached = reachedClosedRuns(r);
+    if (reached > 0) line(out, `${reached} closed workflow runs would show [erased:<purpose>] in place of the subject's values`);
     return;
   }
   line(
@@ -376,8 +486,20 @@ function printForget(out: TextSink, r: ForgetReport): void {
     `erased: ${r.record.keysDestroyed} keys destroyed at ${r.record.at} by ${r.record.actor}${r.record.reason === undefined ? '' : ` (reason: ${r.record.reason})`}`,
   );
   line(out, `audit record: ${JSON.stringify(r.record)}`);
-  if (r.closedRuns.length > 0)
-    line(out, `${r.closedRuns.length} closed workflow runs now show [erased:<purpose>] in place of the subject's values (listed above)`);
+  const reached = reachedClosedRuns(r);
+  if (reached > 0)
+    line(
+      out,
+      r.forgottenBefore === null
+        ? `${reached} closed workflow runs now show [erased:<purpose>] in place of the subject's values (listed above): their boxes name the keys just destroyed`
+        : `${reached} closed workflow runs show [erased:<purpose>] in place of the subject's values wherever this store is used (listed above): its tombstone covers them`,
+    );
+}
+
+/** Closed runs whose every subject box names a key this store held (or that its earlier tombstone covers). */
+function reachedClosedRuns(r: ForgetReport): number {
+  const outside = new Set(r.keysNotInStore.map((run) => `${run.namespace}/${run.workflowId}/${run.runId}`));
+  return r.closedRuns.filter((run) => !outside.has(`${run.namespace}/${run.workflowId}/${run.runId}`)).length;
 }
 
 /** `sealed-fields forget`: erase one data subject, after checking no open run holds its values. */

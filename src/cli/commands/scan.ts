@@ -18,6 +18,7 @@ import {
   type SubjectSetup,
   SUBJECT_STORE_FLAGS,
   SUBJECT_STORE_FLAGS_HELP,
+  checkSubjectSpacing,
   subjectHashFor,
   subjectOf,
   subjectSetupOf,
@@ -130,6 +131,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const prefix = keyringSourceOf(parsed).prefix;
   const subjectGiven = stringFlag(parsed, 'subject');
   const subjectId = subjectGiven === undefined ? undefined : await subjectOf(subjectGiven, io);
+  if (subjectId !== undefined) checkSubjectSpacing(subjectId);
   const checked = checkedKeyring(parsed, io);
   const withKms = stringFlag(parsed, 'kms-key-id') !== undefined;
   // With a subject key store, the keyring of the environment unwraps subject keys too, when it is set.
@@ -163,6 +165,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const held = checked === undefined ? undefined : new Set(checked.describe().keyIds);
   const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms, subjects?.keys);
   const subjectKeys = subjects === undefined ? undefined : await censusOf(subjects, closeKeys);
+  const forgottenAt = subjects === undefined || subjectHash === undefined ? undefined : await tombstoneOf(subjects, subjectHash, closeKeys);
   const connection = await connect(address, timeoutSeconds, io).catch(async (err: unknown) => {
     await closeKeys();
     throw err;
@@ -192,11 +195,23 @@ async function run(args: string[], io: CliIo): Promise<number> {
       subjectKeys,
       totals: outcome.state.totals,
     });
+    if (report.subject !== null && forgottenAt !== undefined) report.subject.forgottenAt = forgottenAt;
     output(io, subjectId === undefined ? report : withoutSubject(report, subjectId), boolFlag(parsed, 'json'));
     return report.problems.length === 0 ? EXIT.ok : EXIT.problems;
   } finally {
     await closeKeys();
     await connection.close();
+  }
+}
+
+/** When the store forgot the subject (its tombstone; ISO time), or null; a store that fails ends the command. */
+async function tombstoneOf(subjects: SubjectSetup, subjectHash: string, closeKeys: () => Promise<void>): Promise<string | null> {
+  try {
+    const found = await subjects.store.get(subjectHash, 'probe');
+    return found !== undefined && 'erasedAt' in found ? found.erasedAt.toISOString() : null;
+  } catch (err) {
+    await closeKeys();
+    throw storeError(err);
   }
 }
 

@@ -375,6 +375,17 @@ export async function serveCommand(args: string[], io: CliIo = processIo(), sign
   }
   const { server, url } = await runServe(options);
   line(io.stderr, `sealed-fields serve: listening on ${url}`);
+  // The store's kind and cache TTL (how long a forget may take to show here), never its path or connection string.
+  if (options.subjectStore !== undefined)
+    line(
+      io.stderr,
+      `sealed-fields serve: data subject key store: ${options.subjectStore.spec.kind}, cache TTL ${options.subjectStore.cacheTtlMs} ms (a forget shows here within it)`,
+    );
+  else
+    line(
+      io.stderr,
+      'sealed-fields serve: no data subject key store: boxes under data subject keys (sk-...) answer 422 SEALED_KEY_UNKNOWN (give --subject-store to open them)',
+    );
   if (options.tokenPage === true)
     line(
       io.stderr,

@@ -97,8 +97,11 @@ export interface SubjectReport {
   boxes: number;
   workflows: number;
   openWorkflows: number;
-  runs: Array<RunReport & { payloads: number }>;
+  /** `keyIds`: the subject key ids the run's boxes of the subject name (which store keys open them). */
+  runs: Array<RunReport & { payloads: number; keyIds: string[] }>;
   unchecked: { workflows: number; openWorkflows: number; runs: RunReport[] };
+  /** With a subject key store: when the store forgot the subject (its tombstone), or null; absent without a store. */
+  forgottenAt?: string | null;
 }
 
 /**
@@ -241,7 +244,7 @@ export function subjectReport(usage: SubjectUsage, namespace: string): SubjectRe
     boxes: usage.boxes,
     workflows: usage.runs.length,
     openWorkflows: usage.runs.filter((r) => r.open).length,
-    runs: usage.runs.map((r) => ({ ...run(r), payloads: r.payloads })),
+    runs: usage.runs.map((r) => ({ ...run(r), payloads: r.payloads, keyIds: r.keyIds ?? [] })),
     unchecked: { workflows: usage.unchecked.workflows, openWorkflows: usage.unchecked.openWorkflows, runs: usage.unchecked.runs.map(run) },
   };
 }
@@ -397,6 +400,12 @@ export function printSubject(out: TextSink, s: SubjectReport): void {
     out,
     `data subject ${s.subjectHash}: ${s.payloads} payloads (${s.boxes} boxes) in ${s.workflows} workflow runs, ${s.openWorkflows} of them open`,
   );
+  if (typeof s.forgottenAt === 'string')
+    line(
+      out,
+      `this subject was forgotten at ${s.forgottenAt} (the subject key store holds its tombstone): its values below show [erased:<purpose>] wherever this store is used`,
+    );
+  else if (s.forgottenAt === null) line(out, 'the subject key store holds no tombstone of this subject: it was not forgotten');
   for (const run of s.runs.slice(0, SUBJECT_RUNS_SHOWN)) line(out, `  ${runText(run)}, ${run.payloads} payloads`);
   if (s.runs.length > SUBJECT_RUNS_SHOWN) line(out, `  ... and ${s.runs.length - SUBJECT_RUNS_SHOWN} more (--json lists them all)`);
   if (s.unchecked.workflows > 0) {

@@ -55,7 +55,8 @@ export interface SubjectUsage {
   subjectHash: string;
   payloads: number;
   boxes: number;
-  runs: Array<RunInfo & { payloads: number }>;
+  /** `keyIds`: the subject key ids (`sk-...`) the run's boxes of the subject name, sorted (absent in a state file of an older scan). */
+  runs: Array<RunInfo & { payloads: number; keyIds?: string[] }>;
   unchecked: { workflows: number; openWorkflows: number; runs: RunInfo[] };
 }
 
@@ -229,7 +230,8 @@ export class RunTally {
   private addSubject(every: BoxName[], unopened: number): void {
     const subject = this.totals.subject;
     if (subject === undefined) return;
-    const boxes = every.filter((box) => box.subjectHash === subject.subjectHash).length;
+    const mine = every.filter((box) => box.subjectHash === subject.subjectHash);
+    const boxes = mine.length;
     if (boxes === 0) {
       if (unopened > 0 && subject.unchecked.workflows === 0)
         subject.unchecked = { workflows: 1, openWorkflows: this.run.open ? 1 : 0, runs: [this.run] };
@@ -237,8 +239,9 @@ export class RunTally {
     }
     subject.payloads++;
     subject.boxes += boxes;
-    const run = subject.runs[0] ?? { ...this.run, payloads: 0 };
+    const run = subject.runs[0] ?? { ...this.run, payloads: 0, keyIds: [] };
     run.payloads++;
+    run.keyIds = [...new Set([...(run.keyIds ?? []), ...mine.map((box) => box.keyId)])].sort();
     subject.runs = [run];
   }
 
