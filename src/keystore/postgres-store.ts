@@ -102,7 +102,11 @@ export interface PostgresSubjectKeyStoreOptions {
  * @example
  * ```ts
  * const { keys, tombstones, audit } = store.tables;
- * await admin.query(`GRANT SELECT, INSERT, DELETE ON ${keys}, ${tombstones}, ${audit} TO sealed_fields_app`);
+ * // least privilege (docs/ERASURE.md): the app role never deletes; only forget's role does
+ * await admin.query(`GRANT SELECT, INSERT ON ${keys} TO sealed_fields_app`);
+ * await admin.query(`GRANT SELECT ON ${tombstones} TO sealed_fields_app`);
+ * await admin.query(`GRANT SELECT, DELETE ON ${keys} TO sealed_fields_forget`);
+ * await admin.query(`GRANT SELECT, INSERT ON ${tombstones}, ${audit} TO sealed_fields_forget`);
  * ```
  */
 export interface PostgresSubjectKeyTables {
@@ -213,7 +217,9 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
    *
    * @example
    * ```ts
-   * await (await PostgresSubjectKeyStore.create({ connectionString: ownerUrl })).migrate(); // once, as the tables' owner
+   * // once, as the tables' owner; a NOLOGIN owner through an administrator's pool that switches role:
+   * const pool = new pg.Pool({ connectionString: adminUrl, options: '-c role=sealed_fields_owner' });
+   * await (await PostgresSubjectKeyStore.create({ pool, schema: 'sealed_fields' })).migrate();
    * ```
    */
   async migrate(): Promise<void> {
