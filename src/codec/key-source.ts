@@ -56,6 +56,12 @@ export interface KeySource {
   /** Optional: `openingKey` without waiting, when the key is at hand; `undefined` when it must be fetched. May throw as `openingKey` does. */
   openingKeyNow?(box: SealedKeyReference): Uint8Array | undefined;
   /**
+   * Optional: calls `listener` with a key's id when the source drops that key from memory for good
+   * (a data subject forgotten, a cached key past its TTL), so that the codec drops what it keeps of
+   * that key too.
+   */
+  onKeyDropped?(listener: (keyId: string) => void): void;
+  /**
    * Optional: the purposes this source is configured with by name (a `Keyring`'s `purposes`, the
    * purpose rules of an `AwsKmsKeySource`), so that `SealedFieldsPlugin({ purposes })` refuses a
    * misspelt one at start-up. A source that chooses keys at run time (a function of the purpose)

@@ -292,6 +292,7 @@ export class SealingCodec implements PayloadCodec {
     }
     const accept = options.acceptNamespaces === '*' ? '*' : new Set(options.acceptNamespaces ?? []);
     const codec = new SealingCodec(await loadSodium(), keys, accept, nonces, options.namespace ?? '', version);
+    keys.onKeyDropped?.((keyId) => codec.#dropKeyCheck(keyId));
     registerCodec();
     return codec;
   }
@@ -659,12 +660,23 @@ export class SealingCodec implements PayloadCodec {
     return { values, text: JSON.stringify(values), inner, subject };
   }
 
+  /** Forgets the key check of a key its source dropped (a forgotten data subject's key), zeroing the copy kept with it. */
+  #dropKeyCheck(keyId: string): void {
+    const known = this.#keyChecks.get(keyId);
+    if (known === undefined) return;
+    known.key.fill(0);
+    this.#keyChecks.delete(keyId);
+  }
+
   /** The key check of `key`, computed once per key id while the key under that id stays the same (bounded: KMS data keys come and go). */
   private keyCheckOf(keyId: string, key: Uint8Array): Uint8Array {
     const known = this.#keyChecks.get(keyId);
     if (known !== undefined && equalBytes(known.key, key)) return known.check;
     const check = keyCheck(key);
-    if (this.#keyChecks.size >= MAX_KEY_CHECKS) this.#keyChecks.clear();
+    if (this.#keyChecks.size >= MAX_KEY_CHECKS) {
+      for (const entry of this.#keyChecks.values()) entry.key.fill(0);
+      this.#keyChecks.clear();
+    }
     this.#keyChecks.set(keyId, { key: key.slice(), check });
     return check;
   }

@@ -130,6 +130,7 @@ export class SubjectKeys implements KeySource {
   readonly #sealing = new Map<string, Promise<SubjectKey>>();
   readonly #opening = new Map<string, Promise<SubjectKey>>();
   readonly #stats = { storeReads: 0, storeWrites: 0, keysCreated: 0, cacheHits: 0 };
+  readonly #dropListeners: Array<(keyId: string) => void> = [];
 
   constructor(options: SubjectKeysOptions) {
     if (options === null || typeof options !== 'object' || !isKeySource(options.keys))
@@ -142,7 +143,7 @@ export class SubjectKeys implements KeySource {
     this.#ttlMs = positive(options.cacheTtlMs, DEFAULT_TTL_MS, 'cacheTtlMs');
     this.#maxEntries = positive(options.cacheMaxEntries, DEFAULT_MAX_ENTRIES, 'cacheMaxEntries');
     this.#now = options.now ?? Date.now;
-    this.#keys = new TtlLru<SubjectKey>(this.#maxEntries, this.#ttlMs, this.#now, (entry) => entry.key.fill(0));
+    this.#keys = new TtlLru<SubjectKey>(this.#maxEntries, this.#ttlMs, this.#now, (entry) => this.#drop(entry));
     this.#erased = new TtlLru<true>(this.#maxEntries, this.#ttlMs, this.#now);
   }
 
@@ -185,6 +186,17 @@ export class SubjectKeys implements KeySource {
     for (const purpose of this.#purposes) this.#keys.delete(slotOf(hash, purpose));
     this.#refs.delete(id);
     return record;
+  }
+
+  /** {@link KeySource}: the codec drops its key check (and its copy of the key) of every subject key this source drops. */
+  onKeyDropped(listener: (keyId: string) => void): void {
+    this.#dropListeners.push(listener);
+    this.#inner.onKeyDropped?.(listener);
+  }
+
+  #drop(entry: SubjectKey): void {
+    entry.key.fill(0);
+    for (const listener of this.#dropListeners) listener(entry.keyId);
   }
 
   /** {@link KeySource}: a value without a subject gets the ordinary source's key; a subject's value its subject key, made on first use. */

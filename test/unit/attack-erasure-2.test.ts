@@ -161,17 +161,12 @@ describe('key material outlives neither forget nor cacheTtlMs', () => {
     expect(keys.stats().cachedKeys).toBe(0);
   });
 
-  // Finding (low, defence in depth), NOT FIXED: the codec keeps, per key id, a copy of the key next
-  // to its key check (SealingCodec#keyChecks, up to 4096 key ids, no expiry), so as not to compute an
-  // HMAC per box. For a subject key that copy outlives `forget` in the process that ran it, and
-  // cacheTtlMs everywhere: heap inspection after an erasure still finds the subject key, and with the
-  // histories it opens the forgotten values. Opening through the library is refused as documented; the
-  // key is only in memory. Not fixed here: computing the check afresh for subject boxes costs an HMAC
-  // per box (about 4 µs on the CI box, a measurable share of the subject pipeline), and the codec has no
-  // hook to learn of an erasure. A fix: let SubjectKeys hand out the check with the key (it already
-  // caches, zeroes and expires the key), or give the codec an erasure hook. This test finds the copy by
-  // looking into the Maps the codec creates; it passes once no Map of the codec holds the subject key.
-  it.fails('after forget, no Map of the codec still holds the forgotten subject key', async () => {
+  // Finding (low, defence in depth), fixed: the codec keeps, per key id, a copy of the key next to
+  // its key check (SealingCodec#keyChecks), so as not to compute an HMAC per box. For a subject key
+  // that copy outlived `forget` (heap inspection found it). Now SubjectKeys tells the codec when it
+  // drops a key (forget, TTL: KeySource.onKeyDropped) and the codec zeroes and drops its copy. This
+  // test finds the copy by looking into the Maps the codec creates.
+  it('after forget, no Map of the codec still holds the forgotten subject key', async () => {
     const keys = newKeys();
     const RealMap = globalThis.Map;
     const maps: Array<Map<unknown, unknown>> = [];
