@@ -236,6 +236,34 @@ describe('forget', () => {
     expect(existsSync(path.join(storeDir, 'forget-audit.jsonl'))).toBe(false); // no audit record: nothing was forgotten
   });
 
+  test('without keys, an open run whose boxes forget cannot look into is a refusal too (it may hold A inside a value)', async () => {
+    const codec = await SealingCodec.create({ keyring: Keyring.fromEnv(env) });
+    const client = new Client({
+      connection: server.env.connection,
+      namespace: server.namespace,
+      dataConverter: { payloadConverterPath: CONVERTER, payloadCodecs: [codec] },
+    });
+    const opaque = await client.workflow.start('neverRuns', {
+      taskQueue: `nobody-${RUN}`,
+      workflowId: `opaque-open-${RUN}`,
+      args: [{ label: 'opaque', login: secret(`opaque ${RUN}`, { purpose: 'credential' }) }],
+    });
+    try {
+      await waitForCount('ExecutionStatus = "Running"', 2);
+      const { SEALED_FIELDS_KEYS: _keys, SEALED_FIELDS_ACTIVE_KEY: _active, ...noKeys } = env;
+      const result = await run([...forgetArgs(), '--subject', A, '--dry-run', '--json'], { env: noKeys });
+      expect(result.code).toBe(1);
+      const report = JSON.parse(result.stdout) as ForgetReport;
+      expect(report.refusedBecause).toEqual(['open-runs', 'unchecked-open-runs']);
+      expect(report.unchecked.openWorkflows).toBe(1);
+      // With the keyring forget looks inside, finds no A there, and only A's own open run refuses.
+      const withKeys = JSON.parse((await run([...forgetArgs(), '--subject', A, '--dry-run', '--json'])).stdout) as ForgetReport;
+      expect(withKeys.refusedBecause).toEqual(['open-runs']);
+    } finally {
+      await opaque.terminate('test done');
+    }
+  });
+
   test('an --actor or --reason holding the subject id is refused (exit 2): the record keeps the hash only', async () => {
     const result = await run([...forgetArgs(), '--subject', A, '--allow-open-runs', '--reason', `erase ${A}`]);
     expect(result.code).toBe(2);

@@ -152,7 +152,7 @@ export interface ForgetReport {
    * read, nothing of the subject was found (`nothing-found`: no key, no tombstone, no run), or runs
    * hold its values while the store holds neither a key nor a tombstone (`store-holds-nothing`).
    */
-  refusedBecause: Array<'open-runs' | 'unread-runs' | 'nothing-found' | 'store-holds-nothing'>;
+  refusedBecause: Array<'open-runs' | 'unread-runs' | 'unchecked-open-runs' | 'nothing-found' | 'store-holds-nothing'>;
   /** When the subject was forgotten before (the store's tombstone), or null. */
   forgottenBefore: string | null;
   /** The subject's keys in the store before this run (one per purpose it was sealed under); null when the store cannot list them. */
@@ -283,6 +283,8 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
   if (!boolFlag(parsed, 'allow-open-runs')) {
     if (openRuns.length > 0) refusedBecause.push('open-runs');
     if (found.failed.length > 0) refusedBecause.push('unread-runs');
+    // Fail closed: an open run whose boxes forget could not look into may hold the subject's values inside them.
+    if (found.unchecked.openWorkflows > 0) refusedBecause.push('unchecked-open-runs');
   }
   const dryRun = boolFlag(parsed, 'dry-run');
   const forgottenBefore = await forgottenAt(setup, subjectHash);
@@ -457,6 +459,8 @@ function printForget(out: TextSink, r: ForgetReport): void {
             return `${r.openRuns.length} open workflow runs hold values of the subject (listed above as OPEN): a run that replays after the erasure sees tombstones where it saw values. Let the runs close (or terminate them) and run forget again, or give --allow-open-runs`;
           case 'unread-runs':
             return `${r.failed.length} histories could not be read: they may hold values of the subject in open runs. Run forget again, or give --allow-open-runs`;
+          case 'unchecked-open-runs':
+            return `${r.unchecked.openWorkflows} open workflow runs have sealed boxes forget could not look into: values of the subject may be sealed inside them. Give the keyring or the --kms-* flags so forget can look inside, let the runs close, or give --allow-open-runs`;
           case 'nothing-found':
             return 'nothing of this subject found: the store holds no key and no tombstone of it, and no run read holds its values. Check the id (exactly as the application names it) and SEALED_FIELDS_SUBJECT_INDEX_KEY (the workers\' value). To record the erasure of a subject whose data never reached this system, give --record-anyway';
           case 'store-holds-nothing':
