@@ -294,11 +294,12 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
     refusedBecause.push(found.runs.length === 0 ? 'nothing-found' : 'store-holds-nothing');
   let record: ForgetReport['record'] = null;
   if (refusedBecause.length === 0 && !dryRun) {
-    const done = await (subject === undefined ? setup.store.forget(subjectHash, input.audit) : setup.keys.forget(subject, input.audit)).catch(
-      (err: unknown) => {
-        throw storeError(err);
-      },
-    );
+    const done = await (subject === undefined
+      ? setup.store.forget(subjectHash, input.audit)
+      : setup.keys.forget(subject, input.audit)
+    ).catch((err: unknown) => {
+      throw storeError(err);
+    });
     record = { ...done, at: done.at.toISOString() };
   }
   // The keys this store holds (and forget destroys) open these runs' boxes; a run naming another key is out of its reach.
@@ -364,7 +365,8 @@ function isSubjectHash(text: string): boolean {
 async function listRecords(parsed: Parsed, io: CliIo): Promise<number> {
   const prefix = keyringSourceOf(parsed).prefix;
   const spec = subjectStoreSpecOf(parsed, io, prefix);
-  if (spec === undefined) throw usageError(`forget --list-records needs the subject key store: --subject-store STORE or ${prefix}_SUBJECT_STORE`);
+  if (spec === undefined)
+    throw usageError(`forget --list-records needs the subject key store: --subject-store STORE or ${prefix}_SUBJECT_STORE`);
   const store = await openSubjectStore(spec, false);
   try {
     const records = await store.forgetRecords().catch((err: unknown) => {
@@ -448,7 +450,12 @@ function printForget(out: TextSink, r: ForgetReport): void {
   if (r.keysNotInStore.length > 0)
     line(
       out,
-      `warning: ${r.keysNotInStore.length} of these runs hold values under subject keys this store does not hold (${[...new Set(r.keysNotInStore.flatMap((run) => run.keyIds))].filter((id) => !(r.keyIdsHeld ?? []).includes(id)).slice(0, 5).join(', ')}): erasing here does not reach them; they open wherever those keys are (another store?)`,
+      `warning: ${r.keysNotInStore.length} of these runs hold values under subject keys this store does not hold (${[
+        ...new Set(r.keysNotInStore.flatMap((run) => run.keyIds)),
+      ]
+        .filter((id) => !(r.keyIdsHeld ?? []).includes(id))
+        .slice(0, 5)
+        .join(', ')}): erasing here does not reach them; they open wherever those keys are (another store?)`,
     );
   if (r.outcome === 'refused' || r.outcome === 'would-refuse') {
     const runs = r.openRuns.length + r.closedRuns.length;
@@ -462,9 +469,11 @@ function printForget(out: TextSink, r: ForgetReport): void {
           case 'unchecked-open-runs':
             return `${r.unchecked.openWorkflows} open workflow runs have sealed boxes forget could not look into: values of the subject may be sealed inside them. Give the keyring or the --kms-* flags so forget can look inside, let the runs close, or give --allow-open-runs`;
           case 'nothing-found':
-            return 'nothing of this subject found: the store holds no key and no tombstone of it, and no run read holds its values. Check the id (exactly as the application names it) and SEALED_FIELDS_SUBJECT_INDEX_KEY (the workers\' value). To record the erasure of a subject whose data never reached this system, give --record-anyway';
+            return "nothing of this subject found: the store holds no key and no tombstone of it, and no run read holds its values. Check the id (exactly as the application names it) and SEALED_FIELDS_SUBJECT_INDEX_KEY (the workers' value). To record the erasure of a subject whose data never reached this system, give --record-anyway";
           case 'store-holds-nothing':
             return `the store holds nothing of this subject although ${runs} runs hold its values: wrong store or wrong SEALED_FIELDS_SUBJECT_INDEX_KEY? Check --subject-store and --subject-store-schema (the store the workers use); --record-anyway records the erasure all the same`;
+          default:
+            return reason;
         }
       })
       .join('; ');
