@@ -256,7 +256,7 @@ export function storeError(err: unknown): CliError {
       `permission denied by the subject key store (${why}): ${
         detail.store === 'file'
           ? 'the store directory must be readable and writable by this user'
-          : "this role lacks a grant the command needs (docs/ERASURE.md, \"PostgreSQL with least privilege\": forget's role needs SELECT, DELETE on the keys table and SELECT, INSERT on the tombstones and audit tables)"
+          : 'this role lacks a grant the command needs (docs/ERASURE.md, "PostgreSQL with least privilege": forget\'s role needs SELECT, DELETE on the keys table and SELECT, INSERT on the tombstones and audit tables)'
       }`,
     );
   if (err.code === 'SEALED_KEYSTORE_UNAVAILABLE') return new CliError(EXIT.unreachable, `cannot reach the subject key store (${why})`);

@@ -122,7 +122,8 @@ const MESSAGES: Readonly<Record<UnavailableReason, string>> = {
   auth: 'the subject key store refused the credentials: check the user and password of its connection',
   denied: 'the subject key store refused the operation: check the privileges of its role or the permissions of its directory',
   schema: 'the subject key store has no tables yet: run migrate() as the owner role, or let the store create them',
-  missing: 'the subject key store directory does not exist: check its path, or let a process that may create it (a worker, serve) create it',
+  missing:
+    'the subject key store directory does not exist: check its path, or let a process that may create it (a worker, serve) create it',
   closed: 'the subject key store is closed',
   failed: 'the subject key store failed: retry; nothing was sealed or opened without it',
 };

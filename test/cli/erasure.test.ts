@@ -301,7 +301,9 @@ describe('forget', () => {
     expect(report).toMatchObject({ outcome: 'refused', refusedBecause: ['store-holds-nothing'], keysHeld: 0, record: null });
     const text = await run([...forgetArgs(), '--subject', A, '--allow-open-runs', '--dry-run'], { env: other });
     expect(text.code).toBe(1);
-    expect(text.stdout).toContain('the store holds nothing of this subject although 4 runs hold its values: wrong store or wrong SEALED_FIELDS_SUBJECT_INDEX_KEY?');
+    expect(text.stdout).toContain(
+      'the store holds nothing of this subject although 4 runs hold its values: wrong store or wrong SEALED_FIELDS_SUBJECT_INDEX_KEY?',
+    );
     expect(text.stdout).not.toContain('now show');
     expect(existsSync(path.join(otherDir, 'forget-audit.jsonl'))).toBe(false);
   });

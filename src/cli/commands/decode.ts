@@ -135,8 +135,7 @@ async function decode(
       io.stderr,
       `problem: ${subjectBoxes} boxes are sealed under data subject keys (SEALED_KEY_UNKNOWN): sk-... keys are data subject keys: give --subject-store (or SEALED_FIELDS_SUBJECT_STORE) and the subject index key, as the workers have them`,
     );
-  const failed =
-    summary.errors.length > 0 || summary.pending > 0 || Object.keys(summary.fetchFailed).length > 0 || subjectBoxes > 0;
+  const failed = summary.errors.length > 0 || summary.pending > 0 || Object.keys(summary.fetchFailed).length > 0 || subjectBoxes > 0;
   return failed ? EXIT.problems : EXIT.ok;
 }
 
