@@ -29,6 +29,7 @@ import { kmsKeySourceOn, startKmsServer, type KmsServer } from '../support/kms-s
 import { findLeaks } from '../support/payloads';
 import { eventBytes, rawHistory } from './support/leak-scan';
 import { registerTsRequire, WORKFLOWS_PATH } from './support/sealed-temporal';
+import { quietLogger } from '../support/quiet-logger';
 
 const PURPOSES = ['phi', 'credential', 'failure'];
 const RUN = randomUUID().slice(0, 8);
@@ -442,12 +443,3 @@ function restoreEnv(name: string, saved: string | undefined): void {
   if (saved === undefined) delete process.env[name];
   else process.env[name] = saved;
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta),
-};

@@ -27,6 +27,7 @@ import {
   type Canaries,
 } from './support/leak-scan';
 import { keyringWith, registerTsRequire } from './support/sealed-temporal';
+import { quietLogger } from '../support/quiet-logger';
 
 const WORKFLOWS_PATH = path.join(__dirname, 'plugin-fixtures/workflows.ts');
 
@@ -198,12 +199,3 @@ test('leak scan: no sensitive canary in any history or in the database; every cl
   expect(findCanaries(Buffer.concat(histories.map(eventBytes)), CLEAR).sort()).toEqual(Object.keys(CLEAR).sort());
   expect(findCanaries(readDatabaseBytes(server.dbFilename), SECRET)).toEqual([]);
 });
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta),
-};

@@ -15,6 +15,7 @@ import { SealedFieldsPlugin } from '../../../src/plugin';
 import type { DevServer } from '../../support/dev-server';
 import { findTemporalCli } from '../../support/temporal-cli';
 import { eventBytes, rawHistory, type Execution } from './leak-scan';
+import { quietLogger } from '../../support/quiet-logger';
 
 export const ERASURE_WORKFLOWS_PATH = path.join(__dirname, '../erasure-fixtures/workflows.ts');
 export const ERASURE_CONVERTER_PATH = path.join(__dirname, '../erasure-fixtures/converter.ts');
@@ -53,15 +54,6 @@ export function erasurePlugin(keys: SubjectKeys): SealedFieldsPlugin {
 export function erasureClient(server: DevServer, keys: SubjectKeys): Client {
   return new Client({ connection: server.env.connection, namespace: server.namespace, plugins: [erasurePlugin(keys)] });
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta),
-};
 
 /** One bundle per file (bundling costs tens of seconds on two cores); workers made later reuse it. */
 export function bundleErasureWorkflows(plugin: SealedFieldsPlugin): Promise<WorkflowBundleWithSourceMap> {

@@ -7,6 +7,7 @@ import { bundleWorkflowCode, Worker, type WorkerOptions, type WorkflowBundleWith
 import { sealedClientInterceptors } from '../../../src';
 import { Keyring, SealingCodec } from '../../../src/codec';
 import type { DevServer } from '../../support/dev-server';
+import { quietLogger } from '../../support/quiet-logger';
 
 export const CONVERTER_PATH = path.join(__dirname, '../fixtures/converter.ts');
 export const WORKFLOWS_PATH = path.join(__dirname, '../fixtures/workflows.ts');
@@ -40,18 +41,9 @@ export function bundleSealedWorkflows(): Promise<WorkflowBundleWithSourceMap> {
     payloadConverterPath: CONVERTER_PATH,
     failureConverterPath: CONVERTER_PATH,
     workflowInterceptorModules: [INTERCEPTORS_PATH],
-    logger: quietBundleLogger,
+    logger: quietLogger,
   });
 }
-
-const quietBundleLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta),
-};
 
 export interface SealedWorkerOptions {
   server: DevServer;
