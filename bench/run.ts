@@ -2,10 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIGURE_COLUMNS, figureCells, TEXT } from './format';
+import { PIPELINE_NAMES, type PipelineName } from './pipelines';
 import { runBench, type BenchReport } from './runner';
 
 // `npm run bench` (full, writes bench/results.json) or `npm run bench -- --quick` (smoke run,
-// writes to the temp dir unless `--out` says where). `--rounds N` overrides the round count.
+// writes to the temp dir unless `--out` says where). `--rounds N` overrides the round count;
+// `--pipelines json,sealed` times only those (the same set as an older tree's, for a like-for-like run).
 
 function argValue(args: string[], flag: string): string | undefined {
   const at = args.indexOf(flag);
@@ -25,7 +27,14 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const rounds = argValue(args, '--rounds');
   const out = argValue(args, '--out') ?? (quick ? join(tmpdir(), 'temporal-sealed-fields-bench.json') : join(__dirname, 'results.json'));
-  const report = await runBench({ quick, ...(rounds === undefined ? {} : { rounds: Number(rounds) }) });
+  const only = argValue(args, '--pipelines')?.split(',') as PipelineName[] | undefined;
+  const unknown = only?.filter((name) => !(PIPELINE_NAMES as readonly string[]).includes(name)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown pipelines: ${unknown.join(', ')} (known: ${PIPELINE_NAMES.join(', ')})`);
+  const report = await runBench({
+    quick,
+    ...(rounds === undefined ? {} : { rounds: Number(rounds) }),
+    ...(only === undefined ? {} : { pipelines: only }),
+  });
   process.stdout.write(`${formatTable(report)}\n\n${report.node}, ${report.rounds} round(s), medians in us per payload\n`);
   writeFileSync(out, `${JSON.stringify(report.entries, null, 2)}\n`);
   process.stdout.write(`wrote ${out}\n`);
