@@ -4,11 +4,11 @@ import { equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
 import { fieldListJson, fieldListOfPending, parseFieldList, type FieldList, type PendingList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
-import { tombstoneText } from '../lib/placeholders';
+import { TOMBSTONE_PREFIX, tombstoneText } from '../lib/placeholders';
 import { sealTag, tagPurpose, tagSubject } from '../lib/seal-tag';
 import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
 import { checkPurpose } from '../model/purpose';
-import { claimPending, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
+import { claimPending, leaveOpened, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
 import { boxAad, type BoxPlace } from './aad';
 import { joinBytes } from './byte-io';
 import {
@@ -727,8 +727,11 @@ function allOf<T>(results: Array<T | Promise<T>>): T[] | Promise<T[]> {
 }
 
 /** The payload with its sealed entry replaced by the opened field list. */
-function withOpened(payload: Payload, { opened, texts }: RevealedPayload & { texts: string[] }): Payload {
+function withOpened(payload: Payload, { opened, texts, erased }: RevealedPayload & { texts: string[] }): Payload {
   const openedJson = utf8Bytes(fieldListJson(opened, texts));
+  // Tombstones come from erased boxes, or as values sealed again after an erasure (a re-sent tombstone).
+  const tombstones = erased.length > 0 || texts.some((text) => text.includes(TOMBSTONE_PREFIX));
+  leaveOpened(openedJson, { list: opened, tombstones });
   return { ...payload, metadata: replaceEntries(payload.metadata ?? {}, [META.sealed], META.opened, openedJson) };
 }
 

@@ -19,7 +19,7 @@ import { getAtPointer, mergeAtPointers, parentFirstOrder, setAtPointer } from '.
 import { parseFieldList, pendingListJson, pendingListOf, type FieldList, type PendingField, type PendingList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { utf8Bytes, utf8Text } from '../lib/utf8';
-import { codecRegistered, depositPending, inWorkflowSandbox } from '../lib/handoff';
+import { codecRegistered, depositPending, inWorkflowSandbox, takeOpened } from '../lib/handoff';
 import { countPlaceholders, countQuotedPlaceholderStarts, mayHoldPlaceholders } from '../lib/placeholders';
 import { sealTag } from '../lib/seal-tag';
 import { refuseClearSensitiveValues, stripped } from './integrity';
@@ -171,13 +171,16 @@ export class SealedPayloadConverter implements PayloadConverter {
     const text = utf8Text(payload.data as Uint8Array);
     let value = guardJson(() => JSON.parse(text) as unknown);
     const openedBytes = metadata[META.opened];
-    const openedText = openedBytes === undefined || openedBytes === null ? undefined : utf8Text(openedBytes);
-    const opened = openedText === undefined ? undefined : parseFieldList(openedText);
+    // Opened by a codec in this realm: its list as it is; else (the workflow sandbox, another process) parsed from the bytes.
+    const handedOver = openedBytes === undefined || openedBytes === null ? undefined : takeOpened(openedBytes);
+    const openedText = openedBytes === undefined || openedBytes === null || handedOver !== undefined ? undefined : utf8Text(openedBytes);
+    const opened = handedOver?.list ?? (openedText === undefined ? undefined : parseFieldList(openedText));
     const order = opened === undefined ? undefined : parentFirstOrder(opened.paths);
     if (opened !== undefined) value = mergeOpened(value, opened, order as number[]);
     else if (mayHoldPlaceholders(text) && countPlaceholders(value) > 0) throw stripped();
     // Values of forgotten subjects, erased by the codec or sent on as tombstones, become `Erased` again.
-    if (mayHoldTombstones(text) || (openedText !== undefined && mayHoldTombstones(openedText))) value = restoreTombstones(value);
+    if (handedOver?.tombstones === true || mayHoldTombstones(text) || (openedText !== undefined && mayHoldTombstones(openedText)))
+      value = restoreTombstones(value);
     const typeName = (hint as SealedConverterHint | undefined)?.type ?? decodeOptional(metadata[META.type]);
     const result = typeName === undefined ? value : this.rebuild(value, typeName, opened === undefined);
     // Last, so that keys a rebuilt class declares need no memory of their own.

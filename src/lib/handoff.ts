@@ -6,13 +6,22 @@
  * plaintext. One store per JS realm, pinned on globalThis so ESM and CJS copies share it.
  * Workflow-safe: no Node built-ins.
  */
-import { pendingListJson, type PendingList } from './field-list';
+import { pendingListJson, type FieldList, type PendingList } from './field-list';
+
+/** An opened field list as the codec left it for a converter in the same realm (see `leaveOpened`). */
+export interface OpenedHandoff {
+  list: FieldList;
+  /** Some of its values may be tombstones of erased subjects (`[erased:<purpose>]`). */
+  tombstones: boolean;
+}
 
 interface HandoffState {
   /** SealingCodecs created in this realm; the converter refuses to mark values when there are none. */
   codecs: number;
   next: number;
   readonly pending: Map<string, PendingList>;
+  /** Opened field lists by the `sealed-opened` bytes they were written as (weakly: dropped with the payload). */
+  opened?: WeakMap<Uint8Array, OpenedHandoff>;
 }
 
 const HANDOFF_KEY = Symbol.for('temporal-sealed-fields.handoff.v1');
@@ -66,4 +75,22 @@ export function peekPending(reference: string): string | undefined {
  */
 export function inWorkflowSandbox(): boolean {
   return (globalThis as { __TEMPORAL_ACTIVATOR__?: unknown }).__TEMPORAL_ACTIVATOR__ !== undefined;
+}
+
+/**
+ * Leaves the opened field list written as `bytes` for the converter: when it decodes the same
+ * payload object in this realm (activities, clients), it takes the list as it is instead of
+ * parsing the bytes again. A payload that crosses into the workflow sandbox arrives as other
+ * bytes and is parsed there, as before.
+ */
+export function leaveOpened(bytes: Uint8Array, opened: OpenedHandoff): void {
+  state.opened ??= new WeakMap();
+  state.opened.set(bytes, opened);
+}
+
+/** The opened field list left for these very bytes, removed (a list is taken once); undefined when there is none. */
+export function takeOpened(bytes: Uint8Array): OpenedHandoff | undefined {
+  const opened = state.opened?.get(bytes);
+  if (opened !== undefined) state.opened?.delete(bytes);
+  return opened;
 }
