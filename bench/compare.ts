@@ -11,7 +11,7 @@ function read(path: string): ResultEntry[] {
 function figures(entries: ResultEntry[]): string {
   const head = `| ${FIGURE_COLUMNS.join(' | ')} |`;
   // Text columns (scenario, direction, target, met) left, figures right.
-  const rule = `| ${FIGURE_COLUMNS.map((c, i) => (i < 2 || i >= FIGURE_COLUMNS.length - 2 ? '---' : '---:')).join(' | ')} |`;
+  const rule = `| ${FIGURE_COLUMNS.map((_column, i) => (i < 2 || i >= FIGURE_COLUMNS.length - 2 ? '---' : '---:')).join(' | ')} |`;
   return [head, rule, ...entries.map((e) => `| ${figureCells(e, MARKDOWN).join(' | ')} |`)].join('\n');
 }
 
