@@ -1,9 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import { AwsKmsKeySource, type AwsKmsKeySourceOptions } from '../../src/codec';
 import { freePort } from './dev-server';
+import { installedTool } from './installed-tool';
 
 /**
  * A real AWS KMS API on loopback for one test file: moto's server mode (`moto_server -H
@@ -52,25 +51,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const ROOT = path.resolve(__dirname, '..', '..');
 
-let installed: string | undefined;
-
-/** Path of `moto_server`: $MOTO_SERVER_PATH, else what scripts/install-moto.sh installs (or finds) and prints. */
 export function motoServerPath(): string {
-  const fromEnv = process.env.MOTO_SERVER_PATH;
-  if (fromEnv) {
-    accessSync(fromEnv, constants.X_OK);
-    return fromEnv;
-  }
-  installed ??= execFileSync('bash', [path.join(ROOT, 'scripts', 'install-moto.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-    .trim()
-    .split('\n')
-    .pop() as string;
-  return installed;
+  return installedTool('MOTO_SERVER_PATH', 'install-moto.sh');
 }
 
 /** Starts moto and the relay; call `teardown()` in afterAll. */

@@ -1,10 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chownSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './dev-server';
+import { installedTool } from './installed-tool';
 
 /**
  * A throwaway PostgreSQL cluster for one test file: `initdb` in a temp dir as a non-root user
@@ -33,27 +34,12 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const SUPERUSER = 'sealed_admin';
 const DATABASE = 'sealed_test';
 
-let installed: string | undefined;
-
 /** PostgreSQL's bin dir: $POSTGRES_BIN_DIR, else what scripts/install-postgres.sh installs (or finds) and prints. */
 export function postgresBinDir(): string {
-  const fromEnv = process.env.POSTGRES_BIN_DIR;
-  if (fromEnv) {
-    accessSync(path.join(fromEnv, 'initdb'), constants.X_OK);
-    return fromEnv;
-  }
-  installed ??= execFileSync('bash', [path.join(ROOT, 'scripts', 'install-postgres.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-    .trim()
-    .split('\n')
-    .pop() as string;
-  return installed;
+  return installedTool('POSTGRES_BIN_DIR', 'install-postgres.sh', (dir) => path.join(dir, 'initdb'));
 }
 
 /** The user PostgreSQL runs as: itself when not root (initdb refuses root), else `postgres` or `nobody`. */
