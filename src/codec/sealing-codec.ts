@@ -4,7 +4,7 @@ import { equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
 import { fieldListJson, fieldListOfPending, parseFieldList, type FieldList, type PendingList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
-import { TOMBSTONE_PREFIX, tombstoneText } from '../lib/placeholders';
+import { mayHoldTombstones, tombstoneText } from '../lib/placeholders';
 import { sealTag, tagPurpose, tagSubject } from '../lib/seal-tag';
 import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
 import { checkPurpose } from '../model/purpose';
@@ -730,7 +730,7 @@ function allOf<T>(results: Array<T | Promise<T>>): T[] | Promise<T[]> {
 function withOpened(payload: Payload, { opened, texts, erased }: RevealedPayload & { texts: string[] }): Payload {
   const openedJson = utf8Bytes(fieldListJson(opened, texts));
   // Tombstones come from erased boxes, or as values sealed again after an erasure (a re-sent tombstone).
-  const tombstones = erased.length > 0 || texts.some((text) => text.includes(TOMBSTONE_PREFIX));
+  const tombstones = erased.length > 0 || texts.some(mayHoldTombstones);
   leaveOpened(openedJson, { list: opened, tombstones });
   return { ...payload, metadata: replaceEntries(payload.metadata ?? {}, [META.sealed], META.opened, openedJson) };
 }

@@ -20,12 +20,12 @@ import { parseFieldList, pendingListJson, pendingListOf, type FieldList, type Pe
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { utf8Bytes, utf8Text } from '../lib/utf8';
 import { codecRegistered, depositPending, inWorkflowSandbox, takeOpened } from '../lib/handoff';
-import { countPlaceholders, countQuotedPlaceholderStarts, mayHoldPlaceholders } from '../lib/placeholders';
+import { countPlaceholders, countQuotedPlaceholderStarts, mayHoldPlaceholders, mayHoldTombstones } from '../lib/placeholders';
 import { sealTag } from '../lib/seal-tag';
 import { refuseClearSensitiveValues, stripped } from './integrity';
 import { rehydrate } from './rehydrate';
 import { rememberSealedPaths } from './sealed-memory';
-import { mayHoldTombstones, refuseLookalikeTombstones, restoreTombstones } from './tombstones';
+import { refuseLookalikeTombstones, restoreTombstones } from './tombstones';
 import { stringifyWatched } from '../model/encoding-watch';
 import { needsFullWalk, shadowValue, type KeyRule, type WalkOptions } from './seal-walk';
 import { classShape, shapeOfInstance, zodShape, type Shape } from './shapes';

@@ -1,7 +1,7 @@
 import { Secret } from '../model/secret';
 import { cachedTokens } from '../lib/json-pointer';
 import { tagSubject } from '../lib/seal-tag';
-import { shapeOfInstance } from './shapes';
+import { type ClassShape, shapeOfInstance } from './shapes';
 
 /**
  * What a decoded value remembers of its sealing, so that passing it on without a hint (a zod
@@ -50,25 +50,34 @@ export function sealedMemoryOf(node: object): Memory | undefined {
  */
 export function rememberSealedPaths(root: unknown, paths: readonly string[], purposes: readonly string[], order: readonly number[]): void {
   state.used = true;
+  // Sealed siblings share their holder: found once per run of paths with the same parent.
+  let parent: string | undefined;
+  let holder: unknown;
   for (const i of order) {
-    const tokens = cachedTokens(paths[i] as string);
+    const path = paths[i] as string;
+    const tokens = cachedTokens(path);
     if (tokens.length === 0) {
       markWhole(root, withPurpose(NONE, purposes[i] as string)); // the whole value was sealed
       continue;
     }
-    const found = valueAt(root, tokens, tokens.length - 1);
-    const holder = unwrap(found);
-    if (typeof holder !== 'object' || holder === null) continue;
-    const key = tokens[tokens.length - 1] as string;
-    const purpose = purposes[i] as string;
-    const value = Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
-    const memory = (holder as Remembering)[MEMORY];
-    const chain = withPurpose(memory?.keys?.get(key) ?? memory?.whole ?? NONE, purpose);
-    // A registered class that declares the key sensitive under this purpose seals it again by itself.
-    if (Array.isArray(holder)) rememberElements(holder, chain);
-    else if (chain.length > 1 || declaredPurpose(holder, key) !== purpose) rememberKey(holder, key, chain);
-    if (typeof value === 'object' && value !== null) markWhole(value, chain);
+    const parentPath = path.slice(0, path.lastIndexOf('/'));
+    if (parentPath !== parent) {
+      parent = parentPath;
+      holder = unwrap(valueAt(root, tokens, tokens.length - 1));
+    }
+    if (typeof holder === 'object' && holder !== null) remember(holder, tokens[tokens.length - 1] as string, purposes[i] as string);
   }
+}
+
+/** Records that `holder[key]` arrived sealed under `purpose` (inside what `holder` itself arrived under). */
+function remember(holder: object, key: string, purpose: string): void {
+  const value = Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
+  const memory = (holder as Remembering)[MEMORY];
+  const chain = withPurpose(memory?.keys?.get(key) ?? memory?.whole ?? NONE, purpose);
+  // A registered class that declares the key sensitive under this purpose seals it again by itself.
+  if (Array.isArray(holder)) rememberElements(holder, chain);
+  else if (chain.length > 1 || declaredPurpose(holder, key) !== purpose) rememberKey(holder, key, chain);
+  if (typeof value === 'object' && value !== null) markWhole(value, chain);
 }
 
 const NONE: readonly string[] = [];
@@ -98,9 +107,19 @@ function rememberKey(holder: object, key: string, chain: readonly string[]): voi
   memory.keys.set(key, chain);
 }
 
+/** Per class shape: the purpose of each key it declares sensitive. */
+const declaredPurposes = new WeakMap<ClassShape, Map<string, string>>();
+
 function declaredPurpose(holder: object, key: string): string | undefined {
-  const shape = shapeOfInstance(holder)?.fields.find((field) => field.key === key)?.shape;
-  return shape?.kind === 'sensitive' ? shape.purpose : undefined;
+  const shape = shapeOfInstance(holder);
+  if (shape === undefined) return undefined;
+  let purposes = declaredPurposes.get(shape);
+  if (purposes === undefined) {
+    purposes = new Map();
+    for (const field of shape.fields) if (field.shape.kind === 'sensitive') purposes.set(field.key, field.shape.purpose);
+    declaredPurposes.set(shape, purposes);
+  }
+  return purposes.get(key);
 }
 
 function memoryOf(node: object): Memory {

@@ -2,7 +2,7 @@ import { sealedError } from '../errors';
 import { Erased } from '../model/erased';
 import { Secret } from '../model/secret';
 import type { PendingField } from '../lib/field-list';
-import { TOMBSTONE_PREFIX, tombstonePurpose } from '../lib/placeholders';
+import { mayHoldTombstones, tombstonePurpose } from '../lib/placeholders';
 
 /**
  * Tombstones on the wire: an `Erased` value is written as the string `[erased:<purpose>]`, and
@@ -10,11 +10,6 @@ import { TOMBSTONE_PREFIX, tombstonePurpose } from '../lib/placeholders';
  * clear string of that exact form (as they refuse placeholder lookalikes): every tombstone string
  * a reader meets was a tombstone. See docs/ERASURE.md.
  */
-
-/** True when JSON text may hold a tombstone string (a cheap test before a walk). */
-export function mayHoldTombstones(text: string): boolean {
-  return text.includes(TOMBSTONE_PREFIX);
-}
 
 /** Replaces, in place, every tombstone string in a decoded value (inside Secrets too) by an `Erased`; returns the root. */
 export function restoreTombstones(root: unknown): unknown {

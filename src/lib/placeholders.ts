@@ -18,18 +18,41 @@ const grammar = (pattern: RegExp): string => pattern.source.slice(1, -1);
 /** The exact text of a placeholder string: `[sealed:<purpose>]` or `[sealed:<purpose>:<keyId>]`. */
 export const PLACEHOLDER_PATTERN = new RegExp(`^\\[sealed:${grammar(PURPOSE_PATTERN)}(?::${grammar(KEY_ID_PATTERN)})?\\]$`);
 
+/** A search falls back to V8's own where `[` is denser than one in this many characters (arrays of arrays). */
+const CHARACTERS_PER_BRACKET = 64;
+
+/**
+ * Where `marker` (a text starting with `[`) first occurs in `text` at or after `from`; -1 if nowhere.
+ * V8 searches a long JSON text for a multi-character pattern several times slower than for one
+ * character, and `[` is rare in JSON text: so find each `[` and compare there, unless brackets
+ * turn out to be dense. See docs/PERFORMANCE.md.
+ */
+export function indexOfMarker(text: string, marker: string, from = 0): number {
+  let at = text.indexOf('[', from);
+  for (let hits = 1; at !== -1; hits++) {
+    if (text.startsWith(marker, at)) return at;
+    if (hits >= 32 && at - from < hits * CHARACTERS_PER_BRACKET) return text.indexOf(marker, at);
+    at = text.indexOf('[', at + 1);
+  }
+  return -1;
+}
+
 /** Clear JSON text that may hold placeholder strings (a cheap test before `countPlaceholders`). */
 export function mayHoldPlaceholders(text: string): boolean {
   // A JSON escape can spell a placeholder without its plain text (`\u005bsealed:`): look closer then too.
-  return text.includes(PLACEHOLDER_PREFIX) || text.includes('\\u');
+  return indexOfMarker(text, PLACEHOLDER_PREFIX) !== -1 || text.includes('\\u');
 }
-
-const QUOTED_PREFIX = `"${PLACEHOLDER_PREFIX}`;
 
 /** How many JSON strings in `json` start as a placeholder does: an upper bound of the placeholders it holds, without parsing. */
 export function countQuotedPlaceholderStarts(json: string): number {
   let count = 0;
-  for (let at = json.indexOf(QUOTED_PREFIX); at !== -1; at = json.indexOf(QUOTED_PREFIX, at + QUOTED_PREFIX.length)) count++;
+  for (
+    let at = indexOfMarker(json, PLACEHOLDER_PREFIX);
+    at !== -1;
+    at = indexOfMarker(json, PLACEHOLDER_PREFIX, at + PLACEHOLDER_PREFIX.length)
+  ) {
+    if (at > 0 && json.charCodeAt(at - 1) === 0x22) count++; // `"`: a string starts there
+  }
   return count;
 }
 
@@ -50,6 +73,11 @@ export function countPlaceholders(value: unknown): number {
 
 /** Every tombstone starts with this text. */
 export const TOMBSTONE_PREFIX = '[erased:';
+
+/** True when text may hold a tombstone string (a cheap test before a walk). */
+export function mayHoldTombstones(text: string): boolean {
+  return indexOfMarker(text, TOMBSTONE_PREFIX) !== -1;
+}
 
 /** What stands where a value of a forgotten data subject was: `[erased:phi]`. Holds nothing of the value. */
 export function tombstoneText(purpose: string): string {
