@@ -2,15 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Payload } from '@temporalio/common';
-import type { Pipeline } from './pipelines';
-import type { Scenario, ScenarioName } from './scenarios';
+import { Worker } from 'node:worker_threads';
+import type { Ready, TimeRequest } from './tree-worker';
 
-// The `sealed` pipeline of another checkout of this project (an older commit, say), loaded into
-// this process so that `npm run bench -- --baseline DIR` times it beside today's `sealed`, in the
-// same rounds: both share the machine's noise, and their ratio is what the run reports.
-// Make the checkout with `git worktree add /tmp/before <commit>` and link its node_modules to ours.
+// `npm run bench -- --baseline DIR`: this checkout's `sealed` pipeline against the one in DIR (an
+// older commit: `git worktree add /tmp/before <commit>`, then link its node_modules to ours).
+// Each runs in a worker thread of its own, so the two copies of the library keep their realm-global
+// registries apart; the main thread has them take turns on the same scenario, so both share the
+// machine's noise, and reports the median over rounds of each round's ratio.
 
+const OURS = resolve(__dirname, '..');
 const TREE_FOLDERS = ['src', 'test', 'bench'];
 
 /**
@@ -20,10 +21,9 @@ const TREE_FOLDERS = ['src', 'test', 'bench'];
  */
 export function rerunIncluding(directory: string): number | undefined {
   if (process.env.TSX_TSCONFIG_PATH !== undefined) return undefined;
-  const ours = resolve(__dirname, '..');
   const config = join(mkdtempSync(join(tmpdir(), 'bench-baseline-')), 'tsconfig.json');
-  const include = [ours, resolve(directory)].flatMap((root) => TREE_FOLDERS.map((folder) => join(root, folder)));
-  writeFileSync(config, JSON.stringify({ extends: join(ours, 'tsconfig.json'), include }));
+  const include = [OURS, resolve(directory)].flatMap((root) => TREE_FOLDERS.map((folder) => join(root, folder)));
+  writeFileSync(config, JSON.stringify({ extends: join(OURS, 'tsconfig.json'), include }));
   const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, TSX_TSCONFIG_PATH: config },
@@ -31,53 +31,91 @@ export function rerunIncluding(directory: string): number | undefined {
   return child.status ?? 1;
 }
 
-/** What the older tree's bench modules export (the names have been stable since the bench began). */
-interface TreeBench {
-  pipelines: { createPipelines(names?: readonly string[]): Promise<Partial<Record<string, Pipeline>>> };
-  scenarios: {
-    createScenarios(): Scenario[];
-    inputFor(scenario: Scenario, pipeline: string): unknown;
-    hintFor(scenario: Scenario, pipeline: string): Parameters<Pipeline['encode']>[1];
-  };
-  verify: {
-    verifyPipeline(pipeline: Pipeline, scenario: Scenario): Promise<{ roundTrip: boolean; hidesSensitive: boolean; payload: Payload }>;
-  };
-}
+class TreeWorker {
+  private constructor(
+    private readonly worker: Worker,
+    readonly scenarios: readonly string[],
+  ) {}
 
-/** The baseline's own encode and decode of one scenario, each on that tree's own fixtures. */
-export interface BaselineOperations {
-  encode(): Promise<unknown>;
-  decode(): Promise<unknown>;
-}
+  static async start(directory: string): Promise<TreeWorker> {
+    // A worker thread does not inherit tsx's hooks: it registers them itself before loading TypeScript.
+    const script = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'tree-worker.ts'))});`;
+    const worker = new Worker(script, { eval: true, workerData: resolve(directory) });
+    const ready = await TreeWorker.reply<Ready>(worker);
+    return new TreeWorker(worker, ready.scenarios);
+  }
 
-export interface Baseline {
-  /** The directory the tree was loaded from, for the report. */
-  directory: string;
-  /** Operations for each scenario that round-tripped and hid its sensitive values in that tree; the others are not timed. */
-  scenarios: Map<ScenarioName, BaselineOperations>;
-}
-
-async function importTree(directory: string): Promise<TreeBench> {
-  const load = (name: string): Promise<unknown> => import(resolve(directory, 'bench', `${name}.ts`));
-  const [pipelines, scenarios, verify] = await Promise.all([load('pipelines'), load('scenarios'), load('verify')]);
-  return { pipelines, scenarios, verify } as TreeBench;
-}
-
-/** Loads the `sealed` pipeline of the tree at `directory` and checks it on that tree's scenarios. */
-export async function loadBaseline(directory: string): Promise<Baseline> {
-  const tree = await importTree(directory);
-  const sealed = (await tree.pipelines.createPipelines(['sealed'])).sealed;
-  if (sealed === undefined) throw new Error(`${directory} has no sealed pipeline`);
-  const scenarios = new Map<ScenarioName, BaselineOperations>();
-  for (const scenario of tree.scenarios.createScenarios()) {
-    const checked = await tree.verify.verifyPipeline(sealed, scenario);
-    if (!checked.roundTrip || !checked.hidesSensitive) continue;
-    const input = tree.scenarios.inputFor(scenario, 'sealed');
-    const hint = tree.scenarios.hintFor(scenario, 'sealed');
-    scenarios.set(scenario.name, {
-      encode: () => sealed.encode(input, hint),
-      decode: () => sealed.decode(checked.payload, hint),
+  private static reply<T>(worker: Worker): Promise<T> {
+    return new Promise((done, fail) => {
+      const onError = (error: Error): void => fail(error);
+      worker.once('error', onError);
+      worker.once('message', (message: T) => {
+        worker.off('error', onError);
+        done(message);
+      });
     });
   }
-  return { directory, scenarios };
+
+  time(request: TimeRequest): Promise<number | null> {
+    const reply = TreeWorker.reply<number | null>(this.worker);
+    this.worker.postMessage(request);
+    return reply;
+  }
+
+  stop(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+export interface TreeComparison {
+  scenario: string;
+  direction: TimeRequest['direction'];
+  baselineUs: number;
+  oursUs: number;
+  /** Median over rounds of ours / baseline, each round's pair timed back to back. */
+  ratio: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Times this checkout's and `directory`'s sealed pipelines in turns, every scenario both share, encode and decode. */
+export async function compareTrees(directory: string, rounds: number, log: (line: string) => void): Promise<TreeComparison[]> {
+  const [ours, baseline] = [await TreeWorker.start(OURS), await TreeWorker.start(directory)];
+  const samples = new Map<string, { ours: number[]; baseline: number[] }>();
+  try {
+    for (let round = 0; round < rounds; round++) {
+      log(`round ${round + 1}/${rounds}`);
+      for (const scenario of ours.scenarios.filter((name) => baseline.scenarios.includes(name))) {
+        for (const direction of ['encode', 'decode'] as const) {
+          const request: TimeRequest = { scenario, direction, time: 250, warmupTime: 80 };
+          // Who goes first alternates, so neither side always meets the machine warmer.
+          const first = round % 2 === 0 ? ours : baseline;
+          const a = await first.time(request);
+          const b = await (first === ours ? baseline : ours).time(request);
+          const [us, them] = first === ours ? [a, b] : [b, a];
+          if (us === null || them === null) continue;
+          const bucket = samples.get(`${scenario}/${direction}`) ?? { ours: [], baseline: [] };
+          bucket.ours.push(us);
+          bucket.baseline.push(them);
+          samples.set(`${scenario}/${direction}`, bucket);
+        }
+      }
+    }
+  } finally {
+    await Promise.all([ours.stop(), baseline.stop()]);
+  }
+  return [...samples].map(([key, s]) => {
+    const [scenario, direction] = key.split('/') as [string, TimeRequest['direction']];
+    return {
+      scenario,
+      direction,
+      baselineUs: median(s.baseline),
+      oursUs: median(s.ours),
+      ratio: median(s.ours.map((us, i) => us / (s.baseline[i] as number))),
+    };
+  });
 }

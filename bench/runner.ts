@@ -1,5 +1,4 @@
 import { Bench } from 'tinybench';
-import type { Baseline } from './baseline';
 import { createPipelines, PIPELINE_NAMES, type Pipeline, type PipelineName } from './pipelines';
 import { createScenarios, hintFor, inputFor, type Scenario, type ScenarioName } from './scenarios';
 import { TARGETS, targetMet } from './targets';
@@ -15,15 +14,11 @@ export interface RunOptions {
   rounds?: number;
   /** Only these pipelines (default: all); the others are not built, verified or timed (their figures are null). */
   pipelines?: readonly PipelineName[];
-  /** Another tree's `sealed` pipeline, timed in the same rounds as today's (`--baseline DIR`). */
-  baseline?: Baseline;
   /** Progress lines go here (stderr by default). */
   log?: (line: string) => void;
 }
 
 type PerPipeline<T> = Record<PipelineName, T>;
-/** What one round times: the pipelines, and the baseline tree's sealed pipeline when one is loaded. */
-type Timed = PipelineName | 'baseline';
 
 /** One row of `bench/results.json`: medians in µs per payload, ratios sealed / other. */
 export interface ResultEntry {
@@ -39,8 +34,6 @@ export interface ResultEntry {
   /** Per-data-subject keys (cached) against the keyring and against plain JSON. */
   subjectVsSealed: number | null;
   subjectVsJson: number | null;
-  /** The baseline tree's `sealed`, when one was loaded: its median, and the median of each round's sealed/baseline ratio. */
-  baseline?: { us: number | null; sealedVsBaseline: number | null };
   target: { maxVsJson: number; fasterThan: PipelineName; met: boolean };
   /** Every pipeline gave back its input before it was timed. */
   roundTrip: PerPipeline<boolean>;
@@ -84,16 +77,20 @@ function operation(pipeline: Pipeline, scenario: Scenario, direction: Direction,
 }
 
 /** Times the trusted pipelines of one scenario and direction, starting at a rotating pipeline to spread drift. */
-async function timeOnce(tasks: Array<[Timed, () => Promise<unknown>]>, timing: Timing, round: number): Promise<Map<Timed, number>> {
+async function timeOnce(
+  tasks: Array<[PipelineName, () => Promise<unknown>]>,
+  timing: Timing,
+  round: number,
+): Promise<Map<PipelineName, number>> {
   const bench = new Bench({ ...timing, throws: true });
   const start = round % tasks.length;
   for (const [name, fn] of [...tasks.slice(start), ...tasks.slice(0, start)]) bench.add(name, fn);
   await bench.run();
-  const out = new Map<Timed, number>();
+  const out = new Map<PipelineName, number>();
   for (const task of bench.tasks) {
     const result = task.result;
     if (result.state !== 'completed') throw new Error(`bench task ${task.name} did not complete: ${result.state}`);
-    out.set(task.name as Timed, result.latency.p50 * 1000);
+    out.set(task.name as PipelineName, result.latency.p50 * 1000);
   }
   return out;
 }
@@ -119,15 +116,13 @@ function perPipeline<T>(make: (name: PipelineName) => T): PerPipeline<T> {
 function entryFor(
   scenario: ScenarioName,
   direction: Direction,
-  samples: Map<Timed, number[]>,
+  samples: Map<PipelineName, number[]>,
   checks: PerPipeline<Verification>,
-  withBaseline: boolean,
 ): ResultEntry {
-  const medianOf = (name: Timed): number | null => {
+  const us = perPipeline((name) => {
     const list = samples.get(name);
     return list === undefined || list.length === 0 ? null : round3(median(list));
-  };
-  const us = perPipeline(medianOf);
+  });
   return {
     scenario,
     direction,
@@ -139,7 +134,6 @@ function entryFor(
     kmsVsJson: ratio(us.kms, us.json),
     subjectVsSealed: ratio(us.subject, us.sealed),
     subjectVsJson: ratio(us.subject, us.json),
-    ...(withBaseline ? { baseline: { us: medianOf('baseline'), sealedVsBaseline: roundRatio(samples) } } : {}),
     target: { ...TARGETS[scenario], met: targetMet(scenario, us) },
     roundTrip: perPipeline((name) => checks[name].roundTrip),
     hidesSensitive: perPipeline((name) => checks[name].hidesSensitive),
@@ -160,18 +154,7 @@ async function verifyAll(pipelines: Partial<PerPipeline<Pipeline>>, scenario: Sc
   return Object.fromEntries(entries) as PerPipeline<Verification>;
 }
 
-/**
- * The median over rounds of sealed / baseline within each round: the two were timed seconds
- * apart, so a machine whose speed drifts between rounds moves both alike.
- */
-function roundRatio(samples: Map<Timed, number[]>): number | null {
-  const sealed = samples.get('sealed') ?? [];
-  const baseline = samples.get('baseline') ?? [];
-  if (sealed.length === 0 || sealed.length !== baseline.length) return null;
-  return round3(median(sealed.map((us, i) => us / (baseline[i] as number))));
-}
-
-type Samples = Map<string, Map<Timed, number[]>>;
+type Samples = Map<string, Map<PipelineName, number[]>>;
 type Checks = Map<ScenarioName, PerPipeline<Verification>>;
 
 function sampleKey(scenario: ScenarioName, direction: Direction): string {
@@ -186,18 +169,15 @@ async function runRound(
   checks: Checks,
   timing: Timing,
   samples: Samples,
-  baseline: Baseline | undefined,
 ): Promise<void> {
   for (const scenario of scenarios) {
     const verified = checks.get(scenario.name) as PerPipeline<Verification>;
-    const older = baseline?.scenarios.get(scenario.name);
     for (const direction of DIRECTIONS) {
       const tasks = PIPELINE_NAMES.filter((name) => trusted(name, verified[name])).map(
-        (name) => [name, operation(pipelines[name], scenario, direction, verified[name])] as [Timed, () => Promise<unknown>],
+        (name) => [name, operation(pipelines[name], scenario, direction, verified[name])] as [PipelineName, () => Promise<unknown>],
       );
-      if (older !== undefined) tasks.push(['baseline', older[direction]]);
       const key = sampleKey(scenario.name, direction);
-      const bucket = samples.get(key) ?? new Map<Timed, number[]>();
+      const bucket = samples.get(key) ?? new Map<PipelineName, number[]>();
       samples.set(key, bucket);
       for (const [name, us] of await timeOnce(tasks, timing, round)) bucket.set(name, [...(bucket.get(name) ?? []), us]);
     }
@@ -217,7 +197,7 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
   const samples: Samples = new Map();
   for (let round = 0; round < rounds; round++) {
     log(`round ${round + 1}/${rounds}`);
-    await runRound(round, pipelines, scenarios, checks, timing, samples, options.baseline);
+    await runRound(round, pipelines, scenarios, checks, timing, samples);
   }
   const entries = scenarios.flatMap((scenario) =>
     DIRECTIONS.map((direction) =>
@@ -226,7 +206,6 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
         direction,
         samples.get(sampleKey(scenario.name, direction)) ?? new Map(),
         checks.get(scenario.name) as PerPipeline<Verification>,
-        options.baseline !== undefined,
       ),
     ),
   );

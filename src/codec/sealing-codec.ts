@@ -188,17 +188,18 @@ class PayloadKeys {
   ) {}
 
   /** Takes the top-level keys at hand; returns the purposes (of any level) whose keys must be fetched, if any. */
-  takeTop(topPurposes: Iterable<string>, allPurposes: readonly string[]): string[] | undefined {
+  takeTop(topPurposes: Iterable<string>, nestedPurposes: readonly string[] | undefined): string[] | undefined {
+    let missing: string[] | undefined;
     for (const purpose of topPurposes) {
       const key = this.now(purpose);
       if (key !== undefined) this.topKeys.set(purpose, key);
+      else (missing ??= []).push(purpose);
     }
-    let missing: string[] | undefined;
-    for (const purpose of new Set(allPurposes)) {
+    if (nestedPurposes === undefined) return missing;
+    for (const purpose of new Set(nestedPurposes)) {
       checkPurpose(tagPurpose(purpose));
-      if (this.topKeys.has(purpose) || this.now(purpose) !== undefined) continue;
-      missing ??= [];
-      missing.push(purpose);
+      if (this.topKeys.has(purpose) || missing?.includes(purpose) || this.now(purpose) !== undefined) continue;
+      (missing ??= []).push(purpose);
     }
     return missing;
   }
@@ -326,7 +327,7 @@ export class SealingCodec implements PayloadCodec {
     if (pending === undefined || pending === null) return payload;
     if (metadata[META.sealed] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload is both pending and sealed');
     const claimed = resolvePending(pending);
-    const list = claimed instanceof Uint8Array ? parseFieldList(claimed) : { ...claimed, values: [] as unknown[] };
+    const list = claimed instanceof Uint8Array ? parseFieldList(claimed) : withoutValues(claimed);
     // v1 keeps every field at the top; v2 moves nested ones into their container's box.
     const children = this.version === 1 || list.nested === undefined ? undefined : childrenOf(list);
     const top = children?.get(-1) ?? list.paths.map((_, i) => i);
@@ -339,7 +340,8 @@ export class SealingCodec implements PayloadCodec {
         : claimed.valuesJson;
     if (!(claimed instanceof Uint8Array) && wholeJson === undefined) list.values = fieldListOfPending(claimed).values;
     const keys = new PayloadKeys(this.keys, namespace, (key, tag) => this.resolved(key, tag));
-    const missing = keys.takeTop(groups.keys(), tagsOf(list));
+    // With no nested box, every tag is a top-level group's (checked by groupByPurpose).
+    const missing = keys.takeTop(groups.keys(), children === undefined ? undefined : tagsOf(list));
     const level: Level = { groups, place: { version: this.version }, depth: 0, wholeJson };
     if (missing === undefined) return this.sealWithKeys(payload, level, list, children, namespace, keys);
     return keys.fetch(missing).then(() => this.sealWithKeys(payload, level, list, children, namespace, keys));
@@ -733,6 +735,20 @@ function withOpened(payload: Payload, { opened, texts, erased }: RevealedPayload
   const tombstones = erased.length > 0 || texts.some(mayHoldTombstones);
   leaveOpened(openedJson, { list: opened, tombstones });
   return { ...payload, metadata: replaceEntries(payload.metadata ?? {}, [META.sealed], META.opened, openedJson) };
+}
+
+/** The converter's list with its values still as text (`valuesJson`), and an empty `values` to fill when needed. */
+function withoutValues(pending: PendingList): FieldList & { valuesJson: string } {
+  const list: FieldList & { valuesJson: string } = {
+    paths: pending.paths,
+    purposes: pending.purposes,
+    secrets: pending.secrets,
+    values: [],
+    valuesJson: pending.valuesJson,
+  };
+  if (pending.nested !== undefined) list.nested = pending.nested;
+  if (pending.subjects !== undefined) list.subjects = pending.subjects;
+  return list;
 }
 
 function resolvePending(pending: Uint8Array): Uint8Array | PendingList {
