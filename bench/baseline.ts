@@ -83,15 +83,27 @@ function median(values: number[]): number {
 }
 
 /** Times this checkout's and `directory`'s sealed pipelines in turns, every scenario both share, encode and decode. */
-export async function compareTrees(directory: string, rounds: number, log: (line: string) => void): Promise<TreeComparison[]> {
+export interface CompareOptions {
+  rounds: number;
+  /** Per scenario, direction and side: how long tinybench times, and warms up first (ms). */
+  time: number;
+  warmupTime: number;
+  log: (line: string) => void;
+}
+
+export async function compareTrees(directory: string, { rounds, time, warmupTime, log }: CompareOptions): Promise<TreeComparison[]> {
   const [ours, baseline] = [await TreeWorker.start(OURS), await TreeWorker.start(directory)];
   const samples = new Map<string, { ours: number[]; baseline: number[] }>();
   try {
+    const shared = ours.scenarios.filter((name) => baseline.scenarios.includes(name));
+    for (const name of new Set([...ours.scenarios, ...baseline.scenarios])) {
+      if (!shared.includes(name)) log(`scenario ${name} not timed: one side lacks it, or it failed its round trip or leaked there`);
+    }
     for (let round = 0; round < rounds; round++) {
       log(`round ${round + 1}/${rounds}`);
-      for (const scenario of ours.scenarios.filter((name) => baseline.scenarios.includes(name))) {
+      for (const scenario of shared) {
         for (const direction of ['encode', 'decode'] as const) {
-          const request: TimeRequest = { scenario, direction, time: 250, warmupTime: 80 };
+          const request: TimeRequest = { scenario, direction, time, warmupTime };
           // Who goes first alternates, so neither side always meets the machine warmer.
           const first = round % 2 === 0 ? ours : baseline;
           const a = await first.time(request);

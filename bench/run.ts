@@ -38,13 +38,17 @@ function comparisonTable(rows: TreeComparison[]): string {
 }
 
 /** `--baseline DIR`: this checkout's sealed pipeline against DIR's, in turns; writes the rows to `out`. */
-async function compareWith(directory: string, rounds: number, out: string): Promise<void> {
+async function compareWith(directory: string, quick: boolean, rounds: number, out: string): Promise<void> {
   const rerun = rerunIncluding(directory);
   if (rerun !== undefined) {
     process.exitCode = rerun;
     return;
   }
-  const rows = await compareTrees(directory, rounds, (line) => process.stderr.write(`${line}\n`));
+  const rows = await compareTrees(directory, {
+    rounds,
+    ...(quick ? { time: 25, warmupTime: 10 } : { time: 250, warmupTime: 80 }),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   process.stdout.write(`sealed pipeline of this checkout against ${directory}, ${rounds} round(s):\n${comparisonTable(rows)}\n`);
   writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
   process.stdout.write(`wrote ${out}\n`);
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
   const baseline = argValue(args, '--baseline');
   const scratch = quick || baseline !== undefined;
   const out = argValue(args, '--out') ?? (scratch ? join(tmpdir(), 'temporal-sealed-fields-bench.json') : join(__dirname, 'results.json'));
-  if (baseline !== undefined) return compareWith(baseline, Number(rounds ?? (quick ? 1 : 7)), out);
+  if (baseline !== undefined) return compareWith(baseline, quick, Number(rounds ?? (quick ? 1 : 7)), out);
   const only = argValue(args, '--pipelines')?.split(',') as PipelineName[] | undefined;
   const unknown = only?.filter((name) => !(PIPELINE_NAMES as readonly string[]).includes(name)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown pipelines: ${unknown.join(', ')} (known: ${PIPELINE_NAMES.join(', ')})`);
