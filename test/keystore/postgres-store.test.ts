@@ -1,65 +1,18 @@
 // The PostgreSQL store beyond the shared contract (contract.test.ts): the server stopped mid-run and
 // restarted, timeouts, credentials, a least-privilege role, schema and table names, forget against a
-// first use in flight. A throwaway cluster per file (test/support/postgres.ts).
+// first use in flight. A throwaway cluster per file (test/support/postgres-keystore.ts).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import type { PostgresPool, StoredSubjectKey } from '../../src/keystore';
 import { PostgresSubjectKeyStore, type PostgresSubjectKeyStoreOptions } from '../../src/keystore';
 import { codeOfAsync, errorCode } from '../support/errors';
-import { type PostgresServer, startPostgres } from '../support/postgres';
+import { candidate, newHash, usePostgresKeyStores } from '../support/postgres-keystore';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-let server: PostgresServer;
-let prefixes = 0;
-const opened: PostgresSubjectKeyStore[] = [];
-const clients: pg.Client[] = [];
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((store) => store.close()));
-  await Promise.all(clients.splice(0).map((client) => client.end().catch(() => undefined)));
-});
-
-const newHash = (): string => randomBytes(32).toString('base64url');
-const newPrefix = (): string => `pgtest_${++prefixes}_`;
-
-function candidate(subjectHash: string, purpose = 'phi'): StoredSubjectKey {
-  return { subjectHash, purpose, keyId: `sk-${randomBytes(6).toString('hex')}`, wrappedKey: randomBytes(72), createdAt: new Date() };
-}
-
-async function open(options: Partial<PostgresSubjectKeyStoreOptions> = {}): Promise<PostgresSubjectKeyStore> {
-  const store = await PostgresSubjectKeyStore.create({ connectionString: server.url, ...options });
-  opened.push(store);
-  return store;
-}
-
-/** A session of its own (not the store's pool), ended after the test. */
-async function session(url = server.url): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {});
-  clients.push(client);
-  await client.connect();
-  return client;
-}
-
-/** Waits until `count` sessions wait on a lock (a statement of the store blocked where the test wants it). */
-async function lockWaiters(count: number): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      const result = await server.admin(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
-      expect(result.rows[0].n).toBeGreaterThanOrEqual(count);
-    },
-    { timeout: 10_000, interval: 25 },
-  );
-}
+const { server, newPrefix, open, openPair, session, lockWaiters } = usePostgresKeyStores('pgtest');
 
 function shown(err: unknown): string {
   return `${(err as Error).message} ${JSON.stringify((err as { detail?: unknown }).detail)}`;
@@ -263,8 +216,7 @@ describe('PostgresSubjectKeyStore', () => {
 
   test('forget waits for a first use in flight, then destroys its key (no key is created beside a tombstone)', async () => {
     const tablePrefix = newPrefix();
-    const [store, other] = [await open({ tablePrefix }), await open({ tablePrefix })];
-    await store.migrate();
+    const [store, other] = await openPair({ tablePrefix });
     const subjectHash = newHash();
     // An uncommitted row for the same (subject, purpose) holds the first use inside its INSERT, after its tombstone check.
     const blocker = await session();
