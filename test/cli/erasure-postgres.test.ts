@@ -2,14 +2,11 @@
 // on a real dev server and a throwaway PostgreSQL cluster: forget through the CLI is honoured by a running
 // codec server ([erased:<purpose>] for A, B's values), the store stopped gives 503 there and exit 3 in the
 // CLI (typed, no password), and comes back; decode shows tombstones for A. No subject id or password is printed.
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseServeArgs, runServe } from '../../src/cli/commands/serve';
 import type { ForgetReport } from '../../src/cli/commands/forget';
@@ -19,17 +16,14 @@ import { Keyring, SealingCodec, SubjectKeys } from '../../src/codec';
 import { createSealedPayloadConverter, secret } from '../../src/index';
 import type { CodecServer } from '../../src/server';
 import { PostgresSubjectKeyStore } from '../../src/keystore';
+import { withCliWorkflowWorker } from '../support/cli-workflows';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import { findLeaks } from '../support/payloads';
 import { startPostgres, type PostgresServer } from '../support/postgres';
-import { findTemporalCli } from '../support/temporal-cli';
+import { exportHistory } from '../support/temporal-cli';
 import { fromWire, memoryAudit, post, toWire } from '../server/fixtures';
 import { type CliResult, cli, keyringEnv } from './helpers';
 
-(require('tsx/cjs/api') as { register(): void }).register();
-
-const CONVERTER = path.join(__dirname, 'fixtures/payload-converter.ts');
-const WORKFLOWS = path.join(__dirname, 'fixtures/workflows.ts');
 const RUN = randomUUID().slice(0, 8);
 const A = `subject-A-${RUN}`;
 const B = `subject-B-${RUN}`;
@@ -67,17 +61,8 @@ beforeAll(async () => {
   env = { ...keyringEnv({ k1 }, 'k1'), SEALED_FIELDS_SUBJECT_INDEX_KEY: INDEX_KEY, SEALED_FIELDS_SUBJECT_STORE: pg.url };
   const store = await PostgresSubjectKeyStore.create({ connectionString: pg.url });
   const codec = await SealingCodec.create({ keys: new SubjectKeys({ keys: Keyring.fromEnv(env), store, subjectIndexKey: INDEX_KEY }) });
-  const dataConverter = { payloadConverterPath: CONVERTER, payloadCodecs: [codec] };
   const taskQueue = `erasure-pg-${RUN}`;
-  const worker = await Worker.create({
-    connection: server.env.nativeConnection,
-    namespace: server.namespace,
-    taskQueue,
-    workflowsPath: WORKFLOWS,
-    dataConverter,
-  });
-  const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter });
-  await worker.runUntil(async () => {
+  await withCliWorkflowWorker(server, taskQueue, codec, async (client) => {
     await client.workflow.execute('echoIntake', { taskQueue, workflowId: `a-${RUN}`, args: [intake(A, SSN_A)] });
     await client.workflow.execute('echoIntake', { taskQueue, workflowId: `b-${RUN}`, args: [intake(B, SSN_B)] });
   });
@@ -94,17 +79,6 @@ afterAll(async () => {
 });
 
 const at = () => ['--address', server.address, '--namespace', server.namespace, '--quiet'];
-
-function exportHistory(workflowId: string): string {
-  const text = execFileSync(
-    findTemporalCli() ?? 'temporal',
-    ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '-w', workflowId, '--output', 'json'],
-    { encoding: 'utf8' },
-  );
-  const file = path.join(tmp, `${workflowId}.json`);
-  writeFileSync(file, text);
-  return file;
-}
 
 function quietIo(): CliIo {
   return { stdout: { write: () => true }, stderr: { write: () => true }, stdin: process.stdin, env, cwd: tmp };
@@ -172,7 +146,7 @@ describe('PostgreSQL store', () => {
 
       // The CLI with the store down: typed, exit 3, no password, before any history is read.
       for (const argv of [
-        ['decode', exportHistory(`b-${RUN}`)],
+        ['decode', exportHistory(server, tmp, `b-${RUN}`)],
         ['scan', ...at(), '--subject', B],
         ['forget', ...at(), '--subject', B, '--dry-run'],
       ]) {
@@ -191,12 +165,12 @@ describe('PostgreSQL store', () => {
   });
 
   test('decode with the store: tombstones for A, values for B', async () => {
-    const a = await run(['decode', exportHistory(`a-${RUN}`)]);
+    const a = await run(['decode', exportHistory(server, tmp, `a-${RUN}`)]);
     expect(a.code).toBe(0);
     expect(a.stdout).toContain('"[erased:phi]"');
     expect(a.stdout).not.toContain(SSN_A);
     expect(a.stderr).toContain('erased (data subject forgotten)');
-    const b = await run(['decode', exportHistory(`b-${RUN}`)]);
+    const b = await run(['decode', exportHistory(server, tmp, `b-${RUN}`)]);
     expect(b.code).toBe(0);
     expect(b.stdout).toContain(SSN_B);
   });

@@ -1,28 +1,22 @@
 // The CLI side of erasure (#13) on a real dev server with the embedded (file) store: scan --subject
 // finds a subject's runs, forget refuses while one is open, --dry-run destroys nothing, forget
 // destroys the keys and records the hash only, and decode shows tombstones for A and values for B.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ForgetReport } from '../../src/cli/commands/forget';
 import type { ScanReport } from '../../src/cli/scan/report';
 import { Keyring, SealingCodec, SubjectKeys } from '../../src/codec';
 import { createSealedPayloadConverter, secret } from '../../src/index';
 import { FileSubjectKeyStore } from '../../src/keystore';
-import { startDevServer, type DevServer } from '../support/dev-server';
+import { cliWorkflowClient, withCliWorkflowWorker } from '../support/cli-workflows';
+import { startDevServer, waitForCount, type DevServer } from '../support/dev-server';
 import { findLeaks } from '../support/payloads';
-import { findTemporalCli } from '../support/temporal-cli';
+import { exportHistory } from '../support/temporal-cli';
 import { type CliResult, cli, keyringEnv } from './helpers';
 
-(require('tsx/cjs/api') as { register(): void }).register();
-
-const CONVERTER = path.join(__dirname, 'fixtures/payload-converter.ts');
-const WORKFLOWS = path.join(__dirname, 'fixtures/workflows.ts');
 const RUN = randomUUID().slice(0, 8);
 const payloadConverter = createSealedPayloadConverter();
 
@@ -61,26 +55,6 @@ const wrapper = () => ({
   login: secret({ who: secret(NESTED_A, { purpose: 'phi', subject: A }) }, { purpose: 'credential' }),
 });
 
-function exportHistory(workflowId: string): string {
-  const temporal = findTemporalCli() ?? 'temporal';
-  const text = execFileSync(
-    temporal,
-    ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '-w', workflowId, '--output', 'json'],
-    { encoding: 'utf8' },
-  );
-  const file = path.join(tmp, `${workflowId.replace(/[^A-Za-z0-9-]/g, '_')}.json`);
-  writeFileSync(file, text);
-  return file;
-}
-
-async function waitForCount(query: string, expected: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if ((await server.env.client.workflow.count(query)).count === expected) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`visibility never showed ${expected} runs for ${query}`);
-}
-
 const ids = {
   a1: `intake-${A}`, // a workflow id that contains the subject id: printed as intake-<subject>
   a2: `a2-${RUN}`,
@@ -101,17 +75,8 @@ beforeAll(async () => {
   const store = await FileSubjectKeyStore.create({ directory: storeDir });
   const keys = new SubjectKeys({ keys: Keyring.fromEnv(env), store, subjectIndexKey: INDEX_KEY });
   const codec = await SealingCodec.create({ keys });
-  const dataConverter = { payloadConverterPath: CONVERTER, payloadCodecs: [codec] };
   const taskQueue = `erasure-${RUN}`;
-  const worker = await Worker.create({
-    connection: server.env.nativeConnection,
-    namespace: server.namespace,
-    taskQueue,
-    workflowsPath: WORKFLOWS,
-    dataConverter,
-  });
-  const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter });
-  await worker.runUntil(async () => {
+  const client = await withCliWorkflowWorker(server, taskQueue, codec, async (client) => {
     await client.workflow.execute('echoIntake', { taskQueue, workflowId: ids.a1, args: [intake(A, SSN_A, NOTES_A)] });
     await client.workflow.execute('echoIntake', { taskQueue, workflowId: ids.a2, args: [intake(A, SSN_A, NOTES_A)] });
     await client.workflow.execute('echoIntake', { taskQueue, workflowId: ids.aNested, args: [wrapper()] });
@@ -128,7 +93,7 @@ beforeAll(async () => {
     workflowId: 'local',
   });
   await store.close();
-  await waitForCount('', 5);
+  await waitForCount(server, '', 5);
 }, 300_000);
 
 afterAll(async () => {
@@ -238,18 +203,14 @@ describe('forget', () => {
 
   test('without keys, an open run whose boxes forget cannot look into is a refusal too (it may hold A inside a value)', async () => {
     const codec = await SealingCodec.create({ keyring: Keyring.fromEnv(env) });
-    const client = new Client({
-      connection: server.env.connection,
-      namespace: server.namespace,
-      dataConverter: { payloadConverterPath: CONVERTER, payloadCodecs: [codec] },
-    });
+    const client = cliWorkflowClient(server, codec);
     const opaque = await client.workflow.start('neverRuns', {
       taskQueue: `nobody-${RUN}`,
       workflowId: `opaque-open-${RUN}`,
       args: [{ label: 'opaque', login: secret(`opaque ${RUN}`, { purpose: 'credential' }) }],
     });
     try {
-      await waitForCount('ExecutionStatus = "Running"', 2);
+      await waitForCount(server, 'ExecutionStatus = "Running"', 2);
       const { SEALED_FIELDS_KEYS: _keys, SEALED_FIELDS_ACTIVE_KEY: _active, ...noKeys } = env;
       const result = await run([...forgetArgs(), '--subject', A, '--dry-run', '--json'], { env: noKeys });
       expect(result.code).toBe(1);
@@ -388,14 +349,14 @@ describe('forget', () => {
     expect(b).toEqual({ name: 'patient', ssn: SSN_B, notes: `notes of B ${RUN}` });
     const nested = await decodeInput(ids.aNested);
     expect(nested).toEqual({ label: 'wrapper', login: { who: '[erased:phi]' } });
-    const detailed = await run(['decode', exportHistory(ids.a2), '--detailed', '--quiet']);
+    const detailed = await run(['decode', exportHistory(server, tmp, ids.a2), '--detailed', '--quiet']);
     expect(detailed.stdout).toContain('"erased": true');
-    const summary = await run(['decode', exportHistory(ids.a2)]);
+    const summary = await run(['decode', exportHistory(server, tmp, ids.a2)]);
     expect(summary.stderr).toContain('4 erased (data subject forgotten)');
   });
 
   test('without the store, decode leaves the subject boxes sealed (placeholders), B included: exit 1, with the hint', async () => {
-    const result = await run(['decode', exportHistory(ids.b1)], { env: keyringEnv({ k1 }, 'k1') });
+    const result = await run(['decode', exportHistory(server, tmp, ids.b1)], { env: keyringEnv({ k1 }, 'k1') });
     expect(result.code).toBe(1);
     expect(result.stdout).not.toContain(SSN_B);
     expect(result.stderr).toContain('sk-... keys are data subject keys: give --subject-store');
@@ -445,7 +406,7 @@ test('no output of any command above holds a subject id; none but decode a value
 
 type Shown = Record<string, unknown>;
 async function decodeInput(workflowId: string): Promise<Shown> {
-  const result = await run(['decode', exportHistory(workflowId), '--quiet']);
+  const result = await run(['decode', exportHistory(server, tmp, workflowId), '--quiet']);
   expect(result.code).toBe(0);
   const doc = JSON.parse(result.stdout) as {
     events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: Shown[] } } }>;

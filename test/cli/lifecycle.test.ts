@@ -1,29 +1,23 @@
 // Key lifecycle end to end on one dev server: write under k1, rotate to k2, scan, decode
 // exported histories offline, find leaks, and search by blind index.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { blindIndex, Keyring, SealingCodec } from '../../src/codec';
 import { readEnvelope } from '../../src/codec/envelope';
 import { secret } from '../../src/index';
 import { META } from '../../src/lib/metadata';
 import type { ScanReport } from '../../src/cli/scan/report';
-import { startDevServer, type DevServer } from '../support/dev-server';
+import { cliWorkflowClient, withCliWorkflowWorker } from '../support/cli-workflows';
+import { startDevServer, waitForCount, type DevServer } from '../support/dev-server';
 import { findLeaks } from '../support/payloads';
-import { findTemporalCli } from '../support/temporal-cli';
+import { exportHistory } from '../support/temporal-cli';
 import { bin, cli, keyringEnv } from './helpers';
 
-// Workers and clients require payloadConverterPath (a .ts file) in this process: let tsx compile it.
-(require('tsx/cjs/api') as { register(): void }).register();
-
-const CONVERTER = path.join(__dirname, 'fixtures/payload-converter.ts');
-const WORKFLOWS = path.join(__dirname, 'fixtures/workflows.ts');
 const RUN = randomUUID().slice(0, 8);
 const PatientIndex = defineSearchAttributeKey('PatientIndex', SearchAttributeType.KEYWORD);
 
@@ -48,50 +42,17 @@ function intake(i: number): unknown {
 }
 
 async function sealingClient(env: Record<string, string>): Promise<Client> {
-  const codec = await SealingCodec.create({ keyring: Keyring.fromEnv(env) });
-  return new Client({
-    connection: server.env.connection,
-    namespace: server.namespace,
-    dataConverter: { payloadConverterPath: CONVERTER, payloadCodecs: [codec] },
-  });
+  return cliWorkflowClient(server, await SealingCodec.create({ keyring: Keyring.fromEnv(env) }));
 }
 
 /** Runs `count` echo workflows through a worker whose keyring comes from `env`. */
 async function runEchoes(env: Record<string, string>, prefix: string, count: number): Promise<void> {
   const codec = await SealingCodec.create({ keyring: Keyring.fromEnv(env) });
   const taskQueue = `${prefix}-${RUN}`;
-  const worker = await Worker.create({
-    connection: server.env.nativeConnection,
-    namespace: server.namespace,
-    taskQueue,
-    workflowsPath: WORKFLOWS,
-    dataConverter: { payloadConverterPath: CONVERTER, payloadCodecs: [codec] },
-  });
-  const client = await sealingClient(env);
-  await worker.runUntil(async () => {
+  await withCliWorkflowWorker(server, taskQueue, codec, async (client) => {
     for (let i = 0; i < count; i++)
       await client.workflow.execute('echoIntake', { taskQueue, workflowId: `${prefix}-${RUN}-${i}`, args: [intake(i)] });
   });
-}
-
-async function waitForCount(query: string, expected: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if ((await server.env.client.workflow.count(query)).count === expected) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`visibility never showed ${expected} runs for ${query}`);
-}
-
-function exportHistory(workflowId: string): string {
-  const temporal = findTemporalCli() ?? 'temporal';
-  const text = execFileSync(
-    temporal,
-    ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '-w', workflowId, '--output', 'json'],
-    { encoding: 'utf8' },
-  );
-  const file = path.join(tmp, `${workflowId}.json`);
-  writeFileSync(file, text);
-  return file;
 }
 
 const ECHOES = `WorkflowType = 'echoIntake'`;
@@ -102,11 +63,7 @@ beforeAll(async () => {
   await runEchoes(ENV_K1, 'k1', 3); // before rotation: every worker and client holds only k1
   await runEchoes(ENV_ROTATED, 'k2', 2); // after rotation: k2 active, k1 kept to open old histories
   // A client that forgot the codec: the converter marked the values, nothing sealed them.
-  const forgetful = new Client({
-    connection: server.env.connection,
-    namespace: server.namespace,
-    dataConverter: { payloadConverterPath: CONVERTER },
-  });
+  const forgetful = cliWorkflowClient(server);
   await forgetful.workflow.start('neverRuns', { taskQueue: `nobody-${RUN}`, workflowId: `pending-${RUN}`, args: [intake(9)] });
   // A client without the sealed converter at all: a plain object with an ssn key.
   await server.env.client.workflow.start('neverRuns', {
@@ -114,8 +71,8 @@ beforeAll(async () => {
     workflowId: `plain-${RUN}`,
     args: [{ name: 'x', ssn: LEAKED_SSN }],
   });
-  await waitForCount(ECHOES, 5);
-  await waitForCount('', 7);
+  await waitForCount(server, ECHOES, 5);
+  await waitForCount(server, '', 7);
 }, 300_000);
 
 afterAll(async () => {
@@ -256,14 +213,14 @@ describe('decode', () => {
       .workflowExecutionStartedEventAttributes.input.payloads[0]!;
 
   test('opens a history sealed under k1 with the rotated keyring (k2 active, k1 kept)', async () => {
-    const file = exportHistory(`k1-${RUN}-0`);
+    const file = exportHistory(server, tmp, `k1-${RUN}-0`);
     const result = await cli(['decode', file], { env: ENV_ROTATED });
     expect(result.code).toBe(0);
     expect(inputOf(JSON.parse(result.stdout))).toEqual({ name: 'patient 0', ssn: SSN, jwt: JWT });
   });
 
   test('new histories are sealed under k2 and open without k1', async () => {
-    const file = exportHistory(`k2-${RUN}-1`);
+    const file = exportHistory(server, tmp, `k2-${RUN}-1`);
     const raw = JSON.parse(readFileSync(file, 'utf8')) as {
       events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ metadata: Record<string, string> }> } } }>;
     };
@@ -275,7 +232,7 @@ describe('decode', () => {
   });
 
   test('opens exactly what the keys allow: without k1 the k1 fields keep their placeholders', async () => {
-    const file = exportHistory(`k1-${RUN}-1`);
+    const file = exportHistory(server, tmp, `k1-${RUN}-1`);
     const result = await cli(['decode', file, '--detailed'], { env: ENV_K2_ONLY });
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain(SSN);
@@ -296,14 +253,14 @@ describe('decode', () => {
   });
 
   test('--purpose opens only the named purposes', async () => {
-    const file = exportHistory(`k1-${RUN}-2`);
+    const file = exportHistory(server, tmp, `k1-${RUN}-2`);
     const result = await cli(['decode', file, '--purpose', 'phi'], { env: ENV_ROTATED });
     expect(result.code).toBe(0);
     expect(inputOf(JSON.parse(result.stdout))).toEqual({ name: 'patient 2', ssn: SSN, jwt: '[sealed:credential:k1]' });
   });
 
   test('--redact opens nothing and needs no keyring', async () => {
-    const file = exportHistory(`k1-${RUN}-0`);
+    const file = exportHistory(server, tmp, `k1-${RUN}-0`);
     const result = await cli(['decode', file, '--redact']);
     expect(result.code).toBe(0);
     expect(findLeaks(result.stdout, [SSN, JWT])).toEqual([]);
@@ -311,7 +268,7 @@ describe('decode', () => {
   });
 
   test('reads {"payloads":[...]} from stdin', async () => {
-    const raw = JSON.parse(readFileSync(exportHistory(`k2-${RUN}-0`), 'utf8')) as {
+    const raw = JSON.parse(readFileSync(exportHistory(server, tmp, `k2-${RUN}-0`), 'utf8')) as {
       events: Array<{ workflowExecutionStartedEventAttributes: { input: unknown } }>;
     };
     const payloads = raw.events[0]!.workflowExecutionStartedEventAttributes.input;
@@ -321,7 +278,7 @@ describe('decode', () => {
   });
 
   test('a tampered clear field fails to open: exit 1 and SEALED_TAMPERED, placeholders kept', async () => {
-    const file = exportHistory(`k1-${RUN}-0`);
+    const file = exportHistory(server, tmp, `k1-${RUN}-0`);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as {
       events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ data: string }> } } }>;
     };
@@ -340,7 +297,7 @@ describe('decode', () => {
   });
 
   test('a history written without the codec decodes with exit 1 and its plaintext values are not shown', async () => {
-    const result = await cli(['decode', exportHistory(`pending-${RUN}`)], { env: ENV_ROTATED });
+    const result = await cli(['decode', exportHistory(server, tmp, `pending-${RUN}`)], { env: ENV_ROTATED });
     expect(result.code).toBe(1);
     expect(findLeaks(result.stdout, [SSN, JWT])).toEqual([]);
   });
@@ -365,7 +322,7 @@ describe('values sealed inside sealed values', () => {
       args: [{ name: 'n', portal: secret({ user: 'ana', password: secret(JWT, { purpose: 'credential' }) }, { purpose: 'phi' }) }],
     });
     const query = `WorkflowId = '${workflowId}'`;
-    await waitForCount(query, 1);
+    await waitForCount(server, query, 1);
     const keyed = await scanJson(['--query', query, '--retire', 'k1', '--check-keyring', '--quiet'], env);
     expect(keyed.report.keys.map((k) => [k.keyId, k.purposes.map((p) => p.purpose)])).toEqual([
       ['k1', ['credential']],
@@ -389,7 +346,7 @@ describe('values sealed inside sealed values', () => {
       '--quiet',
     ]);
     expect(text.stdout).toContain('retire k1: NOT known to be unused: cannot see inside 1 sealed boxes');
-    const decoded = await cli(['decode', exportHistory(workflowId)], { env });
+    const decoded = await cli(['decode', exportHistory(server, tmp, workflowId)], { env });
     expect(decoded.code).toBe(0);
     const input = (
       JSON.parse(decoded.stdout) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: unknown[] } } }> }
@@ -410,13 +367,13 @@ describe('blind index', () => {
       args: [{ patientId: secret(PATIENT_ID, { purpose: 'phi' }) }],
       typedSearchAttributes: [{ key: PatientIndex, value: idx }],
     });
-    await waitForCount(`PatientIndex = "${idx}"`, 1);
+    await waitForCount(server, `PatientIndex = "${idx}"`, 1);
     const found: string[] = [];
     for await (const wf of client.workflow.list({ query: `PatientIndex = "${idx}"` })) found.push(wf.workflowId);
     expect(found).toEqual([workflowId]);
     const other = blindIndex(`P-${RUN}-7732`, { purpose: 'patient', key: indexKey });
     expect((await client.workflow.count(`PatientIndex = "${other}"`)).count).toBe(0);
-    const history = readFileSync(exportHistory(workflowId), 'utf8');
+    const history = readFileSync(exportHistory(server, tmp, workflowId), 'utf8');
     expect(findLeaks(history, [PATIENT_ID])).toEqual([]);
     expect(history).toContain(Buffer.from(JSON.stringify(idx)).toString('base64')); // the search attribute is stored in clear: only the index
   });

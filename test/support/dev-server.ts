@@ -93,3 +93,12 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       })),
   };
 }
+
+/** Waits until the server's visibility counts `expected` runs for `query` (a list filter; '' counts all). */
+export async function waitForCount(server: DevServer, query: string, expected: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await server.env.client.workflow.count(query)).count === expected) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`visibility never showed ${expected} runs for ${query}`);
+}

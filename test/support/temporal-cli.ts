@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 type DevServerExecutable = { type: 'existing-path'; path: string } | { type: 'cached-download' };
@@ -42,4 +42,19 @@ export function findTemporalCli(): string | undefined {
 export function devServerExecutable(): DevServerExecutable {
   const found = findTemporalCli();
   return found ? { type: 'existing-path', path: found } : { type: 'cached-download' };
+}
+
+/**
+ * Exports a run's history as the Temporal CLI prints it (`temporal workflow show --output json`, no
+ * codec) into a file in `dir`, named after the workflow id; returns the file's path.
+ */
+export function exportHistory(server: { address: string; namespace: string }, dir: string, workflowId: string): string {
+  const text = execFileSync(
+    findTemporalCli() ?? 'temporal',
+    ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '-w', workflowId, '--output', 'json'],
+    { encoding: 'utf8' },
+  );
+  const file = path.join(dir, `${workflowId.replace(/[^A-Za-z0-9-]/g, '_')}.json`);
+  writeFileSync(file, text);
+  return file;
 }
