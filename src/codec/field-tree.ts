@@ -5,7 +5,7 @@ import { checkPurpose } from '../model/purpose';
 
 /**
  * The fields at `indexes` by tag (lib/seal-tag: the purpose, and the data subject when a field
- * has one): one box each. Purposes are checked once per distinct tag, not per field.
+ * has one): one box each. Purposes are checked once per distinct tag (per field when subjects are named).
  */
 export function groupByPurpose(list: FieldList, indexes: readonly number[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();
@@ -14,11 +14,10 @@ export function groupByPurpose(list: FieldList, indexes: readonly number[]): Map
     const purpose = list.purposes[i] as string;
     const tag = subjects === undefined ? purpose : sealTag(purpose, subjects[i]);
     const group = groups.get(tag);
+    // With subjects, a purpose holding the tag separator could join another's group: check each then.
+    if (group === undefined || subjects !== undefined) checkPurpose(purpose);
     if (group !== undefined) group.push(i);
-    else {
-      checkPurpose(purpose);
-      groups.set(tag, [i]);
-    }
+    else groups.set(tag, [i]);
   }
   return groups;
 }

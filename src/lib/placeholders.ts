@@ -76,7 +76,8 @@ export const TOMBSTONE_PREFIX = '[erased:';
 
 /** True when text may hold a tombstone string (a cheap test before a walk). */
 export function mayHoldTombstones(text: string): boolean {
-  return indexOfMarker(text, TOMBSTONE_PREFIX) !== -1;
+  // As for placeholders, a JSON escape can spell one (`\u005berased:`).
+  return indexOfMarker(text, TOMBSTONE_PREFIX) !== -1 || text.includes('\\u');
 }
 
 /** What stands where a value of a forgotten data subject was: `[erased:phi]`. Holds nothing of the value. */
