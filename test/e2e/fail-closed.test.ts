@@ -5,75 +5,51 @@
 // hint (whole, or an object nested in it) is sealed again in the activity's input.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret } from '../../src';
 import { META } from '../../src/lib/metadata';
-import { startDevServer, type DevServer } from '../support/dev-server';
+import type { DevServer } from '../support/dev-server';
 import * as activities from './fixtures/activities';
 import type { CodeclessAttempt, CodeclessInput } from './fixtures/codecless-client';
 import { makeVisit, PatientIntake, type LabOrder, type Referral } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
-import { canary, eventBytes, findCanaries, leaksByEvent, rawHistory, readDatabaseBytes, type Canaries } from './support/leak-scan';
 import {
-  bundleSealedWorkflows,
-  createSealedClient,
-  createSealedWorker,
-  keyringWith,
-  registerTsRequire,
-  SealingCodec,
-} from './support/sealed-temporal';
+  canary,
+  eventBytes,
+  findCanaries,
+  leaksByEvent,
+  rawHistory,
+  readDatabaseBytes,
+  type Canaries,
+  waitForEvent,
+} from './support/leak-scan';
+import { createSealedClient, keyringWith, SealingCodec, type SealedDevServer, startSealedDevServer } from './support/sealed-temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
 const ROOT = path.join(__dirname, '../..');
 const CODECLESS_CLIENT = path.join(__dirname, 'fixtures/codecless-client.ts');
 
+let sealed: SealedDevServer;
 let server: DevServer;
-let bundle: WorkflowBundleWithSourceMap;
-let codec: SealingCodec;
 let client: Client;
-let worker: Worker;
-let workerDone: Promise<void>;
 const taskQueue = `fail-closed-${randomUUID()}`;
-// Our own directory, so the database file is ours to read at any time.
-const dbDir = mkdtempSync(path.join(os.tmpdir(), 'sealed-fail-closed-'));
 
 beforeAll(async () => {
-  registerTsRequire();
-  [server, bundle, codec] = await Promise.all([
-    startDevServer({ dbFilename: path.join(dbDir, 'temporal.sqlite') }),
-    bundleSealedWorkflows(),
-    SealingCodec.create({ keyring: keyringWith('k-fail-closed') }),
-  ]);
-  client = createSealedClient(server, codec);
-  worker = await createSealedWorker({ server, bundle, taskQueue, codec, activities });
-  workerDone = worker.run();
+  const codec = await SealingCodec.create({ keyring: keyringWith('k-fail-closed') });
+  sealed = await startSealedDevServer({ taskQueue, codec, activities });
+  ({ server, client } = sealed);
 });
 
 afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await workerDone?.catch(() => undefined);
-  await server?.teardown();
-  rmSync(dbDir, { recursive: true, force: true });
+  await sealed?.teardown();
 });
 
 function databaseLeaks(canaries: Canaries): string[] {
   return findCanaries(readDatabaseBytes(server.dbFilename), canaries);
-}
-
-async function waitForEvent(workflowId: string, type: temporal.api.enums.v1.EventType): Promise<temporal.api.history.v1.IHistoryEvent> {
-  for (let i = 0; i < 300; i++) {
-    const found = (await rawHistory(client, { workflowId })).find((event) => event.eventType === type);
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${EventType[type]} event in time`);
 }
 
 /** The run's raw history, or undefined when the server has no workflow with that id. */
@@ -176,7 +152,7 @@ describe('case 1: a client without the codec', () => {
       args: [secret(planted.jwt, { purpose: 'credential' }), intake, order],
     });
     try {
-      const failed = await waitForEvent(workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+      const failed = await waitForEvent(client, workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
       const events = await rawHistory(client, { workflowId });
       expect(leaksByEvent(events, planted)).toEqual([]);
       expect(databaseLeaks(planted)).toEqual([]);

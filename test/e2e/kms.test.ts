@@ -3,9 +3,6 @@
 // scan is clean, and with the KMS paused mid-run the workflow task fails with the typed code,
 // nothing is written in clear, and the workflow completes once the KMS answers again.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { type ActivityFailure, type ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -14,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret, Secret } from '../../src';
 import type { AwsKmsKeySourceOptions } from '../../src/codec';
 import { readEnvelope } from '../../src/codec/envelope';
-import { startDevServer, type DevServer } from '../support/dev-server';
+import type { DevServer } from '../support/dev-server';
 import { errorCode } from '../support/errors';
 import { kmsKeySourceOn, startKmsServer, type KmsServer } from '../support/kms-server';
 import * as activities from './fixtures/activities';
@@ -30,8 +27,15 @@ import {
   readDatabaseBytes,
   type Canaries,
   type Execution,
+  waitForEvent,
 } from './support/leak-scan';
-import { bundleSealedWorkflows, createSealedClient, createSealedWorker, registerTsRequire, SealingCodec } from './support/sealed-temporal';
+import {
+  createSealedClient,
+  createSealedWorker,
+  SealingCodec,
+  type SealedDevServer,
+  startSealedDevServer,
+} from './support/sealed-temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -50,6 +54,7 @@ const CLEAR: Canaries = { patientId: canary('KmsPatientClear'), orderId: canary(
 
 let kms: KmsServer;
 let kmsKey: string;
+let sealed: SealedDevServer;
 let server: DevServer;
 let bundle: WorkflowBundleWithSourceMap;
 let client: Client;
@@ -57,7 +62,6 @@ let worker: Worker;
 let workerDone: Promise<void>;
 const taskQueue = `kms-${randomUUID()}`;
 const executions: Execution[] = [];
-const dbDir = mkdtempSync(path.join(os.tmpdir(), 'sealed-kms-'));
 
 /** A codec as a separate process would have it: its own KMS source, its own caches. */
 async function kmsCodec(options: Partial<AwsKmsKeySourceOptions> = {}): Promise<SealingCodec> {
@@ -65,31 +69,16 @@ async function kmsCodec(options: Partial<AwsKmsKeySourceOptions> = {}): Promise<
   return SealingCodec.create({ keys });
 }
 
-async function waitForEvent(workflowId: string, type: temporal.api.enums.v1.EventType): Promise<temporal.api.history.v1.IHistoryEvent> {
-  for (let i = 0; i < 300; i++) {
-    const found = (await rawHistory(client, { workflowId })).find((event) => event.eventType === type);
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${EventType[type]} event in time`);
-}
-
 beforeAll(async () => {
-  registerTsRequire();
   kms = await startKmsServer();
   kmsKey = await kms.createKey('e2e');
-  [server, bundle] = await Promise.all([startDevServer({ dbFilename: path.join(dbDir, 'temporal.sqlite') }), bundleSealedWorkflows()]);
-  client = createSealedClient(server, await kmsCodec());
-  worker = await createSealedWorker({ server, bundle, taskQueue, codec: await kmsCodec(), activities });
-  workerDone = worker.run();
+  sealed = await startSealedDevServer({ taskQueue, codec: await kmsCodec(), workerCodec: await kmsCodec(), activities });
+  ({ server, bundle, client, worker, workerDone } = sealed);
 });
 
 afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await workerDone?.catch(() => undefined);
-  await server?.teardown();
+  await sealed?.teardown();
   await kms?.teardown();
-  rmSync(dbDir, { recursive: true, force: true });
 });
 
 describe('keys from AWS KMS on a real dev server', () => {
@@ -162,7 +151,7 @@ describe('keys from AWS KMS on a real dev server', () => {
 
       const pausedWorker = await createSealedWorker({ server, bundle, taskQueue: pausedQueue, codec: await kmsCodec(), activities });
       const result = pausedWorker.runUntil(async () => {
-        const failed = await waitForEvent(workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+        const failed = await waitForEvent(client, workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
         expect(failed.workflowTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type).toBe('SEALED_KMS_UNAVAILABLE');
         expect((await handle.describe()).status.name).toBe('RUNNING');
         expect(findCanaries(eventBytes(await rawHistory(client, { workflowId })), { paused: SECRET.paused as string })).toEqual([]);

@@ -1,18 +1,15 @@
 // Every payload kind crosses a real dev server sealed: the client and a worker share one keyring;
 // the leak scan at the end reads raw histories and the SQLite file for every canary planted below.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { temporal } from '@temporalio/proto';
 import { secret, Secret, SealedError } from '../../src';
 import { META } from '../../src/lib/metadata';
-import { startDevServer, type DevServer } from '../support/dev-server';
+import type { DevServer } from '../support/dev-server';
 import * as activities from './fixtures/activities';
 import { IntakeOutcome, makeVisit, PatientIntake, Visit, type LabOrder } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
@@ -28,14 +25,7 @@ import {
   type Canaries,
   type Execution,
 } from './support/leak-scan';
-import {
-  bundleSealedWorkflows,
-  createSealedClient,
-  createSealedWorker,
-  keyringWith,
-  registerTsRequire,
-  SealingCodec,
-} from './support/sealed-temporal';
+import { createSealedClient, keyringWith, SealingCodec, type SealedDevServer, startSealedDevServer } from './support/sealed-temporal';
 
 // One sensitive canary per payload kind and field; the scan must find none of them in clear or base64.
 const SECRET: Canaries = {
@@ -68,16 +58,14 @@ const CLEAR: Canaries = {
   scheduleDate: canary('ScheduleDateClear'),
 };
 
+let sealed: SealedDevServer;
 let server: DevServer;
-let bundle: WorkflowBundleWithSourceMap;
 let codec: SealingCodec;
 let client: Client;
 let worker: Worker;
 let workerDone: Promise<void>;
 const taskQueue = `kinds-${randomUUID()}`;
 const executions: Execution[] = [];
-// Our own directory, so the database can still be read after the server has stopped.
-const dbDir = mkdtempSync(path.join(os.tmpdir(), 'sealed-kinds-'));
 
 function intakeWithCanaries(): PatientIntake {
   return Object.assign(new PatientIntake(), {
@@ -99,22 +87,14 @@ function track<T extends WorkflowHandle>(handle: T): T {
 }
 
 beforeAll(async () => {
-  registerTsRequire();
-  [server, bundle, codec] = await Promise.all([
-    startDevServer({ dbFilename: path.join(dbDir, 'temporal.sqlite') }),
-    bundleSealedWorkflows(),
-    SealingCodec.create({ keyring: keyringWith('k-e2e') }),
-  ]);
-  client = createSealedClient(server, codec);
-  worker = await createSealedWorker({ server, bundle, taskQueue, codec, activities });
-  workerDone = worker.run();
+  codec = await SealingCodec.create({ keyring: keyringWith('k-e2e') });
+  // The database sits in a directory of its own, so it can still be read after the server has stopped.
+  sealed = await startSealedDevServer({ taskQueue, codec, activities });
+  ({ server, client, worker, workerDone } = sealed);
 });
 
 afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await workerDone?.catch(() => undefined);
-  await server?.teardown();
-  rmSync(dbDir, { recursive: true, force: true });
+  await sealed?.teardown();
 });
 
 describe('every payload kind round-trips through the real server', () => {

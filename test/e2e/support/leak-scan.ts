@@ -49,6 +49,20 @@ export async function rawHistory(client: Client, execution: Execution): Promise<
   return events;
 }
 
+/** The first event of `type` in a run's raw history, polled for up to 30 s. */
+export async function waitForEvent(
+  client: Client,
+  workflowId: string,
+  type: temporal.api.enums.v1.EventType,
+): Promise<temporal.api.history.v1.IHistoryEvent> {
+  for (let i = 0; i < 300; i++) {
+    const found = (await rawHistory(client, { workflowId })).find((event) => event.eventType === type);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${temporal.api.enums.v1.EventType[type]} event in time`);
+}
+
 /** Protobuf bytes and proto3-JSON (bytes as base64) of some events: both are scanned. */
 export function eventBytes(events: temporal.api.history.v1.IHistoryEvent[]): Buffer {
   const history = temporal.api.history.v1.History.create({ events });
