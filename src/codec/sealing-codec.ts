@@ -1,14 +1,12 @@
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
-import { refusal, refuseStates, SealedError, sealedError } from '../errors';
+import { refuseStates, SealedError, sealedError } from '../errors';
 import { equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
-import { fieldListJson, fieldListOfPending, parseFieldList, type FieldList, type PendingList } from '../lib/field-list';
+import { fieldListOfPending, parseFieldList, type FieldList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
-import { mayHoldTombstones, tombstoneText } from '../lib/placeholders';
-import { sealTag, tagPurpose, tagSubject } from '../lib/seal-tag';
+import { tagPurpose, tagSubject } from '../lib/seal-tag';
 import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
-import { checkPurpose } from '../model/purpose';
-import { claimPending, leaveOpened, PENDING_REFERENCE_PREFIX, registerCodec } from '../lib/handoff';
+import { registerCodec } from '../lib/handoff';
 import { boxAad, type BoxPlace } from './aad';
 import { joinBytes } from './byte-io';
 import {
@@ -27,11 +25,23 @@ import {
 } from './envelope';
 import { childrenOf, countsOf, groupByPurpose } from './field-tree';
 import { keyCheck, sha256 } from './hash';
-import { isKeySource, NOT_WRAPPED, type KeyScope, type KeySource, type SealedKeyReference, type SealingKey } from './key-source';
+import { isKeySource, type KeySource, type SealedKeyReference, type SealingKey } from './key-source';
 import type { Keyring } from './keyring';
 import { NoncePool } from './nonce-pool';
 import { nameKeysInPlaceholders } from './placeholder-keys';
 import { loadSodium, type Sodium } from './sodium';
+import {
+  boxJson,
+  parsedOrUndefined,
+  recordErased,
+  recordField,
+  replaceEntries,
+  resolvePending,
+  typeNameOf,
+  withOpened,
+  withoutValues,
+} from './payload-entries';
+import { type FetchedKey, KeysNeeded, PayloadKeys, refOf, refSlot, type ResolvedKey, tagsOf } from './payload-keys';
 import { isSubjectWrapped } from './subject-wrapped';
 
 /**
@@ -144,14 +154,6 @@ interface Level {
   wholeJson?: string | undefined;
 }
 
-/** A key resolved for sealing, with its key check. */
-interface ResolvedKey {
-  keyId: string;
-  key: Uint8Array;
-  wrapped: Uint8Array;
-  check: Uint8Array;
-}
-
 interface OpenScope {
   options: RevealOptions;
   typeName: string;
@@ -160,88 +162,6 @@ interface OpenScope {
   result: RevealedPayload & { texts: string[] };
   /** Keys the async path fetched for this call (or the failure to fetch them), by `refSlot`. */
   fetched: Map<string, FetchedKey>;
-}
-
-type FetchedKey = { key: Uint8Array } | { error: unknown };
-
-/** Thrown inside the synchronous opening when keys must be fetched first; never leaves the codec. */
-class KeysNeeded {
-  constructor(readonly boxes: SealedKeyReference[]) {}
-}
-
-/**
- * How one payload's boxes get their keys. Keys at hand (a keyring, a fresh cached data key) are
- * taken box by box (`sealingKeyNow`, so a source counts each box as a use); the keys of purposes
- * not at hand are fetched first, together, and then reused for every box of that purpose in the
- * payload. The top-level keys are taken once, up front: placeholders name them. With every key
- * at hand, sealing never waits.
- */
-class PayloadKeys {
-  private readonly topKeys = new Map<string, ResolvedKey>();
-  private readonly last = new Map<string, ResolvedKey>();
-  private fetched: Map<string, ResolvedKey> | undefined;
-
-  constructor(
-    private readonly source: KeySource,
-    private readonly namespace: string,
-    private readonly resolve: (key: SealingKey, tag: string) => ResolvedKey,
-  ) {}
-
-  /** Takes the top-level keys at hand; returns the purposes (of any level) whose keys must be fetched, if any. */
-  takeTop(topPurposes: Iterable<string>, nestedPurposes: readonly string[] | undefined): string[] | undefined {
-    let missing: string[] | undefined;
-    for (const purpose of topPurposes) {
-      const key = this.now(purpose);
-      if (key !== undefined) this.topKeys.set(purpose, key);
-      else (missing ??= []).push(purpose);
-    }
-    if (nestedPurposes === undefined) return missing;
-    for (const purpose of new Set(nestedPurposes)) {
-      checkPurpose(tagPurpose(purpose));
-      if (this.topKeys.has(purpose) || missing?.includes(purpose) || this.now(purpose) !== undefined) continue;
-      (missing ??= []).push(purpose);
-    }
-    return missing;
-  }
-
-  async fetch(purposes: readonly string[]): Promise<void> {
-    const results = await Promise.all(purposes.map((purpose) => this.source.sealingKey(scopeOf(purpose, this.namespace))));
-    const fetched = new Map<string, ResolvedKey>();
-    purposes.forEach((purpose, i) => {
-      fetched.set(purpose, this.resolve(results[i] as SealingKey, purpose));
-    });
-    this.fetched = fetched;
-    for (const [purpose, key] of fetched) if (!this.topKeys.has(purpose)) this.topKeys.set(purpose, key);
-  }
-
-  /** The key of a top-level box (the one its placeholders name). */
-  top(purpose: string): ResolvedKey {
-    const key = this.topKeys.get(purpose);
-    if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no sealing key for this purpose', { purpose: tagPurpose(purpose) });
-    return key;
-  }
-
-  /** The key of a box inside another box. */
-  forBox(purpose: string): ResolvedKey {
-    const key = this.now(purpose) ?? this.last.get(purpose);
-    if (key === undefined) throw sealedError('SEALED_KEY_UNKNOWN', 'no sealing key for this purpose', { purpose: tagPurpose(purpose) });
-    return key;
-  }
-
-  private now(purpose: string): ResolvedKey | undefined {
-    const given = this.source.sealingKeyNow?.(scopeOf(purpose, this.namespace));
-    const key = given === undefined ? this.fetched?.get(purpose) : this.resolve(given, purpose);
-    if (key !== undefined) this.last.set(purpose, key);
-    return key;
-  }
-}
-
-function refOf(box: Box, namespace: string): SealedKeyReference {
-  return { keyId: box.keyId, wrapped: box.wrappedKey ?? NOT_WRAPPED, purpose: box.purpose, namespace };
-}
-
-function refSlot(ref: SealedKeyReference): string {
-  return `${ref.keyId}\u0000${ref.purpose}\u0000${ref.namespace}\u0000${Buffer.from(ref.wrapped.buffer, ref.wrapped.byteOffset, ref.wrapped.byteLength).toString('latin1')}`;
 }
 
 /**
@@ -721,123 +641,8 @@ export function mergeForDisplay(root: unknown, { opened, withheld }: Pick<Reveal
 const MAX_INNER_DEPTH = 64;
 const MAX_KEY_CHECKS = 4096;
 
-/** The field list of a pending entry: inline (from the workflow sandbox) or left in this realm's hand-off store. */
 /** The results, without a promise of their own when none is one. */
 function allOf<T>(results: Array<T | Promise<T>>): T[] | Promise<T[]> {
   for (const result of results) if (result instanceof Promise) return Promise.all(results);
   return results as T[];
-}
-
-/** The payload with its sealed entry replaced by the opened field list. */
-function withOpened(payload: Payload, { opened, texts, erased }: RevealedPayload & { texts: string[] }): Payload {
-  const openedJson = utf8Bytes(fieldListJson(opened, texts));
-  // Tombstones come from erased boxes, or as values sealed again after an erasure (a re-sent tombstone).
-  const tombstones = erased.length > 0 || texts.some(mayHoldTombstones);
-  leaveOpened(openedJson, { list: opened, tombstones });
-  return { ...payload, metadata: replaceEntries(payload.metadata ?? {}, [META.sealed], META.opened, openedJson) };
-}
-
-/** The converter's list with its values still as text (`valuesJson`), and an empty `values` to fill when needed. */
-function withoutValues(pending: PendingList): FieldList & { valuesJson: string } {
-  const list: FieldList & { valuesJson: string } = {
-    paths: pending.paths,
-    purposes: pending.purposes,
-    secrets: pending.secrets,
-    values: [],
-    valuesJson: pending.valuesJson,
-  };
-  if (pending.nested !== undefined) list.nested = pending.nested;
-  if (pending.subjects !== undefined) list.subjects = pending.subjects;
-  return list;
-}
-
-function resolvePending(pending: Uint8Array): Uint8Array | PendingList {
-  if (pending[0] === 0x7b) return pending; // '{': a field list written inline
-  const reference = utf8Text(pending);
-  if (!reference.startsWith(PENDING_REFERENCE_PREFIX))
-    throw sealedError('SEALED_MALFORMED', 'sealed field list is neither a list nor a reference');
-  const list = claimPending(reference);
-  if (list === undefined) {
-    throw refusal('pending');
-  }
-  return list;
-}
-
-/** A box of a forgotten subject: each field a tombstone (no Secret flag: the tombstone stands for the Secret too); nothing inside it is reached. */
-function recordErased(box: Box, depth: number, result: RevealedPayload & { texts: string[] }): void {
-  const tombstone = tombstoneText(box.purpose);
-  result.erased.push(box);
-  result.texts.push(JSON.stringify(box.fields.map(() => tombstone)));
-  for (const field of box.fields) recordField(result.opened, field.path, box.purpose, false, tombstone, depth, undefined);
-}
-
-/** Records one opened field, with its depth's nested flag and, from a subject box, its subject. */
-function recordField(
-  opened: FieldList,
-  path: string,
-  purpose: string,
-  secret: boolean,
-  value: unknown,
-  depth: number,
-  subject: string | undefined,
-): void {
-  opened.paths.push(path);
-  opened.purposes.push(purpose);
-  opened.secrets.push(secret);
-  opened.values.push(value);
-  const at = opened.paths.length - 1;
-  if (depth > 0) {
-    opened.nested ??= [];
-    opened.nested[at] = true;
-  }
-  if (subject !== undefined) {
-    opened.subjects ??= [];
-    opened.subjects[at] = subject;
-  }
-}
-
-/** The JSON array a box seals: its values, and for a data subject's box the subject id last (so the values decode with it). */
-function boxJson(values: readonly unknown[], indexes: readonly number[], subject: string | undefined): string {
-  const boxed = indexes.map((i) => values[i]);
-  if (subject !== undefined) boxed.push(subject);
-  return JSON.stringify(boxed);
-}
-
-/** Each field's tag (lib/seal-tag); the purposes themselves when no field has a subject. */
-function tagsOf(list: FieldList): readonly string[] {
-  const subjects = list.subjects;
-  if (subjects === undefined) return list.purposes;
-  return list.purposes.map((purpose, i) => sealTag(purpose, subjects[i]));
-}
-
-/** The key scope of a tag: its purpose, and its data subject when it has one. */
-function scopeOf(tag: string, namespace: string): KeyScope {
-  const subject = tagSubject(tag);
-  return subject === undefined ? { purpose: tag, namespace } : { purpose: tagPurpose(tag), namespace, subject };
-}
-
-function parsedOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A copy of `metadata` without the `drop` entries and with `key` set; a loop, as object rest with computed keys is slow in V8. */
-function replaceEntries(
-  metadata: Record<string, Uint8Array | null | undefined>,
-  drop: readonly string[],
-  key: string,
-  value: Uint8Array,
-): Record<string, Uint8Array> {
-  const out: Record<string, Uint8Array> = {};
-  for (const name of Object.keys(metadata)) if (!drop.includes(name)) out[name] = metadata[name] as Uint8Array;
-  out[key] = value;
-  return out;
-}
-
-function typeNameOf(metadata: Record<string, Uint8Array | null | undefined>): string {
-  const bytes = metadata[META.type];
-  return bytes === undefined || bytes === null ? '' : utf8Text(bytes);
 }
