@@ -42,109 +42,128 @@ const REFUSED: Record<'csrf' | 'media' | 'size' | 'shape' | 'token' | 'unavailab
   unavailable: { status: 503, text: 'The token could not be checked just now (identity provider unreachable): nothing was stored.' },
 };
 
+/** What every route of the page needs: its resolved options, its path prefix and the token check. */
+interface TokenSite {
+  page: ResolvedTokenPage;
+  /** The base path without a trailing `/`: empty at the root. */
+  base: string;
+  authenticate: ReturnType<typeof createAuthenticator>;
+}
+
 /**
  * Adds the token page to a codec app when `tokenPage` is set: `GET /token` (the form),
  * `POST /token` (store a pasted token in the HttpOnly cookie), `POST /token/clear`. Mount it
  * before the CORS middleware: the page grants no other origin anything. Does nothing when off.
  */
 export function mountTokenPage(app: Hono, options: TokenPageHost): void {
-  const resolved = resolveTokenPage(options);
-  if (resolved === undefined) return;
-  const page: ResolvedTokenPage = resolved;
+  const page = resolveTokenPage(options);
+  if (page === undefined) return;
   const authenticate = createAuthenticator(withoutCookie(options.auth));
-  const base = page.basePath === '/' ? '' : page.basePath;
+  const site: TokenSite = { page, base: page.basePath === '/' ? '' : page.basePath, authenticate };
 
-  /** Who a token stands for: the same checks `/decode` makes, as if sent in an Authorization header. */
-  async function check(token: string): Promise<StoredToken> {
-    try {
-      const principal = await authenticate({ headers: new Headers({ authorization: `Bearer ${token}` }), originAllowed: true });
-      return principal.authenticated ? { state: 'accepted', principal } : { state: 'refused' };
-    } catch (err) {
-      if (err instanceof CodecHttpError && err.kind === 'unavailable') return { state: 'unchecked' };
-      return { state: 'refused' };
-    }
-  }
-
-  async function stored(c: Context): Promise<StoredToken> {
-    const token = cookieValue(c.req.header('cookie'), page.cookieName);
-    return token === undefined || !TOKEN.test(token) ? { state: 'none' } : check(token);
-  }
-
-  function attributesOf(c: Context): CookieAttributes {
-    return tokenCookieAttributes(page, requestIsHttps(c.req.url, c.req.header('x-forwarded-proto')));
-  }
-
-  /** The page with a fresh nonce, in its form fields and in the nonce cookie. */
-  function respondWithPage(c: Context, status: 200 | Refusal['status'], view: Pick<PageView, 'stored' | 'notice'>): Response {
-    const nonce = newNonce();
-    const styleNonce = newNonce();
-    const attributes = attributesOf(c);
-    const nonceAttributes: CookieAttributes = { path: `${base}/token`, secure: attributes.secure, sameSite: 'Strict' };
-    const html = renderPage({ ...view, nonce, styleNonce, basePath: page.basePath, endpoint: `${new URL(c.req.url).origin}${base}` });
-    const headers = new Headers(securityHeaders(styleNonce));
-    headers.append('set-cookie', setCookie(NONCE_COOKIE, nonce, nonceAttributes, NONCE_MAX_AGE_SECONDS));
-    return new Response(html, { status, headers });
-  }
-
-  /** A fixed page for refused cross-origin posts: no form, no new nonce. */
-  function refusedPage(refusal: Refusal): Response {
-    return new Response(
-      `<!doctype html><title>Refused</title><p>${refusal.text}</p><p><a href="${base}/token">Open the token page</a></p>\n`,
-      {
-        status: refusal.status,
-        headers: securityHeaders(undefined),
-      },
-    );
-  }
-
-  /** After a successful POST: set (or delete) the token cookie and send the browser back to the page. */
-  function redirectAfter(c: Context, outcome: Outcome, token: string | undefined): Response {
-    const attributes = attributesOf(c);
-    const headers = new Headers({ location: `${base}/token`, 'cache-control': 'no-store', 'referrer-policy': 'same-origin' });
-    headers.append(
-      'set-cookie',
-      outcome === 'stored'
-        ? setCookie(page.cookieName, token as string, attributes, page.maxAgeSeconds)
-        : setCookie(page.cookieName, '', attributes, 0),
-    );
-    return new Response(null, { status: 303, headers });
-  }
-
-  /** The form fields of a same-origin POST carrying the page's nonce, or the refusal. */
-  async function formOf(c: Context): Promise<URLSearchParams | Refusal> {
-    if (!isSameOriginPost(c.req.url, c.req.header('origin'), c.req.header('sec-fetch-site'))) return REFUSED.csrf;
-    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '')) return REFUSED.media;
-    const form = new URLSearchParams(await c.req.text());
-    if (!nonceMatches(form.get('nonce') ?? undefined, cookieValue(c.req.header('cookie'), NONCE_COOKIE))) return REFUSED.csrf;
-    return form;
-  }
-
-  app.get('/token', async (c) => respondWithPage(c, 200, { stored: await stored(c) }));
+  app.get('/token', async (c) => respondWithPage(site, c, 200, { stored: await stored(site, c) }));
 
   // By Content-Length up front and while streaming (a chunked body has none).
-  const limitForm = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: () => refusedPage(REFUSED.size) });
+  const limitForm = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: () => refusedPage(site, REFUSED.size) });
 
-  app.post('/token', limitForm, async (c) => {
-    const form = await formOf(c);
-    if (!(form instanceof URLSearchParams))
-      return form === REFUSED.csrf
-        ? refusedPage(form)
-        : respondWithPage(c, form.status, { stored: await stored(c), notice: { tone: 'error', text: form.text } });
-    const token = pastedToken(form.get('token'));
-    const refusal = token === undefined ? REFUSED.shape : refusalOf(await check(token));
-    if (refusal !== undefined)
-      return respondWithPage(c, refusal.status, { stored: await stored(c), notice: { tone: 'error', text: refusal.text } });
-    return redirectAfter(c, 'stored', token);
-  });
+  app.post('/token', limitForm, (c) => storePastedToken(site, c));
+  app.post('/token/clear', limitForm, (c) => clearStoredToken(site, c));
+}
 
-  app.post('/token/clear', limitForm, async (c) => {
-    const form = await formOf(c);
-    if (!(form instanceof URLSearchParams))
-      return form === REFUSED.csrf
-        ? refusedPage(form)
-        : respondWithPage(c, form.status, { stored: await stored(c), notice: { tone: 'error', text: form.text } });
-    return redirectAfter(c, 'cleared', undefined);
-  });
+async function storePastedToken(site: TokenSite, c: Context): Promise<Response> {
+  const form = await formOf(c);
+  if (!(form instanceof URLSearchParams)) return respondToRefusedForm(site, c, form);
+  const token = pastedToken(form.get('token'));
+  const refusal = token === undefined ? REFUSED.shape : refusalOf(await check(site, token));
+  if (refusal !== undefined) return respondWithNotice(site, c, refusal);
+  return redirectAfter(site, c, 'stored', token);
+}
+
+async function clearStoredToken(site: TokenSite, c: Context): Promise<Response> {
+  const form = await formOf(c);
+  if (!(form instanceof URLSearchParams)) return respondToRefusedForm(site, c, form);
+  return redirectAfter(site, c, 'cleared', undefined);
+}
+
+/** A cross-origin post gets the fixed refusal page; any other refused form gets the page with the refusal as its notice. */
+async function respondToRefusedForm(site: TokenSite, c: Context, refusal: Refusal): Promise<Response> {
+  return refusal === REFUSED.csrf ? refusedPage(site, refusal) : respondWithNotice(site, c, refusal);
+}
+
+async function respondWithNotice(site: TokenSite, c: Context, refusal: Refusal): Promise<Response> {
+  return respondWithPage(site, c, refusal.status, { stored: await stored(site, c), notice: { tone: 'error', text: refusal.text } });
+}
+
+/** Who a token stands for: the same checks `/decode` makes, as if sent in an Authorization header. */
+async function check(site: TokenSite, token: string): Promise<StoredToken> {
+  try {
+    const principal = await site.authenticate({ headers: new Headers({ authorization: `Bearer ${token}` }), originAllowed: true });
+    return principal.authenticated ? { state: 'accepted', principal } : { state: 'refused' };
+  } catch (err) {
+    if (err instanceof CodecHttpError && err.kind === 'unavailable') return { state: 'unchecked' };
+    return { state: 'refused' };
+  }
+}
+
+async function stored(site: TokenSite, c: Context): Promise<StoredToken> {
+  const token = cookieValue(c.req.header('cookie'), site.page.cookieName);
+  return token === undefined || !TOKEN.test(token) ? { state: 'none' } : check(site, token);
+}
+
+function attributesOf(site: TokenSite, c: Context): CookieAttributes {
+  return tokenCookieAttributes(site.page, requestIsHttps(c.req.url, c.req.header('x-forwarded-proto')));
+}
+
+/** The page with a fresh nonce, in its form fields and in the nonce cookie. */
+function respondWithPage(
+  site: TokenSite,
+  c: Context,
+  status: 200 | Refusal['status'],
+  view: Pick<PageView, 'stored' | 'notice'>,
+): Response {
+  const { page, base } = site;
+  const nonce = newNonce();
+  const styleNonce = newNonce();
+  const attributes = attributesOf(site, c);
+  const nonceAttributes: CookieAttributes = { path: `${base}/token`, secure: attributes.secure, sameSite: 'Strict' };
+  const html = renderPage({ ...view, nonce, styleNonce, basePath: page.basePath, endpoint: `${new URL(c.req.url).origin}${base}` });
+  const headers = new Headers(securityHeaders(styleNonce));
+  headers.append('set-cookie', setCookie(NONCE_COOKIE, nonce, nonceAttributes, NONCE_MAX_AGE_SECONDS));
+  return new Response(html, { status, headers });
+}
+
+/** A fixed page for refused cross-origin posts: no form, no new nonce. */
+function refusedPage(site: TokenSite, refusal: Refusal): Response {
+  return new Response(
+    `<!doctype html><title>Refused</title><p>${refusal.text}</p><p><a href="${site.base}/token">Open the token page</a></p>\n`,
+    {
+      status: refusal.status,
+      headers: securityHeaders(undefined),
+    },
+  );
+}
+
+/** After a successful POST: set (or delete) the token cookie and send the browser back to the page. */
+function redirectAfter(site: TokenSite, c: Context, outcome: Outcome, token: string | undefined): Response {
+  const { page, base } = site;
+  const attributes = attributesOf(site, c);
+  const headers = new Headers({ location: `${base}/token`, 'cache-control': 'no-store', 'referrer-policy': 'same-origin' });
+  headers.append(
+    'set-cookie',
+    outcome === 'stored'
+      ? setCookie(page.cookieName, token as string, attributes, page.maxAgeSeconds)
+      : setCookie(page.cookieName, '', attributes, 0),
+  );
+  return new Response(null, { status: 303, headers });
+}
+
+/** The form fields of a same-origin POST carrying the page's nonce, or the refusal. */
+async function formOf(c: Context): Promise<URLSearchParams | Refusal> {
+  if (!isSameOriginPost(c.req.url, c.req.header('origin'), c.req.header('sec-fetch-site'))) return REFUSED.csrf;
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '')) return REFUSED.media;
+  const form = new URLSearchParams(await c.req.text());
+  if (!nonceMatches(form.get('nonce') ?? undefined, cookieValue(c.req.header('cookie'), NONCE_COOKIE))) return REFUSED.csrf;
+  return form;
 }
 
 function refusalOf(result: StoredToken): Refusal | undefined {
