@@ -145,7 +145,42 @@ export interface ReportInput {
 
 export function buildReport(input: ReportInput): ScanReport {
   const t = input.totals;
-  const keys = Object.entries(t.keys)
+  const keys = keyReports(t);
+  const kmsKeys = kmsKeysOf(t, keys);
+  const retire = retireReports(input);
+  const retireKmsKeys = retireKmsKeyReports(input, kmsKeys);
+  const missingKeys = missingKeysOf(input, keys);
+  const { workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads } = t;
+  return {
+    address: input.address,
+    namespace: input.namespace,
+    query: input.query,
+    complete: input.complete,
+    workflows,
+    events,
+    payloads,
+    sealedPayloads,
+    clearPayloads,
+    otherPayloads,
+    keys,
+    kmsKeys,
+    pending: t.pending,
+    keyRules: t.keyRules,
+    malformed: t.malformed,
+    unopened: t.unopened,
+    failed: t.failed,
+    retire,
+    retireKmsKeys,
+    missingKeys,
+    subjectKeys: input.subjectKeys ?? null,
+    subject: t.subject === undefined ? null : subjectReport(t.subject, input.namespace),
+    problems: problemsOf(t, [...retire, ...retireKmsKeys], missingKeys),
+  };
+}
+
+/** Every key id by name, each with its purposes by name. */
+function keyReports(t: ScanTotals): ScanReport['keys'] {
+  return Object.entries(t.keys)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([keyId, usage]) => ({
       keyId,
@@ -157,25 +192,14 @@ export function buildReport(input: ReportInput): ScanReport {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([purpose, p]) => ({ purpose, ...iso(p) })),
     }));
-  // A key may be needed only inside boxes scan did not open: then nothing says it is unused. A key
-  // that wraps subject keys in the store is needed by every box of those subjects, past and future.
+}
+
+function retireReports(input: ReportInput): ScanReport['retire'] {
   const census = input.subjectKeys;
-  const reasonFor = (needed: boolean, wrapsSubjectKeys: number): RetireReason | undefined =>
-    needed
-      ? 'needed'
-      : wrapsSubjectKeys > 0
-        ? 'subjectKeys'
-        : t.unopened.boxes > 0
-          ? 'unopened'
-          : input.complete
-            ? undefined
-            : 'incomplete';
-  const wrapping = (match: (w: SubjectKeyCensus['wrappingKeys'][number]) => boolean): number =>
-    census?.wrappingKeys.filter(match).reduce((n, w) => n + w.subjectKeys, 0) ?? 0;
-  const retire = input.retire.map((keyId) => {
-    const usage = t.keys[keyId];
-    const subjectKeys = wrapping((w) => w.dataKey !== true && w.keyId === keyId);
-    const reason = reasonFor(usage !== undefined, subjectKeys);
+  return input.retire.map((keyId) => {
+    const usage = input.totals.keys[keyId];
+    const subjectKeys = subjectKeysWrappedBy(census, (w) => w.dataKey !== true && w.keyId === keyId);
+    const reason = retireReason(input, usage !== undefined, subjectKeys);
     return {
       keyId,
       payloads: usage?.payloads ?? 0,
@@ -185,24 +209,14 @@ export function buildReport(input: ReportInput): ScanReport {
       ...(reason === undefined ? {} : { reason }),
     };
   });
-  const { workflows, events, payloads, sealedPayloads, clearPayloads, otherPayloads } = t;
-  const report = {
-    address: input.address,
-    namespace: input.namespace,
-    query: input.query,
-    complete: input.complete,
-    workflows,
-    events,
-    payloads,
-    sealedPayloads,
-    clearPayloads,
-    otherPayloads,
-  };
-  const kmsKeys = kmsKeysOf(t, keys);
-  const retireKmsKeys = (input.retireKmsKeys ?? []).map((kmsKeyId) => {
+}
+
+function retireKmsKeyReports(input: ReportInput, kmsKeys: KmsKeyReport[]): ScanReport['retireKmsKeys'] {
+  const census = input.subjectKeys;
+  return (input.retireKmsKeys ?? []).map((kmsKeyId) => {
     const found = kmsKeys.find((k) => sameKmsKey(k.kmsKeyArn, kmsKeyId));
-    const subjectKeys = wrapping((w) => w.kmsKeyArn !== undefined && sameKmsKey(w.kmsKeyArn, kmsKeyId));
-    const reason = reasonFor(found !== undefined, subjectKeys);
+    const subjectKeys = subjectKeysWrappedBy(census, (w) => w.kmsKeyArn !== undefined && sameKmsKey(w.kmsKeyArn, kmsKeyId));
+    const reason = retireReason(input, found !== undefined, subjectKeys);
     return {
       kmsKeyId,
       ...(found !== undefined && { kmsKeyArn: found.kmsKeyArn }),
@@ -214,25 +228,39 @@ export function buildReport(input: ReportInput): ScanReport {
       ...(reason === undefined ? {} : { reason }),
     };
   });
+}
+
+/**
+ * Why a key may not be retired; undefined when it may. A key may be needed only inside boxes scan did
+ * not open: then nothing says it is unused. A key that wraps subject keys in the store is needed by
+ * every box of those subjects, past and future.
+ */
+function retireReason(input: ReportInput, needed: boolean, wrapsSubjectKeys: number): RetireReason | undefined {
+  if (needed) return 'needed';
+  if (wrapsSubjectKeys > 0) return 'subjectKeys';
+  if (input.totals.unopened.boxes > 0) return 'unopened';
+  return input.complete ? undefined : 'incomplete';
+}
+
+/** How many subject keys in the store the matching wrapping keys wrap (0 when the store was not checked). */
+function subjectKeysWrappedBy(
+  census: SubjectKeyCensus | undefined,
+  match: (w: SubjectKeyCensus['wrappingKeys'][number]) => boolean,
+): number {
+  return census?.wrappingKeys.filter(match).reduce((n, w) => n + w.subjectKeys, 0) ?? 0;
+}
+
+/**
+ * With --check-keyring, the static key ids the keyring lacks. A keyring never holds data keys wrapped
+ * by a KMS: only static key ids can be missing from it. Keys that wrap subject keys are needed as much
+ * as those of the histories.
+ */
+function missingKeysOf(input: ReportInput, keys: ScanReport['keys']): string[] | null {
   const held = input.held;
-  // A keyring never holds data keys wrapped by a KMS: only static key ids can be missing from it. Keys
-  // that wrap subject keys are needed as much as those of the histories.
-  const wrappers = census?.wrappingKeys.filter((w) => w.dataKey !== true).map((w) => w.keyId) ?? [];
+  if (held === undefined) return null;
+  const wrappers = input.subjectKeys?.wrappingKeys.filter((w) => w.dataKey !== true).map((w) => w.keyId) ?? [];
   const staticIds = [...new Set([...keys.filter((k) => !k.wrapped).map((k) => k.keyId), ...wrappers])].sort();
-  const missingKeys = held === undefined ? null : staticIds.filter((keyId) => !held.has(keyId));
-  const findings = {
-    pending: t.pending,
-    keyRules: t.keyRules,
-    malformed: t.malformed,
-    unopened: t.unopened,
-    failed: t.failed,
-    retire,
-    retireKmsKeys,
-    missingKeys,
-    subjectKeys: census ?? null,
-  };
-  const subject = t.subject === undefined ? null : subjectReport(t.subject, input.namespace);
-  return { ...report, keys, kmsKeys, ...findings, subject, problems: problemsOf(t, [...retire, ...retireKmsKeys], missingKeys) };
+  return staticIds.filter((keyId) => !held.has(keyId));
 }
 
 /** The subject's usage as reported: runs with their namespace and ISO start times. */
