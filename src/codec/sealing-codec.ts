@@ -154,6 +154,21 @@ interface Level {
   wholeJson?: string | undefined;
 }
 
+/** What every level of one payload's sealing shares. */
+interface SealRun {
+  list: FieldList;
+  /** The nested fields of each field (`childrenOf` in field-tree.ts); undefined when none is nested. */
+  children: Map<number, number[]> | undefined;
+  namespace: string;
+  typeName: string;
+  /** SHA-256 of the payload's data, in every box's AAD. */
+  digest: Uint8Array;
+  keys: PayloadKeys;
+}
+
+/** A box ready to encrypt: its header fields, with the key and plaintext to encrypt. */
+type BoxDraft = Omit<Box, 'ciphertext'> & { key: Uint8Array; plaintext: Uint8Array; ciphertextLength: number };
+
 interface OpenScope {
   options: RevealOptions;
   typeName: string;
@@ -277,7 +292,7 @@ export class SealingCodec implements PayloadCodec {
   ): Payload {
     const metadata = payload.metadata ?? {};
     const data = nameKeysInPlaceholders(payload.data ?? new Uint8Array(), countsOf(level.groups, list.nested), (p) => keys.top(p).keyId);
-    const sealed = this.sealLevel(level, list, children, namespace, typeNameOf(metadata), sha256(data), keys);
+    const sealed = this.sealLevel(level, { list, children, namespace, typeName: typeNameOf(metadata), digest: sha256(data), keys });
     return { ...payload, metadata: replaceEntries(metadata, [META.pending, META.opened], META.sealed, sealed), data };
   }
 
@@ -487,66 +502,57 @@ export class SealingCodec implements PayloadCodec {
    * Seals one level: the fields in `level.indexes`, one box per purpose. A box whose fields hold
    * nested sealed values carries their envelope after its JSON, so they open only through it.
    */
-  private sealLevel(
-    level: Level,
-    list: FieldList,
-    children: Map<number, number[]> | undefined,
-    namespace: string,
-    typeName: string,
-    digest: Uint8Array,
-    keys: PayloadKeys,
-  ): Uint8Array {
+  private sealLevel(level: Level, run: SealRun): Uint8Array {
     if (level.depth > MAX_INNER_DEPTH)
       throw sealedError('SEALED_TOO_DEEP', 'sealed values are nested too deeply for readers', { maxDepth: MAX_INNER_DEPTH });
-    const groups = level.groups;
-    if (groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
-    const drafts = [...groups].map(([tag, indexes]) => {
-      if (indexes.length > MAX_FIELDS_PER_BOX) throw sealedError('SEALED_TOO_LARGE', 'too many sealed fields in one payload');
-      const nonce = this.nonces.next();
-      const purpose = tagPurpose(tag);
-      const json = utf8Bytes(level.wholeJson ?? boxJson(list.values, indexes, tagSubject(tag)));
-      const nested = children === undefined ? [] : indexes.flatMap((i) => children.get(i) ?? []);
-      const place = { version: 2, containerNonce: nonce } as const;
-      const inner =
-        nested.length === 0
-          ? undefined
-          : this.sealLevel(
-              { groups: groupByPurpose(list, nested), place, depth: level.depth + 1 },
-              list,
-              children,
-              namespace,
-              typeName,
-              digest,
-              keys,
-            );
-      const plaintext = inner === undefined ? json : joinBytes([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
-      const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
-      const { keyId, key, wrapped, check } = level.depth === 0 ? keys.top(tag) : keys.forBox(tag);
-      const v2 = level.place.version === 2 ? { keyCheck: check, wrappedKey: wrapped } : {};
-      return {
-        alg: ALG_XCHACHA20_POLY1305_IETF,
-        keyId,
-        key,
-        purpose,
-        ...v2,
-        nonce,
-        fields,
-        plaintext,
-        ciphertextLength: plaintext.length + TAG_BYTES,
-      };
-    });
+    if (level.groups.size > MAX_BOXES) throw sealedError('SEALED_TOO_LARGE', 'too many purposes in one payload');
+    const drafts = [...level.groups].map(([tag, indexes]) => this.draftBox(level, tag, indexes, run));
     // The header is written once: it goes into every box's AAD and, joined with the ciphertexts, is the envelope.
-    const { header, boxEnds } = envelopeHeaderWithLayout({ version: level.place.version, namespace, boxes: drafts });
+    const { header, boxEnds } = envelopeHeaderWithLayout({ version: level.place.version, namespace: run.namespace, boxes: drafts });
     const ciphertexts = drafts.map((box, index) =>
       this.sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
         box.plaintext,
-        boxAad(level.place, header, index, typeName, digest),
+        boxAad(level.place, header, index, run.typeName, run.digest),
         null,
         box.nonce,
         box.key,
       ),
     );
     return joinEnvelope(header, boxEnds, ciphertexts);
+  }
+
+  /** One box of a level before encryption: its header fields, key and plaintext (its JSON, then the envelope of what is sealed inside it). */
+  private draftBox(level: Level, tag: string, indexes: number[], run: SealRun): BoxDraft {
+    if (indexes.length > MAX_FIELDS_PER_BOX) throw sealedError('SEALED_TOO_LARGE', 'too many sealed fields in one payload');
+    const { list } = run;
+    const nonce = this.nonces.next();
+    const json = utf8Bytes(level.wholeJson ?? boxJson(list.values, indexes, tagSubject(tag)));
+    const inner = this.sealInside(level, indexes, nonce, run);
+    const plaintext = inner === undefined ? json : joinBytes([json, Uint8Array.of(INNER_ENVELOPE_SEPARATOR), inner]);
+    const fields = indexes.map((i) => ({ path: list.paths[i] as string, secret: list.secrets[i] === true }));
+    const { keyId, key, wrapped, check } = level.depth === 0 ? run.keys.top(tag) : run.keys.forBox(tag);
+    const v2 = level.place.version === 2 ? { keyCheck: check, wrappedKey: wrapped } : {};
+    const purpose = tagPurpose(tag);
+    return {
+      alg: ALG_XCHACHA20_POLY1305_IETF,
+      keyId,
+      key,
+      purpose,
+      ...v2,
+      nonce,
+      fields,
+      plaintext,
+      ciphertextLength: plaintext.length + TAG_BYTES,
+    };
+  }
+
+  /** The envelope of the values sealed inside the box of `indexes` (its AAD names that box's nonce); undefined when there are none. */
+  private sealInside(level: Level, indexes: number[], containerNonce: Uint8Array, run: SealRun): Uint8Array | undefined {
+    const children = run.children;
+    const nested = children === undefined ? [] : indexes.flatMap((i) => children.get(i) ?? []);
+    if (nested.length === 0) return undefined;
+    const inner: Level = { groups: groupByPurpose(run.list, nested), place: { version: 2, containerNonce }, depth: level.depth + 1 };
+    return this.sealLevel(inner, run);
   }
 
   private openBox(
