@@ -12,7 +12,7 @@ import { errorCode } from '../support/errors';
 import { payloadConverter } from './fixtures/converter';
 import { makeVisit } from './fixtures/model';
 import * as workflows from './fixtures/workflows';
-import { canary, eventBytes, findCanaries, leaksByEvent, rawHistory } from './support/leak-scan';
+import { canary, eventBytes, findCanaries, leaksByEvent, rawHistory, waitForEvent } from './support/leak-scan';
 import { bundleSealedWorkflows, createSealedClient, createSealedWorker, registerTsRequire, SealingCodec } from './support/sealed-temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -29,19 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.teardown();
 });
-
-async function waitForEvent(
-  client: Client,
-  workflowId: string,
-  type: temporal.api.enums.v1.EventType,
-): Promise<temporal.api.history.v1.IHistoryEvent> {
-  for (let i = 0; i < 300; i++) {
-    const found = (await rawHistory(client, { workflowId })).find((event) => event.eventType === type);
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${EventType[type]} event in time`);
-}
 
 async function expectNotStarted(client: Client, workflowId: string): Promise<void> {
   const err = await client.workflow

@@ -27,7 +27,7 @@ import { startDevServer, type DevServer } from '../support/dev-server';
 import { errorCode } from '../support/errors';
 import { kmsKeySourceOn, startKmsServer, type KmsServer } from '../support/kms-server';
 import { findLeaks } from '../support/payloads';
-import { eventBytes, rawHistory } from './support/leak-scan';
+import { eventBytes, rawHistory, waitForEvent } from './support/leak-scan';
 import { registerTsRequire, WORKFLOWS_PATH } from './support/sealed-temporal';
 import { quietLogger } from '../support/quiet-logger';
 
@@ -164,20 +164,6 @@ const kmsFlags = (kmsKeyId: string, ...open: string[]): string[] => [
   kms.region,
 ];
 
-/** The first event of a type in a run's raw history, once it is there. */
-async function waitForEvent(
-  workflowId: string,
-  type: temporal.api.enums.v1.EventType,
-  seconds = 30,
-): Promise<temporal.api.history.v1.IHistoryEvent> {
-  for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline; ) {
-    const found = (await rawHistory(server.env.client, { workflowId })).find((event) => event.eventType === type);
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`no ${temporal.api.enums.v1.EventType[type]} event in ${workflowId} within ${seconds} s`);
-}
-
 async function waitUntilListed(query: string, expected: number, seconds = 30): Promise<void> {
   let count = -1;
   for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline; ) {
@@ -295,7 +281,9 @@ describe('rotation from KMS key A to KMS key B, and retiring A', () => {
 
     // A worker that seals under A and trusts nothing else refuses B's payloads before any KMS call.
     const aAlone = await deploy(kmsKeys(kmsKeyA));
-    const failed = await aAlone.run(stepQueue, () => waitForEvent(workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED));
+    const failed = await aAlone.run(stepQueue, () =>
+      waitForEvent(server.env.client, workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED),
+    );
     const failure = failed.workflowTaskFailedEventAttributes?.failure;
     expect(failure?.applicationFailureInfo?.type).toBe('SEALED_KMS_KEY_NOT_ALLOWED');
     // What the Web UI shows of it: the code, the KMS key the payload names and the data key id.
