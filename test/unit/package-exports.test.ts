@@ -2,7 +2,7 @@
 // with require and with import, plus what `npm pack` ships. Builds dist/ first when it is missing or stale.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ensureBuilt, ROOT as root } from '../support/dist';
 
@@ -98,9 +98,15 @@ describe('package entry points (dist/)', () => {
     const odd = files.filter(
       (f) => !/^(dist|bin)\//.test(f) && !/^docs\/[^/]+\.md$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f),
     );
-    // Images: exactly those README.md shows by a relative link (shipped so the README in node_modules shows them too).
+    // Images: exactly those README.md and docs/*.md show by a relative link (shipped so the docs in node_modules show them too).
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const relativeImages = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((src) => !/^[a-z]+:/i.test(src));
+    const imagesOf = (text: string, folder: string): string[] =>
+      [...text.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)]
+        .map((m) => m[1]!)
+        .filter((src) => !/^[a-z]+:/i.test(src))
+        .map((src) => posix.join(folder, src));
+    const docs = files.filter((f) => /^docs\/[^/]+\.md$/.test(f));
+    const relativeImages = [...imagesOf(readme, '.'), ...docs.flatMap((doc) => imagesOf(readFileSync(join(root, doc), 'utf8'), 'docs'))];
     expect(odd.sort()).toEqual([...new Set(relativeImages)].sort());
     // Every relative link in README.md points at a shipped file (or is made absolute).
     const relativeLinks = [...readme.matchAll(/(?<!!)\[[^\]]*\]\(([^)\s#]+)[^)]*\)/g)]
