@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Connection } from '@temporalio/client';
 import type { Keyring } from '../../codec/keyring';
+import type { AwsKmsKeySource } from '../../codec/kms/aws-kms-key-source';
 import { boolFlag, intFlag, listFlag, noteRenamed, parseFlags, stringFlag, type Parsed } from '../args';
 import type { Command } from '../command';
 import { CliError, EXIT, line, printHelp, usageError, type CliIo } from '../io';
@@ -11,7 +12,7 @@ import { DEFAULT_KEY_RULES } from '../scan/classify';
 import { Progress } from '../scan/progress';
 import { buildReport, printReport, type ScanReport } from '../scan/report';
 import { scanNamespace } from '../scan/scanner';
-import { loadState, newState } from '../scan/state';
+import { loadState, newState, type ScanState } from '../scan/state';
 import { type SubjectKeyCensus, subjectKeyCensus } from '../scan/subject-key-census';
 import {
   storeError,
@@ -118,6 +119,37 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(args, OPTIONS, false, KEYRING_ALIASES);
   if (boolFlag(parsed, 'help')) return printHelp(io, HELP);
   noteRenamed(io, 'scan', parsed);
+  const options = await scanOptionsOf(parsed, io);
+  const keys = await openKeys(parsed, io, options.prefix);
+  const prepared = await prepareScan(parsed, io, options, keys);
+  const connection = await connect(options.address, options.timeoutSeconds, io).catch(async (err: unknown) => {
+    await keys.closeKeys();
+    throw err;
+  });
+  try {
+    return await scanAndReport(parsed, io, options, prepared, connection);
+  } finally {
+    await keys.closeKeys();
+    await connection.close();
+  }
+}
+
+/** The flags of a scan that need no key, server or store. */
+interface ScanOptions {
+  address: string;
+  namespace: string;
+  query: string | null;
+  concurrency: number;
+  maxWorkflows: number | undefined;
+  timeoutSeconds: number;
+  rules: RegExp;
+  statePath: string | undefined;
+  retireKmsKeys: string[];
+  prefix: string;
+  subjectId: string | undefined;
+}
+
+async function scanOptionsOf(parsed: Parsed, io: CliIo): Promise<ScanOptions> {
   const address = stringFlag(parsed, 'address') ?? io.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespace = stringFlag(parsed, 'namespace') ?? io.env.TEMPORAL_NAMESPACE ?? 'default';
   const query = stringFlag(parsed, 'query') ?? null;
@@ -132,6 +164,19 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const subjectGiven = stringFlag(parsed, 'subject');
   const subjectId = subjectGiven === undefined ? undefined : await subjectOf(subjectGiven, io);
   if (subjectId !== undefined) checkSubjectSpacing(subjectId);
+  return { address, namespace, query, concurrency, maxWorkflows, timeoutSeconds, rules, statePath, retireKmsKeys, prefix, subjectId };
+}
+
+/** The keys scan opens boxes with (`checked`: the keyring to compare with), and how to let go of them. */
+interface ScanKeys {
+  checked: Keyring | undefined;
+  keyring: Keyring | undefined;
+  kms: AwsKmsKeySource | undefined;
+  subjects: SubjectSetup | undefined;
+  closeKeys: () => Promise<void>;
+}
+
+async function openKeys(parsed: Parsed, io: CliIo, prefix: string): Promise<ScanKeys> {
   const checked = checkedKeyring(parsed, io);
   const withKms = stringFlag(parsed, 'kms-key-id') !== undefined;
   // With a subject key store, the keyring of the environment unwraps subject keys too, when it is set.
@@ -151,13 +196,23 @@ async function run(args: string[], io: CliIo): Promise<number> {
     kms?.destroy();
     await subjects?.close();
   };
-  let subjectHash: string | undefined;
-  try {
-    subjectHash = subjectId === undefined ? undefined : subjectHashFor(subjectId, subjects, parsed, io, prefix);
-  } catch (err) {
-    await closeKeys();
-    throw err;
-  }
+  return { checked, keyring, kms, subjects, closeKeys };
+}
+
+/** What the scan and its report need besides the connection. */
+interface PreparedScan {
+  subjectHash: string | undefined;
+  state: ScanState;
+  held: Set<string> | undefined;
+  opener: SealedOpener | undefined;
+  subjectKeys: SubjectKeyCensus | undefined;
+  forgottenAt: string | null | undefined;
+}
+
+async function prepareScan(parsed: Parsed, io: CliIo, options: ScanOptions, keys: ScanKeys): Promise<PreparedScan> {
+  const { namespace, query, statePath } = options;
+  const { checked, keyring, kms, subjects, closeKeys } = keys;
+  const subjectHash = await subjectHashOf(options, keys, parsed, io);
   const state =
     statePath === undefined
       ? newState(namespace, query, subjectHash)
@@ -166,42 +221,55 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms, subjects?.keys);
   const subjectKeys = subjects === undefined ? undefined : await censusOf(subjects, closeKeys);
   const forgottenAt = subjects === undefined || subjectHash === undefined ? undefined : await tombstoneOf(subjects, subjectHash, closeKeys);
-  const connection = await connect(address, timeoutSeconds, io).catch(async (err: unknown) => {
-    await closeKeys();
-    throw err;
-  });
+  return { subjectHash, state, held, opener, subjectKeys, forgottenAt };
+}
+
+/** The keyed hash of the --subject id, if any; a failure lets go of the keys first. */
+async function subjectHashOf(options: ScanOptions, keys: ScanKeys, parsed: Parsed, io: CliIo): Promise<string | undefined> {
   try {
-    const outcome = await scanNamespace({
-      service: connection.workflowService,
-      namespace,
-      query,
-      concurrency,
-      rules,
-      opener,
-      subjectHash,
-      state,
-      statePath: statePath === undefined ? undefined : path.resolve(io.cwd, statePath),
-      maxWorkflows,
-      progress: (total) => new Progress(io.stderr, total, !boolFlag(parsed, 'quiet')),
-    });
-    const report = buildReport({
-      address,
-      namespace,
-      query,
-      complete: outcome.complete,
-      retire: listFlag(parsed, 'retire'),
-      retireKmsKeys,
-      held,
-      subjectKeys,
-      totals: outcome.state.totals,
-    });
-    if (report.subject !== null && forgottenAt !== undefined) report.subject.forgottenAt = forgottenAt;
-    output(io, subjectId === undefined ? report : withoutSubject(report, subjectId), boolFlag(parsed, 'json'));
-    return report.problems.length === 0 ? EXIT.ok : EXIT.problems;
-  } finally {
-    await closeKeys();
-    await connection.close();
+    return options.subjectId === undefined ? undefined : subjectHashFor(options.subjectId, keys.subjects, parsed, io, options.prefix);
+  } catch (err) {
+    await keys.closeKeys();
+    throw err;
   }
+}
+
+/** Reads the histories, prints the report and returns the exit code. */
+async function scanAndReport(
+  parsed: Parsed,
+  io: CliIo,
+  options: ScanOptions,
+  prepared: PreparedScan,
+  connection: Connection,
+): Promise<number> {
+  const { address, namespace, query, statePath, subjectId } = options;
+  const outcome = await scanNamespace({
+    service: connection.workflowService,
+    namespace,
+    query,
+    concurrency: options.concurrency,
+    rules: options.rules,
+    opener: prepared.opener,
+    subjectHash: prepared.subjectHash,
+    state: prepared.state,
+    statePath: statePath === undefined ? undefined : path.resolve(io.cwd, statePath),
+    maxWorkflows: options.maxWorkflows,
+    progress: (total) => new Progress(io.stderr, total, !boolFlag(parsed, 'quiet')),
+  });
+  const report = buildReport({
+    address,
+    namespace,
+    query,
+    complete: outcome.complete,
+    retire: listFlag(parsed, 'retire'),
+    retireKmsKeys: options.retireKmsKeys,
+    held: prepared.held,
+    subjectKeys: prepared.subjectKeys,
+    totals: outcome.state.totals,
+  });
+  if (report.subject !== null && prepared.forgottenAt !== undefined) report.subject.forgottenAt = prepared.forgottenAt;
+  output(io, subjectId === undefined ? report : withoutSubject(report, subjectId), boolFlag(parsed, 'json'));
+  return report.problems.length === 0 ? EXIT.ok : EXIT.problems;
 }
 
 /** When the store forgot the subject (its tombstone; ISO time), or null; a store that fails ends the command. */
