@@ -14,6 +14,7 @@ import { Progress } from '../scan/progress';
 import { runText, subjectReport, type RunReport } from '../scan/report';
 import { scanNamespace } from '../scan/scanner';
 import { newState } from '../scan/state';
+import type { ScanTotals } from '../scan/tally';
 import {
   checkSubjectSpacing,
   describeSubjectStore,
@@ -243,11 +244,51 @@ interface ForgetInput {
 }
 
 async function forget(input: ForgetInput): Promise<ForgetReport> {
-  const { parsed, io, subject, subjectHash, setup } = input;
+  const { parsed, subjectHash, setup } = input;
   const query = stringFlag(parsed, 'query') ?? null;
+  const found = await readHistories(input, query);
+  const openRuns = found.runs.filter((r) => r.open);
+  const refusedBecause = refusalsOfRuns(parsed, found, openRuns);
+  const dryRun = boolFlag(parsed, 'dry-run');
+  const forgottenBefore = await forgottenAt(setup, subjectHash);
+  const keyIdsHeld = await keyIdsHeldBy(setup, subjectHash);
+  // Nothing of the subject in the store (no key, no tombstone): a mistyped id, another index key, or another store.
+  if (!boolFlag(parsed, 'record-anyway') && forgottenBefore === null && keyIdsHeld !== null && keyIdsHeld.length === 0)
+    refusedBecause.push(found.runs.length === 0 ? 'nothing-found' : 'store-holds-nothing');
+  const record = refusedBecause.length === 0 && !dryRun ? await destroyKeys(input) : null;
+  const refused = refusedBecause.length > 0;
+  return {
+    subjectHash,
+    store: setup.description,
+    namespaces: input.namespaces,
+    query,
+    dryRun,
+    outcome: dryRun ? (refused ? 'would-refuse' : 'would-erase') : refused ? 'refused' : 'erased',
+    refusedBecause,
+    forgottenBefore,
+    keysHeld: keyIdsHeld === null ? null : keyIdsHeld.length,
+    keyIdsHeld,
+    workflowsRead: found.workflowsRead,
+    payloads: found.payloads,
+    boxes: found.boxes,
+    openRuns,
+    closedRuns: found.runs.filter((r) => !r.open),
+    keysNotInStore: keysNotInStoreOf(found.runs, forgottenBefore, keyIdsHeld),
+    unchecked: { ...found.unchecked, runs: found.unchecked.runs.slice(0, 20) },
+    failed: found.failed,
+    record,
+  };
+}
+
+/** What the histories of every namespace read hold of the subject. */
+type Found = Pick<ForgetReport, 'workflowsRead' | 'payloads' | 'boxes' | 'unchecked' | 'failed'> & { runs: ForgetReport['openRuns'] };
+
+/** Reads the histories of each namespace in turn, as `scan --subject` does. */
+async function readHistories(input: ForgetInput, query: string | null): Promise<Found> {
+  const { parsed, io, subjectHash, setup } = input;
   const opener =
     input.keyring === undefined && input.kms === undefined ? undefined : await SealedOpener.create(input.keyring, input.kms, setup.keys);
-  const found: Pick<ForgetReport, 'workflowsRead' | 'payloads' | 'boxes' | 'unchecked' | 'failed'> & { runs: ForgetReport['openRuns'] } = {
+  const found: Found = {
     workflowsRead: 0,
     payloads: 0,
     boxes: 0,
@@ -267,18 +308,25 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
       state: newState(namespace, query, subjectHash),
       progress: (total) => new Progress(io.stderr, total, !boolFlag(parsed, 'quiet')),
     });
-    const totals = outcome.state.totals;
-    const usage = subjectReport(totals.subject ?? emptySubject(subjectHash), namespace);
-    found.workflowsRead += totals.workflows;
-    found.payloads += usage.payloads;
-    found.boxes += usage.boxes;
-    found.runs.push(...usage.runs);
-    found.unchecked.workflows += usage.unchecked.workflows;
-    found.unchecked.openWorkflows += usage.unchecked.openWorkflows;
-    found.unchecked.runs.push(...usage.unchecked.runs);
-    found.failed.push(...totals.failed.map((f) => ({ namespace, ...f })));
+    addNamespace(found, outcome.state.totals, namespace, subjectHash);
   }
-  const openRuns = found.runs.filter((r) => r.open);
+  return found;
+}
+
+function addNamespace(found: Found, totals: ScanTotals, namespace: string, subjectHash: string): void {
+  const usage = subjectReport(totals.subject ?? emptySubject(subjectHash), namespace);
+  found.workflowsRead += totals.workflows;
+  found.payloads += usage.payloads;
+  found.boxes += usage.boxes;
+  found.runs.push(...usage.runs);
+  found.unchecked.workflows += usage.unchecked.workflows;
+  found.unchecked.openWorkflows += usage.unchecked.openWorkflows;
+  found.unchecked.runs.push(...usage.unchecked.runs);
+  found.failed.push(...totals.failed.map((f) => ({ namespace, ...f })));
+}
+
+/** Why the runs read forbid the erasure: nothing with --allow-open-runs. */
+function refusalsOfRuns(parsed: Parsed, found: Found, openRuns: Found['runs']): ForgetReport['refusedBecause'] {
   const refusedBecause: ForgetReport['refusedBecause'] = [];
   if (!boolFlag(parsed, 'allow-open-runs')) {
     if (openRuns.length > 0) refusedBecause.push('open-runs');
@@ -286,48 +334,24 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
     // Fail closed: an open run whose boxes forget could not look into may hold the subject's values inside them.
     if (found.unchecked.openWorkflows > 0) refusedBecause.push('unchecked-open-runs');
   }
-  const dryRun = boolFlag(parsed, 'dry-run');
-  const forgottenBefore = await forgottenAt(setup, subjectHash);
-  const keyIdsHeld = await keyIdsHeldBy(setup, subjectHash);
-  // Nothing of the subject in the store (no key, no tombstone): a mistyped id, another index key, or another store.
-  if (!boolFlag(parsed, 'record-anyway') && forgottenBefore === null && keyIdsHeld !== null && keyIdsHeld.length === 0)
-    refusedBecause.push(found.runs.length === 0 ? 'nothing-found' : 'store-holds-nothing');
-  let record: ForgetReport['record'] = null;
-  if (refusedBecause.length === 0 && !dryRun) {
-    const done = await (subject === undefined
-      ? setup.store.forget(subjectHash, input.audit)
-      : setup.keys.forget(subject, input.audit)
-    ).catch((err: unknown) => {
+  return refusedBecause;
+}
+
+/** Destroys the subject's keys; the store writes and returns the audit record. */
+async function destroyKeys(input: ForgetInput): Promise<NonNullable<ForgetReport['record']>> {
+  const { subject, subjectHash, setup } = input;
+  const done = await (subject === undefined ? setup.store.forget(subjectHash, input.audit) : setup.keys.forget(subject, input.audit)).catch(
+    (err: unknown) => {
       throw storeError(err);
-    });
-    record = { ...done, at: done.at.toISOString() };
-  }
-  // The keys this store holds (and forget destroys) open these runs' boxes; a run naming another key is out of its reach.
+    },
+  );
+  return { ...done, at: done.at.toISOString() };
+}
+
+/** The keys this store holds (and forget destroys) open these runs' boxes; a run naming another key is out of its reach. */
+function keysNotInStoreOf(runs: Found['runs'], forgottenBefore: string | null, keyIdsHeld: string[] | null): Found['runs'] {
   const held = new Set(keyIdsHeld ?? []);
-  const keysNotInStore =
-    forgottenBefore !== null || keyIdsHeld === null ? [] : found.runs.filter((r) => r.keyIds.some((keyId) => !held.has(keyId)));
-  const refused = refusedBecause.length > 0;
-  return {
-    subjectHash,
-    store: setup.description,
-    namespaces: input.namespaces,
-    query,
-    dryRun,
-    outcome: dryRun ? (refused ? 'would-refuse' : 'would-erase') : refused ? 'refused' : 'erased',
-    refusedBecause,
-    forgottenBefore,
-    keysHeld: keyIdsHeld === null ? null : keyIdsHeld.length,
-    keyIdsHeld,
-    workflowsRead: found.workflowsRead,
-    payloads: found.payloads,
-    boxes: found.boxes,
-    openRuns,
-    closedRuns: found.runs.filter((r) => !r.open),
-    keysNotInStore,
-    unchecked: { ...found.unchecked, runs: found.unchecked.runs.slice(0, 20) },
-    failed: found.failed,
-    record,
-  };
+  return forgottenBefore !== null || keyIdsHeld === null ? [] : runs.filter((r) => r.keyIds.some((keyId) => !held.has(keyId)));
 }
 
 function emptySubject(subjectHash: string) {
