@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -21,14 +21,19 @@ const TREE_FOLDERS = ['src', 'test', 'bench'];
  */
 export function rerunIncluding(directory: string): number | undefined {
   if (process.env.TSX_TSCONFIG_PATH !== undefined) return undefined;
-  const config = join(mkdtempSync(join(tmpdir(), 'bench-baseline-')), 'tsconfig.json');
-  const include = [OURS, resolve(directory)].flatMap((root) => TREE_FOLDERS.map((folder) => join(root, folder)));
+  const folder = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
+  const config = join(folder, 'tsconfig.json');
+  const include = [OURS, resolve(directory)].flatMap((root) => TREE_FOLDERS.map((name) => join(root, name)));
   writeFileSync(config, JSON.stringify({ extends: join(OURS, 'tsconfig.json'), include }));
-  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, TSX_TSCONFIG_PATH: config },
-  });
-  return child.status ?? 1;
+  try {
+    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, TSX_TSCONFIG_PATH: config },
+    });
+    return child.status ?? 1;
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 class TreeWorker {
