@@ -13,7 +13,7 @@ const MAX_REASON_LENGTH = 1024;
 
 /** The store that failed and what it was doing, named in error details. */
 export type StoreName = 'memory' | 'file' | 'postgres';
-export type StoreOperation = 'create' | 'migrate' | 'get' | 'putIfAbsent' | 'forget' | 'forgetRecords' | 'listKeys';
+export type StoreOperation = 'create' | 'migrate' | 'get' | 'putIfAbsent' | 'forget' | 'forgetRecords' | 'listKeys' | 'checkForgetAccess';
 /** Why a store did not answer; `detail.reason` of `SEALED_KEYSTORE_UNAVAILABLE`. */
 export type UnavailableReason = 'unreachable' | 'timeout' | 'auth' | 'denied' | 'schema' | 'missing' | 'closed' | 'failed';
 

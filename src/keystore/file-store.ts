@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { SealedError, sealedError } from '../errors';
 import { KEY_ID_PATTERN, PURPOSE_PATTERN } from '../lib/identifiers';
@@ -80,12 +81,14 @@ const PUT_ATTEMPTS = 3;
  * ```
  */
 export class FileSubjectKeyStore implements SubjectKeyStore {
+  readonly #root: string;
   readonly #subjects: string;
   readonly #auditLog: string;
   readonly #now: () => Date;
   #closed = false;
 
   private constructor(root: string, now: () => Date) {
+    this.#root = root;
     this.#subjects = path.join(root, 'subjects');
     this.#auditLog = path.join(root, AUDIT_LOG);
     this.#now = now;
@@ -243,6 +246,39 @@ export class FileSubjectKeyStore implements SubjectKeyStore {
     }
   }
 
+  /**
+   * {@link SubjectKeyStore.checkForgetAccess}: what `forget` must write that this process may not,
+   * asked of `access(2)` (nothing written): the store's directory (the audit log is appended
+   * there), its `subjects` folder and the folders under it (tombstones are written and keys
+   * unlinked there), and the audit log when it exists. A read-only directory or file system
+   * (`EACCES`, `EPERM`, `EROFS`) is missing access; paths are never named. A process running as
+   * root passes wherever the file system is writable: root ignores the modes.
+   *
+   * @example
+   * ```ts
+   * const missing = await store.checkForgetAccess(); // e.g. [ 'write access to the store directory' ]
+   * ```
+   */
+  async checkForgetAccess(): Promise<string[]> {
+    this.#open('checkForgetAccess');
+    const writable = constants.R_OK | constants.W_OK | constants.X_OK;
+    const missing: string[] = [];
+    try {
+      if (!(await mayAccess(this.#root, writable))) missing.push('write access to the store directory');
+      if (!(await mayAccess(this.#subjects, writable))) missing.push('write access to its subjects folder');
+      let denied = 0;
+      for (const shard of await readdirIfPresent(this.#subjects).catch(() => [])) {
+        if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+        if (!(await mayAccess(path.join(this.#subjects, shard), writable))) denied++;
+      }
+      if (denied > 0) missing.push(`write access to ${denied} folders under its subjects folder`);
+      if (!(await mayAccess(this.#auditLog, constants.W_OK, true))) missing.push(`write access to its audit log (${AUDIT_LOG})`);
+    } catch (err) {
+      throw failure(err, 'checkForgetAccess');
+    }
+    return missing;
+  }
+
   /** {@link SubjectKeyStore.close}: nothing stays open; later calls fail with `SEALED_KEYSTORE_UNAVAILABLE`. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -297,6 +333,19 @@ async function keysIn(folder: string): Promise<StoredSubjectKey[]> {
     if (text !== undefined) keys.push(parseKey(text, subjectHash, purpose, 'listKeys'));
   }
   return keys;
+}
+
+/** Whether `access(2)` lets this process do `mode` on `file` (a file that is not there passes with `absentIsFine`); other failures throw. */
+async function mayAccess(file: string, mode: number, absentIsFine = false): Promise<boolean> {
+  try {
+    await access(file, mode);
+    return true;
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === 'ENOENT' && absentIsFine) return true;
+    if (errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS') return false;
+    throw err;
+  }
 }
 
 async function readdirIfPresent(folder: string): Promise<string[]> {

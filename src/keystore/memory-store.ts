@@ -1,4 +1,14 @@
-import { checkedAudit, checkedKey, checkPurpose, checkSubjectHash, copyKey, erased, forgetRecord, unavailable } from './checks';
+import {
+  checkedAudit,
+  checkedKey,
+  checkPurpose,
+  checkSubjectHash,
+  copyKey,
+  erased,
+  forgetRecord,
+  type StoreOperation,
+  unavailable,
+} from './checks';
 import type { ForgetRecord, ListKeysOptions, StoredSubjectKey, SubjectKeyLookup, SubjectKeyStore } from './subject-key-store';
 
 /**
@@ -93,13 +103,19 @@ export class MemorySubjectKeyStore implements SubjectKeyStore {
     }
   }
 
+  /** {@link SubjectKeyStore.checkForgetAccess}: nothing is ever missing in memory (a closed store fails with `SEALED_KEYSTORE_UNAVAILABLE`). */
+  async checkForgetAccess(): Promise<string[]> {
+    this.#open('checkForgetAccess');
+    return [];
+  }
+
   /** {@link SubjectKeyStore.close}: drops every key; later calls fail with `SEALED_KEYSTORE_UNAVAILABLE`. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#keys.clear();
   }
 
-  #open(operation: 'get' | 'putIfAbsent' | 'forget' | 'forgetRecords' | 'listKeys'): void {
+  #open(operation: StoreOperation): void {
     if (this.#closed) throw unavailable('memory', operation, 'closed');
   }
 }

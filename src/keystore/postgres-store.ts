@@ -159,6 +159,7 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
   readonly #createTables: boolean;
   readonly #lockSpace: string;
   readonly #now: () => Date;
+  readonly #schema: string | undefined;
   #ready: Promise<void> | undefined;
   #closed = false;
 
@@ -171,6 +172,7 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
     this.#createTables = options.createTables ?? true;
     this.#lockSpace = `temporal-sealed-fields:${this.tables.keys}`;
     this.#now = options.now ?? (() => new Date());
+    this.#schema = options.schema;
   }
 
   /**
@@ -361,6 +363,58 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
       }
       if (page.rows.length < LIST_PAGE_SIZE) return;
     }
+  }
+
+  /**
+   * {@link SubjectKeyStore.checkForgetAccess}: the privileges `forget` needs that the connected
+   * role (`current_user`) lacks, asked of `has_schema_privilege` and `has_table_privilege` (one
+   * statement, nothing written, no table created): `USAGE` on the schema (when one is set),
+   * `SELECT, DELETE` on the keys table, `SELECT, INSERT` on the tombstones table and `INSERT` on the
+   * audit table (its `SELECT` serves `forgetRecords` only). Each as `DELETE on "schema"."table"`,
+   * the name a `GRANT` takes; a missing table as `table "schema"."table" (missing)`.
+   *
+   * @example
+   * ```ts
+   * const dpo = await PostgresSubjectKeyStore.create({ connectionString: forgetUrl, schema: 'sealed_fields', createTables: false });
+   * const missing = await dpo.checkForgetAccess(); // [] with the grants of docs/ERASURE.md
+   * ```
+   */
+  async checkForgetAccess(): Promise<string[]> {
+    this.#open('checkForgetAccess');
+    const { keys, tombstones, audit } = this.tables;
+    const needs: Array<[string, string]> = [
+      [keys, 'SELECT'],
+      [keys, 'DELETE'],
+      [tombstones, 'SELECT'],
+      [tombstones, 'INSERT'],
+      [audit, 'INSERT'],
+    ];
+    if (this.#schema !== undefined) {
+      const usage = await this.#query('checkForgetAccess', "SELECT has_schema_privilege(current_user, $1, 'USAGE') AS granted", [
+        this.#schema,
+      ]);
+      // Without USAGE the tables cannot even be named: that is all there is to report.
+      if ((usage.rows[0] as { granted?: unknown } | undefined)?.granted !== true) return [`USAGE on schema "${this.#schema}"`];
+    }
+    const tables = [keys, tombstones, audit];
+    const present = await this.#query(
+      'checkForgetAccess',
+      'SELECT to_regclass(t.name) IS NOT NULL AS present FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) ORDER BY t.n',
+      [tables],
+    );
+    const missingTables = tables.filter((_, i) => (present.rows[i] as { present?: unknown } | undefined)?.present !== true);
+    const checked = needs.filter(([table]) => !missingTables.includes(table));
+    const granted = await this.#query(
+      'checkForgetAccess',
+      'SELECT has_table_privilege(current_user, need.name, need.privilege) AS granted FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS need(name, privilege, n) ORDER BY n',
+      [checked.map(([table]) => table), checked.map(([, privilege]) => privilege)],
+    );
+    return [
+      ...missingTables.map((table) => `table ${table} (missing)`),
+      ...checked
+        .filter((_, i) => (granted.rows[i] as { granted?: unknown } | undefined)?.granted !== true)
+        .map(([table, privilege]) => `${privilege} on ${table}`),
+    ];
   }
 
   /** {@link SubjectKeyStore.close}: ends the pool the store opened (a pool you passed stays yours); later calls fail with `SEALED_KEYSTORE_UNAVAILABLE`. */

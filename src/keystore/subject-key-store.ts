@@ -41,6 +41,23 @@ export interface SubjectKeyStore {
    * that ship implement it; a store without it is reported as not checked.
    */
   listKeys?(options?: ListKeysOptions): AsyncIterable<StoredSubjectKey>;
+  /**
+   * Optional: whether this store's credentials may do what `forget` does, checked without writing
+   * anything (`sealed-fields forget --dry-run` asks it). Resolves to what is missing, as short
+   * human-readable strings naming the privilege and the table or folder (never a key or a subject):
+   * empty when `forget` would be let through. The three stores that ship implement it (PostgreSQL:
+   * the role's table privileges; file: write access to the store's folders; memory: nothing is
+   * ever missing); a store without it is reported as not checked. A store that does not answer
+   * rejects as its other methods do (`SEALED_KEYSTORE_UNAVAILABLE`).
+   *
+   * @example
+   * ```ts
+   * const missing = (await store.checkForgetAccess?.()) ?? [];
+   * if (missing.length > 0) console.error(`forget would fail: missing ${missing.join(', ')}`);
+   * // e.g. [ 'DELETE on "sealed_fields"."sealed_fields_subject_keys"', 'INSERT on "sealed_fields"."sealed_fields_subject_audit"' ]
+   * ```
+   */
+  checkForgetAccess?(): Promise<string[]>;
   /** Releases what the store holds (a pool, nothing for files); later calls fail with `SEALED_KEYSTORE_UNAVAILABLE`. */
   close(): Promise<void>;
 }

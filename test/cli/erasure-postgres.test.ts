@@ -175,6 +175,54 @@ describe('PostgreSQL store', () => {
     expect(b.stdout).toContain(SSN_B);
   });
 
+  test('forget --dry-run checks the store role: the app role would refuse (store-privileges, the missing grants named); the forget role would erase; nothing destroyed', async () => {
+    const password = randomBytes(12).toString('hex');
+    const [keys, tombstones, audit] = ['sealed_fields_subject_keys', 'sealed_fields_subject_tombstones', 'sealed_fields_subject_audit'];
+    for (const statement of [
+      `CREATE ROLE dry_app LOGIN PASSWORD '${password}'`,
+      `GRANT SELECT, INSERT ON ${keys} TO dry_app`,
+      `GRANT SELECT ON ${tombstones} TO dry_app`,
+      `CREATE ROLE dry_forget LOGIN PASSWORD '${password}'`,
+      `GRANT SELECT, DELETE ON ${keys} TO dry_forget`,
+      `GRANT SELECT, INSERT ON ${tombstones}, ${audit} TO dry_forget`,
+    ])
+      await pg.admin(statement);
+    const keysOfB = async () => (await pg.admin(`SELECT count(*)::int AS n FROM ${keys}`)).rows[0].n as number;
+    const before = await keysOfB();
+    const as = (role: string) => ({ env: { ...env, SEALED_FIELDS_SUBJECT_STORE: pg.urlFor(role, password) } });
+
+    const refused = await run(['forget', ...at(), '--subject', B, '--dry-run', '--json'], as('dry_app'));
+    expect(refused.code).toBe(1);
+    const report = JSON.parse(refused.stdout) as ForgetReport;
+    expect(report).toMatchObject({
+      dryRun: true,
+      outcome: 'would-refuse',
+      refusedBecause: ['store-privileges'],
+      keysHeld: 2,
+      record: null,
+    });
+    expect(report.missingStoreAccess).toEqual([`DELETE on "${keys}"`, `INSERT on "${tombstones}"`, `INSERT on "${audit}"`]);
+    const text = await run(['forget', ...at(), '--subject', B, '--dry-run'], as('dry_app'));
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(
+      `would refuse: the subject key store's credentials may not do what forget does: missing DELETE on "${keys}", INSERT on "${tombstones}", INSERT on "${audit}".`,
+    );
+    // The real run as the app role fails as the dry run said (exit 3, denied), and destroys nothing.
+    const real = await run(['forget', ...at(), '--subject', B, '--actor', 'app'], as('dry_app'));
+    expect(real.code).toBe(3);
+    expect(real.stderr).toContain('42501');
+
+    const allowed = await run(['forget', ...at(), '--subject', B, '--dry-run', '--json'], as('dry_forget'));
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ outcome: 'would-erase', refusedBecause: [], missingStoreAccess: [] });
+    const allowedText = await run(['forget', ...at(), '--subject', B, '--dry-run'], as('dry_forget'));
+    expect(allowedText.stdout).toContain("the subject key store's credentials allow what forget does (checked, nothing written)");
+
+    expect(await keysOfB()).toBe(before);
+    expect((await pg.admin(`SELECT count(*)::int AS n FROM ${tombstones}`)).rows[0].n).toBe(1); // A's, from the test above
+    for (const result of [refused, text, real, allowed, allowedText]) expect(result.stdout + result.stderr).not.toContain(password);
+  });
+
   test('a wrong password: SEALED_KEYSTORE_UNAVAILABLE reason auth, exit 3; neither password printed', async () => {
     const wrong = randomBytes(12).toString('hex');
     const result = await run(['scan', ...at(), '--subject', B], {

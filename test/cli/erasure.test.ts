@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ForgetReport } from '../../src/cli/commands/forget';
+import { printForget } from '../../src/cli/commands/forget-output';
 import type { ScanReport } from '../../src/cli/scan/report';
 import { Keyring, SealingCodec, SubjectKeys } from '../../src/codec';
 import { createSealedPayloadConverter, secret } from '../../src/index';
@@ -185,6 +186,21 @@ describe('forget', () => {
     const wouldErase = await run([...forgetArgs(), '--subject', A, '--dry-run', '--allow-open-runs']);
     expect(wouldErase.code).toBe(0);
     expect(wouldErase.stdout).toContain("dry run: forget would destroy the subject's keys now (2)");
+    // The dry run also asked the store whether forget may write there (a writable directory: nothing missing).
+    expect(report.missingStoreAccess).toEqual([]);
+    expect(wouldErase.stdout).toContain("the subject key store's credentials allow what forget does (checked, nothing written)");
+    // A store of the user's own without checkForgetAccess: reported as not checked, nothing refused for it.
+    const unchecked: string[] = [];
+    printForget(
+      { write: (text: string) => unchecked.push(text) > 0 },
+      {
+        ...report,
+        outcome: 'would-erase',
+        refusedBecause: [],
+        missingStoreAccess: null,
+      },
+    );
+    expect(unchecked.join('')).toContain('note: the subject key store could not be checked for the privileges forget needs');
     expect(runIds(report.openRuns)).toEqual([ids.aOpen]);
     // Nothing destroyed: A still opens.
     expect((await decodeInput(ids.a2)).ssn).toBe(SSN_A);

@@ -1,11 +1,12 @@
 // The embedded file store beyond the shared contract (contract.test.ts): modes, names, processes on one host,
 // interrupted forgets, damaged files, a vanished directory.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
   appendFileSync,
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -67,6 +68,32 @@ async function open(directory: string): Promise<FileSubjectKeyStore> {
 
 function candidate(subjectHash: string, purpose = 'phi'): StoredSubjectKey {
   return { subjectHash, purpose, keyId: `sk-${randomBytes(6).toString('hex')}`, wrappedKey: randomBytes(72), createdAt: new Date() };
+}
+
+/**
+ * `checkForgetAccess` of the store in `directory` as a user the modes apply to. Root passes every
+ * access(2) check whatever the modes, so as root (CI, containers) the directory is handed to `nobody`
+ * and asked from a process running as `nobody`; as anyone else, from this process.
+ */
+async function checkForgetAccessAs(directory: string): Promise<string[]> {
+  if (process.getuid?.() !== 0) return (await open(directory)).checkForgetAccess();
+  const uid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
+  chmodSync(base, 0o755);
+  const chownAll = (dir: string): void => {
+    chownSync(dir, uid, gid);
+    if (statSync(dir).isDirectory()) for (const name of readdirSync(dir)) chownAll(path.join(dir, name));
+  };
+  chownAll(directory);
+  const fixture = path.join(__dirname, 'fixtures', 'check-forget-access.ts');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fixture, directory], {
+    cwd: ROOT,
+    uid,
+    gid,
+    encoding: 'utf8',
+    env: { ...process.env, HOME: os.tmpdir() },
+  });
+  return JSON.parse(out) as string[];
 }
 
 /** Every path under `root`, relative, directories with a trailing slash. */
@@ -226,6 +253,41 @@ describe('FileSubjectKeyStore', () => {
     expect(await codeOfAsync(() => store.get(c, 'phi'))).toBe('SEALED_MALFORMED');
     writeFileSync(path.join(folderOf(directory, b), 'erased'), 'garbage');
     expect(await codeOfAsync(() => store.get(b, 'phi'))).toBe('SEALED_MALFORMED');
+  });
+
+  test('checkForgetAccess: nothing missing in a writable store; a read-only directory, subjects folder or audit log is reported, without a path', async () => {
+    const directory = newDirectory();
+    const store = await open(directory);
+    const [a, b] = [newHash(), newHash()];
+    await store.putIfAbsent(candidate(a));
+    await store.forget(b, { actor: 'dpo' }); // the audit log and a folder under subjects/ exist
+    expect(await store.checkForgetAccess()).toEqual([]);
+
+    chmodSync(directory, 0o500);
+    chmodSync(path.join(directory, 'subjects'), 0o500);
+    chmodSync(path.dirname(folderOf(directory, a)), 0o500);
+    chmodSync(path.join(directory, 'forget-audit.jsonl'), 0o400);
+    try {
+      const missing = await checkForgetAccessAs(directory);
+      expect(missing).toEqual([
+        'write access to the store directory',
+        'write access to its subjects folder',
+        'write access to 1 folders under its subjects folder',
+        'write access to its audit log (forget-audit.jsonl)',
+      ]);
+      expect(JSON.stringify(missing)).not.toContain(directory);
+      expect(JSON.stringify(missing)).not.toContain(hexOf(a).slice(0, 2));
+    } finally {
+      chmodSync(directory, 0o700);
+      chmodSync(path.join(directory, 'subjects'), 0o700);
+      chmodSync(path.dirname(folderOf(directory, a)), 0o700);
+    }
+    // Nothing was written by the check: the key is still there, the tombstone still the only other subject entry.
+    expect(((await store.get(a, 'phi')) as StoredSubjectKey).subjectHash).toBe(a);
+    expect((await store.forgetRecords()).length).toBe(1);
+
+    await store.close();
+    expect(await codeOfAsync(() => store.checkForgetAccess())).toBe('SEALED_KEYSTORE_UNAVAILABLE');
   });
 
   test('a store directory removed under a running store is SEALED_KEYSTORE_UNAVAILABLE and is not created again', async () => {

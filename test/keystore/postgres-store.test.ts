@@ -185,6 +185,66 @@ describe('PostgresSubjectKeyStore', () => {
     );
   });
 
+  test('checkForgetAccess: the forget grants of docs/ERASURE.md miss nothing; the app role misses DELETE on keys and INSERT on tombstones and audit', async () => {
+    const password = randomBytes(12).toString('hex');
+    const tablePrefix = newPrefix();
+    await server.admin('CREATE SCHEMA check_access');
+    const owner = await open({ schema: 'check_access', tablePrefix });
+    await owner.migrate();
+    const { keys, tombstones, audit } = owner.tables;
+    for (const statement of [
+      `CREATE ROLE check_app LOGIN PASSWORD '${password}'`,
+      'GRANT USAGE ON SCHEMA check_access TO check_app',
+      `GRANT SELECT, INSERT ON ${keys} TO check_app`,
+      `GRANT SELECT ON ${tombstones} TO check_app`,
+      `CREATE ROLE check_forget LOGIN PASSWORD '${password}'`,
+      'GRANT USAGE ON SCHEMA check_access TO check_forget',
+      `GRANT SELECT, DELETE ON ${keys} TO check_forget`,
+      `GRANT SELECT, INSERT ON ${tombstones}, ${audit} TO check_forget`,
+      `CREATE ROLE check_outsider LOGIN PASSWORD '${password}'`,
+      `GRANT SELECT, DELETE ON ${keys} TO check_outsider`,
+      `GRANT SELECT, INSERT ON ${tombstones}, ${audit} TO check_outsider`,
+    ])
+      await server.admin(statement);
+    const as = (role: string, options: Partial<PostgresSubjectKeyStoreOptions> = {}) =>
+      open({ connectionString: server.urlFor(role, password), schema: 'check_access', tablePrefix, createTables: false, ...options });
+
+    expect(await owner.checkForgetAccess()).toEqual([]);
+    const dpo = await as('check_forget');
+    expect(await dpo.checkForgetAccess()).toEqual([]);
+    const app = await as('check_app');
+    expect(await app.checkForgetAccess()).toEqual([
+      `DELETE on "check_access"."${tablePrefix}keys"`,
+      `INSERT on "check_access"."${tablePrefix}tombstones"`,
+      `INSERT on "check_access"."${tablePrefix}audit"`,
+    ]);
+    // The check agrees with the real thing: the app role's forget is denied, the forget role's goes through.
+    const subjectHash = newHash();
+    await app.putIfAbsent(candidate(subjectHash));
+    expect((await app.forget(subjectHash, { actor: 'app' }).catch((e: unknown) => e)) as object).toHaveProperty('detail.sqlstate', '42501');
+    expect((await dpo.forget(subjectHash, { actor: 'dpo' })).keysDestroyed).toBe(1);
+    // Grants on the tables are not enough without USAGE on the schema.
+    expect(await (await as('check_outsider')).checkForgetAccess()).toEqual(['USAGE on schema "check_access"']);
+
+    // Tables that are not there are reported and not created (not even with createTables), schema set or not.
+    const nowhere = newPrefix();
+    expect(await (await as('check_forget', { tablePrefix: nowhere, createTables: true })).checkForgetAccess()).toEqual([
+      `table "check_access"."${nowhere}keys" (missing)`,
+      `table "check_access"."${nowhere}tombstones" (missing)`,
+      `table "check_access"."${nowhere}audit" (missing)`,
+    ]);
+    expect(await (await open({ tablePrefix: nowhere })).checkForgetAccess()).toEqual([
+      `table "${nowhere}keys" (missing)`,
+      `table "${nowhere}tombstones" (missing)`,
+      `table "${nowhere}audit" (missing)`,
+    ]);
+    const made = await server.admin('SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE $1', [`${nowhere}%`]);
+    expect(made.rows[0].n).toBe(0);
+
+    await dpo.close();
+    expect(await codeOfAsync(() => dpo.checkForgetAccess())).toBe('SEALED_KEYSTORE_UNAVAILABLE');
+  });
+
   test('schema and tablePrefix name the tables; names outside ^[a-z_][a-z0-9_]*$ and bad connection options are refused', async () => {
     await server.admin('CREATE SCHEMA IF NOT EXISTS erasure');
     const store = await open({ schema: 'erasure', tablePrefix: 'billing_' });

@@ -84,6 +84,8 @@ function refusalText(r: ForgetReport, reason: ForgetReport['refusedBecause'][num
       return `${r.unchecked.openWorkflows} open workflow runs have sealed boxes forget could not look into: values of the subject may be sealed inside them. Give the keyring or the --kms-* flags so forget can look inside, let the runs close, or give --allow-open-runs`;
     case 'nothing-found':
       return "nothing of this subject found: the store holds no key and no tombstone of it, and no run read holds its values. Check the id (exactly as the application names it) and SEALED_FIELDS_SUBJECT_INDEX_KEY (the workers' value). To record the erasure of a subject whose data never reached this system, give --record-anyway";
+    case 'store-privileges':
+      return `the subject key store's credentials may not do what forget does: missing ${(r.missingStoreAccess ?? []).join(', ')}. Run forget with the credentials (the role) docs/ERASURE.md gives it ("PostgreSQL with least privilege"), or grant what is missing`;
     case 'store-holds-nothing':
       return `the store holds nothing of this subject although ${runs} runs hold its values: wrong store or wrong SEALED_FIELDS_SUBJECT_INDEX_KEY? Check --subject-store and --subject-store-schema (the store the workers use); --record-anyway records the erasure all the same`;
     default:
@@ -95,6 +97,12 @@ function printDryRun(out: TextSink, r: ForgetReport): void {
   line(
     out,
     `dry run: forget would destroy the subject's keys now${r.keysHeld === null ? '' : ` (${r.keysHeld})`}; nothing was destroyed or recorded`,
+  );
+  line(
+    out,
+    r.missingStoreAccess === null
+      ? 'note: the subject key store could not be checked for the privileges forget needs (it has no checkForgetAccess): the real run finds out'
+      : "the subject key store's credentials allow what forget does (checked, nothing written)",
   );
   const reached = reachedClosedRuns(r);
   if (reached > 0) line(out, `${reached} closed workflow runs would show [erased:<purpose>] in place of the subject's values`);

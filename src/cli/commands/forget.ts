@@ -90,7 +90,9 @@ Options:
   --query QUERY         visibility query narrowing the runs read (default: all runs)
   --allow-open-runs     erase even while open runs hold values of the subject (or some
                         history could not be read); the runs are listed
-  --dry-run             read and report what forget would do; destroy nothing, record nothing
+  --dry-run             read and report what forget would do; destroy nothing, record nothing;
+                        also check that the store's credentials may do what forget does
+                        (would refuse, exit 1, naming the missing privilege and table)
   --address HOST:PORT   Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)
   --concurrency N       histories read at once, 1..64 (default 4)
   --connect-timeout S   seconds to wait for the server (default 10)
@@ -110,7 +112,8 @@ TLS/API key: set TEMPORAL_API_KEY (implies TLS) or TEMPORAL_TLS=true.
 
 Exit codes: 0 erased (--dry-run: forget would erase), 1 refused (open runs hold values of the
 subject, histories could not be read, nothing of the subject found, or the store holds nothing
-of a subject the histories hold) or the store failed, 2 bad arguments or settings (also: the
+of a subject the histories hold; --dry-run: the store's credentials lack a privilege forget
+needs) or the store failed, 2 bad arguments or settings (also: the
 store is not there), 3 cannot reach the Temporal server or the subject key store (or it denies
 the permission).`;
 
@@ -152,9 +155,16 @@ export interface ForgetReport {
   /**
    * Why it refused (or would): open runs hold values of the subject, some histories could not be
    * read, nothing of the subject was found (`nothing-found`: no key, no tombstone, no run), or runs
-   * hold its values while the store holds neither a key nor a tombstone (`store-holds-nothing`).
+   * hold its values while the store holds neither a key nor a tombstone (`store-holds-nothing`), or
+   * (--dry-run only) the store's credentials lack a privilege forget needs (`store-privileges`: see `missingStoreAccess`).
    */
-  refusedBecause: Array<'open-runs' | 'unread-runs' | 'unchecked-open-runs' | 'nothing-found' | 'store-holds-nothing'>;
+  refusedBecause: Array<'open-runs' | 'unread-runs' | 'unchecked-open-runs' | 'nothing-found' | 'store-holds-nothing' | 'store-privileges'>;
+  /**
+   * --dry-run: what the store's credentials may not do that forget does (`SubjectKeyStore.checkForgetAccess`:
+   * e.g. `DELETE on "sealed_fields"."sealed_fields_subject_keys"`), empty when nothing is missing; null when not
+   * checked (not a dry run: the real run finds out; or a store without `checkForgetAccess`).
+   */
+  missingStoreAccess: string[] | null;
   /** When the subject was forgotten before (the store's tombstone), or null. */
   forgottenBefore: string | null;
   /** The subject's keys in the store before this run (one per purpose it was sealed under); null when the store cannot list them. */
@@ -256,6 +266,9 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
   // Nothing of the subject in the store (no key, no tombstone): a mistyped id, another index key, or another store.
   if (!boolFlag(parsed, 'record-anyway') && forgottenBefore === null && keyIdsHeld !== null && keyIdsHeld.length === 0)
     refusedBecause.push(found.runs.length === 0 ? 'nothing-found' : 'store-holds-nothing');
+  // A dry run asks the store whether its credentials may do what the real run does (nothing written).
+  const missingStoreAccess = dryRun ? await missingAccessOf(setup) : null;
+  if (missingStoreAccess !== null && missingStoreAccess.length > 0) refusedBecause.push('store-privileges');
   const record = refusedBecause.length === 0 && !dryRun ? await destroyKeys(input) : null;
   const refused = refusedBecause.length > 0;
   return {
@@ -266,6 +279,7 @@ async function forget(input: ForgetInput): Promise<ForgetReport> {
     dryRun,
     outcome: dryRun ? (refused ? 'would-refuse' : 'would-erase') : refused ? 'refused' : 'erased',
     refusedBecause,
+    missingStoreAccess,
     forgottenBefore,
     keysHeld: keyIdsHeld === null ? null : keyIdsHeld.length,
     keyIdsHeld,
@@ -364,6 +378,16 @@ async function forgottenAt(setup: SubjectSetup, subjectHash: string): Promise<st
   try {
     const found = await setup.store.get(subjectHash, 'probe');
     return found !== undefined && 'erasedAt' in found ? found.erasedAt.toISOString() : null;
+  } catch (err) {
+    throw storeError(err);
+  }
+}
+
+/** What the store's credentials may not do that forget does; null for a store that cannot tell. */
+async function missingAccessOf(setup: SubjectSetup): Promise<string[] | null> {
+  if (typeof setup.store.checkForgetAccess !== 'function') return null;
+  try {
+    return await setup.store.checkForgetAccess();
   } catch (err) {
     throw storeError(err);
   }
