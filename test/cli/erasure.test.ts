@@ -317,7 +317,7 @@ describe('forget', () => {
       'GDPR Art. 17, ticket 7781',
       '--json',
     ]);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as ForgetReport;
     expect(report.outcome).toBe('erased');
     expect(report.subjectHash).toBe(scan.subject!.subjectHash);
@@ -349,7 +349,7 @@ describe('forget', () => {
     expect(text.stdout).toContain(`${report.subjectHash}  2 keys destroyed  by dpo@example.org  (reason: GDPR Art. 17, ticket 7781)`);
     // Not in `outputs`: without the id, forget cannot mask it in workflow ids (intake-<subject> shows as it is; documented).
     const byHash = await cli([...forgetArgs(), '--subject-hash', report.subjectHash, '--allow-open-runs', '--json'], { env });
-    expect(byHash.code).toBe(0);
+    expect(byHash.code, byHash.stderr).toBe(0);
     expect(JSON.parse(byHash.stdout)).toMatchObject({ outcome: 'erased', subjectHash: report.subjectHash, record: { keysDestroyed: 0 } });
     const badHash = await run([...forgetArgs(), '--subject-hash', A]);
     expect(badHash.code).toBe(2);
