@@ -20,20 +20,6 @@ export function withOpened(payload: Payload, { opened, texts, erased }: Revealed
   return { ...payload, metadata: replaceEntries(payload.metadata ?? {}, [META.sealed], META.opened, openedJson) };
 }
 
-/** The converter's list with its values still as text (`valuesJson`), and an empty `values` to fill when needed. */
-export function withoutValues(pending: PendingList): FieldList & { valuesJson: string } {
-  const list: FieldList & { valuesJson: string } = {
-    paths: pending.paths,
-    purposes: pending.purposes,
-    secrets: pending.secrets,
-    values: [],
-    valuesJson: pending.valuesJson,
-  };
-  if (pending.nested !== undefined) list.nested = pending.nested;
-  if (pending.subjects !== undefined) list.subjects = pending.subjects;
-  return list;
-}
-
 /** The field list of a pending entry: written inline (from the workflow sandbox), or claimed from this realm's hand-off store. */
 export function resolvePending(pending: Uint8Array): Uint8Array | PendingList {
   if (pending[0] === 0x7b) return pending; // '{': a field list written inline

@@ -2,7 +2,7 @@ import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/co
 import { refuseStates, SealedError, sealedError } from '../errors';
 import { equalBytes } from '../lib/bytes';
 import { mergeAtPointers } from '../lib/json-pointer';
-import { fieldListOfPending, parseFieldList, type FieldList } from '../lib/field-list';
+import { fieldsOfPending, parseFieldList, pendingValues, type FieldList } from '../lib/field-list';
 import { JSON_ENCODING, META } from '../lib/metadata';
 import { tagPurpose, tagSubject } from '../lib/seal-tag';
 import { strictUtf8Text, utf8Bytes, utf8Text } from '../lib/utf8';
@@ -39,7 +39,6 @@ import {
   resolvePending,
   typeNameOf,
   withOpened,
-  withoutValues,
 } from './payload-entries';
 import { type FetchedKey, KeysNeeded, PayloadKeys, refOf, refSlot, type ResolvedKey, tagsOf } from './payload-keys';
 import { isSubjectWrapped } from './subject-wrapped';
@@ -262,7 +261,7 @@ export class SealingCodec implements PayloadCodec {
     if (pending === undefined || pending === null) return payload;
     if (metadata[META.sealed] !== undefined) throw sealedError('SEALED_MALFORMED', 'payload is both pending and sealed');
     const claimed = resolvePending(pending);
-    const list = claimed instanceof Uint8Array ? parseFieldList(claimed) : withoutValues(claimed);
+    const list = claimed instanceof Uint8Array ? parseFieldList(claimed) : fieldsOfPending(claimed);
     // v1 keeps every field at the top; v2 moves nested ones into their container's box.
     const children = this.version === 1 || list.nested === undefined ? undefined : childrenOf(list);
     const top = children?.get(-1) ?? list.paths.map((_, i) => i);
@@ -273,7 +272,7 @@ export class SealingCodec implements PayloadCodec {
       claimed instanceof Uint8Array || groups.size !== 1 || children !== undefined || list.subjects !== undefined
         ? undefined
         : claimed.valuesJson;
-    if (!(claimed instanceof Uint8Array) && wholeJson === undefined) list.values = fieldListOfPending(claimed).values;
+    if (!(claimed instanceof Uint8Array) && wholeJson === undefined) list.values = pendingValues(claimed);
     const keys = new PayloadKeys(this.keys, namespace, (key, tag) => this.resolved(key, tag));
     // With no nested box, every tag is a top-level group's (checked by groupByPurpose).
     const missing = keys.takeTop(groups.keys(), children === undefined ? undefined : tagsOf(list));

@@ -170,10 +170,10 @@ export class SealedPayloadConverter implements PayloadConverter {
     if (payload.data === undefined || payload.data === null) throw new ValueError('Got payload with no data');
     const text = utf8Text(payload.data as Uint8Array);
     let value = guardJson(() => JSON.parse(text) as unknown);
-    const openedBytes = metadata[META.opened];
+    const openedBytes = metadata[META.opened] ?? undefined;
     // Opened by a codec in this realm: its list as it is; else (the workflow sandbox, another process) parsed from the bytes.
-    const handedOver = openedBytes === undefined || openedBytes === null ? undefined : takeOpened(openedBytes);
-    const openedText = openedBytes === undefined || openedBytes === null || handedOver !== undefined ? undefined : utf8Text(openedBytes);
+    const handedOver = openedBytes === undefined ? undefined : takeOpened(openedBytes);
+    const openedText = openedBytes === undefined || handedOver !== undefined ? undefined : utf8Text(openedBytes);
     const opened = handedOver?.list ?? (openedText === undefined ? undefined : parseFieldList(openedText));
     const order = opened === undefined ? undefined : parentFirstOrder(opened.paths);
     if (opened !== undefined) value = mergeOpened(value, opened, order as number[]);

@@ -367,8 +367,8 @@ export class PostgresSubjectKeyStore implements SubjectKeyStore {
 
   /**
    * {@link SubjectKeyStore.checkForgetAccess}: the privileges `forget` needs that the connected
-   * role (`current_user`) lacks, asked of `has_schema_privilege` and `has_table_privilege` (one
-   * statement, nothing written, no table created): `USAGE` on the schema (when one is set),
+   * role (`current_user`) lacks, asked of `has_schema_privilege` and `has_table_privilege` (read-only
+   * queries: nothing written, no table created): `USAGE` on the schema (when one is set),
    * `SELECT, DELETE` on the keys table, `SELECT, INSERT` on the tombstones table and `INSERT` on the
    * audit table (its `SELECT` serves `forgetRecords` only). Each as `DELETE on "schema"."table"`,
    * the name a `GRANT` takes; a missing table as `table "schema"."table" (missing)`.

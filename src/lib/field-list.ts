@@ -108,11 +108,19 @@ export function pendingListOf(fields: readonly PendingField[], stringify: (value
 
 /** The JSON document of a `PendingList` (the form written inline inside the workflow sandbox, and read by `parseFieldList`). */
 export function pendingListJson(list: PendingList): string {
-  return fieldListJson({ ...list, values: [] }, [list.valuesJson]);
+  return fieldListJson(fieldsOfPending(list), [list.valuesJson]);
 }
 
-/** The `FieldList` of a `PendingList`, its values parsed. */
-export function fieldListOfPending(list: PendingList): FieldList {
+/** The fields of a `PendingList` as a `FieldList` whose values are not parsed (empty: see `pendingValues`). */
+export function fieldsOfPending(pending: PendingList): FieldList {
+  const list: FieldList = { paths: pending.paths, purposes: pending.purposes, secrets: pending.secrets, values: [] };
+  if (pending.nested !== undefined) list.nested = pending.nested;
+  if (pending.subjects !== undefined) list.subjects = pending.subjects;
+  return list;
+}
+
+/** The values of a `PendingList`, parsed and counted against its fields. */
+export function pendingValues(list: PendingList): unknown[] {
   let values: unknown;
   try {
     values = JSON.parse(list.valuesJson);
@@ -121,8 +129,7 @@ export function fieldListOfPending(list: PendingList): FieldList {
   }
   if (!Array.isArray(values) || values.length !== list.paths.length)
     throw sealedError('SEALED_MALFORMED', 'sealed field list has an unknown shape');
-  const { valuesJson: _text, ...fields } = list;
-  return { ...fields, values };
+  return values;
 }
 
 export function parseFieldList(source: Uint8Array | string): FieldList {

@@ -37,10 +37,14 @@ export function indexOfMarker(text: string, marker: string, from = 0): number {
   return -1;
 }
 
+/** JSON text that may spell `marker`: as it is, or with a JSON escape (`\u005bsealed:`), after which a closer look is needed. */
+function mayHoldMarker(text: string, marker: string): boolean {
+  return indexOfMarker(text, marker) !== -1 || text.includes('\\u');
+}
+
 /** Clear JSON text that may hold placeholder strings (a cheap test before `countPlaceholders`). */
 export function mayHoldPlaceholders(text: string): boolean {
-  // A JSON escape can spell a placeholder without its plain text (`\u005bsealed:`): look closer then too.
-  return indexOfMarker(text, PLACEHOLDER_PREFIX) !== -1 || text.includes('\\u');
+  return mayHoldMarker(text, PLACEHOLDER_PREFIX);
 }
 
 /** How many JSON strings in `json` start as a placeholder does: an upper bound of the placeholders it holds, without parsing. */
@@ -76,8 +80,7 @@ export const TOMBSTONE_PREFIX = '[erased:';
 
 /** True when text may hold a tombstone string (a cheap test before a walk). */
 export function mayHoldTombstones(text: string): boolean {
-  // As for placeholders, a JSON escape can spell one (`\u005berased:`).
-  return indexOfMarker(text, TOMBSTONE_PREFIX) !== -1 || text.includes('\\u');
+  return mayHoldMarker(text, TOMBSTONE_PREFIX);
 }
 
 /** What stands where a value of a forgotten data subject was: `[erased:phi]`. Holds nothing of the value. */
