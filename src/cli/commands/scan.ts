@@ -121,16 +121,17 @@ async function run(args: string[], io: CliIo): Promise<number> {
   noteRenamed(io, 'scan', parsed);
   const options = await scanOptionsOf(parsed, io);
   const keys = await openKeys(parsed, io, options.prefix);
-  const prepared = await prepareScan(parsed, io, options, keys);
-  const connection = await connect(options.address, options.timeoutSeconds, io).catch(async (err: unknown) => {
-    await keys.closeKeys();
-    throw err;
-  });
+  // Whatever fails after the keys are open (the state file, the store, the connection), they are let go of.
   try {
-    return await scanAndReport(parsed, io, options, prepared, connection);
+    const prepared = await prepareScan(parsed, io, options, keys);
+    const connection = await connect(options.address, options.timeoutSeconds, io);
+    try {
+      return await scanAndReport(parsed, io, options, prepared, connection);
+    } finally {
+      await connection.close();
+    }
   } finally {
     await keys.closeKeys();
-    await connection.close();
   }
 }
 
@@ -211,27 +212,17 @@ interface PreparedScan {
 
 async function prepareScan(parsed: Parsed, io: CliIo, options: ScanOptions, keys: ScanKeys): Promise<PreparedScan> {
   const { namespace, query, statePath } = options;
-  const { checked, keyring, kms, subjects, closeKeys } = keys;
-  const subjectHash = await subjectHashOf(options, keys, parsed, io);
+  const { checked, keyring, kms, subjects } = keys;
+  const subjectHash = options.subjectId === undefined ? undefined : subjectHashFor(options.subjectId, subjects, parsed, io, options.prefix);
   const state =
     statePath === undefined
       ? newState(namespace, query, subjectHash)
       : loadState(path.resolve(io.cwd, statePath), namespace, query, subjectHash);
   const held = checked === undefined ? undefined : new Set(checked.describe().keyIds);
   const opener = keyring === undefined && kms === undefined ? undefined : await SealedOpener.create(keyring, kms, subjects?.keys);
-  const subjectKeys = subjects === undefined ? undefined : await censusOf(subjects, closeKeys);
-  const forgottenAt = subjects === undefined || subjectHash === undefined ? undefined : await tombstoneOf(subjects, subjectHash, closeKeys);
+  const subjectKeys = subjects === undefined ? undefined : await censusOf(subjects);
+  const forgottenAt = subjects === undefined || subjectHash === undefined ? undefined : await tombstoneOf(subjects, subjectHash);
   return { subjectHash, state, held, opener, subjectKeys, forgottenAt };
-}
-
-/** The keyed hash of the --subject id, if any; a failure lets go of the keys first. */
-async function subjectHashOf(options: ScanOptions, keys: ScanKeys, parsed: Parsed, io: CliIo): Promise<string | undefined> {
-  try {
-    return options.subjectId === undefined ? undefined : subjectHashFor(options.subjectId, keys.subjects, parsed, io, options.prefix);
-  } catch (err) {
-    await keys.closeKeys();
-    throw err;
-  }
 }
 
 /** Reads the histories, prints the report and returns the exit code. */
@@ -273,22 +264,20 @@ async function scanAndReport(
 }
 
 /** When the store forgot the subject (its tombstone; ISO time), or null; a store that fails ends the command. */
-async function tombstoneOf(subjects: SubjectSetup, subjectHash: string, closeKeys: () => Promise<void>): Promise<string | null> {
+async function tombstoneOf(subjects: SubjectSetup, subjectHash: string): Promise<string | null> {
   try {
     const found = await subjects.store.get(subjectHash, 'probe');
     return found !== undefined && 'erasedAt' in found ? found.erasedAt.toISOString() : null;
   } catch (err) {
-    await closeKeys();
     throw storeError(err);
   }
 }
 
 /** The store's subject keys by wrapping key; a store that fails ends the command (exit 3). */
-async function censusOf(subjects: SubjectSetup, closeKeys: () => Promise<void>): Promise<SubjectKeyCensus | undefined> {
+async function censusOf(subjects: SubjectSetup): Promise<SubjectKeyCensus | undefined> {
   try {
     return await subjectKeyCensus(subjects.store);
   } catch (err) {
-    await closeKeys();
     throw storeError(err);
   }
 }
