@@ -55,6 +55,20 @@ function quietRuntime(): void {
   }
 }
 
+/** Start attempts: the SDK gives the server 5 s to answer, which a loaded 2-core machine now and then misses. */
+const START_ATTEMPTS = 3;
+
+/** `start()`, tried again when the server did not answer in time (only that: any other failure is the test's). */
+async function startedWithin(start: () => Promise<TestWorkflowEnvironment>): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= START_ATTEMPTS || !/did not start within/.test(String((err as Error)?.message))) throw err;
+    }
+  }
+}
+
 /** Starts `temporal server start-dev` through the SDK (random gRPC port, logs at error level). */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   quietRuntime();
@@ -64,20 +78,22 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const extraArgs = [...(opts.codecEndpoint ? ['--ui-codec-endpoint', opts.codecEndpoint] : []), ...(opts.extraArgs ?? [])];
   const searchAttributes = Object.entries(opts.searchAttributes ?? {}).map(([name, type]) => defineSearchAttributeKey(name, type));
 
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: devServerExecutable(),
-      ip: '127.0.0.1', // loopback only
-      dbFilename,
-      namespace,
-      ui: opts.uiPort !== undefined,
-      ...(opts.uiPort !== undefined ? { uiPort: opts.uiPort } : {}),
-      log: { format: 'pretty', level: 'error' }, // the default 'warn' is noisy in test output
-      extraArgs,
-      searchAttributes,
-    },
-    client: opts.client ?? {},
-  });
+  const env = await startedWithin(() =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: devServerExecutable(),
+        ip: '127.0.0.1', // loopback only
+        dbFilename,
+        namespace,
+        ui: opts.uiPort !== undefined,
+        ...(opts.uiPort !== undefined ? { uiPort: opts.uiPort } : {}),
+        log: { format: 'pretty', level: 'error' }, // the default 'warn' is noisy in test output
+        extraArgs,
+        searchAttributes,
+      },
+      client: opts.client ?? {},
+    }),
+  );
 
   let done: Promise<void> | undefined;
   return {
